@@ -1,0 +1,27 @@
+/**
+ * @file alch.h
+ * @brief The umbrella header: include this one file to use alch.
+ *
+ * alch follows the layers of SQLAlchemy's asyncio tutorial, one header each:
+ *
+ * | layer   | header     | what it gives                                   |
+ * |---------|------------|-------------------------------------------------|
+ * | errors  | error.h    | status codes and the error object               |
+ * | driver  | url.h      | database URLs                                   |
+ * | driver  | value.h    | bound parameter values                          |
+ * | driver  | conn.h     | one non-blocking connection, async and sync     |
+ * | results | result.h   | rows with typed getters                         |
+ * | engine  | engine.h   | engine options and the connection pool          |
+ */
+#ifndef ALCH_H
+#define ALCH_H
+
+#include "alch/version.h"
+#include "alch/error.h"
+#include "alch/url.h"
+#include "alch/value.h"
+#include "alch/result.h"
+#include "alch/conn.h"
+#include "alch/engine.h"
+
+#endif

@@ -1,0 +1,213 @@
+/**
+ * @file conn.h
+ * @brief The driver layer: one connection to PostgreSQL, non-blocking underneath.
+ *
+ * This is the seed's first step, the driver. An ::alch_conn wraps one libpq
+ * connection and drives it with libuv: every operation is a non-blocking state
+ * machine (`PQconnectPoll`, `PQsendQueryParams`, `PQflush`, `PQconsumeInput`,
+ * `PQgetResult`) woken by a `uv_poll_t` on the connection's socket.
+ *
+ * Each operation has two faces built on that one core:
+ *
+ * - the **async** face (`*_async`) starts the operation on a `uv_loop_t` and
+ *   calls you back when it is done;
+ * - the **sync** face runs the same operation to completion on a private loop
+ *   and returns its result. Use it only on connections that come from
+ *   alch_conn_open() or from a sync engine (alch_engine_create()).
+ *
+ * A connection runs one operation at a time. Starting a second one while the
+ * first is in flight fails with ::ALCH_EBUSY instead of corrupting the protocol.
+ *
+ * Connections come from two places: alch_conn_open() (a standalone connection,
+ * autocommit: every statement commits on its own) or an engine's pool
+ * (alch_engine_connect(): statements run inside a transaction that begins
+ * implicitly, as in SQLAlchemy 2.0). alch_conn_close() closes the first kind and
+ * hands the second back to its pool.
+ */
+#ifndef ALCH_CONN_H
+#define ALCH_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <uv.h>
+
+#include "alch/error.h"
+#include "alch/result.h"
+#include "alch/value.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** @brief One database connection (opaque). */
+typedef struct alch_conn alch_conn;
+
+/**
+ * @brief Called when a connection attempt or a pool checkout finishes.
+ *
+ * @param conn    The connection on success (yours until alch_conn_close()), NULL on failure.
+ * @param status  0 or a negative ::alch_status code.
+ * @param err     Details on failure, valid only during the call; NULL on success.
+ * @param data    The pointer given when the operation was started.
+ */
+typedef void (*alch_connect_cb)(alch_conn *conn, int status, const alch_error *err, void *data);
+
+/**
+ * @brief Called when a statement finishes.
+ *
+ * The callback may start the next operation on @p conn, or close it.
+ *
+ * @param conn    The connection the statement ran on.
+ * @param status  0 or a negative ::alch_status code.
+ * @param res     The result on success: it is yours, free it with alch_result_free().
+ *                NULL on failure.
+ * @param err     Details on failure, valid only during the call; NULL on success.
+ * @param data    The pointer given when the statement was started.
+ */
+typedef void (*alch_exec_cb)(alch_conn *conn, int status, alch_result *res,
+                             const alch_error *err, void *data);
+
+/**
+ * @brief Open a standalone connection and wait until it is ready (sync face).
+ *
+ * @param url   A database URL (see url.h); its `connect_timeout` key, in seconds,
+ *              bounds the whole attempt.
+ * @param out   Receives the connection; close it with alch_conn_close().
+ * @param err   Optional details on failure.
+ * @return 0; ::ALCH_EARGUMENT for a bad URL; ::ALCH_EOPERATIONAL when the server
+ *         cannot be reached or refuses us; ::ALCH_ETIMEOUT; ::ALCH_ENOMEM.
+ */
+int alch_conn_open(const char *url, alch_conn **out, alch_error *err);
+
+/**
+ * @brief Start opening a standalone connection on @p loop (async face).
+ *
+ * @param loop  The caller's loop; it must outlive the connection.
+ * @param url   A database URL.
+ * @param cb    Called once with the connection or the error.
+ * @param data  Passed to @p cb.
+ * @return 0 when the attempt started (then @p cb will be called), or a negative
+ *         code when it could not start (then @p cb is never called).
+ */
+int alch_conn_open_async(uv_loop_t *loop, const char *url, alch_connect_cb cb, void *data);
+
+/**
+ * @brief Close a connection, or hand it back to its engine's pool.
+ *
+ * A pooled connection with an open transaction is rolled back before the next
+ * borrower gets it. A connection that is running an operation is closed at
+ * once; that operation's callback is called with ::ALCH_ECANCELED. Calling this
+ * from inside one of the connection's own callbacks is allowed.
+ *
+ * @param conn  The connection; NULL is allowed. Do not use it afterwards.
+ */
+void alch_conn_close(alch_conn *conn);
+
+/**
+ * @brief Run one SQL statement with bound parameters and wait for its result.
+ *
+ * Placeholders are positional (`$1`, `$2`, ...) or named (`:name`, with every
+ * value wrapped in alch_named()); `::type` casts are left alone. Values always
+ * travel separately from the SQL text.
+ *
+ * @param conn     The connection.
+ * @param sql      One SQL statement.
+ * @param params   The values, or NULL when @p nparams is 0.
+ * @param nparams  How many values.
+ * @param res      Receives the result (free it with alch_result_free()); may be NULL
+ *                 when you do not need it.
+ * @param err      Optional details on failure.
+ * @return 0 or a negative ::alch_status code; database errors are classified
+ *         from their SQLSTATE (see alch_error_code_from_sqlstate()).
+ */
+int alch_conn_execute(alch_conn *conn, const char *sql, const alch_value *params,
+                      size_t nparams, alch_result **res, alch_error *err);
+
+/**
+ * @brief Start one SQL statement (async face of alch_conn_execute()).
+ *
+ * The SQL and the values are copied before this returns.
+ *
+ * @return 0 when started (then @p cb will be called), or a negative code
+ *         (then @p cb is never called): ::ALCH_EBUSY when an operation is in flight.
+ */
+int alch_conn_execute_async(alch_conn *conn, const char *sql, const alch_value *params,
+                            size_t nparams, alch_exec_cb cb, void *data);
+
+/**
+ * @brief Begin a transaction explicitly (sync face).
+ * @return 0, or ::ALCH_EMISUSE when a transaction is already open.
+ */
+int alch_conn_begin(alch_conn *conn, alch_error *err);
+
+/**
+ * @brief Commit the open transaction (sync face). Without one it does nothing.
+ * @return 0 or a negative code; a failed COMMIT leaves the transaction rolled back.
+ */
+int alch_conn_commit(alch_conn *conn, alch_error *err);
+
+/**
+ * @brief Roll back the open transaction (sync face). Without one it does nothing.
+ * @return 0 or a negative code.
+ */
+int alch_conn_rollback(alch_conn *conn, alch_error *err);
+
+/** @brief Async face of alch_conn_begin(); @p cb receives no result (NULL). */
+int alch_conn_begin_async(alch_conn *conn, alch_exec_cb cb, void *data);
+/** @brief Async face of alch_conn_commit(); @p cb receives no result (NULL). */
+int alch_conn_commit_async(alch_conn *conn, alch_exec_cb cb, void *data);
+/** @brief Async face of alch_conn_rollback(); @p cb receives no result (NULL). */
+int alch_conn_rollback_async(alch_conn *conn, alch_exec_cb cb, void *data);
+
+/**
+ * @brief Open a savepoint inside the current transaction (SQLAlchemy's `begin_nested()`).
+ *
+ * Savepoints nest; they are named `sa_savepoint_1`, `sa_savepoint_2`, ... by depth.
+ * A transaction is begun first when none is open.
+ *
+ * @return 0 or a negative code.
+ */
+int alch_conn_savepoint(alch_conn *conn, alch_error *err);
+
+/**
+ * @brief Release (keep) the innermost savepoint's work.
+ * @return 0, or ::ALCH_EMISUSE when no savepoint is open.
+ */
+int alch_conn_release_savepoint(alch_conn *conn, alch_error *err);
+
+/**
+ * @brief Undo everything since the innermost savepoint, and close it.
+ * @return 0, or ::ALCH_EMISUSE when no savepoint is open.
+ */
+int alch_conn_rollback_savepoint(alch_conn *conn, alch_error *err);
+
+/** @brief Whether a transaction is open on this connection. */
+bool alch_conn_in_transaction(const alch_conn *conn);
+
+/** @brief Whether an operation is in flight (the connection is busy). */
+bool alch_conn_busy(const alch_conn *conn);
+
+/** @brief The server's version as an integer, e.g. 150018 for 15.18; 0 when not connected. */
+int alch_conn_server_version(const alch_conn *conn);
+
+/** @brief The process id of the server backend serving this connection; 0 when not connected. */
+int alch_conn_backend_pid(const alch_conn *conn);
+
+/** @brief The connection's user data pointer (yours to set, like libuv's `data`). */
+void *alch_conn_get_data(const alch_conn *conn);
+
+/** @brief Set the connection's user data pointer. */
+void alch_conn_set_data(alch_conn *conn, void *data);
+
+/**
+ * @brief The version of the libpq that alch runs on, e.g. 150018.
+ * @return `PQlibVersion()`.
+ */
+int alch_libpq_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

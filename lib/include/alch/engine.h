@@ -1,0 +1,179 @@
+/**
+ * @file engine.h
+ * @brief The engine: a URL, options and a pool of connections (the seed's `create_async_engine`).
+ *
+ * Creating an engine does no I/O. Connections are opened lazily when first
+ * checked out, kept in a pool, and reused:
+ *
+ *     checkout ──► idle connection? ──yes──► hand it out
+ *                        │ no
+ *                        ▼
+ *         fewer than pool_size + max_overflow open? ──yes──► open a new one
+ *                        │ no
+ *                        ▼
+ *         wait in a FIFO queue (at most pool_timeout), first come first served
+ *
+ * A connection handed back with an open transaction is rolled back; one that
+ * died (server restart, network) is thrown away and replaced on demand.
+ *
+ * There are two kinds of engine, as in SQLAlchemy:
+ * - alch_engine_create_async() runs on **your** libuv loop; use the `*_async` calls.
+ * - alch_engine_create() owns a private loop; use the sync calls, which run that
+ *   loop until the operation is done.
+ */
+#ifndef ALCH_ENGINE_H
+#define ALCH_ENGINE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <uv.h>
+
+#include "alch/conn.h"
+#include "alch/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** @brief An engine (opaque). */
+typedef struct alch_engine alch_engine;
+
+/**
+ * @brief Engine options. Start from alch_engine_options_default() and change what you need.
+ *
+ * Durations are in milliseconds; 0 or a negative value disables the feature where noted.
+ */
+typedef struct alch_engine_options {
+    bool echo;               /**< Log every statement, its parameters and timing (default false). */
+    FILE *echo_file;         /**< Where echo writes (default NULL = stderr). */
+    int pool_size;           /**< Connections kept open when idle (default 5). */
+    int max_overflow;        /**< Extra connections allowed under load, closed when returned
+                                  (default 10). */
+    int pool_timeout_ms;     /**< How long a checkout waits for a free connection
+                                  (default 30000). */
+    int pool_recycle_ms;     /**< Replace a connection older than this at checkout
+                                  (default -1: never). */
+    bool pool_pre_ping;      /**< Check each connection with an empty query at checkout
+                                  (default false). */
+    int max_lifetime_ms;     /**< Like pool_recycle, with up to 10% random jitter so that
+                                  connections do not all expire at once (default -1: never). */
+    const char *isolation_level; /**< "READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE",
+                                      "AUTOCOMMIT", or NULL for the server default. */
+    int statement_timeout_ms; /**< Server-side limit per statement (default 0: none). */
+    int statement_cache_size; /**< Prepared statements kept per connection, least recently
+                                   used evicted (default 100; 0 disables, for PgBouncer). */
+} alch_engine_options;
+
+/**
+ * @brief The default options (SQLAlchemy's defaults where it has them).
+ * @return An options struct by value.
+ */
+alch_engine_options alch_engine_options_default(void);
+
+/**
+ * @brief Create an engine on the caller's loop (SQLAlchemy's `create_async_engine`).
+ *
+ * @param loop  The loop every operation of this engine runs on.
+ * @param url   A database URL (see url.h). It is parsed now; no connection is made.
+ * @param opts  Options, or NULL for alch_engine_options_default().
+ * @param out   Receives the engine; free it with alch_engine_free().
+ * @param err   Optional details on failure.
+ * @return 0, ::ALCH_EARGUMENT (bad URL or option), ::ALCH_ENOMEM or ::ALCH_EMISUSE.
+ */
+int alch_engine_create_async(uv_loop_t *loop, const char *url, const alch_engine_options *opts,
+                             alch_engine **out, alch_error *err);
+
+/**
+ * @brief Create an engine with its own private loop, for the sync calls (`create_engine`).
+ * @return As alch_engine_create_async().
+ */
+int alch_engine_create(const char *url, const alch_engine_options *opts, alch_engine **out,
+                       alch_error *err);
+
+/**
+ * @brief Check a connection out of the pool, waiting for one when needed (sync engine).
+ *
+ * @param engine  A sync engine.
+ * @param out     Receives the connection; hand it back with alch_conn_close().
+ * @param err     Optional details on failure.
+ * @return 0; ::ALCH_ETIMEOUT when the pool stayed exhausted for pool_timeout;
+ *         ::ALCH_EOPERATIONAL when a new connection could not be opened;
+ *         ::ALCH_EMISUSE on an async engine.
+ */
+int alch_engine_connect(alch_engine *engine, alch_conn **out, alch_error *err);
+
+/**
+ * @brief Check a connection out of the pool (async engine).
+ *
+ * Waiters are served first come, first served. @p cb runs on the engine's loop,
+ * never before this function returns.
+ *
+ * @return 0 when the request is queued (then @p cb will be called), or a negative
+ *         code (then it is not): ::ALCH_ECLOSED after alch_engine_free().
+ */
+int alch_engine_connect_async(alch_engine *engine, alch_connect_cb cb, void *data);
+
+/**
+ * @brief Work done inside alch_engine_begin(): return 0 to commit, non-zero to roll back.
+ *
+ * @param conn  The connection, inside an open transaction.
+ * @param data  The pointer given to alch_engine_begin().
+ * @param err   Fill it (or pass it to alch calls) to explain a failure.
+ */
+typedef int (*alch_work_fn)(alch_conn *conn, void *data, alch_error *err);
+
+/**
+ * @brief Run @p work in a transaction: commit on success, roll back on error
+ *        (SQLAlchemy's `with engine.begin() as conn:`).
+ *
+ * @return 0 when @p work returned 0 and the commit succeeded; otherwise @p work's
+ *         status (or the checkout/commit error), after a rollback.
+ */
+int alch_engine_begin(alch_engine *engine, alch_work_fn work, void *data, alch_error *err);
+
+/**
+ * @brief Close every idle connection and fail every waiter with ::ALCH_ECANCELED.
+ *
+ * Checked-out connections are closed when they are handed back. The engine stays
+ * usable: the next checkout opens a fresh connection.
+ *
+ * @param engine  The engine; NULL is allowed.
+ */
+void alch_engine_dispose(alch_engine *engine);
+
+/**
+ * @brief Dispose the engine and free it.
+ *
+ * Connections still checked out keep what they need alive until they are closed.
+ * Calling this from inside a callback of one of the engine's connections is allowed.
+ *
+ * @param engine  The engine; NULL is allowed. Do not use it afterwards.
+ */
+void alch_engine_free(alch_engine *engine);
+
+/** @brief Pool counters, for monitoring and tests. */
+typedef struct alch_pool_status {
+    int size;        /**< Connections open now (idle + checked out + opening). */
+    int idle;        /**< Idle connections waiting in the pool. */
+    int checked_out; /**< Connections lent out. */
+    int waiting;     /**< Checkouts waiting for a connection. */
+} alch_pool_status;
+
+/**
+ * @brief Read the pool counters.
+ * @return The counters; all zero for NULL.
+ */
+alch_pool_status alch_engine_pool_status(const alch_engine *engine);
+
+/**
+ * @brief The engine's URL rendered with the password masked, e.g. for a log line.
+ * @return A string owned by the engine.
+ */
+const char *alch_engine_url(const alch_engine *engine);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

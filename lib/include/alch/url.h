@@ -1,0 +1,134 @@
+/**
+ * @file url.h
+ * @brief Database URLs in SQLAlchemy's form, parsed and rendered with the password masked.
+ *
+ * Accepted forms (percent-escapes are decoded in every part):
+ *
+ *     postgresql://user:password@host:5432/dbname?sslmode=disable
+ *     postgresql+libpq://user@[::1]:5433/dbname
+ *     postgresql://user@/dbname?host=/run/postgresql        (Unix socket)
+ *     postgresql://user@host1:5432,host2:5433/dbname          (several hosts, failover)
+ *
+ * Every query key must be a libpq connection keyword (`sslmode`, `connect_timeout`,
+ * `application_name`, `target_session_attrs`, ...); a misspelled key is an error with
+ * a suggestion. The keys `host`, `port`, `user`, `password` and `dbname` replace the
+ * matching part of the URL; for any repeated key the last value wins. '+' is not a space
+ * (write a space as `%20`), `%00` is refused, and a URL cannot contain spaces, control
+ * characters or a `#fragment`. The scheme `postgres://` is accepted as an alias, as
+ * libpq does. Error messages give the position (counting from 1) of the bad part and
+ * never quote the password.
+ */
+#ifndef ALCH_URL_H
+#define ALCH_URL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "alch/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** @brief A parsed database URL (opaque). Create with alch_url_parse(), free with alch_url_free(). */
+typedef struct alch_url alch_url;
+
+/**
+ * @brief Parse a URL.
+ *
+ * @param text  The URL, e.g. `postgresql://alch@/shop?host=/tmp/alch-x1`.
+ * @param out   Receives the new URL on success; untouched on failure.
+ * @param err   Optional; on failure says what is wrong and where (::ALCH_EARGUMENT).
+ * @return 0, ::ALCH_EARGUMENT for a malformed URL, ::ALCH_ENOMEM, or ::ALCH_EMISUSE
+ *         when @p text or @p out is NULL.
+ */
+int alch_url_parse(const char *text, alch_url **out, alch_error *err);
+
+/**
+ * @brief Free a URL.
+ * @param url  The URL; NULL is allowed.
+ */
+void alch_url_free(alch_url *url);
+
+/**
+ * @brief Make an independent copy of a URL.
+ * @param url  The URL to copy.
+ * @return A new URL the caller frees with alch_url_free(), or NULL (out of memory, NULL @p url).
+ */
+alch_url *alch_url_copy(const alch_url *url);
+
+/**
+ * @brief Render a URL back to text, percent-encoding what needs it.
+ *
+ * Parsing the rendering (with the password shown) gives an equal URL. A host that is a
+ * socket directory (it contains '/') or came from `?host=` is rendered as `?host=/path`,
+ * and its port then goes to `?port=` as well; IPv6 hosts get their brackets back.
+ *
+ * @param url            The URL.
+ * @param hide_password  When true the password (and a `sslpassword` query value) is shown
+ *                       as `***`. Use true for anything printed or logged.
+ * @return A string the caller frees with free(), or NULL (out of memory, NULL @p url).
+ */
+char *alch_url_render(const alch_url *url, bool hide_password);
+
+/** @brief The driver name: `"postgresql"` or `"postgresql+libpq"`. Never NULL for a parsed URL. */
+const char *alch_url_drivername(const alch_url *url);
+/** @brief The decoded user name, or NULL when the URL has none. */
+const char *alch_url_username(const alch_url *url);
+/** @brief The decoded password, or NULL when the URL has none. Never print it. */
+const char *alch_url_password(const alch_url *url);
+/**
+ * @brief The host(s) as libpq takes them: one name, or a comma-separated list.
+ *
+ * An IPv6 address is returned without its brackets. A `?host=` query key (a Unix
+ * socket directory) takes precedence over the authority part.
+ *
+ * @return The host string, or NULL when the URL names none (libpq's default socket).
+ */
+const char *alch_url_host(const alch_url *url);
+/**
+ * @brief The port(s) as libpq takes them ("5432" or "5432,5433"), or NULL when none.
+ *
+ * With several hosts in the authority there is one entry per host, empty where a host has
+ * no port (`h1,h2:5433` gives ",5433"): libpq reads an empty entry as the default port.
+ */
+const char *alch_url_port(const alch_url *url);
+/** @brief The decoded database name, or NULL when the URL has none. */
+const char *alch_url_database(const alch_url *url);
+
+/**
+ * @brief The value of a query key (not `host`, `port`, `user`, `password`, `dbname`:
+ *        those are the URL's own parts, see the other accessors).
+ * @param url  The URL.
+ * @param key  A libpq keyword such as "sslmode".
+ * @return The decoded value, or NULL when the key is absent.
+ */
+const char *alch_url_query(const alch_url *url, const char *key);
+
+/** @brief How many query keys (other than `host`, `port`, `user`, `password`, `dbname`)
+ *         the URL carries. */
+size_t alch_url_query_count(const alch_url *url);
+
+/**
+ * @brief The i-th query key and its value, in the order they appeared.
+ * @param url    The URL.
+ * @param i      Index below alch_url_query_count().
+ * @param key    Receives the key; may be NULL.
+ * @param value  Receives the value; may be NULL.
+ * @return 0, or ::ALCH_EMISUSE when @p i is out of range.
+ */
+int alch_url_query_at(const alch_url *url, size_t i, const char **key, const char **value);
+
+/**
+ * @brief Replace the database name (SQLAlchemy's `url.set(database=...)`).
+ * @param url       The URL to change.
+ * @param database  The new name (copied), or NULL or "" to remove it.
+ * @return 0, ::ALCH_ENOMEM, or ::ALCH_EMISUSE when @p url is NULL.
+ */
+int alch_url_set_database(alch_url *url, const char *database);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,954 @@
+/* The non-blocking core: one libpq connection driven by one uv_poll_t.
+ *
+ * Everything here is a state machine woken by socket readiness. The sync faces at the
+ * bottom run the very same machine on a private loop until it finishes. */
+#include "driver/conn_internal.h"
+
+#include <poll.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "driver/error_internal.h"
+#include "driver/result_internal.h"
+#include "driver/url_internal.h"
+#include "util/buf.h"
+
+static void on_io(uv_poll_t *handle, int status, int events);
+static void op_run_step(alch_conn *c);
+static void op_finish(alch_conn *c, int status, const alch_error *err);
+
+/* ---- lifetime ---------------------------------------------------------------------- */
+
+alch_conn *alch__conn_new(uv_loop_t *loop, const alch__conn_config *cfg)
+{
+    alch_conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->loop = loop;
+    if (cfg)
+        c->cfg = *cfg;
+    c->state = CONN_CONNECTING;
+    return c;
+}
+
+static void free_handle(uv_handle_t *h)
+{
+    free(h);
+}
+
+/* Handle memory is freed only in the close callback (libuv's rule); the connection
+ * itself forgets the handle at once, so it can be freed before the loop runs again. */
+static void close_poll(alch_conn *c)
+{
+    if (c->poll) {
+        c->poll->data = NULL;
+        uv_close((uv_handle_t *)c->poll, free_handle);
+        c->poll = NULL;
+        c->poll_events = 0;
+    }
+}
+
+static void close_timer(alch_conn *c)
+{
+    if (c->timer) {
+        c->timer->data = NULL;
+        uv_close((uv_handle_t *)c->timer, free_handle);
+        c->timer = NULL;
+    }
+}
+
+static void op_free(alch__op *op)
+{
+    if (!op)
+        return;
+    alch__params_free(&op->params);
+    free(op->sql);
+    PQclear(op->last);
+    PQclear(op->error);
+    free(op);
+}
+
+/* Everything but the struct itself: the handles are closed at once, so the loop (and a
+ * sync engine's private loop) never outlives them, even when the free is deferred. */
+static void release_resources(alch_conn *c)
+{
+    close_poll(c);
+    close_timer(c);
+    if (c->pg)
+        PQfinish(c->pg);
+    c->pg = NULL;
+    op_free(c->op);
+    c->op = NULL;
+    for (int i = 0; i < c->cache_len; i++)
+        free(c->cache[i].sql);
+    free(c->cache);
+    c->cache = NULL;
+    c->cache_len = 0;
+    free(c->conn_keys);
+    free(c->conn_vals);
+    c->conn_keys = c->conn_vals = NULL;
+    alch_url_free(c->url);
+    c->url = NULL;
+}
+
+static void destroy_now(alch_conn *c)
+{
+    release_resources(c);
+    if (c->own_loop) {
+        uv_run(c->own_loop, UV_RUN_DEFAULT); /* lets the close callbacks free the handles */
+        uv_loop_close(c->own_loop);
+        free(c->own_loop);
+    }
+    free(c);
+}
+
+void alch__conn_destroy(alch_conn *c)
+{
+    if (!c)
+        return;
+    c->state = CONN_CLOSED;
+    if (c->refs > 0) { /* inside one of our callbacks: free the struct when it returns */
+        c->destroy_pending = true;
+        if (!c->own_loop)
+            release_resources(c);
+        return;
+    }
+    destroy_now(c);
+}
+
+static void conn_ref(alch_conn *c)
+{
+    c->refs++;
+}
+
+static void conn_unref(alch_conn *c)
+{
+    if (--c->refs == 0 && c->destroy_pending)
+        destroy_now(c);
+}
+
+/* ---- the socket watcher ------------------------------------------------------------ */
+
+/* Watch the socket for `events` (0 stops watching). A new handle is made when libpq
+ * switched sockets; never two active handles on one socket. */
+static int arm(alch_conn *c, int events, bool fresh)
+{
+    if (events == 0) {
+        if (c->poll && c->poll_events)
+            uv_poll_stop(c->poll);
+        c->poll_events = 0;
+        return 0;
+    }
+    int fd = PQsocket(c->pg);
+    if (fd < 0)
+        return UV_EBADF;
+    if (fresh)
+        close_poll(c);
+    if (!c->poll) {
+        c->poll = malloc(sizeof *c->poll);
+        if (!c->poll)
+            return UV_ENOMEM;
+        int rc = uv_poll_init_socket(c->loop, c->poll, fd);
+        if (rc) {
+            free(c->poll);
+            c->poll = NULL;
+            return rc;
+        }
+        c->poll->data = c;
+        c->poll_events = 0;
+    }
+    if (events == c->poll_events)
+        return 0;
+    c->poll_events = events;
+    return uv_poll_start(c->poll, events, on_io);
+}
+
+/* libpq closed (or will close) the socket: forget the watcher at once, before another
+ * connection can be given the same descriptor number. */
+static void mark_broken(alch_conn *c)
+{
+    if (c->state != CONN_CLOSED)
+        c->state = CONN_BROKEN;
+    close_poll(c);
+}
+
+/* ---- connecting -------------------------------------------------------------------- */
+
+static void on_notice(void *arg, const char *message)
+{
+    alch_conn *c = arg;
+    size_t n = strlen(message);
+    while (n > 0 && message[n - 1] == '\n')
+        n--;
+    alch__echo_line(c->cfg.echo, "%.*s", (int)n, message);
+}
+
+static void connect_done(alch_conn *c, int status, alch_error *err)
+{
+    close_timer(c);
+    free(c->conn_keys);
+    free(c->conn_vals);
+    c->conn_keys = c->conn_vals = NULL;
+    alch_connect_cb cb = c->connect_cb;
+    void *data = c->connect_data;
+    c->connect_cb = NULL;
+    if (status == 0) {
+        c->state = CONN_READY;
+        arm(c, 0, false);
+        cb(c, 0, NULL, data);
+        return;
+    }
+    /* the callback never sees a failed connection: it is gone before the call */
+    alch__conn_destroy(c);
+    cb(NULL, status, err, data);
+}
+
+static void connect_step(alch_conn *c)
+{
+    /* libpq may close the socket and open another inside PQconnectPoll (next host,
+     * next address), possibly with the same number: stop watching first, always. */
+    close_poll(c);
+    PostgresPollingStatusType ps = PQconnectPoll(c->pg);
+    alch_error err = ALCH_ERROR_INIT;
+    int rc;
+    switch (ps) {
+    case PGRES_POLLING_OK:
+        if (PQsetnonblocking(c->pg, 1) != 0) {
+            alch__error_from_conn(&err, ALCH_EOPERATIONAL, c->pg, "could not go non-blocking");
+            connect_done(c, ALCH_EOPERATIONAL, &err);
+            break;
+        }
+        PQsetNoticeProcessor(c->pg, on_notice, c);
+        connect_done(c, 0, NULL);
+        break;
+    case PGRES_POLLING_READING:
+    case PGRES_POLLING_WRITING:
+        rc = arm(c, ps == PGRES_POLLING_READING ? UV_READABLE : UV_WRITABLE, true);
+        if (rc) {
+            alch__error_set(&err, ALCH_EOPERATIONAL, "cannot watch the socket: %s",
+                            uv_strerror(rc));
+            connect_done(c, ALCH_EOPERATIONAL, &err);
+        }
+        break;
+    default:
+        alch__error_from_conn(&err, ALCH_EOPERATIONAL, c->pg, NULL);
+        connect_done(c, ALCH_EOPERATIONAL, &err);
+        break;
+    }
+    alch_error_clear(&err);
+}
+
+static void on_connect_timeout(uv_timer_t *t)
+{
+    alch_conn *c = t->data;
+    if (!c || c->state != CONN_CONNECTING)
+        return;
+    conn_ref(c);
+    alch_error err = ALCH_ERROR_INIT;
+    const char *host = PQhost(c->pg);
+    alch__error_set(&err, ALCH_ETIMEOUT, "could not connect to %s within %.1f s",
+                    host && *host ? host : "the server", (double)uv_timer_get_repeat(t) / 1e3);
+    alch__error_hint(&err, "is the server up and reachable? connect_timeout is in the URL");
+    connect_done(c, ALCH_ETIMEOUT, &err);
+    alch_error_clear(&err);
+    conn_unref(c);
+}
+
+int alch__conn_start(alch_conn *c, alch_url *url, const char *const *extra_keys,
+                     const char *const *extra_vals, int timeout_ms, alch_error *err)
+{
+    c->url = url;
+    int rc = alch__url_libpq_params(url, extra_keys, extra_vals, &c->conn_keys, &c->conn_vals);
+    if (rc) {
+        destroy_now(c);
+        return alch__error_set(err, ALCH_ENOMEM, "out of memory");
+    }
+    c->pg = PQconnectStartParams(c->conn_keys, c->conn_vals, 0);
+    if (!c->pg) {
+        destroy_now(c);
+        return alch__error_set(err, ALCH_ENOMEM, "out of memory starting a connection");
+    }
+    if (PQstatus(c->pg) == CONNECTION_BAD) {
+        alch__error_from_conn(err, ALCH_EOPERATIONAL, c->pg, NULL);
+        destroy_now(c);
+        return ALCH_EOPERATIONAL;
+    }
+    if (timeout_ms > 0) {
+        c->timer = malloc(sizeof *c->timer);
+        if (!c->timer || uv_timer_init(c->loop, c->timer) != 0) {
+            free(c->timer);
+            c->timer = NULL;
+            destroy_now(c);
+            return alch__error_set(err, ALCH_ENOMEM, "out of memory");
+        }
+        c->timer->data = c;
+        uv_timer_start(c->timer, on_connect_timeout, (uint64_t)timeout_ms, 0);
+        uv_timer_set_repeat(c->timer, (uint64_t)timeout_ms); /* remembered for the message */
+    }
+    /* libpq wants us to wait for write-readiness before the first PQconnectPoll */
+    rc = arm(c, UV_WRITABLE, true);
+    if (rc) {
+        destroy_now(c);
+        return alch__error_set(err, ALCH_EOPERATIONAL, "cannot watch the socket: %s",
+                               uv_strerror(rc));
+    }
+    return 0;
+}
+
+/* connect_timeout in the URL is in seconds, as for libpq; we enforce it ourselves since
+ * libpq only does so in its blocking connect. */
+static int url_timeout_ms(const alch_url *url)
+{
+    const char *t = alch_url_query(url, "connect_timeout");
+    if (!t)
+        return 0;
+    int s = atoi(t);
+    return s > 0 ? (s < 2 ? 2 : s) * 1000 : 0;
+}
+
+int alch_conn_open_async(uv_loop_t *loop, const char *url_text, alch_connect_cb cb, void *data)
+{
+    if (!loop || !url_text || !cb)
+        return ALCH_EMISUSE;
+    alch_url *url = NULL;
+    int rc = alch_url_parse(url_text, &url, NULL);
+    if (rc)
+        return rc;
+    alch_conn *c = alch__conn_new(loop, NULL);
+    if (!c) {
+        alch_url_free(url);
+        return ALCH_ENOMEM;
+    }
+    c->connect_cb = cb;
+    c->connect_data = data;
+    return alch__conn_start(c, url, NULL, NULL, url_timeout_ms(url), NULL);
+}
+
+typedef struct sync_wait {
+    bool done;
+    int status;
+    alch_conn *conn;
+    alch_result *res;
+    alch_error *err;
+} sync_wait;
+
+void alch__conn_wait(uv_loop_t *loop, const bool *done)
+{
+    while (!*done)
+        uv_run(loop, UV_RUN_ONCE);
+}
+
+static void sync_connected(alch_conn *conn, int status, const alch_error *err, void *data)
+{
+    sync_wait *w = data;
+    w->done = true;
+    w->status = status;
+    w->conn = conn;
+    if (status)
+        alch__error_copy(w->err, err);
+}
+
+int alch_conn_open(const char *url_text, alch_conn **out, alch_error *err)
+{
+    if (!url_text || !out)
+        return alch__error_set(err, ALCH_EMISUSE, "alch_conn_open needs a URL and an out pointer");
+    alch_url *url = NULL;
+    int rc = alch_url_parse(url_text, &url, err);
+    if (rc)
+        return rc;
+    uv_loop_t *loop = malloc(sizeof *loop);
+    if (!loop || uv_loop_init(loop) != 0) {
+        free(loop);
+        alch_url_free(url);
+        return alch__error_set(err, ALCH_ENOMEM, "cannot create the private event loop");
+    }
+    alch_conn *c = alch__conn_new(loop, NULL);
+    if (!c) {
+        uv_loop_close(loop);
+        free(loop);
+        alch_url_free(url);
+        return alch__error_set(err, ALCH_ENOMEM, "out of memory");
+    }
+    sync_wait w = {.err = err};
+    c->sync_face = true;
+    c->connect_cb = sync_connected;
+    c->connect_data = &w;
+    rc = alch__conn_start(c, url, NULL, NULL, url_timeout_ms(url), err);
+    if (rc == 0) {
+        alch__conn_wait(loop, &w.done);
+        rc = w.status;
+    }
+    if (rc) {
+        uv_run(loop, UV_RUN_DEFAULT);
+        uv_loop_close(loop);
+        free(loop);
+        return rc;
+    }
+    w.conn->own_loop = loop;
+    *out = w.conn;
+    return 0;
+}
+
+/* ---- liveness ---------------------------------------------------------------------- */
+
+bool alch__conn_alive(alch_conn *c)
+{
+    if (c->state != CONN_READY || PQstatus(c->pg) != CONNECTION_OK)
+        return false;
+    /* An idle connection has nothing to read. If the socket is readable, the server has
+     * spoken (a FATAL on shutdown) or hung up: read it now, without blocking. */
+    for (int i = 0; i < 4; i++) {
+        struct pollfd p = {.fd = PQsocket(c->pg), .events = POLLIN};
+        if (poll(&p, 1, 0) <= 0)
+            return true;
+        if (!PQconsumeInput(c->pg) || PQstatus(c->pg) != CONNECTION_OK)
+            return false;
+        PGresult *r;
+        while (!PQisBusy(c->pg) && (r = PQgetResult(c->pg)) != NULL)
+            PQclear(r);
+    }
+    return PQstatus(c->pg) == CONNECTION_OK;
+}
+
+/* ---- running statements ------------------------------------------------------------ */
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+static void cache_remove(alch_conn *c, int i)
+{
+    free(c->cache[i].sql);
+    c->cache[i] = c->cache[--c->cache_len];
+}
+
+/* Find or make the cache entry for this statement; plan the steps accordingly. */
+static int plan_cached(alch_conn *c, alch__op *op)
+{
+    uint64_t h = hash_str(op->sql), th = alch__params_typehash(&op->params);
+    for (int i = 0; i < c->cache_len; i++) {
+        alch__stmt *s = &c->cache[i];
+        if (s->hash == h && s->typehash == th && s->ready && strcmp(s->sql, op->sql) == 0) {
+            s->last_used = ++c->cache_tick;
+            op->how = "cached";
+            op->steps[op->nsteps++] =
+                (alch__step){STEP_EXEC_PREPARED, NULL, s->name, op->sql, true};
+            return 0;
+        }
+    }
+    if (!c->cache) {
+        c->cache = calloc((size_t)c->cfg.cache_size, sizeof *c->cache);
+        if (!c->cache)
+            return ALCH_ENOMEM;
+    }
+    if (c->cache_len == c->cfg.cache_size) { /* evict the least recently used */
+        int lru = 0;
+        for (int i = 1; i < c->cache_len; i++)
+            if (c->cache[i].last_used < c->cache[lru].last_used)
+                lru = i;
+        snprintf(op->dealloc_sql, sizeof op->dealloc_sql, "DEALLOCATE %s", c->cache[lru].name);
+        op->steps[op->nsteps++] = (alch__step){STEP_SQL, op->dealloc_sql, NULL, NULL, false};
+        cache_remove(c, lru);
+    }
+    alch__stmt *s = &c->cache[c->cache_len];
+    memset(s, 0, sizeof *s);
+    s->sql = alch__strdup(op->sql);
+    if (!s->sql)
+        return ALCH_ENOMEM;
+    s->hash = h;
+    s->typehash = th;
+    s->last_used = ++c->cache_tick;
+    snprintf(s->name, sizeof s->name, "alch_%u", ++c->next_stmt_id);
+    op->cache_slot = c->cache_len++;
+    op->how = "prepared";
+    op->steps[op->nsteps++] = (alch__step){STEP_PREPARE, op->sql, s->name, op->sql, false};
+    op->steps[op->nsteps++] = (alch__step){STEP_EXEC_PREPARED, NULL, s->name, NULL, true};
+    return 0;
+}
+
+static int check_usable(alch_conn *c, bool async, alch_error *err)
+{
+    if (!c)
+        return alch__error_set(err, ALCH_EMISUSE, "no connection (NULL)");
+    if (c->state == CONN_CLOSED || c->closing)
+        return alch__error_set(err, ALCH_ECLOSED, "this connection is closed");
+    if (c->state == CONN_BROKEN || !c->pg || PQstatus(c->pg) != CONNECTION_OK) {
+        alch__error_set(err, ALCH_EOPERATIONAL, "the connection to the server was lost");
+        alch__error_hint(err, "close it with alch_conn_close() and check out a new one");
+        return ALCH_EOPERATIONAL;
+    }
+    if (c->op) {
+        alch__error_set(err, ALCH_EBUSY,
+                        "this connection is already running a query: one connection per task");
+        alch__error_hint(err, "wait for the callback of the running query, or check out "
+                              "another connection from the engine");
+        return ALCH_EBUSY;
+    }
+    if (async && c->sync_face) {
+        alch__error_set(err, ALCH_EMISUSE,
+                        "this connection runs on a private loop: use the sync calls");
+        alch__error_hint(err, "for async calls create the engine with "
+                              "alch_engine_create_async(loop, ...) or use alch_conn_open_async()");
+        return ALCH_EMISUSE;
+    }
+    if (!async && !c->sync_face) {
+        alch__error_set(err, ALCH_EMISUSE,
+                        "this connection runs on your libuv loop: use the *_async calls");
+        alch__error_hint(err, "for sync calls create the engine with alch_engine_create()");
+        return ALCH_EMISUSE;
+    }
+    return 0;
+}
+
+static void add_autobegin(alch_conn *c, alch__op *op)
+{
+    if (c->cfg.autobegin && PQtransactionStatus(c->pg) == PQTRANS_IDLE)
+        op->steps[op->nsteps++] =
+            (alch__step){STEP_SQL, c->cfg.begin_sql ? c->cfg.begin_sql : "BEGIN", NULL,
+                         "BEGIN (implicit)", false};
+}
+
+static void op_start(alch_conn *c, alch__op *op)
+{
+    c->op = op;
+    op->cur = 0;
+    op_run_step(c);
+}
+
+static void on_deferred(uv_timer_t *t)
+{
+    alch_conn *c = t->data;
+    if (!c || !c->op)
+        return;
+    conn_ref(c);
+    op_finish(c, 0, NULL);
+    conn_unref(c);
+}
+
+int alch__conn_exec(alch_conn *c, const char *sql, const alch_value *params, size_t n,
+                    alch_exec_cb cb, void *data, alch_error *err)
+{
+    if (!sql || (n && !params))
+        return alch__error_set(err, ALCH_EMISUSE, "alch_conn_execute needs SQL text%s",
+                               n ? " and the parameter array" : "");
+    alch__op *op = calloc(1, sizeof *op);
+    if (!op)
+        return alch__error_set(err, ALCH_ENOMEM, "out of memory");
+    op->cache_slot = -1;
+    op->cb = cb;
+    op->data = data;
+    op->user_stmt = true;
+    size_t *order = NULL, norder = 0;
+    int rc = alch__params_rewrite(sql, params, n, &op->sql, &order, &norder, err);
+    if (rc == 0)
+        rc = alch__params_encode(&op->params, params, n, order, norder, err);
+    free(order);
+    if (rc) {
+        op_free(op);
+        return rc;
+    }
+    add_autobegin(c, op);
+    if (c->cfg.cache_size > 0) {
+        rc = plan_cached(c, op);
+        if (rc) {
+            op_free(op);
+            return alch__error_set(err, ALCH_ENOMEM, "out of memory");
+        }
+    } else {
+        op->how = "direct";
+        op->steps[op->nsteps++] = (alch__step){STEP_SQL, op->sql, NULL, op->sql, true};
+    }
+    op_start(c, op);
+    return 0;
+}
+
+int alch__conn_simple(alch_conn *c, const char *sql, const char *echo, int savepoint_delta,
+                      bool commit_on_failed, alch_exec_cb cb, void *data, alch_error *err)
+{
+    alch__op *op = calloc(1, sizeof *op);
+    if (!op)
+        return alch__error_set(err, ALCH_ENOMEM, "out of memory");
+    op->cache_slot = -1;
+    op->cb = cb;
+    op->data = data;
+    op->savepoint_delta = savepoint_delta;
+    op->commit_on_failed = commit_on_failed;
+    if (sql) {
+        snprintf(op->tx_sql, sizeof op->tx_sql, "%s", sql);
+        op->steps[op->nsteps++] =
+            (alch__step){STEP_SQL, op->tx_sql, NULL, echo ? echo : sql[0] ? op->tx_sql : NULL, false};
+    }
+    if (op->nsteps == 0) { /* nothing to send: complete on the next loop turn, not now */
+        if (!c->timer) {
+            c->timer = malloc(sizeof *c->timer);
+            if (!c->timer || uv_timer_init(c->loop, c->timer) != 0) {
+                free(c->timer);
+                c->timer = NULL;
+                op_free(op);
+                return alch__error_set(err, ALCH_ENOMEM, "out of memory");
+            }
+        }
+        c->timer->data = c;
+        c->op = op;
+        uv_timer_start(c->timer, on_deferred, 0, 0);
+        return 0;
+    }
+    op_start(c, op);
+    return 0;
+}
+
+/* Flush what libpq buffered and watch the socket for what comes next. */
+static int flush_and_arm(alch_conn *c)
+{
+    int f = PQflush(c->pg);
+    if (f < 0)
+        return -1;
+    return arm(c, f == 1 ? (UV_READABLE | UV_WRITABLE) : UV_READABLE, false) ? -1 : 0;
+}
+
+static void fail_from_conn(alch_conn *c, const char *what)
+{
+    alch_error err = ALCH_ERROR_INIT;
+    alch__error_from_conn(&err, ALCH_EOPERATIONAL, c->pg, what);
+    mark_broken(c);
+    op_finish(c, ALCH_EOPERATIONAL, &err);
+    alch_error_clear(&err);
+}
+
+static void op_run_step(alch_conn *c)
+{
+    alch__op *op = c->op;
+    const alch__step *s = &op->steps[op->cur];
+    const alch__params *p = &op->params;
+    if (s->echo) {
+        alch__echo_line(c->cfg.echo, "%s", s->echo);
+        if (op->user_stmt)
+            op->started = uv_hrtime();
+    }
+    int ok;
+    switch (s->kind) {
+    case STEP_PREPARE:
+        ok = PQsendPrepare(c->pg, s->name, s->sql, p->n, p->types);
+        break;
+    case STEP_EXEC_PREPARED:
+        ok = PQsendQueryPrepared(c->pg, s->name, p->n, p->values, p->lengths, p->formats, 0);
+        break;
+    default:
+        ok = s->with_params ? PQsendQueryParams(c->pg, s->sql, p->n, p->types, p->values,
+                                                p->lengths, p->formats, 0)
+                            : PQsendQueryParams(c->pg, s->sql, 0, NULL, NULL, NULL, NULL, 0);
+        break;
+    }
+    if (!ok || flush_and_arm(c) != 0)
+        fail_from_conn(c, "could not send the statement");
+}
+
+/* One step's results are all in: move on, or finish the operation. */
+static void step_done(alch_conn *c)
+{
+    alch__op *op = c->op;
+    alch__step *s = &op->steps[op->cur];
+    if (op->error) {
+        alch_error err = ALCH_ERROR_INIT;
+        int code = alch__error_from_result(&err, op->error);
+        if (s->kind == STEP_PREPARE && op->cache_slot >= 0) {
+            cache_remove(c, op->cache_slot);
+            op->cache_slot = -1;
+        }
+        if (strcmp(err.sqlstate, "26000") == 0) /* our prepared statements vanished */
+            while (c->cache_len)
+                cache_remove(c, c->cache_len - 1);
+        if (strcmp(err.sqlstate, "25P02") == 0)
+            alch__error_hint(&err, "an earlier statement in this transaction failed: call "
+                                   "alch_conn_rollback() before running more statements");
+        op_finish(c, code, &err);
+        alch_error_clear(&err);
+        return;
+    }
+    if (s->kind == STEP_PREPARE && op->cache_slot >= 0)
+        c->cache[op->cache_slot].ready = true;
+    if (++op->cur < op->nsteps) {
+        PQclear(op->last);
+        op->last = NULL;
+        op_run_step(c);
+        return;
+    }
+    op_finish(c, 0, NULL);
+}
+
+static void absorb(alch_conn *c, PGresult *r)
+{
+    alch__op *op = c->op;
+    switch (PQresultStatus(r)) {
+    case PGRES_FATAL_ERROR:
+        if (!op->error)
+            op->error = r;
+        else
+            PQclear(r);
+        return;
+    case PGRES_COPY_IN:
+        /* COPY needs its own API; end it so the protocol stays in step */
+        PQputCopyEnd(c->pg, "COPY is not supported through alch_conn_execute");
+        PQclear(r);
+        return;
+    case PGRES_COPY_OUT:
+    case PGRES_COPY_BOTH:
+        PQclear(r);
+        mark_broken(c);
+        return;
+    default:
+        PQclear(op->last);
+        op->last = r;
+        return;
+    }
+}
+
+static void on_io(uv_poll_t *handle, int status, int events)
+{
+    alch_conn *c = handle->data;
+    if (!c)
+        return;
+    conn_ref(c);
+    if (c->state == CONN_CONNECTING) {
+        connect_step(c);
+        goto out;
+    }
+    if (!c->op) { /* idle: the server spoke on its own (shutdown notice or hang-up) */
+        if (!PQconsumeInput(c->pg) || PQstatus(c->pg) != CONNECTION_OK)
+            mark_broken(c);
+        else
+            arm(c, 0, false);
+        goto out;
+    }
+    if (status < 0) {
+        alch_error err = ALCH_ERROR_INIT;
+        alch__error_set(&err, ALCH_EOPERATIONAL, "socket error: %s", uv_strerror(status));
+        mark_broken(c);
+        op_finish(c, ALCH_EOPERATIONAL, &err);
+        alch_error_clear(&err);
+        goto out;
+    }
+    if ((events & UV_READABLE) && !PQconsumeInput(c->pg)) {
+        fail_from_conn(c, NULL);
+        goto out;
+    }
+    if (flush_and_arm(c) != 0) {
+        fail_from_conn(c, "could not send the statement");
+        goto out;
+    }
+    /* Bytes already read by libpq will not wake the poll again: drain all results now. */
+    while (c->op && !c->destroy_pending && !PQisBusy(c->pg)) {
+        PGresult *r = PQgetResult(c->pg);
+        if (!r) { /* this step is complete; the next one (if any) was just sent */
+            step_done(c);
+            break;
+        }
+        absorb(c, r);
+        if (c->state == CONN_BROKEN) {
+            fail_from_conn(c, "unsupported COPY");
+            break;
+        }
+    }
+out:
+    conn_unref(c);
+}
+
+static void op_finish(alch_conn *c, int status, const alch_error *err)
+{
+    alch__op *op = c->op;
+    c->op = NULL;
+    if (!c->pg || PQstatus(c->pg) != CONNECTION_OK)
+        mark_broken(c);
+    else
+        arm(c, 0, false);
+    char *params = NULL;
+    if (op->user_stmt && (status != 0 || (c->cfg.echo && c->cfg.echo->on)))
+        params = alch__params_render(&op->params);
+    if (op->user_stmt) {
+        double ms = (double)(uv_hrtime() - op->started) / 1e6;
+        alch__echo_line(c->cfg.echo, "[%s, %.3f ms] %s", status ? "failed" : op->how, ms,
+                        params ? params : "()");
+    }
+    if (c->pg && PQtransactionStatus(c->pg) == PQTRANS_IDLE)
+        c->savepoints = 0;
+    else if (status == 0)
+        c->savepoints += op->savepoint_delta;
+
+    alch_error local = ALCH_ERROR_INIT;
+    if (status == 0 && op->commit_on_failed) {
+        status = alch__error_set(&local, ALCH_EINTERNAL,
+                                 "cannot commit: an earlier statement in this transaction "
+                                 "failed, so the transaction was rolled back");
+        alch__error_hint(&local, "check the error of the statement that failed first");
+        err = &local;
+    } else if (status != 0) {
+        alch__error_copy(&local, err);
+        if (op->user_stmt)
+            alch__error_statement(&local, op->sql, params);
+        err = &local;
+    }
+    alch_result *res = NULL;
+    if (status == 0 && op->last) {
+        res = alch__result_wrap(op->last);
+        op->last = NULL;
+        if (!res) {
+            status = alch__error_set(&local, ALCH_ENOMEM, "out of memory");
+            err = &local;
+        }
+    }
+    alch_exec_cb cb = op->cb;
+    void *data = op->data;
+    op_free(op);
+    free(params);
+    conn_ref(c);
+    if (cb)
+        cb(c, status, res, status ? err : NULL, data);
+    else
+        alch_result_free(res);
+    alch_error_clear(&local);
+    conn_unref(c);
+}
+
+/* ---- public: execute --------------------------------------------------------------- */
+
+int alch_conn_execute_async(alch_conn *c, const char *sql, const alch_value *params,
+                            size_t nparams, alch_exec_cb cb, void *data)
+{
+    int rc = check_usable(c, true, NULL);
+    if (rc)
+        return rc;
+    if (!cb)
+        return ALCH_EMISUSE;
+    return alch__conn_exec(c, sql, params, nparams, cb, data, NULL);
+}
+
+static void sync_done(alch_conn *conn, int status, alch_result *res, const alch_error *err,
+                      void *data)
+{
+    sync_wait *w = data;
+    w->done = true;
+    w->status = status;
+    w->res = res;
+    if (status)
+        alch__error_copy(w->err, err);
+}
+
+int alch_conn_execute(alch_conn *c, const char *sql, const alch_value *params, size_t nparams,
+                      alch_result **res, alch_error *err)
+{
+    int rc = check_usable(c, false, err);
+    if (rc)
+        return rc;
+    sync_wait w = {.err = err};
+    rc = alch__conn_exec(c, sql, params, nparams, sync_done, &w, err);
+    if (rc)
+        return rc;
+    alch__conn_wait(c->loop, &w.done);
+    if (res)
+        *res = w.res;
+    else
+        alch_result_free(w.res);
+    return w.status;
+}
+
+/* Helpers for tx.c: run a transaction-control statement through either face. */
+int alch__conn_simple_sync(alch_conn *c, const char *sql, const char *echo, int sp_delta,
+                           bool commit_on_failed, alch_error *err);
+int alch__conn_simple_sync(alch_conn *c, const char *sql, const char *echo, int sp_delta,
+                           bool commit_on_failed, alch_error *err)
+{
+    int rc = check_usable(c, false, err);
+    if (rc)
+        return rc;
+    sync_wait w = {.err = err};
+    rc = alch__conn_simple(c, sql, echo, sp_delta, commit_on_failed, sync_done, &w, err);
+    if (rc)
+        return rc;
+    alch__conn_wait(c->loop, &w.done);
+    alch_result_free(w.res);
+    return w.status;
+}
+
+int alch__conn_simple_async(alch_conn *c, const char *sql, const char *echo, int sp_delta,
+                            bool commit_on_failed, alch_exec_cb cb, void *data);
+int alch__conn_simple_async(alch_conn *c, const char *sql, const char *echo, int sp_delta,
+                            bool commit_on_failed, alch_exec_cb cb, void *data)
+{
+    int rc = check_usable(c, true, NULL);
+    if (rc)
+        return rc;
+    if (!cb)
+        return ALCH_EMISUSE;
+    return alch__conn_simple(c, sql, echo, sp_delta, commit_on_failed, cb, data, NULL);
+}
+
+/* ---- public: close and accessors --------------------------------------------------- */
+
+void alch_conn_close(alch_conn *c)
+{
+    if (!c || c->closing)
+        return;
+    c->closing = true;
+    conn_ref(c);
+    if (c->op) {
+        /* the server is still working on it: this connection cannot be reused */
+        alch_error err = ALCH_ERROR_INIT;
+        alch__error_set(&err, ALCH_ECANCELED, "the connection was closed while a query ran");
+        mark_broken(c);
+        op_finish(c, ALCH_ECANCELED, &err);
+        alch_error_clear(&err);
+    }
+    if (c->pool) {
+        c->closing = false;
+        alch__pool_release(c->pool, c);
+    } else {
+        alch__conn_destroy(c);
+    }
+    conn_unref(c);
+}
+
+bool alch_conn_in_transaction(const alch_conn *c)
+{
+    if (!c || !c->pg)
+        return false;
+    PGTransactionStatusType t = PQtransactionStatus(c->pg);
+    return t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
+}
+
+bool alch_conn_busy(const alch_conn *c)
+{
+    return c && c->op != NULL;
+}
+
+int alch_conn_server_version(const alch_conn *c)
+{
+    return c && c->pg && c->state == CONN_READY ? PQserverVersion(c->pg) : 0;
+}
+
+int alch_conn_backend_pid(const alch_conn *c)
+{
+    return c && c->pg && c->state == CONN_READY ? PQbackendPID(c->pg) : 0;
+}
+
+void *alch_conn_get_data(const alch_conn *c)
+{
+    return c ? c->data : NULL;
+}
+
+void alch_conn_set_data(alch_conn *c, void *data)
+{
+    if (c)
+        c->data = data;
+}
+
+int alch_libpq_version(void)
+{
+    return PQlibVersion();
+}

@@ -1,0 +1,143 @@
+/* The connection's insides, shared by the driver (conn.c, tx.c) and the engine's pool. */
+#ifndef ALCH_DRIVER_CONN_INTERNAL_H
+#define ALCH_DRIVER_CONN_INTERNAL_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <libpq-fe.h>
+#include <uv.h>
+
+#include "alch/conn.h"
+#include "alch/url.h"
+#include "driver/params.h"
+
+struct alch__pool;
+
+/* Where echo goes; owned by the engine, shared by its connections. */
+typedef struct alch__echo {
+    bool on;
+    FILE *file;
+} alch__echo;
+
+/* Settings a connection gets from its engine (standalone connections use the zero value). */
+typedef struct alch__conn_config {
+    const alch__echo *echo; /* NULL: no echo */
+    int cache_size;         /* prepared statements kept; 0 disables the cache */
+    bool autobegin;         /* begin a transaction before the first statement */
+    const char *begin_sql;  /* "BEGIN" or "BEGIN ISOLATION LEVEL ..." (static string) */
+} alch__conn_config;
+
+typedef enum { STEP_SQL, STEP_PREPARE, STEP_EXEC_PREPARED } alch__step_kind;
+
+typedef struct alch__step {
+    alch__step_kind kind;
+    const char *sql;       /* STEP_SQL, STEP_PREPARE */
+    const char *name;      /* STEP_PREPARE, STEP_EXEC_PREPARED */
+    const char *echo;      /* text echoed when the step is sent, or NULL */
+    bool with_params;      /* send the op's parameters with this step */
+} alch__step;
+
+/* One operation = a few steps run in order, each one round trip; the result of the last
+ * step is the operation's result. */
+typedef struct alch__op {
+    alch__step steps[4];
+    int nsteps;
+    int cur;
+    char *sql;              /* the statement as sent (after :name rewriting), owned */
+    alch__params params;
+    char stmt_name[24];
+    char dealloc_sql[48];
+    char tx_sql[64];        /* SAVEPOINT / BEGIN text for transaction ops */
+    int cache_slot;         /* entry being prepared, or -1 */
+    const char *how;        /* "prepared", "cached" or "direct", for echo */
+    bool user_stmt;         /* echo a parameter/timing line when done */
+    bool commit_on_failed;  /* a COMMIT turned into ROLLBACK: report it as an error */
+    int savepoint_delta;    /* +1 SAVEPOINT, -1 RELEASE/ROLLBACK TO */
+    uint64_t started;       /* uv_hrtime() when the user statement was sent */
+    PGresult *last;
+    PGresult *error;
+    alch_exec_cb cb;
+    void *data;
+} alch__op;
+
+typedef struct alch__stmt {
+    uint64_t hash;
+    uint64_t typehash;
+    char *sql;
+    char name[16];
+    uint64_t last_used;
+    bool ready;
+} alch__stmt;
+
+typedef enum { CONN_CONNECTING, CONN_READY, CONN_BROKEN, CONN_CLOSED } alch__conn_state;
+
+struct alch_conn {
+    PGconn *pg;
+    uv_loop_t *loop;
+    uv_loop_t *own_loop;    /* standalone sync connection: the private loop it owns */
+    bool sync_face;         /* runs on a private loop: sync calls only */
+    uv_poll_t *poll;        /* heap-allocated, freed in its close callback */
+    int poll_events;
+    uv_timer_t *timer;      /* connect timeout and deferred completions */
+    alch__conn_state state;
+    void *data;
+    alch__conn_config cfg;
+
+    alch__op *op;           /* the operation in flight, or NULL */
+    alch__stmt *cache;
+    int cache_len;
+    uint64_t cache_tick;
+    unsigned next_stmt_id;
+    int savepoints;
+
+    int refs;               /* > 0 while inside one of our callbacks */
+    bool destroy_pending;
+    bool closing;           /* alch_conn_close() is running */
+
+    alch_connect_cb connect_cb;
+    void *connect_data;
+    const char **conn_keys; /* kept until connected: PQconnectStartParams copies them, */
+    const char **conn_vals; /* but the URL copy they point into is ours to free */
+    alch_url *url;
+
+    /* pool bookkeeping (engine/pool.c) */
+    struct alch__pool *pool;
+    alch_conn *pool_next;   /* link in the idle stack */
+    unsigned pool_gen;      /* the pool generation it was opened in (see dispose) */
+    uint64_t created_ms;
+    uint64_t expires_ms;    /* 0: never */
+};
+
+/* Start connecting `c` (already zeroed with loop/cfg set). `url` is taken over. Calls
+ * c->connect_cb on completion; on failure the connection is destroyed before the callback.
+ * Returns 0 when started, or an error (c destroyed, callback not called). */
+int alch__conn_start(alch_conn *c, alch_url *url, const char *const *extra_keys,
+                     const char *const *extra_vals, int timeout_ms, alch_error *err);
+
+alch_conn *alch__conn_new(uv_loop_t *loop, const alch__conn_config *cfg);
+
+/* Close for real (PQfinish, handles closed). Deferred while inside a callback. */
+void alch__conn_destroy(alch_conn *c);
+
+/* Whether the connection can be lent out: connected, not broken, and the socket shows no
+ * sign that the server hung up (checked without blocking). */
+bool alch__conn_alive(alch_conn *c);
+
+/* Run an operation: exec with params, or a transaction-control statement. */
+int alch__conn_exec(alch_conn *c, const char *sql, const alch_value *params, size_t n,
+                    alch_exec_cb cb, void *data, alch_error *err);
+int alch__conn_simple(alch_conn *c, const char *sql, const char *echo, int savepoint_delta,
+                      bool commit_on_failed, alch_exec_cb cb, void *data, alch_error *err);
+
+/* Run the connection's loop until *done (sync face). */
+void alch__conn_wait(uv_loop_t *loop, const bool *done);
+
+/* Write one echo line (no-op when echo is off). */
+void alch__echo_line(const alch__echo *echo, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Pool hooks (engine/pool.c). */
+void alch__pool_release(struct alch__pool *pool, alch_conn *c);
+
+#endif

@@ -1,0 +1,386 @@
+/* Bound parameters: the only way a value reaches the server. */
+#include "driver/params.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "driver/error_internal.h"
+#include "util/buf.h"
+
+/* Type OIDs from pg_type.h (stable across PostgreSQL versions). */
+enum { OID_BOOL = 16, OID_BYTEA = 17, OID_INT8 = 20, OID_FLOAT8 = 701 };
+
+static bool is_ident_start(char c)
+{
+    return isalpha((unsigned char)c) || c == '_';
+}
+
+static bool is_ident_char(char c)
+{
+    return isalnum((unsigned char)c) || c == '_';
+}
+
+/* Skip a quoted or commented region starting at s[i]; returns the index after it, or i
+ * when s[i] does not start one. Placeholders inside strings and comments are not
+ * placeholders: `':x'` is text. */
+static size_t skip_literal(const char *s, size_t i)
+{
+    char c = s[i];
+    if (c == '\'' || c == '"') {
+        size_t j = i + 1;
+        while (s[j]) {
+            if (s[j] == c) {
+                if (s[j + 1] == c) { /* doubled quote inside the literal */
+                    j += 2;
+                    continue;
+                }
+                return j + 1;
+            }
+            j++;
+        }
+        return j;
+    }
+    if (c == '-' && s[i + 1] == '-') {
+        size_t j = i;
+        while (s[j] && s[j] != '\n')
+            j++;
+        return j;
+    }
+    if (c == '/' && s[i + 1] == '*') {
+        const char *end = strstr(s + i + 2, "*/");
+        return end ? (size_t)(end - s) + 2 : strlen(s);
+    }
+    if (c == '$' && (s[i + 1] == '$' || is_ident_start(s[i + 1]))) {
+        /* dollar quoting: $tag$ ... $tag$ (but $1 is a placeholder, handled by the caller) */
+        size_t j = i + 1;
+        while (is_ident_char(s[j]) && s[j] != '$')
+            j++;
+        if (s[j] != '$')
+            return i;
+        size_t taglen = j - i + 1;
+        const char *p = s + j + 1;
+        while ((p = strchr(p, '$')) != NULL) {
+            if (strncmp(p, s + i, taglen) == 0)
+                return (size_t)(p - s) + taglen;
+            p++;
+        }
+        return strlen(s);
+    }
+    return i;
+}
+
+static bool has_dollar_placeholder(const char *sql)
+{
+    for (size_t i = 0; sql[i];) {
+        size_t j = skip_literal(sql, i);
+        if (j != i) {
+            i = j;
+            continue;
+        }
+        if (sql[i] == '$' && isdigit((unsigned char)sql[i + 1]))
+            return true;
+        i++;
+    }
+    return false;
+}
+
+int alch__params_rewrite(const char *sql, const alch_value *vals, size_t n, char **out_sql,
+                         size_t **order, size_t *norder, alch_error *err)
+{
+    *out_sql = NULL;
+    *order = NULL;
+    *norder = 0;
+    size_t named = 0;
+    for (size_t k = 0; k < n; k++)
+        named += vals[k].name != NULL;
+    if (named == 0) {
+        *out_sql = alch__strdup(sql);
+        return *out_sql ? 0 : alch__error_set(err, ALCH_ENOMEM, "out of memory");
+    }
+    if (named != n)
+        return alch__error_set(err, ALCH_EMISUSE,
+                               "some values are named and some are not: name all of them "
+                               "with alch_named() for :name placeholders, or none for $1, $2");
+    if (has_dollar_placeholder(sql))
+        return alch__error_set(err, ALCH_EMISUSE,
+                               "the SQL uses $n placeholders but the values are named: "
+                               "write :name placeholders, or pass the values without alch_named()");
+
+    alch__buf b = ALCH__BUF_INIT;
+    size_t *ord = calloc(n ? n : 1, sizeof *ord);
+    bool *used = calloc(n ? n : 1, sizeof *used);
+    size_t nord = 0;
+    int rc = 0;
+    if (!ord || !used) {
+        rc = alch__error_set(err, ALCH_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; sql[i];) {
+        size_t j = skip_literal(sql, i);
+        if (j != i) {
+            alch__buf_append(&b, sql + i, j - i);
+            i = j;
+            continue;
+        }
+        if (sql[i] == ':' && sql[i + 1] == ':') { /* a ::type cast, not a placeholder */
+            alch__buf_puts(&b, "::");
+            i += 2;
+            continue;
+        }
+        if (sql[i] == ':' && is_ident_start(sql[i + 1])) {
+            size_t start = i + 1, end = start;
+            while (is_ident_char(sql[end]))
+                end++;
+            size_t k = 0;
+            while (k < n && !(strlen(vals[k].name) == end - start &&
+                              memcmp(vals[k].name, sql + start, end - start) == 0))
+                k++;
+            if (k == n) {
+                rc = alch__error_set(err, ALCH_EMISUSE,
+                                     "the SQL uses :%.*s but no value is named '%.*s'",
+                                     (int)(end - start), sql + start, (int)(end - start),
+                                     sql + start);
+                alch__error_hint(err, "pass alch_named(\"%.*s\", alch_v(...)) with the values",
+                                 (int)(end - start), sql + start);
+                goto done;
+            }
+            /* the same name used twice binds the same $n */
+            size_t pos = 0;
+            while (pos < nord && ord[pos] != k)
+                pos++;
+            if (pos == nord)
+                ord[nord++] = k;
+            used[k] = true;
+            alch__buf_printf(&b, "$%zu", pos + 1);
+            i = end;
+            continue;
+        }
+        alch__buf_putc(&b, sql[i]);
+        i++;
+    }
+    for (size_t k = 0; k < n; k++) {
+        if (!used[k]) {
+            rc = alch__error_set(err, ALCH_EMISUSE,
+                                 "a value is named '%s' but the SQL has no :%s placeholder",
+                                 vals[k].name, vals[k].name);
+            goto done;
+        }
+    }
+    *out_sql = alch__buf_finish(&b);
+    if (!*out_sql) {
+        rc = alch__error_set(err, ALCH_ENOMEM, "out of memory");
+        goto done;
+    }
+    *order = ord;
+    *norder = nord;
+    ord = NULL;
+done:
+    alch__buf_free(&b);
+    free(ord);
+    free(used);
+    return rc;
+}
+
+static void put_be64(char *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--) {
+        p[i] = (char)(v & 0xff);
+        v >>= 8;
+    }
+}
+
+static uint64_t get_be64(const char *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | (unsigned char)p[i];
+    return v;
+}
+
+/* Fixed-width values go in binary: no formatting on our side, no parsing on the server's. */
+static size_t encoded_size(const alch_value *v)
+{
+    switch (v->type) {
+    case ALCH_INT:
+    case ALCH_DOUBLE: return 8;
+    case ALCH_BOOL: return 1;
+    case ALCH_TEXT: return v->len + 1;
+    case ALCH_BYTES: return v->len;
+    default: return 0;
+    }
+}
+
+int alch__params_encode(alch__params *p, const alch_value *vals, size_t n, const size_t *order,
+                        size_t norder, alch_error *err)
+{
+    memset(p, 0, sizeof *p);
+    size_t count = order ? norder : n;
+    if (count > 65535)
+        return alch__error_set(err, ALCH_EMISUSE,
+                               "%zu parameters: PostgreSQL takes at most 65535 in one statement",
+                               count);
+    p->n = (int)count;
+    p->src = vals;
+    if (count == 0)
+        return 0;
+    size_t total = 0;
+    for (size_t i = 0; i < count; i++) {
+        const alch_value *v = &vals[order ? order[i] : i];
+        if (v->type == ALCH_TEXT && memchr(v->u.s, '\0', v->len))
+            return alch__error_set(err, ALCH_EDATA,
+                                   "parameter $%zu: text cannot contain a NUL byte "
+                                   "(use alch_bytes() for binary data)", i + 1);
+        if (v->type > ALCH_BYTES)
+            return alch__error_set(err, ALCH_EMISUSE, "parameter $%zu has an unknown type %d",
+                                   i + 1, (int)v->type);
+        total += encoded_size(v);
+    }
+    p->types = calloc(count, sizeof *p->types);
+    p->values = calloc(count, sizeof *p->values);
+    p->lengths = calloc(count, sizeof *p->lengths);
+    p->formats = calloc(count, sizeof *p->formats);
+    p->storage = malloc(total ? total : 1);
+    if (order) {
+        p->names = calloc(count, sizeof *p->names);
+        if (p->names)
+            for (size_t i = 0; i < count; i++)
+                p->names[i] = (char *)vals[order[i]].name; /* not owned; see render */
+    }
+    if (!p->types || !p->values || !p->lengths || !p->formats || !p->storage ||
+        (order && !p->names)) {
+        alch__params_free(p);
+        return alch__error_set(err, ALCH_ENOMEM, "out of memory");
+    }
+    char *at = p->storage;
+    for (size_t i = 0; i < count; i++) {
+        const alch_value *v = &vals[order ? order[i] : i];
+        switch (v->type) {
+        case ALCH_NULL: break;
+        case ALCH_BOOL:
+            p->types[i] = OID_BOOL;
+            *at = v->u.b ? 1 : 0;
+            p->lengths[i] = 1;
+            p->formats[i] = 1;
+            break;
+        case ALCH_INT:
+            p->types[i] = OID_INT8;
+            put_be64(at, (uint64_t)v->u.i);
+            p->lengths[i] = 8;
+            p->formats[i] = 1;
+            break;
+        case ALCH_DOUBLE: {
+            uint64_t bits;
+            memcpy(&bits, &v->u.d, 8);
+            p->types[i] = OID_FLOAT8;
+            put_be64(at, bits);
+            p->lengths[i] = 8;
+            p->formats[i] = 1;
+            break;
+        }
+        case ALCH_TEXT: /* type 0: the server infers it (text, varchar, date, numeric...) */
+            memcpy(at, v->u.s, v->len);
+            at[v->len] = '\0';
+            p->lengths[i] = (int)v->len;
+            break;
+        case ALCH_BYTES:
+            p->types[i] = OID_BYTEA;
+            if (v->len)
+                memcpy(at, v->u.s, v->len);
+            p->lengths[i] = (int)v->len;
+            p->formats[i] = 1;
+            break;
+        }
+        if (v->type != ALCH_NULL)
+            p->values[i] = at;
+        at += encoded_size(v);
+    }
+    /* names point at the caller's strings: copy them, the async call outlives the caller's */
+    if (p->names) {
+        for (size_t i = 0; i < count; i++) {
+            p->names[i] = alch__strdup(p->names[i]);
+            if (!p->names[i]) {
+                alch__params_free(p);
+                return alch__error_set(err, ALCH_ENOMEM, "out of memory");
+            }
+        }
+    }
+    p->src = NULL;
+    return 0;
+}
+
+void alch__params_free(alch__params *p)
+{
+    if (!p)
+        return;
+    if (p->names)
+        for (int i = 0; i < p->n; i++)
+            free(p->names[i]);
+    free(p->names);
+    free(p->types);
+    free(p->values);
+    free(p->lengths);
+    free(p->formats);
+    free(p->storage);
+    memset(p, 0, sizeof *p);
+}
+
+static void render_text(alch__buf *b, const char *s, size_t len)
+{
+    enum { MAX_SHOWN = 60 };
+    size_t shown = len > MAX_SHOWN ? MAX_SHOWN : len;
+    alch__buf_putc(b, '\'');
+    for (size_t i = 0; i < shown; i++) {
+        if (s[i] == '\'')
+            alch__buf_putc(b, '\'');
+        alch__buf_putc(b, s[i]);
+    }
+    alch__buf_putc(b, '\'');
+    if (shown < len)
+        alch__buf_printf(b, "... (%zu characters)", len);
+}
+
+char *alch__params_render(const alch__params *p)
+{
+    alch__buf b = ALCH__BUF_INIT;
+    alch__buf_putc(&b, '(');
+    for (int i = 0; i < p->n; i++) {
+        if (i)
+            alch__buf_puts(&b, ", ");
+        if (p->names)
+            alch__buf_printf(&b, ":%s=", p->names[i]);
+        else
+            alch__buf_printf(&b, "$%d=", i + 1);
+        const char *v = p->values[i];
+        if (!v) {
+            alch__buf_puts(&b, "NULL");
+            continue;
+        }
+        switch (p->types[i]) {
+        case OID_BOOL: alch__buf_puts(&b, *v ? "true" : "false"); break;
+        case OID_INT8: alch__buf_printf(&b, "%lld", (long long)(int64_t)get_be64(v)); break;
+        case OID_FLOAT8: {
+            uint64_t bits = get_be64(v);
+            double d;
+            memcpy(&d, &bits, 8);
+            alch__buf_printf(&b, "%.17g", d);
+            break;
+        }
+        case OID_BYTEA: alch__buf_printf(&b, "<%d bytes>", p->lengths[i]); break;
+        default: render_text(&b, v, (size_t)p->lengths[i]); break;
+        }
+    }
+    alch__buf_putc(&b, ')');
+    return alch__buf_finish(&b);
+}
+
+uint64_t alch__params_typehash(const alch__params *p)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (int i = 0; i < p->n; i++) {
+        h ^= (uint64_t)p->types[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}

@@ -1,0 +1,11 @@
+#ifndef ALCH_DRIVER_RESULT_INTERNAL_H
+#define ALCH_DRIVER_RESULT_INTERNAL_H
+
+#include <libpq-fe.h>
+
+#include "alch/result.h"
+
+/* Take ownership of a PGresult. Returns NULL (and clears pg) when out of memory. */
+alch_result *alch__result_wrap(PGresult *pg);
+
+#endif

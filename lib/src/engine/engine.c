@@ -1,0 +1,268 @@
+/* The engine: a parsed URL, options, echo, and the pool, with an async and a sync face. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "driver/error_internal.h"
+#include "engine/engine_internal.h"
+
+alch_engine_options alch_engine_options_default(void)
+{
+    return (alch_engine_options){
+        .echo = false,
+        .echo_file = NULL,
+        .pool_size = 5,
+        .max_overflow = 10,
+        .pool_timeout_ms = 30000,
+        .pool_recycle_ms = -1,
+        .pool_pre_ping = false,
+        .max_lifetime_ms = -1,
+        .isolation_level = NULL,
+        .statement_timeout_ms = 0,
+        .statement_cache_size = 100,
+    };
+}
+
+static const char *const isolation_levels[] = {"READ COMMITTED", "REPEATABLE READ",
+                                               "SERIALIZABLE", "READ UNCOMMITTED", "AUTOCOMMIT"};
+
+static int check_options(alch_engine *e, alch_error *err)
+{
+    alch_engine_options *o = &e->opts;
+    if (o->pool_size < 1)
+        return alch__error_set(err, ALCH_EARGUMENT, "pool_size is %d: it must be at least 1",
+                               o->pool_size);
+    if (o->max_overflow < 0)
+        o->max_overflow = 0;
+    if (o->statement_cache_size < 0)
+        return alch__error_set(err, ALCH_EARGUMENT,
+                               "statement_cache_size is %d: use 0 to disable the cache",
+                               o->statement_cache_size);
+    e->cfg.autobegin = true;
+    e->cfg.begin_sql = "BEGIN";
+    if (o->isolation_level) {
+        size_t i = 0, n = sizeof isolation_levels / sizeof *isolation_levels;
+        while (i < n && strcasecmp(o->isolation_level, isolation_levels[i]) != 0)
+            i++;
+        if (i == n) {
+            alch__error_set(err, ALCH_EARGUMENT, "unknown isolation_level '%s'",
+                            o->isolation_level);
+            alch__error_hint(err, "use READ COMMITTED, REPEATABLE READ, SERIALIZABLE or "
+                                  "AUTOCOMMIT");
+            return ALCH_EARGUMENT;
+        }
+        if (strcmp(isolation_levels[i], "AUTOCOMMIT") == 0) {
+            e->cfg.autobegin = false;
+        } else {
+            snprintf(e->begin_sql, sizeof e->begin_sql, "BEGIN ISOLATION LEVEL %s",
+                     isolation_levels[i]);
+            e->cfg.begin_sql = e->begin_sql;
+        }
+    }
+    o->isolation_level = NULL; /* the caller's string is not kept */
+    return 0;
+}
+
+/* Per-connection settings travel in the startup packet: no extra round trip. */
+static int startup_options(alch_engine *e, alch_error *err)
+{
+    int n = 0;
+    e->extra_keys[n] = "fallback_application_name";
+    e->extra_vals[n++] = "alch";
+    if (e->opts.statement_timeout_ms > 0) {
+        if (alch_url_query(e->url, "options")) {
+            alch__error_set(err, ALCH_EARGUMENT,
+                            "statement_timeout_ms cannot be combined with an 'options' key in "
+                            "the URL");
+            alch__error_hint(err, "add -c statement_timeout=%d to the URL's options instead",
+                             e->opts.statement_timeout_ms);
+            return ALCH_EARGUMENT;
+        }
+        snprintf(e->options_kv, sizeof e->options_kv, "-c statement_timeout=%d",
+                 e->opts.statement_timeout_ms);
+        e->extra_keys[n] = "options";
+        e->extra_vals[n++] = e->options_kv;
+    }
+    e->extra_keys[n] = NULL;
+    e->extra_vals[n] = NULL;
+    return 0;
+}
+
+static int engine_create(uv_loop_t *loop, uv_loop_t *own_loop, const char *url,
+                         const alch_engine_options *opts, alch_engine **out, alch_error *err)
+{
+    if (!url || !out)
+        return alch__error_set(err, ALCH_EMISUSE, "creating an engine needs a URL and an out "
+                                                  "pointer");
+    alch_engine *e = calloc(1, sizeof *e);
+    if (!e)
+        return alch__error_set(err, ALCH_ENOMEM, "out of memory");
+    e->loop = loop;
+    e->own_loop = own_loop;
+    e->opts = opts ? *opts : alch_engine_options_default();
+    int rc = alch_url_parse(url, &e->url, err);
+    if (rc == 0)
+        rc = check_options(e, err);
+    if (rc == 0)
+        rc = startup_options(e, err);
+    if (rc == 0) {
+        e->url_shown = alch_url_render(e->url, true);
+        if (!e->url_shown)
+            rc = alch__error_set(err, ALCH_ENOMEM, "out of memory");
+    }
+    if (rc) {
+        alch_url_free(e->url);
+        free(e);
+        return rc;
+    }
+    e->echo.on = e->opts.echo;
+    e->echo.file = e->opts.echo_file;
+    e->cfg.echo = &e->echo;
+    e->cfg.cache_size = e->opts.statement_cache_size;
+    alch__pool_init(&e->pool, e);
+    *out = e;
+    return 0;
+}
+
+int alch_engine_create_async(uv_loop_t *loop, const char *url, const alch_engine_options *opts,
+                             alch_engine **out, alch_error *err)
+{
+    if (!loop)
+        return alch__error_set(err, ALCH_EMISUSE, "alch_engine_create_async needs your loop");
+    return engine_create(loop, NULL, url, opts, out, err);
+}
+
+int alch_engine_create(const char *url, const alch_engine_options *opts, alch_engine **out,
+                       alch_error *err)
+{
+    uv_loop_t *loop = malloc(sizeof *loop);
+    if (!loop || uv_loop_init(loop) != 0) {
+        free(loop);
+        return alch__error_set(err, ALCH_ENOMEM, "cannot create the private event loop");
+    }
+    int rc = engine_create(loop, loop, url, opts, out, err);
+    if (rc) {
+        uv_loop_close(loop);
+        free(loop);
+    }
+    return rc;
+}
+
+int alch_engine_connect_async(alch_engine *e, alch_connect_cb cb, void *data)
+{
+    if (!e || !cb)
+        return ALCH_EMISUSE;
+    if (e->freeing)
+        return ALCH_ECLOSED;
+    if (e->own_loop)
+        return ALCH_EMISUSE;
+    return alch__pool_checkout(&e->pool, cb, data);
+}
+
+typedef struct checkout_wait {
+    bool done;
+    int status;
+    alch_conn *conn;
+    alch_error *err;
+} checkout_wait;
+
+static void on_checkout(alch_conn *conn, int status, const alch_error *err, void *data)
+{
+    checkout_wait *w = data;
+    w->done = true;
+    w->status = status;
+    w->conn = conn;
+    if (status)
+        alch__error_copy(w->err, err);
+}
+
+int alch_engine_connect(alch_engine *e, alch_conn **out, alch_error *err)
+{
+    if (!e || !out)
+        return alch__error_set(err, ALCH_EMISUSE, "alch_engine_connect needs an engine and an "
+                                                  "out pointer");
+    if (!e->own_loop) {
+        alch__error_set(err, ALCH_EMISUSE, "this engine runs on your libuv loop: use "
+                                           "alch_engine_connect_async()");
+        alch__error_hint(err, "for sync calls create the engine with alch_engine_create()");
+        return ALCH_EMISUSE;
+    }
+    if (e->freeing)
+        return alch__error_set(err, ALCH_ECLOSED, "this engine was freed");
+    checkout_wait w = {.err = err};
+    int rc = alch__pool_checkout(&e->pool, on_checkout, &w);
+    if (rc)
+        return alch__error_set(err, rc, "out of memory");
+    alch__conn_wait(e->loop, &w.done);
+    if (w.status == 0)
+        *out = w.conn;
+    return w.status;
+}
+
+int alch_engine_begin(alch_engine *e, alch_work_fn work, void *data, alch_error *err)
+{
+    if (!work)
+        return alch__error_set(err, ALCH_EMISUSE, "alch_engine_begin needs a work function");
+    alch_conn *conn = NULL;
+    int rc = alch_engine_connect(e, &conn, err);
+    if (rc)
+        return rc;
+    rc = alch_conn_begin(conn, err);
+    if (rc == 0) {
+        rc = work(conn, data, err);
+        if (rc == 0)
+            rc = alch_conn_commit(conn, err);
+        else
+            alch_conn_rollback(conn, NULL); /* keep the work's error, not the rollback's */
+    }
+    alch_conn_close(conn);
+    return rc;
+}
+
+void alch_engine_dispose(alch_engine *e)
+{
+    if (e)
+        alch__pool_dispose(&e->pool);
+}
+
+void alch__engine_release_memory(alch_engine *e)
+{
+    uv_loop_t *own = e->own_loop;
+    alch_url_free(e->url);
+    free(e->url_shown);
+    free(e);
+    if (own) {
+        uv_run(own, UV_RUN_DEFAULT); /* the close callbacks free the handles */
+        uv_loop_close(own);
+        free(own);
+    }
+}
+
+void alch_engine_free(alch_engine *e)
+{
+    if (!e || e->freeing)
+        return;
+    e->freeing = true;
+    alch__pool_dispose(&e->pool);
+    if (alch__pool_empty(&e->pool))
+        alch__engine_release_memory(e);
+}
+
+alch_pool_status alch_engine_pool_status(const alch_engine *e)
+{
+    alch_pool_status s = {0, 0, 0, 0};
+    if (!e)
+        return s;
+    s.idle = e->pool.n_idle;
+    s.checked_out = e->pool.n_out;
+    s.waiting = e->pool.n_waiting;
+    s.size = e->pool.n_idle + e->pool.n_out + e->pool.n_opening;
+    return s;
+}
+
+const char *alch_engine_url(const alch_engine *e)
+{
+    return e ? e->url_shown : NULL;
+}

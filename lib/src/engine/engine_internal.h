@@ -1,0 +1,46 @@
+/* The engine and its pool, shared by engine.c (the public faces) and pool.c (the mechanics). */
+#ifndef ALCH_ENGINE_INTERNAL_H
+#define ALCH_ENGINE_INTERNAL_H
+
+#include "alch/engine.h"
+#include "driver/conn_internal.h"
+
+typedef struct alch__waiter alch__waiter;
+
+typedef struct alch__pool {
+    alch_engine *engine;
+    alch_conn *idle;        /* stack of idle connections (most recently used on top) */
+    int n_idle;
+    int n_out;              /* lent out, or being reset/pinged on their way */
+    int n_opening;          /* connect attempts in flight */
+    alch__waiter *head;     /* FIFO of checkouts waiting for a connection */
+    alch__waiter *tail;
+    int n_waiting;
+    unsigned generation;    /* bumped by dispose: older connections close when returned */
+} alch__pool;
+
+struct alch_engine {
+    uv_loop_t *loop;
+    uv_loop_t *own_loop;    /* sync engine: the private loop */
+    alch_url *url;
+    char *url_shown;        /* rendered with the password masked */
+    alch_engine_options opts;
+    alch__echo echo;
+    alch__conn_config cfg;
+    char begin_sql[64];
+    char options_kv[64];    /* "-c statement_timeout=..." for libpq's options keyword */
+    const char *extra_keys[4];
+    const char *extra_vals[4];
+    alch__pool pool;
+    bool freeing;           /* alch_engine_free() called; freed when the last connection goes */
+};
+
+void alch__pool_init(alch__pool *pool, alch_engine *engine);
+int alch__pool_checkout(alch__pool *pool, alch_connect_cb cb, void *data);
+void alch__pool_dispose(alch__pool *pool);
+/* Whether nothing is left that needs the engine (no connection, no waiter). */
+bool alch__pool_empty(const alch__pool *pool);
+/* Called by the pool when the engine may be freed now (freeing set and pool empty). */
+void alch__engine_release_memory(alch_engine *engine);
+
+#endif

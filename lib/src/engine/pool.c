@@ -1,0 +1,364 @@
+/* The pool: lazy growth to pool_size + max_overflow, a FIFO of waiters with their own
+ * deadline, hand-off of a returned connection straight to the first waiter, rollback of
+ * a connection returned mid-transaction, and eviction of dead or expired connections. */
+#include <stdlib.h>
+
+#include "driver/error_internal.h"
+#include "engine/engine_internal.h"
+
+struct alch__waiter {
+    alch__waiter *next;
+    alch__pool *pool;
+    alch_connect_cb cb;
+    void *data;
+    uv_timer_t timer;       /* the waiter is freed in this timer's close callback */
+    uint64_t deadline;      /* uv_now() in ms */
+    bool queued;
+};
+
+static void dispatch(alch__pool *pool);
+
+void alch__pool_init(alch__pool *pool, alch_engine *engine)
+{
+    *pool = (alch__pool){.engine = engine};
+}
+
+bool alch__pool_empty(const alch__pool *pool)
+{
+    return pool->n_idle + pool->n_out + pool->n_opening + pool->n_waiting == 0;
+}
+
+static int max_size(const alch__pool *pool)
+{
+    const alch_engine_options *o = &pool->engine->opts;
+    return o->pool_size + (o->max_overflow > 0 ? o->max_overflow : 0);
+}
+
+static void maybe_release_engine(alch__pool *pool)
+{
+    if (pool->engine->freeing && alch__pool_empty(pool))
+        alch__engine_release_memory(pool->engine);
+}
+
+/* ---- waiters ------------------------------------------------------------------------ */
+
+static void free_waiter(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void unlink_waiter(alch__pool *pool, alch__waiter *w)
+{
+    alch__waiter **p = &pool->head;
+    while (*p && *p != w)
+        p = &(*p)->next;
+    if (!*p)
+        return;
+    *p = w->next;
+    if (pool->tail == w) {
+        pool->tail = NULL;
+        for (alch__waiter *x = pool->head; x; x = x->next)
+            pool->tail = x;
+    }
+    w->next = NULL;
+    w->queued = false;
+    pool->n_waiting--;
+}
+
+static void push_front(alch__pool *pool, alch__waiter *w)
+{
+    w->next = pool->head;
+    pool->head = w;
+    if (!pool->tail)
+        pool->tail = w;
+    w->queued = true;
+    pool->n_waiting++;
+}
+
+/* Give the waiter its answer and let it go. Its memory goes with the timer's close. */
+static void finish_waiter(alch__waiter *w, alch_conn *conn, int status, const alch_error *err)
+{
+    uv_timer_stop(&w->timer);
+    uv_close((uv_handle_t *)&w->timer, free_waiter);
+    w->cb(conn, status, err, w->data);
+}
+
+static void on_waiter_timer(uv_timer_t *t)
+{
+    alch__waiter *w = t->data;
+    alch__pool *pool = w->pool;
+    if (!w->queued)
+        return;
+    if (uv_now(t->loop) < w->deadline) { /* first turn: try to serve it now */
+        dispatch(pool);
+        if (w->queued)
+            uv_timer_start(&w->timer, on_waiter_timer, w->deadline - uv_now(t->loop), 0);
+        return;
+    }
+    unlink_waiter(pool, w);
+    const alch_engine_options *o = &pool->engine->opts;
+    alch_error err = ALCH_ERROR_INIT;
+    alch__error_set(&err, ALCH_ETIMEOUT,
+                    "pool of %d (+%d overflow) exhausted: no connection came free within "
+                    "%.1f s (%d checked out, %d waiting)",
+                    o->pool_size, o->max_overflow, (double)o->pool_timeout_ms / 1000.0,
+                    pool->n_out, pool->n_waiting);
+    alch__error_hint(&err, "hand connections back sooner with alch_conn_close(), or raise "
+                           "pool_size / max_overflow / pool_timeout_ms");
+    alch_engine *engine = pool->engine;
+    finish_waiter(w, NULL, ALCH_ETIMEOUT, &err);
+    alch_error_clear(&err);
+    if (engine->freeing)
+        maybe_release_engine(&engine->pool);
+}
+
+int alch__pool_checkout(alch__pool *pool, alch_connect_cb cb, void *data)
+{
+    alch__waiter *w = calloc(1, sizeof *w);
+    if (!w)
+        return ALCH_ENOMEM;
+    if (uv_timer_init(pool->engine->loop, &w->timer) != 0) {
+        free(w);
+        return ALCH_ENOMEM;
+    }
+    w->timer.data = w;
+    w->pool = pool;
+    w->cb = cb;
+    w->data = data;
+    int timeout = pool->engine->opts.pool_timeout_ms;
+    w->deadline = uv_now(pool->engine->loop) + (uint64_t)(timeout > 0 ? timeout : 0);
+    /* join the back of the queue; served on the next loop turn, never inside this call */
+    if (pool->tail)
+        pool->tail->next = w;
+    else
+        pool->head = w;
+    pool->tail = w;
+    w->queued = true;
+    pool->n_waiting++;
+    uv_timer_start(&w->timer, on_waiter_timer, 0, 0);
+    return 0;
+}
+
+/* ---- connections -------------------------------------------------------------------- */
+
+static bool expired(const alch__pool *pool, const alch_conn *c)
+{
+    return c->expires_ms && uv_now(pool->engine->loop) >= c->expires_ms;
+}
+
+/* Close a connection the pool owns and forget it. */
+static void discard(alch__pool *pool, alch_conn *c)
+{
+    c->pool = NULL;
+    alch__conn_destroy(c);
+}
+
+static alch_conn *take_idle(alch__pool *pool)
+{
+    while (pool->idle) {
+        alch_conn *c = pool->idle;
+        pool->idle = c->pool_next;
+        c->pool_next = NULL;
+        pool->n_idle--;
+        if (alch__conn_alive(c) && !expired(pool, c))
+            return c;
+        discard(pool, c);
+    }
+    return NULL;
+}
+
+static void set_expiry(alch__pool *pool, alch_conn *c)
+{
+    const alch_engine_options *o = &pool->engine->opts;
+    uint64_t now = uv_now(pool->engine->loop);
+    c->created_ms = now;
+    c->expires_ms = 0;
+    if (o->max_lifetime_ms > 0) {
+        /* up to 10% jitter, so connections opened together do not all expire together */
+        uint64_t jitter = (uint64_t)((double)o->max_lifetime_ms * 0.1 * rand() / RAND_MAX);
+        c->expires_ms = now + (uint64_t)o->max_lifetime_ms - jitter;
+    }
+    if (o->pool_recycle_ms > 0) {
+        uint64_t r = now + (uint64_t)o->pool_recycle_ms;
+        if (!c->expires_ms || r < c->expires_ms)
+            c->expires_ms = r;
+    }
+}
+
+static void on_connected(alch_conn *c, int status, const alch_error *err, void *data)
+{
+    alch__waiter *w = data;
+    alch__pool *pool = w->pool;
+    pool->n_opening--;
+    if (status == 0) {
+        c->pool = pool;
+        c->sync_face = pool->engine->own_loop != NULL;
+        c->pool_gen = pool->generation;
+        set_expiry(pool, c);
+        pool->n_out++;
+    }
+    finish_waiter(w, c, status, err);
+    if (status != 0) {
+        dispatch(pool);
+        maybe_release_engine(pool);
+    }
+}
+
+static int open_for(alch__pool *pool, alch__waiter *w)
+{
+    alch_engine *e = pool->engine;
+    alch_conn *c = alch__conn_new(e->loop, &e->cfg);
+    alch_url *url = alch_url_copy(e->url);
+    alch_error err = ALCH_ERROR_INIT;
+    if (!c || !url) {
+        free(c);
+        alch_url_free(url);
+        alch__error_set(&err, ALCH_ENOMEM, "out of memory opening a connection");
+        finish_waiter(w, NULL, ALCH_ENOMEM, &err);
+        alch_error_clear(&err);
+        return ALCH_ENOMEM;
+    }
+    c->connect_cb = on_connected;
+    c->connect_data = w;
+    const char *t = alch_url_query(url, "connect_timeout");
+    int timeout_ms = t && atoi(t) > 0 ? (atoi(t) < 2 ? 2 : atoi(t)) * 1000 : 0;
+    pool->n_opening++;
+    int rc = alch__conn_start(c, url, e->extra_keys, e->extra_vals, timeout_ms, &err);
+    if (rc) {
+        pool->n_opening--;
+        finish_waiter(w, NULL, rc, &err);
+    }
+    alch_error_clear(&err);
+    return rc;
+}
+
+static void on_pinged(alch_conn *c, int status, alch_result *res, const alch_error *err,
+                      void *data)
+{
+    alch__waiter *w = data;
+    alch__pool *pool = w->pool;
+    alch_result_free(res);
+    if (status == 0) {
+        finish_waiter(w, c, 0, NULL);
+        return;
+    }
+    /* the connection was dead: drop it, and put the waiter back at the front */
+    pool->n_out--;
+    discard(pool, c);
+    push_front(pool, w);
+    dispatch(pool);
+}
+
+/* Serve waiters from the front while there is something to give them. */
+static void dispatch(alch__pool *pool)
+{
+    while (pool->head) {
+        alch__waiter *w = pool->head;
+        alch_conn *c = take_idle(pool);
+        if (c) {
+            unlink_waiter(pool, w);
+            pool->n_out++;
+            if (pool->engine->opts.pool_pre_ping &&
+                alch__conn_simple(c, "", NULL, 0, false, on_pinged, w, NULL) == 0)
+                continue;
+            finish_waiter(w, c, 0, NULL);
+            continue;
+        }
+        if (pool->n_idle + pool->n_out + pool->n_opening < max_size(pool)) {
+            unlink_waiter(pool, w);
+            uv_timer_stop(&w->timer); /* the connect timeout takes over */
+            open_for(pool, w);
+            continue;
+        }
+        return;
+    }
+}
+
+static void return_idle(alch__pool *pool, alch_conn *c)
+{
+    pool->n_out--;
+    if (pool->head) { /* hand it straight to the first waiter */
+        alch__waiter *w = pool->head;
+        unlink_waiter(pool, w);
+        pool->n_out++;
+        finish_waiter(w, c, 0, NULL);
+        return;
+    }
+    if (pool->n_idle >= pool->engine->opts.pool_size || pool->engine->freeing) {
+        discard(pool, c); /* an overflow connection: not kept when idle */
+        maybe_release_engine(pool);
+        return;
+    }
+    c->pool_next = pool->idle;
+    pool->idle = c;
+    pool->n_idle++;
+}
+
+typedef struct reset_wait {
+    bool done;
+} reset_wait;
+
+static void on_reset(alch_conn *c, int status, alch_result *res, const alch_error *err,
+                     void *data)
+{
+    alch__pool *pool = c->pool;
+    alch_result_free(res);
+    if (data)
+        ((reset_wait *)data)->done = true;
+    if (status != 0 || !alch__conn_alive(c)) {
+        pool->n_out--;
+        discard(pool, c);
+        dispatch(pool);
+        maybe_release_engine(pool);
+        return;
+    }
+    return_idle(pool, c);
+}
+
+void alch__pool_release(alch__pool *pool, alch_conn *c)
+{
+    bool keep = !pool->engine->freeing && c->pool_gen == pool->generation && alch__conn_alive(c) &&
+                !expired(pool, c);
+    if (!keep) {
+        pool->n_out--;
+        discard(pool, c);
+        dispatch(pool); /* a slot came free: a waiter may open a new connection */
+        maybe_release_engine(pool);
+        return;
+    }
+    if (alch_conn_in_transaction(c)) {
+        /* the next borrower must not inherit half-done work */
+        reset_wait rw = {false};
+        bool sync = pool->engine->own_loop != NULL;
+        if (alch__conn_simple(c, "ROLLBACK", NULL, 0, false, on_reset, sync ? &rw : NULL,
+                              NULL) != 0) {
+            pool->n_out--;
+            discard(pool, c);
+            maybe_release_engine(pool);
+            return;
+        }
+        if (sync)
+            alch__conn_wait(pool->engine->loop, &rw.done);
+        return;
+    }
+    return_idle(pool, c);
+}
+
+void alch__pool_dispose(alch__pool *pool)
+{
+    pool->generation++;
+    while (pool->idle) {
+        alch_conn *c = pool->idle;
+        pool->idle = c->pool_next;
+        pool->n_idle--;
+        discard(pool, c);
+    }
+    alch_error err = ALCH_ERROR_INIT;
+    alch__error_set(&err, ALCH_ECANCELED, "the engine was disposed while this checkout waited");
+    while (pool->head) {
+        alch__waiter *w = pool->head;
+        unlink_waiter(pool, w);
+        finish_waiter(w, NULL, ALCH_ECANCELED, &err);
+    }
+    alch_error_clear(&err);
+}

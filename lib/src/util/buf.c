@@ -1,0 +1,107 @@
+#include "util/buf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool buf_reserve(alch__buf *b, size_t extra)
+{
+    if (b->oom)
+        return false;
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap)
+        return true;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < need)
+        cap *= 2;
+    char *p = realloc(b->data, cap);
+    if (!p) {
+        b->oom = true;
+        return false;
+    }
+    b->data = p;
+    b->cap = cap;
+    return true;
+}
+
+void alch__buf_append(alch__buf *b, const char *s, size_t n)
+{
+    if (!buf_reserve(b, n))
+        return;
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void alch__buf_puts(alch__buf *b, const char *s)
+{
+    alch__buf_append(b, s, strlen(s));
+}
+
+void alch__buf_putc(alch__buf *b, char c)
+{
+    alch__buf_append(b, &c, 1);
+}
+
+void alch__buf_printf(alch__buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char small[256];
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        b->oom = true;
+        return;
+    }
+    if ((size_t)n < sizeof small) {
+        alch__buf_append(b, small, (size_t)n);
+        return;
+    }
+    if (!buf_reserve(b, (size_t)n))
+        return;
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+char *alch__buf_finish(alch__buf *b)
+{
+    if (b->oom) {
+        alch__buf_free(b);
+        return NULL;
+    }
+    if (!b->data)
+        return alch__strdup("");
+    char *s = b->data;
+    b->data = NULL;
+    b->len = b->cap = 0;
+    return s;
+}
+
+void alch__buf_free(alch__buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+    b->oom = false;
+}
+
+char *alch__strdup(const char *s)
+{
+    return s ? alch__strndup(s, strlen(s)) : NULL;
+}
+
+char *alch__strndup(const char *s, size_t n)
+{
+    if (!s)
+        return NULL;
+    char *p = malloc(n + 1);
+    if (!p)
+        return NULL;
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}

@@ -1,0 +1,31 @@
+/* A growable byte buffer for building strings (SQL text, echo lines, messages).
+ * Out of memory is sticky: once an append fails, buf.oom stays set and the text is
+ * incomplete, so callers check once at the end instead of after every append. */
+#ifndef ALCH_UTIL_BUF_H
+#define ALCH_UTIL_BUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct alch__buf {
+    char *data; /* NUL-terminated when len > 0 or after alch__buf_finish */
+    size_t len;
+    size_t cap;
+    bool oom;
+} alch__buf;
+
+#define ALCH__BUF_INIT {NULL, 0, 0, false}
+
+void alch__buf_append(alch__buf *b, const char *s, size_t n);
+void alch__buf_puts(alch__buf *b, const char *s);
+void alch__buf_putc(alch__buf *b, char c);
+void alch__buf_printf(alch__buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Hand the text over: returns a malloc'd string ("" when empty) or NULL on out of memory. */
+char *alch__buf_finish(alch__buf *b);
+void alch__buf_free(alch__buf *b);
+
+/* strdup that tolerates NULL (returns NULL) */
+char *alch__strdup(const char *s);
+char *alch__strndup(const char *s, size_t n);
+
+#endif
