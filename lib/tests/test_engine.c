@@ -1,0 +1,597 @@
+/* The engine and its pool against a real server: options, echo, implicit transactions,
+ * exhaustion, FIFO hand-off, rollback on return, eviction of dead connections, dispose,
+ * and freeing from inside callbacks. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <alch/alch.h>
+
+#include "support.h"
+
+static char *db_url;
+
+static int setup(void **state)
+{
+    db_url = alch_test_db_create("engine");
+    return db_url ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    alch_test_db_drop(db_url);
+    return 0;
+}
+
+#define CHECK_OK(rc, err)                                                                          \
+    do {                                                                                           \
+        int rc_ = (rc);                                                                            \
+        if (rc_ != 0) {                                                                            \
+            char *text_ = alch_error_format(&(err));                                               \
+            fail_msg("%s:%d: %s", __FILE__, __LINE__, text_);                                      \
+        }                                                                                          \
+    } while (0)
+
+static alch_engine *sync_engine(alch_engine_options *o)
+{
+    alch_error err = ALCH_ERROR_INIT;
+    alch_engine *e = NULL;
+    CHECK_OK(alch_engine_create(db_url, o, &e, &err), err);
+    return e;
+}
+
+static alch_conn *checkout(alch_engine *e)
+{
+    alch_error err = ALCH_ERROR_INIT;
+    alch_conn *c = NULL;
+    CHECK_OK(alch_engine_connect(e, &c, &err), err);
+    return c;
+}
+
+static int64_t scalar(alch_conn *c, const char *sql)
+{
+    alch_error err = ALCH_ERROR_INIT;
+    alch_result *r = NULL;
+    CHECK_OK(alch_conn_execute(c, sql, NULL, 0, &r, &err), err);
+    int64_t v = -1;
+    CHECK_OK(alch_result_get_int(r, 0, 0, &v, &err), err);
+    alch_result_free(r);
+    return v;
+}
+
+static void exec_ok(alch_conn *c, const char *sql)
+{
+    alch_error err = ALCH_ERROR_INIT;
+    CHECK_OK(alch_conn_execute(c, sql, NULL, 0, NULL, &err), err);
+}
+
+/* ---- options -------------------------------------------------------------------------- */
+
+static void test_options_validated(void **state)
+{
+    alch_error err = ALCH_ERROR_INIT;
+    alch_engine *e = NULL;
+    alch_engine_options o = alch_engine_options_default();
+    assert_int_equal(o.pool_size, 5);
+    assert_int_equal(o.max_overflow, 10);
+    assert_int_equal(o.pool_timeout_ms, 30000);
+    o.pool_size = 0;
+    assert_int_equal(alch_engine_create(db_url, &o, &e, &err), ALCH_EARGUMENT);
+    assert_non_null(strstr(err.message, "pool_size"));
+    alch_error_clear(&err);
+    o = alch_engine_options_default();
+    o.isolation_level = "SERIALISABLE";
+    assert_int_equal(alch_engine_create(db_url, &o, &e, &err), ALCH_EARGUMENT);
+    assert_non_null(strstr(err.hint, "SERIALIZABLE"));
+    alch_error_clear(&err);
+    assert_int_equal(alch_engine_create("postgresql+asyncpg://u@h/db", NULL, &e, &err),
+                     ALCH_EARGUMENT);
+    alch_error_clear(&err);
+    assert_null(e);
+}
+
+static void test_isolation_and_autocommit(void **state)
+{
+    alch_engine_options o = alch_engine_options_default();
+    o.isolation_level = "serializable";
+    alch_engine *e = sync_engine(&o);
+    alch_conn *c = checkout(e);
+    alch_error err = ALCH_ERROR_INIT;
+    alch_result *r = NULL;
+    CHECK_OK(alch_conn_execute(c, "SHOW transaction_isolation", NULL, 0, &r, &err), err);
+    const char *level;
+    CHECK_OK(alch_result_get_text(r, 0, 0, &level, &err), err);
+    assert_string_equal(level, "serializable");
+    alch_result_free(r);
+    assert_true(alch_conn_in_transaction(c)); /* BEGIN (implicit) */
+    alch_conn_close(c);
+    alch_engine_free(e);
+
+    o.isolation_level = "AUTOCOMMIT";
+    e = sync_engine(&o);
+    c = checkout(e);
+    assert_int_equal(scalar(c, "SELECT 1"), 1);
+    assert_false(alch_conn_in_transaction(c));
+    alch_conn_close(c);
+    alch_engine_free(e);
+}
+
+static void test_statement_timeout(void **state)
+{
+    alch_engine_options o = alch_engine_options_default();
+    o.statement_timeout_ms = 100;
+    alch_engine *e = sync_engine(&o);
+    alch_conn *c = checkout(e);
+    alch_error err = ALCH_ERROR_INIT;
+    assert_int_equal(alch_conn_execute(c, "SELECT pg_sleep(2)", NULL, 0, NULL, &err),
+                     ALCH_EOPERATIONAL);
+    assert_string_equal(err.sqlstate, "57014");
+    alch_error_clear(&err);
+    alch_conn_close(c);
+    alch_engine_free(e);
+}
+
+/* ---- echo ----------------------------------------------------------------------------- */
+
+static void test_echo(void **state)
+{
+    FILE *log = tmpfile();
+    /* a password in the URL must never reach the log (trust auth ignores it) */
+    const char *at = strchr(strstr(db_url, "://") + 3, '@');
+    char url[512];
+    snprintf(url, sizeof url, "postgresql://alch:s3cret-pw%s", at);
+    alch_engine_options o = alch_engine_options_default();
+    o.echo = true;
+    o.echo_file = log;
+    alch_error err = ALCH_ERROR_INIT;
+    alch_engine *e = NULL;
+    CHECK_OK(alch_engine_create(url, &o, &e, &err), err);
+    assert_null(strstr(alch_engine_url(e), "s3cret"));
+    assert_non_null(strstr(alch_engine_url(e), "***"));
+    alch_conn *c = checkout(e);
+    alch_value p[] = {alch_named("x", alch_v(41)), alch_named("name", alch_v("it's"))};
+    for (int i = 0; i < 2; i++)
+        CHECK_OK(alch_conn_execute(c, "SELECT :x + 1, :name", p, 2, NULL, &err), err);
+    CHECK_OK(alch_conn_commit(c, &err), err);
+    alch_conn_close(c);
+    alch_engine_free(e);
+
+    rewind(log);
+    char text[4096] = {0};
+    size_t n = fread(text, 1, sizeof text - 1, log);
+    text[n] = '\0';
+    fclose(log);
+    const char *expected[] = {
+        "[alch] BEGIN (implicit)\n",
+        "[alch] SELECT $1 + 1, $2\n",
+        "[alch] [prepared, ",
+        " ms] (:x=41, :name='it''s')\n",
+        "[alch] SELECT $1 + 1, $2\n",
+        "[alch] [cached, ",
+        "[alch] COMMIT\n",
+    };
+    const char *at_text = text;
+    for (size_t i = 0; i < sizeof expected / sizeof *expected; i++) {
+        const char *hit = strstr(at_text, expected[i]);
+        if (!hit)
+            fail_msg("echo is missing '%s' (in order) in:\n%s", expected[i], text);
+        at_text = hit + strlen(expected[i]);
+    }
+    assert_null(strstr(text, "s3cret"));
+}
+
+/* ---- the pool, sync face --------------------------------------------------------------- */
+
+static void test_implicit_transaction_rolled_back_on_return(void **state)
+{
+    alch_engine_options o = alch_engine_options_default();
+    o.pool_size = 1;
+    o.max_overflow = 0;
+    alch_engine *e = sync_engine(&o);
+    alch_conn *c = checkout(e);
+    exec_ok(c, "CREATE TABLE IF NOT EXISTS r (v int)");
+    alch_error err = ALCH_ERROR_INIT;
+    CHECK_OK(alch_conn_commit(c, &err), err);
+    exec_ok(c, "INSERT INTO r VALUES (1)");
+    assert_true(alch_conn_in_transaction(c));
+    int pid = alch_conn_backend_pid(c);
+    alch_conn_close(c); /* not committed: rolled back before anyone else gets it */
+
+    c = checkout(e);
+    assert_int_equal(alch_conn_backend_pid(c), pid); /* the same connection, reused */
+    assert_false(alch_conn_in_transaction(c));
+    assert_int_equal(scalar(c, "SELECT count(*) FROM r"), 0);
+    alch_pool_status s = alch_engine_pool_status(e);
+    assert_int_equal(s.size, 1);
+    assert_int_equal(s.checked_out, 1);
+    alch_conn_close(c);
+    s = alch_engine_pool_status(e);
+    assert_int_equal(s.idle, 1);
+    assert_int_equal(s.checked_out, 0);
+    alch_engine_free(e);
+}
+
+typedef struct work_data {
+    int64_t value;
+    bool fail;
+} work_data;
+
+static int insert_work(alch_conn *c, void *data, alch_error *err)
+{
+    work_data *w = data;
+    alch_value p[] = {alch_v(w->value)};
+    int rc = alch_conn_execute(c, "INSERT INTO b VALUES ($1)", p, 1, NULL, err);
+    if (rc == 0 && w->fail)
+        rc = ALCH_EDATA;
+    return rc;
+}
+
+static void test_engine_begin(void **state)
+{
+    alch_engine *e = sync_engine(NULL);
+    alch_conn *c = checkout(e);
+    exec_ok(c, "CREATE TABLE IF NOT EXISTS b (v int)");
+    alch_error err = ALCH_ERROR_INIT;
+    CHECK_OK(alch_conn_commit(c, &err), err);
+    alch_conn_close(c);
+
+    work_data ok = {7, false}, bad = {8, true};
+    CHECK_OK(alch_engine_begin(e, insert_work, &ok, &err), err);
+    assert_int_equal(alch_engine_begin(e, insert_work, &bad, &err), ALCH_EDATA);
+    alch_error_clear(&err);
+    c = checkout(e);
+    assert_int_equal(scalar(c, "SELECT coalesce(sum(v), 0)::int FROM b"), 7);
+    alch_conn_close(c);
+    alch_engine_free(e);
+}
+
+static void test_pool_exhausted(void **state)
+{
+    alch_engine_options o = alch_engine_options_default();
+    o.pool_size = 1;
+    o.max_overflow = 1;
+    o.pool_timeout_ms = 200;
+    alch_engine *e = sync_engine(&o);
+    alch_conn *a = checkout(e);
+    alch_conn *b = checkout(e);
+    assert_int_not_equal(alch_conn_backend_pid(a), alch_conn_backend_pid(b));
+    alch_error err = ALCH_ERROR_INIT;
+    alch_conn *c = NULL;
+    uint64_t t0 = uv_hrtime();
+    assert_int_equal(alch_engine_connect(e, &c, &err), ALCH_ETIMEOUT);
+    uint64_t ms = (uv_hrtime() - t0) / 1000000;
+    assert_true(ms >= 190 && ms < 2000);
+    assert_non_null(strstr(err.message, "pool of 1 (+1 overflow) exhausted"));
+    assert_non_null(strstr(err.message, "0.2 s"));
+    assert_non_null(err.hint);
+    alch_error_clear(&err);
+    alch_conn_close(b); /* kept: the pool holds up to pool_size idle connections */
+    alch_pool_status s = alch_engine_pool_status(e);
+    assert_int_equal(s.size, 2);
+    assert_int_equal(s.idle, 1);
+    alch_conn_close(a); /* the idle slots are full: this one is closed (overflow shrinks) */
+    s = alch_engine_pool_status(e);
+    assert_int_equal(s.size, 1);
+    assert_int_equal(s.idle, 1);
+    alch_engine_free(e);
+}
+
+static int terminate_backend(int pid)
+{
+    PGconn *admin = alch_test_pq(alch_test_url());
+    char text[16];
+    snprintf(text, sizeof text, "%d", pid);
+    const char *values[] = {text};
+    PGresult *r = PQexecParams(admin, "SELECT pg_terminate_backend($1::int)", 1, NULL, values,
+                               NULL, NULL, 0);
+    int ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+    PQclear(r);
+    PQfinish(admin);
+    return ok;
+}
+
+/* A backend killed while its connection sat idle in the pool is noticed at checkout. */
+static void test_dead_idle_connection_replaced(void **state)
+{
+    alch_engine_options o = alch_engine_options_default();
+    o.pool_size = 1;
+    alch_engine *e = sync_engine(&o);
+    alch_conn *c = checkout(e);
+    int pid = alch_conn_backend_pid(c);
+    alch_conn_close(c);
+    assert_true(terminate_backend(pid));
+    uv_sleep(100); /* let the server finish closing it */
+    c = checkout(e);
+    assert_int_not_equal(alch_conn_backend_pid(c), pid);
+    assert_int_equal(scalar(c, "SELECT 5"), 5);
+    alch_conn_close(c);
+
+    /* pre_ping finds the same with an empty query */
+    o.pool_pre_ping = true;
+    alch_engine *e2 = sync_engine(&o);
+    c = checkout(e2);
+    assert_int_equal(scalar(c, "SELECT 6"), 6);
+    alch_conn_close(c);
+    alch_engine_free(e2);
+    alch_engine_free(e);
+}
+
+static void test_recycle(void **state)
+{
+    alch_engine_options o = alch_engine_options_default();
+    o.pool_recycle_ms = 50;
+    alch_engine *e = sync_engine(&o);
+    alch_conn *c = checkout(e);
+    int pid = alch_conn_backend_pid(c);
+    alch_conn_close(c);
+    c = checkout(e);
+    assert_int_equal(alch_conn_backend_pid(c), pid); /* young: reused */
+    alch_conn_close(c);
+    uv_sleep(120);
+    c = checkout(e);
+    assert_int_not_equal(alch_conn_backend_pid(c), pid); /* too old: replaced */
+    alch_conn_close(c);
+    alch_engine_free(e);
+}
+
+static void test_statement_cache_lru(void **state)
+{
+    alch_engine_options o = alch_engine_options_default();
+    o.statement_cache_size = 2;
+    o.isolation_level = "AUTOCOMMIT";
+    alch_engine *e = sync_engine(&o);
+    alch_conn *c = checkout(e);
+    const char *sqls[] = {"SELECT 1 + $1", "SELECT 2 + $1", "SELECT 3 + $1"};
+    alch_error err = ALCH_ERROR_INIT;
+    for (int round = 0; round < 4; round++) {
+        for (int k = 0; k < 3; k++) {
+            alch_value p[] = {alch_v(10 * round)};
+            alch_result *r = NULL;
+            CHECK_OK(alch_conn_execute(c, sqls[k], p, 1, &r, &err), err);
+            int64_t v;
+            CHECK_OK(alch_result_get_int(r, 0, 0, &v, &err), err);
+            assert_int_equal(v, k + 1 + 10 * round);
+            alch_result_free(r);
+        }
+    }
+    /* never more prepared statements on the server than the cache holds */
+    assert_true(scalar(c, "SELECT count(*) FROM pg_prepared_statements") <= 2);
+    alch_conn_close(c);
+    alch_engine_free(e);
+
+    o.statement_cache_size = 0; /* PgBouncer transaction mode: nothing prepared */
+    e = sync_engine(&o);
+    c = checkout(e);
+    assert_int_equal(scalar(c, "SELECT count(*) FROM pg_prepared_statements"), 0);
+    alch_conn_close(c);
+    alch_engine_free(e);
+}
+
+/* ---- the pool, async face -------------------------------------------------------------- */
+
+typedef struct fifo_state {
+    alch_engine *engine;
+    uv_loop_t *loop;
+    int order[8];
+    int served;
+    alch_conn *holder;
+    uv_timer_t release_timer;
+    int max_seen;
+    int canceled;
+} fifo_state;
+
+typedef struct task {
+    fifo_state *fs;
+    int id;
+} task;
+
+static void on_task_conn(alch_conn *c, int status, const alch_error *err, void *data)
+{
+    task *t = data;
+    assert_int_equal(status, 0);
+    t->fs->order[t->fs->served++] = t->id;
+    alch_conn_close(c); /* hands it straight to the next waiter */
+}
+
+static void on_release(uv_timer_t *timer)
+{
+    fifo_state *fs = timer->data;
+    alch_conn_close(fs->holder);
+    uv_close((uv_handle_t *)timer, NULL);
+}
+
+static void on_holder(alch_conn *c, int status, const alch_error *err, void *data)
+{
+    fifo_state *fs = data;
+    assert_int_equal(status, 0);
+    fs->holder = c;
+    uv_timer_start(&fs->release_timer, on_release, 50, 0);
+}
+
+static void test_waiters_served_fifo(void **state)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    alch_engine_options o = alch_engine_options_default();
+    o.pool_size = 1;
+    o.max_overflow = 0;
+    alch_error err = ALCH_ERROR_INIT;
+    fifo_state fs = {.loop = &loop};
+    CHECK_OK(alch_engine_create_async(&loop, db_url, &o, &fs.engine, &err), err);
+    uv_timer_init(&loop, &fs.release_timer);
+    fs.release_timer.data = &fs;
+    assert_int_equal(alch_engine_connect_async(fs.engine, on_holder, &fs), 0);
+    task tasks[5];
+    for (int i = 0; i < 5; i++) {
+        tasks[i] = (task){&fs, i + 1};
+        assert_int_equal(alch_engine_connect_async(fs.engine, on_task_conn, &tasks[i]), 0);
+    }
+    assert_int_equal(alch_engine_pool_status(fs.engine).waiting, 6);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(fs.served, 5);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(fs.order[i], i + 1);
+    alch_pool_status s = alch_engine_pool_status(fs.engine);
+    assert_int_equal(s.size, 1);
+    assert_int_equal(s.waiting, 0);
+    alch_engine_free(fs.engine);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+/* Many tasks, a small pool: all complete, the pool never grows past size + overflow. */
+typedef struct load_state {
+    alch_engine *engine;
+    int done;
+    int failed;
+    int max_size;
+} load_state;
+
+static void on_load_result(alch_conn *c, int status, alch_result *res, const alch_error *err,
+                           void *data)
+{
+    load_state *ls = alch_conn_get_data(c);
+    if (status == 0 && alch_result_rows(res) == 1)
+        ls->done++;
+    else
+        ls->failed++;
+    alch_result_free(res);
+    alch_pool_status s = alch_engine_pool_status(ls->engine);
+    if (s.size > ls->max_size)
+        ls->max_size = s.size;
+    alch_conn_close(c);
+}
+
+static void on_load_conn(alch_conn *c, int status, const alch_error *err, void *data)
+{
+    load_state *ls = data;
+    if (status != 0) {
+        ls->failed++;
+        return;
+    }
+    alch_conn_set_data(c, ls);
+    alch_value p[] = {alch_v(ls->done)};
+    if (alch_conn_execute_async(c, "SELECT $1::int, pg_sleep(0.001)", p, 1, on_load_result,
+                                NULL) != 0)
+        ls->failed++;
+}
+
+static void test_many_tasks_small_pool(void **state)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    alch_engine_options o = alch_engine_options_default();
+    o.pool_size = 3;
+    o.max_overflow = 2;
+    alch_error err = ALCH_ERROR_INIT;
+    load_state ls = {0};
+    CHECK_OK(alch_engine_create_async(&loop, db_url, &o, &ls.engine, &err), err);
+    for (int i = 0; i < 200; i++)
+        assert_int_equal(alch_engine_connect_async(ls.engine, on_load_conn, &ls), 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(ls.done, 200);
+    assert_int_equal(ls.failed, 0);
+    assert_true(ls.max_size <= 5);
+    assert_true(alch_engine_pool_status(ls.engine).idle <= 3);
+    alch_engine_free(ls.engine);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+static void on_canceled(alch_conn *c, int status, const alch_error *err, void *data)
+{
+    fifo_state *fs = data;
+    assert_null(c);
+    assert_int_equal(status, ALCH_ECANCELED);
+    fs->canceled++;
+}
+
+static void on_holder_dispose(alch_conn *c, int status, const alch_error *err, void *data)
+{
+    fifo_state *fs = data;
+    assert_int_equal(status, 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(alch_engine_connect_async(fs->engine, on_canceled, fs), 0);
+    fs->holder = c;
+    uv_timer_start(&fs->release_timer, on_release, 30, 0);
+    alch_engine_dispose(fs->engine); /* the three waiters fail; the holder keeps its conn */
+}
+
+static void test_dispose_with_waiters(void **state)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    alch_engine_options o = alch_engine_options_default();
+    o.pool_size = 1;
+    o.max_overflow = 0;
+    alch_error err = ALCH_ERROR_INIT;
+    fifo_state fs = {.loop = &loop};
+    CHECK_OK(alch_engine_create_async(&loop, db_url, &o, &fs.engine, &err), err);
+    uv_timer_init(&loop, &fs.release_timer);
+    fs.release_timer.data = &fs;
+    assert_int_equal(alch_engine_connect_async(fs.engine, on_holder_dispose, &fs), 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(fs.canceled, 3);
+    /* the holder's connection was closed when handed back, not kept */
+    alch_pool_status s = alch_engine_pool_status(fs.engine);
+    assert_int_equal(s.size, 0);
+    alch_engine_free(fs.engine);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+/* Freeing the engine from inside a callback, with a connection still out. */
+static void on_free_result(alch_conn *c, int status, alch_result *res, const alch_error *err,
+                           void *data)
+{
+    alch_engine **e = data;
+    alch_result_free(res);
+    alch_engine_free(*e); /* the connection is still checked out... */
+    *e = NULL;
+    alch_conn_close(c); /* ...and the engine goes with it */
+}
+
+static void on_free_conn(alch_conn *c, int status, const alch_error *err, void *data)
+{
+    assert_int_equal(status, 0);
+    assert_int_equal(alch_conn_execute_async(c, "SELECT 1", NULL, 0, on_free_result, data), 0);
+}
+
+static void test_free_engine_in_callback(void **state)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    alch_error err = ALCH_ERROR_INIT;
+    alch_engine *e = NULL;
+    CHECK_OK(alch_engine_create_async(&loop, db_url, NULL, &e, &err), err);
+    assert_int_equal(alch_engine_connect_async(e, on_free_conn, &e), 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_null(e);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_options_validated),
+        cmocka_unit_test(test_isolation_and_autocommit),
+        cmocka_unit_test(test_statement_timeout),
+        cmocka_unit_test(test_echo),
+        cmocka_unit_test(test_implicit_transaction_rolled_back_on_return),
+        cmocka_unit_test(test_engine_begin),
+        cmocka_unit_test(test_pool_exhausted),
+        cmocka_unit_test(test_dead_idle_connection_replaced),
+        cmocka_unit_test(test_recycle),
+        cmocka_unit_test(test_statement_cache_lru),
+        cmocka_unit_test(test_waiters_served_fifo),
+        cmocka_unit_test(test_many_tasks_small_pool),
+        cmocka_unit_test(test_dispose_with_waiters),
+        cmocka_unit_test(test_free_engine_in_callback),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

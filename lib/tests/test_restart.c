@@ -1,0 +1,138 @@
+/* A server restart with a query in flight: the query fails with an operational error,
+ * the pool throws the dead connections away, the next checkout works, nothing leaks.
+ * It restarts the shared sandbox, so CTest runs it alone (RUN_SERIAL). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+
+#include <alch/alch.h>
+
+#include "support.h"
+
+static char *db_url;
+
+static int setup(void **state)
+{
+    db_url = alch_test_db_create("restart");
+    return db_url ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    alch_test_db_drop(db_url);
+    return 0;
+}
+
+typedef struct restart_state {
+    alch_engine *engine;
+    uv_loop_t *loop;
+    int query_status;
+    int restart_exit;
+    int after_status;
+    int64_t after_value;
+    uv_process_t proc;
+    uv_timer_t timer;
+} restart_state;
+
+static void on_after_result(alch_conn *c, int status, alch_result *res, const alch_error *err,
+                            void *data)
+{
+    restart_state *rs = data;
+    rs->after_status = status;
+    if (status == 0)
+        alch_result_get_int(res, 0, 0, &rs->after_value, NULL);
+    alch_result_free(res);
+    alch_conn_close(c);
+}
+
+static void on_after_conn(alch_conn *c, int status, const alch_error *err, void *data)
+{
+    restart_state *rs = data;
+    rs->after_status = status;
+    if (status == 0)
+        alch_conn_execute_async(c, "SELECT 99", NULL, 0, on_after_result, rs);
+}
+
+static void on_restarted(uv_process_t *p, int64_t exit_status, int term_signal)
+{
+    restart_state *rs = p->data;
+    rs->restart_exit = (int)exit_status;
+    uv_close((uv_handle_t *)p, NULL);
+    /* the next checkout must work: dead idle connections are thrown away */
+    assert_int_equal(alch_engine_connect_async(rs->engine, on_after_conn, rs), 0);
+}
+
+static void on_slow_result(alch_conn *c, int status, alch_result *res, const alch_error *err,
+                           void *data)
+{
+    restart_state *rs = data;
+    rs->query_status = status;
+    alch_result_free(res);
+    alch_conn_close(c);
+}
+
+static void on_restart_timer(uv_timer_t *t)
+{
+    restart_state *rs = t->data;
+    uv_close((uv_handle_t *)t, NULL);
+    char *args[] = {(char *)getenv("ALCH_PGSANDBOX"), "restart",
+                    (char *)getenv("ALCH_SANDBOX_DIR"), NULL};
+    uv_stdio_container_t stdio[3] = {{.flags = UV_IGNORE}, {.flags = UV_INHERIT_FD,
+                                                            .data.fd = 2},
+                                     {.flags = UV_INHERIT_FD, .data.fd = 2}};
+    uv_process_options_t po = {.file = args[0], .args = args, .exit_cb = on_restarted,
+                               .stdio = stdio, .stdio_count = 3};
+    rs->proc.data = rs;
+    assert_int_equal(uv_spawn(rs->loop, &rs->proc, &po), 0);
+}
+
+static void on_slow_conn(alch_conn *c, int status, const alch_error *err, void *data)
+{
+    restart_state *rs = data;
+    assert_int_equal(status, 0);
+    assert_int_equal(alch_conn_execute_async(c, "SELECT pg_sleep(30)", NULL, 0, on_slow_result,
+                                             rs),
+                     0);
+    uv_timer_start(&rs->timer, on_restart_timer, 100, 0);
+}
+
+static void on_idle_conn(alch_conn *c, int status, const alch_error *err, void *data)
+{
+    assert_int_equal(status, 0);
+    alch_conn_close(c); /* leaves one idle connection in the pool */
+}
+
+static void test_server_restart(void **state)
+{
+    if (!alch_test_is_sandbox() || !getenv("ALCH_PGSANDBOX"))
+        skip(); /* never restart a server we do not own */
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    restart_state rs = {.loop = &loop, .query_status = 1, .after_status = 1};
+    assert_int_equal(alch_engine_create_async(&loop, db_url, NULL, &rs.engine, NULL), 0);
+    uv_timer_init(&loop, &rs.timer);
+    rs.timer.data = &rs;
+    assert_int_equal(alch_engine_connect_async(rs.engine, on_idle_conn, &rs), 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(alch_engine_connect_async(rs.engine, on_slow_conn, &rs), 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(rs.restart_exit, 0);
+    assert_int_equal(rs.query_status, ALCH_EOPERATIONAL); /* the in-flight query failed */
+    assert_int_equal(rs.after_status, 0);                 /* the pool recovered */
+    assert_int_equal(rs.after_value, 99);
+    alch_engine_free(rs.engine);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_server_restart),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
