@@ -108,7 +108,7 @@ void alch_conn_close(alch_conn *conn);
  * @brief Run one SQL statement with bound parameters and wait for its result.
  *
  * Placeholders are positional (`$1`, `$2`, ...) or named (`:name`, with every
- * value wrapped in alch_named()); `::type` casts are left alone. Values always
+ * value wrapped in alch_named()); casts such as `x::int` are left alone. Values always
  * travel separately from the SQL text.
  *
  * @param conn     The connection.

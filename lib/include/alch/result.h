@@ -92,6 +92,11 @@ int alch_result_get_int(const alch_result *res, size_t row, size_t col, int64_t 
 
 /**
  * @brief Read a floating-point number (`real`, `double precision`, `numeric`, or an integer).
+ * @param res  The result.
+ * @param row  Row index.
+ * @param col  Column index.
+ * @param out  Receives the value.
+ * @param err  Optional details on failure.
  * @return 0; ::ALCH_ETYPE for NULL or a non-numeric column; ::ALCH_EMISUSE out of range.
  */
 int alch_result_get_double(const alch_result *res, size_t row, size_t col, double *out,
@@ -99,6 +104,11 @@ int alch_result_get_double(const alch_result *res, size_t row, size_t col, doubl
 
 /**
  * @brief Read a `boolean`.
+ * @param res  The result.
+ * @param row  Row index.
+ * @param col  Column index.
+ * @param out  Receives the value.
+ * @param err  Optional details on failure.
  * @return 0; ::ALCH_ETYPE for NULL or a non-boolean column; ::ALCH_EMISUSE out of range.
  */
 int alch_result_get_bool(const alch_result *res, size_t row, size_t col, bool *out,
@@ -109,7 +119,11 @@ int alch_result_get_bool(const alch_result *res, size_t row, size_t col, bool *o
  *
  * Works for every type (a `bytea` comes back as `\x...` hex).
  *
+ * @param res  The result.
+ * @param row  Row index.
+ * @param col  Column index.
  * @param out  Receives a NUL-terminated string owned by the result.
+ * @param err  Optional details on failure.
  * @return 0; ::ALCH_ETYPE for NULL; ::ALCH_EMISUSE out of range.
  */
 int alch_result_get_text(const alch_result *res, size_t row, size_t col, const char **out,
@@ -117,8 +131,12 @@ int alch_result_get_text(const alch_result *res, size_t row, size_t col, const c
 
 /**
  * @brief Read a `bytea` as raw bytes.
+ * @param res  The result.
+ * @param row  Row index.
+ * @param col  Column index.
  * @param out  Receives a pointer to the bytes, owned by the result.
  * @param len  Receives their length.
+ * @param err  Optional details on failure.
  * @return 0; ::ALCH_ETYPE for NULL or a non-bytea column; ::ALCH_EMISUSE out of range.
  */
 int alch_result_get_bytes(const alch_result *res, size_t row, size_t col, const void **out,
