@@ -46,7 +46,8 @@ typedef struct alch_engine alch_engine;
  */
 typedef struct alch_engine_options {
     bool echo;               /**< Log every statement, its parameters and timing (default false). */
-    FILE *echo_file;         /**< Where echo writes (default NULL = stderr). */
+    FILE *echo_file;         /**< Where echo writes (default NULL = stdout, as SQLAlchemy
+                                  does, so the SQL and your own output stay in order). */
     int pool_size;           /**< Connections kept open when idle (default 5). */
     int max_overflow;        /**< Extra connections allowed under load, closed when returned
                                   (default 10). */
