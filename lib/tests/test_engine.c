@@ -575,6 +575,80 @@ static void test_free_engine_in_callback(void **state)
     assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* ---- begin once, async ------------------------------------------------------------------ */
+
+typedef struct atx {
+    int64_t value;
+    bool fail;
+    int status;
+    int calls;
+} atx;
+
+static void on_atx_insert(alch_conn *c, int status, alch_result *res, const alch_error *err,
+                          void *data)
+{
+    alch_tx *tx = alch_conn_get_data(c);
+    atx *a = data;
+    alch_result_free(res);
+    if (status == 0 && a->fail) {
+        alch_error mine = ALCH_ERROR_INIT;
+        mine.code = ALCH_EDATA;
+        mine.message = "the work decided to fail";
+        alch_tx_done(tx, ALCH_EDATA, &mine);
+        return;
+    }
+    alch_tx_done(tx, status, err);
+}
+
+static void atx_work(alch_tx *tx, alch_conn *c, void *data)
+{
+    atx *a = data;
+    alch_conn_set_data(c, tx);
+    alch_value p[] = {alch_v(a->value)};
+    assert_int_equal(alch_conn_execute_async(c, "INSERT INTO ab VALUES ($1)", p, 1,
+                                             on_atx_insert, a), 0);
+}
+
+static void atx_done(int status, const alch_error *err, void *data)
+{
+    atx *a = data;
+    a->status = status;
+    a->calls++;
+    if (status)
+        assert_string_equal(err->message, "the work decided to fail");
+}
+
+static void test_engine_begin_async(void **state)
+{
+    alch_engine *se = sync_engine(NULL);
+    alch_conn *c = checkout(se);
+    exec_ok(c, "CREATE TABLE IF NOT EXISTS ab (v int)");
+    alch_error err = ALCH_ERROR_INIT;
+    CHECK_OK(alch_conn_commit(c, &err), err);
+    alch_conn_close(c);
+
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    alch_engine *e = NULL;
+    CHECK_OK(alch_engine_create_async(&loop, db_url, NULL, &e, &err), err);
+    atx good = {5, false, 1, 0}, bad = {6, true, 0, 0};
+    assert_int_equal(alch_engine_begin_async(e, atx_work, atx_done, &good), 0);
+    assert_int_equal(alch_engine_begin_async(e, atx_work, atx_done, &bad), 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(good.calls, 1);
+    assert_int_equal(good.status, 0);
+    assert_int_equal(bad.calls, 1);
+    assert_int_equal(bad.status, ALCH_EDATA);
+    alch_engine_free(e);
+    uv_run(&loop, UV_RUN_DEFAULT); /* closing handles finishes on the loop, as in libuv */
+    assert_int_equal(uv_loop_close(&loop), 0);
+
+    c = checkout(se);
+    assert_int_equal(scalar(c, "SELECT coalesce(sum(v), 0)::int FROM ab"), 5);
+    alch_conn_close(c);
+    alch_engine_free(se);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -584,6 +658,7 @@ int main(void)
         cmocka_unit_test(test_echo),
         cmocka_unit_test(test_implicit_transaction_rolled_back_on_return),
         cmocka_unit_test(test_engine_begin),
+        cmocka_unit_test(test_engine_begin_async),
         cmocka_unit_test(test_pool_exhausted),
         cmocka_unit_test(test_dead_idle_connection_replaced),
         cmocka_unit_test(test_recycle),

@@ -133,6 +133,51 @@ typedef int (*alch_work_fn)(alch_conn *conn, void *data, alch_error *err);
  */
 int alch_engine_begin(alch_engine *engine, alch_work_fn work, void *data, alch_error *err);
 
+/** @brief A transaction in progress inside alch_engine_begin_async() (opaque). */
+typedef struct alch_tx alch_tx;
+
+/**
+ * @brief Async work inside alch_engine_begin_async(). Start your statements on @p conn
+ *        and call alch_tx_done() once, when they are finished.
+ *
+ * @param tx    The transaction; pass it to alch_tx_done().
+ * @param conn  The connection, inside an open transaction. Do not close it.
+ * @param data  The pointer given to alch_engine_begin_async().
+ */
+typedef void (*alch_async_work_fn)(alch_tx *tx, alch_conn *conn, void *data);
+
+/**
+ * @brief Called when alch_engine_begin_async() is over: committed, or rolled back.
+ *
+ * @param status  0 when committed; otherwise the work's status or the failing step's.
+ * @param err     Details on failure, valid only during the call; NULL on success.
+ * @param data    The pointer given to alch_engine_begin_async().
+ */
+typedef void (*alch_tx_done_cb)(int status, const alch_error *err, void *data);
+
+/**
+ * @brief Async face of alch_engine_begin(): check out, BEGIN, run @p work, then COMMIT
+ *        when it reports success or ROLLBACK when it reports an error, and hand the
+ *        connection back (SQLAlchemy's `async with engine.begin() as conn:`).
+ *
+ * @param engine  An async engine.
+ * @param work    Starts the work; it calls alch_tx_done() when finished.
+ * @param done    Called once at the end.
+ * @param data    Passed to @p work and @p done.
+ * @return 0 when started (then @p done will be called), or a negative code.
+ */
+int alch_engine_begin_async(alch_engine *engine, alch_async_work_fn work, alch_tx_done_cb done,
+                            void *data);
+
+/**
+ * @brief Report the end of the work of an alch_engine_begin_async() transaction.
+ *
+ * @param tx      The transaction given to the work function.
+ * @param status  0 to commit; any negative code to roll back.
+ * @param err     Optional details of a failure, passed on to the done callback.
+ */
+void alch_tx_done(alch_tx *tx, int status, const alch_error *err);
+
 /**
  * @brief Close every idle connection and fail every waiter with ::ALCH_ECANCELED.
  *

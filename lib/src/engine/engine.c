@@ -221,6 +221,105 @@ int alch_engine_begin(alch_engine *e, alch_work_fn work, void *data, alch_error 
     return rc;
 }
 
+/* ---- begin once, async: checkout → BEGIN → work → COMMIT or ROLLBACK → release ---- */
+
+struct alch_tx {
+    alch_async_work_fn work;
+    alch_tx_done_cb done;
+    void *data;
+    alch_conn *conn;
+    int status;
+    alch_error err;
+};
+
+static void tx_finish(alch_tx *tx)
+{
+    if (tx->conn)
+        alch_conn_close(tx->conn);
+    tx->done(tx->status, tx->status ? &tx->err : NULL, tx->data);
+    alch_error_clear(&tx->err);
+    free(tx);
+}
+
+static void tx_on_end(alch_conn *c, int status, alch_result *res, const alch_error *err,
+                      void *data)
+{
+    alch_tx *tx = data;
+    alch_result_free(res);
+    if (tx->status == 0 && status != 0) { /* the COMMIT itself failed */
+        tx->status = status;
+        alch__error_copy(&tx->err, err);
+    }
+    tx_finish(tx);
+}
+
+void alch_tx_done(alch_tx *tx, int status, const alch_error *err)
+{
+    if (!tx)
+        return;
+    tx->status = status;
+    if (status != 0 && err)
+        alch__error_copy(&tx->err, err);
+    else if (status != 0)
+        alch__error_set(&tx->err, status, "the transaction's work failed: %s",
+                        alch_strerror(status));
+    int rc = status == 0 ? alch_conn_commit_async(tx->conn, tx_on_end, tx)
+                         : alch_conn_rollback_async(tx->conn, tx_on_end, tx);
+    if (rc != 0) {
+        if (tx->status == 0) {
+            tx->status = rc;
+            alch__error_set(&tx->err, rc, "could not end the transaction: %s",
+                            alch_strerror(rc));
+        }
+        tx_finish(tx);
+    }
+}
+
+static void tx_on_begin(alch_conn *c, int status, alch_result *res, const alch_error *err,
+                        void *data)
+{
+    alch_tx *tx = data;
+    alch_result_free(res);
+    if (status != 0) {
+        tx->status = status;
+        alch__error_copy(&tx->err, err);
+        tx_finish(tx);
+        return;
+    }
+    tx->work(tx, c, tx->data);
+}
+
+static void tx_on_conn(alch_conn *c, int status, const alch_error *err, void *data)
+{
+    alch_tx *tx = data;
+    tx->conn = c;
+    if (status == 0)
+        status = alch_conn_begin_async(c, tx_on_begin, tx);
+    if (status != 0) {
+        tx->status = status;
+        if (err)
+            alch__error_copy(&tx->err, err);
+        else
+            alch__error_set(&tx->err, status, "could not begin: %s", alch_strerror(status));
+        tx_finish(tx);
+    }
+}
+
+int alch_engine_begin_async(alch_engine *e, alch_async_work_fn work, alch_tx_done_cb done,
+                            void *data)
+{
+    if (!work || !done)
+        return ALCH_EMISUSE;
+    alch_tx *tx = calloc(1, sizeof *tx);
+    if (!tx)
+        return ALCH_ENOMEM;
+    *tx = (alch_tx){.work = work, .done = done, .data = data};
+    int rc = alch_engine_connect_async(e, tx_on_conn, tx);
+    if (rc)
+        free(tx);
+    return rc;
+}
+
 void alch_engine_dispose(alch_engine *e)
 {
     if (e)
