@@ -282,6 +282,26 @@ static void test_pool_exhausted(void **state)
     alch_engine_free(e);
 }
 
+/* pool_timeout 0: take a free connection if there is one, never wait for one */
+static void test_pool_timeout_zero(void **state)
+{
+    alch_engine_options o = alch_engine_options_default();
+    o.pool_size = 1;
+    o.max_overflow = 0;
+    o.pool_timeout_ms = 0;
+    alch_engine *e = sync_engine(&o);
+    alch_conn *a = checkout(e);
+    alch_conn_close(a);
+    uv_sleep(20); /* the loop's clock is stale now: the deadline must not be */
+    a = checkout(e);
+    alch_error err = ALCH_ERROR_INIT;
+    alch_conn *b = NULL;
+    assert_int_equal(alch_engine_connect(e, &b, &err), ALCH_ETIMEOUT);
+    alch_error_clear(&err);
+    alch_conn_close(a);
+    alch_engine_free(e);
+}
+
 static int terminate_backend(int pid)
 {
     PGconn *admin = alch_test_pq(alch_test_url());
@@ -660,6 +680,7 @@ int main(void)
         cmocka_unit_test(test_engine_begin),
         cmocka_unit_test(test_engine_begin_async),
         cmocka_unit_test(test_pool_exhausted),
+        cmocka_unit_test(test_pool_timeout_zero),
         cmocka_unit_test(test_dead_idle_connection_replaced),
         cmocka_unit_test(test_recycle),
         cmocka_unit_test(test_statement_cache_lru),

@@ -14,6 +14,7 @@ struct alch__waiter {
     uv_timer_t timer;       /* the waiter is freed in this timer's close callback */
     uint64_t deadline;      /* uv_now() in ms */
     bool queued;
+    bool tried;             /* dispatch ran at least once for it */
 };
 
 static void dispatch(alch__pool *pool);
@@ -89,10 +90,14 @@ static void on_waiter_timer(uv_timer_t *t)
     alch__pool *pool = w->pool;
     if (!w->queued)
         return;
-    if (uv_now(t->loop) < w->deadline) { /* first turn: try to serve it now */
+    if (!w->tried) { /* first turn: try to serve it now, even with a zero timeout */
+        w->tried = true;
         dispatch(pool);
-        if (w->queued)
-            uv_timer_start(&w->timer, on_waiter_timer, w->deadline - uv_now(t->loop), 0);
+        if (!w->queued)
+            return;
+    }
+    if (uv_now(t->loop) < w->deadline) {
+        uv_timer_start(&w->timer, on_waiter_timer, w->deadline - uv_now(t->loop), 0);
         return;
     }
     unlink_waiter(pool, w);
@@ -126,6 +131,7 @@ int alch__pool_checkout(alch__pool *pool, alch_connect_cb cb, void *data)
     w->cb = cb;
     w->data = data;
     int timeout = pool->engine->opts.pool_timeout_ms;
+    uv_update_time(pool->engine->loop); /* a sync engine's loop may have slept a long time */
     w->deadline = uv_now(pool->engine->loop) + (uint64_t)(timeout > 0 ? timeout : 0);
     /* join the back of the queue; served on the next loop turn, never inside this call */
     if (pool->tail)
@@ -247,6 +253,10 @@ static void on_pinged(alch_conn *c, int status, alch_result *res, const alch_err
     discard(pool, c);
     push_front(pool, w);
     dispatch(pool);
+    if (w->queued) { /* still waiting: its deadline stands */
+        uint64_t now = uv_now(pool->engine->loop);
+        uv_timer_start(&w->timer, on_waiter_timer, w->deadline > now ? w->deadline - now : 0, 0);
+    }
 }
 
 /* Serve waiters from the front while there is something to give them. */
@@ -317,6 +327,7 @@ static void on_reset(alch_conn *c, int status, alch_result *res, const alch_erro
 
 void alch__pool_release(alch__pool *pool, alch_conn *c)
 {
+    uv_update_time(pool->engine->loop);
     bool keep = !pool->engine->freeing && c->pool_gen == pool->generation && alch__conn_alive(c) &&
                 !expired(pool, c);
     if (!keep) {
