@@ -103,18 +103,25 @@ static void destroy_now(alch_conn *c)
     free(c);
 }
 
+/* Mark for freeing when the last reference goes; resources go now (see release_resources). */
+static void destroy_later(alch_conn *c)
+{
+    c->state = CONN_CLOSED;
+    c->destroy_pending = true;
+    if (!c->own_loop)
+        release_resources(c);
+    else if (c->poll && c->poll_events)
+        uv_poll_stop(c->poll);
+}
+
 void alch__conn_destroy(alch_conn *c)
 {
     if (!c)
         return;
-    c->state = CONN_CLOSED;
-    if (c->refs > 0) { /* inside one of our callbacks: free the struct when it returns */
-        c->destroy_pending = true;
-        if (!c->own_loop)
-            release_resources(c);
-        return;
-    }
-    destroy_now(c);
+    if (c->refs > 0) /* inside one of our callbacks: free the struct when it returns */
+        destroy_later(c);
+    else
+        destroy_now(c);
 }
 
 static void conn_ref(alch_conn *c)
@@ -909,7 +916,7 @@ void alch_conn_close(alch_conn *c)
         c->closing = false;
         alch__pool_release(c->pool, c);
     } else {
-        alch__conn_destroy(c);
+        destroy_later(c); /* we hold a reference: freed by the unref below */
     }
     conn_unref(c);
 }
