@@ -12,6 +12,9 @@
  * | driver  | conn.h     | one non-blocking connection, async and sync     |
  * | results | result.h   | rows with typed getters                         |
  * | engine  | engine.h   | engine options and the connection pool          |
+ * | models  | model.h    | structs + column descriptors                    |
+ * | base    | base.h     | the registry of models and its DDL              |
+ * | session | session.h  | the session factory and the unit of work        |
  */
 #ifndef ALCH_H
 #define ALCH_H
@@ -23,5 +26,8 @@
 #include "alch/result.h"
 #include "alch/conn.h"
 #include "alch/engine.h"
+#include "alch/model.h"
+#include "alch/base.h"
+#include "alch/session.h"
 
 #endif

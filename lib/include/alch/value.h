@@ -29,52 +29,52 @@ extern "C" {
 
 /** @brief The C type a value holds. */
 typedef enum alch_type {
-    ALCH_NULL = 0, /**< SQL NULL; the server infers its type from the statement. */
-    ALCH_BOOL,     /**< `bool` as SQL `boolean`. */
-    ALCH_INT,      /**< `int64_t` as SQL `bigint` (fits `integer`/`smallint` columns). */
-    ALCH_DOUBLE,   /**< `double` as SQL `double precision`. */
-    ALCH_TEXT,     /**< UTF-8 text; the server infers the type (text, varchar, date, ...). */
-    ALCH_BYTES,    /**< Raw bytes as SQL `bytea`; may hold any byte, NUL included. */
+    ALCH_V_NULL = 0, /**< SQL NULL; the server infers its type from the statement. */
+    ALCH_V_BOOL,     /**< `bool` as SQL `boolean`. */
+    ALCH_V_INT,      /**< `int64_t` as SQL `bigint` (fits `integer`/`smallint` columns). */
+    ALCH_V_DOUBLE,   /**< `double` as SQL `double precision`. */
+    ALCH_V_TEXT,     /**< UTF-8 text; the server infers the type (text, varchar, date, ...). */
+    ALCH_V_BYTES,    /**< Raw bytes as SQL `bytea`; may hold any byte, NUL included. */
 } alch_type;
 
 /** @brief One parameter value (a small tagged union, passed by value). */
 typedef struct alch_value {
     alch_type type;   /**< Which member of the union is set. */
     const char *name; /**< The placeholder name for `:name` SQL, or NULL for `$n`. */
-    size_t len;       /**< Length in bytes for ::ALCH_TEXT and ::ALCH_BYTES. */
+    size_t len;       /**< Length in bytes for ::ALCH_V_TEXT and ::ALCH_V_BYTES. */
     union {
-        bool b;         /**< ::ALCH_BOOL */
-        int64_t i;      /**< ::ALCH_INT */
-        double d;       /**< ::ALCH_DOUBLE */
-        const char *s;  /**< ::ALCH_TEXT and ::ALCH_BYTES (not NUL-terminated for bytes) */
+        bool b;         /**< ::ALCH_V_BOOL */
+        int64_t i;      /**< ::ALCH_V_INT */
+        double d;       /**< ::ALCH_V_DOUBLE */
+        const char *s;  /**< ::ALCH_V_TEXT and ::ALCH_V_BYTES (not NUL-terminated for bytes) */
     } u;              /**< The value itself. */
 } alch_value;
 
 /** @brief SQL NULL. */
 static inline alch_value alch_null(void)
 {
-    alch_value v = {ALCH_NULL, NULL, 0, {.i = 0}};
+    alch_value v = {ALCH_V_NULL, NULL, 0, {.i = 0}};
     return v;
 }
 
 /** @brief A boolean value. */
 static inline alch_value alch_bool(bool b)
 {
-    alch_value v = {ALCH_BOOL, NULL, 0, {.b = b}};
+    alch_value v = {ALCH_V_BOOL, NULL, 0, {.b = b}};
     return v;
 }
 
 /** @brief An integer value (any C integer type fits in `int64_t`). */
 static inline alch_value alch_int(int64_t i)
 {
-    alch_value v = {ALCH_INT, NULL, 0, {.i = i}};
+    alch_value v = {ALCH_V_INT, NULL, 0, {.i = i}};
     return v;
 }
 
 /** @brief A floating-point value. */
 static inline alch_value alch_double(double d)
 {
-    alch_value v = {ALCH_DOUBLE, NULL, 0, {.d = d}};
+    alch_value v = {ALCH_V_DOUBLE, NULL, 0, {.d = d}};
     return v;
 }
 
@@ -84,7 +84,7 @@ static inline alch_value alch_double(double d)
  */
 static inline alch_value alch_text(const char *s)
 {
-    alch_value v = {s ? ALCH_TEXT : ALCH_NULL, NULL, 0, {.s = s}};
+    alch_value v = {s ? ALCH_V_TEXT : ALCH_V_NULL, NULL, 0, {.s = s}};
     size_t n = 0;
     if (s)
         while (s[n])
@@ -100,7 +100,7 @@ static inline alch_value alch_text(const char *s)
  */
 static inline alch_value alch_bytes(const void *p, size_t len)
 {
-    alch_value v = {p ? ALCH_BYTES : ALCH_NULL, NULL, len, {.s = (const char *)p}};
+    alch_value v = {p ? ALCH_V_BYTES : ALCH_V_NULL, NULL, len, {.s = (const char *)p}};
     return v;
 }
 

@@ -203,11 +203,11 @@ static uint64_t get_be64(const char *p)
 static size_t encoded_size(const alch_value *v)
 {
     switch (v->type) {
-    case ALCH_INT:
-    case ALCH_DOUBLE: return 8;
-    case ALCH_BOOL: return 1;
-    case ALCH_TEXT: return v->len + 1;
-    case ALCH_BYTES: return v->len;
+    case ALCH_V_INT:
+    case ALCH_V_DOUBLE: return 8;
+    case ALCH_V_BOOL: return 1;
+    case ALCH_V_TEXT: return v->len + 1;
+    case ALCH_V_BYTES: return v->len;
     default: return 0;
     }
 }
@@ -228,11 +228,11 @@ int alch__params_encode(alch__params *p, const alch_value *vals, size_t n, const
     size_t total = 0;
     for (size_t i = 0; i < count; i++) {
         const alch_value *v = &vals[order ? order[i] : i];
-        if (v->type == ALCH_TEXT && memchr(v->u.s, '\0', v->len))
+        if (v->type == ALCH_V_TEXT && memchr(v->u.s, '\0', v->len))
             return alch__error_set(err, ALCH_EDATA,
                                    "parameter $%zu: text cannot contain a NUL byte "
                                    "(use alch_bytes() for binary data)", i + 1);
-        if (v->type > ALCH_BYTES)
+        if (v->type > ALCH_V_BYTES)
             return alch__error_set(err, ALCH_EMISUSE, "parameter $%zu has an unknown type %d",
                                    i + 1, (int)v->type);
         total += encoded_size(v);
@@ -257,20 +257,20 @@ int alch__params_encode(alch__params *p, const alch_value *vals, size_t n, const
     for (size_t i = 0; i < count; i++) {
         const alch_value *v = &vals[order ? order[i] : i];
         switch (v->type) {
-        case ALCH_NULL: break;
-        case ALCH_BOOL:
+        case ALCH_V_NULL: break;
+        case ALCH_V_BOOL:
             p->types[i] = OID_BOOL;
             *at = v->u.b ? 1 : 0;
             p->lengths[i] = 1;
             p->formats[i] = 1;
             break;
-        case ALCH_INT:
+        case ALCH_V_INT:
             p->types[i] = OID_INT8;
             put_be64(at, (uint64_t)v->u.i);
             p->lengths[i] = 8;
             p->formats[i] = 1;
             break;
-        case ALCH_DOUBLE: {
+        case ALCH_V_DOUBLE: {
             uint64_t bits;
             memcpy(&bits, &v->u.d, 8);
             p->types[i] = OID_FLOAT8;
@@ -279,12 +279,12 @@ int alch__params_encode(alch__params *p, const alch_value *vals, size_t n, const
             p->formats[i] = 1;
             break;
         }
-        case ALCH_TEXT: /* type 0: the server infers it (text, varchar, date, numeric...) */
+        case ALCH_V_TEXT: /* type 0: the server infers it (text, varchar, date, numeric...) */
             memcpy(at, v->u.s, v->len);
             at[v->len] = '\0';
             p->lengths[i] = (int)v->len;
             break;
-        case ALCH_BYTES:
+        case ALCH_V_BYTES:
             p->types[i] = OID_BYTEA;
             if (v->len)
                 memcpy(at, v->u.s, v->len);
@@ -292,7 +292,7 @@ int alch__params_encode(alch__params *p, const alch_value *vals, size_t n, const
             p->formats[i] = 1;
             break;
         }
-        if (v->type != ALCH_NULL)
+        if (v->type != ALCH_V_NULL)
             p->values[i] = at;
         at += encoded_size(v);
     }

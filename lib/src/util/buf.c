@@ -105,3 +105,59 @@ char *alch__strndup(const char *s, size_t n)
     p[n] = '\0';
     return p;
 }
+
+/* PostgreSQL's reserved keywords plus those that cannot name a column or type without
+ * quotes (appendix "SQL Key Words": reserved, reserved (can be function or type), and
+ * non-reserved (cannot be function or type)). Sorted for bsearch. */
+static const char *const keywords[] = {
+    "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric",
+    "authorization", "between", "bigint", "binary", "bit", "boolean", "both", "case", "cast",
+    "char", "character", "check", "coalesce", "collate", "collation", "column", "concurrently",
+    "constraint", "create", "cross", "current_catalog", "current_date", "current_role",
+    "current_schema", "current_time", "current_timestamp", "current_user", "dec", "decimal",
+    "default", "deferrable", "desc", "distinct", "do", "else", "end", "except", "exists",
+    "extract", "false", "fetch", "float", "for", "foreign", "freeze", "from", "full", "grant",
+    "greatest", "group", "grouping", "having", "ilike", "in", "initially", "inner", "inout",
+    "int", "integer", "intersect", "interval", "into", "is", "isnull", "join", "lateral",
+    "leading", "least", "left", "like", "limit", "localtime", "localtimestamp", "national",
+    "natural", "nchar", "none", "normalize", "not", "notnull", "null", "nullif", "numeric",
+    "offset", "on", "only", "or", "order", "out", "outer", "overlaps", "overlay", "placing",
+    "position", "precision", "primary", "real", "references", "returning", "right", "row",
+    "select", "session_user", "setof", "similar", "smallint", "some", "substring", "symmetric",
+    "table", "tablesample", "then", "time", "timestamp", "to", "trailing", "treat", "trim",
+    "true", "union", "unique", "user", "using", "values", "varchar", "variadic", "verbose",
+    "when", "where", "window", "with", "xmlattributes", "xmlconcat", "xmlelement",
+    "xmlexists", "xmlforest", "xmlnamespaces", "xmlparse", "xmlpi", "xmlroot",
+    "xmlserialize", "xmltable",
+};
+
+static int cmp_keyword(const void *key, const void *elem)
+{
+    return strcmp(key, *(const char *const *)elem);
+}
+
+static bool needs_quotes(const char *name)
+{
+    if (!(*name >= 'a' && *name <= 'z') && *name != '_')
+        return true;
+    for (const char *p = name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+            return true;
+    return bsearch(name, keywords, sizeof keywords / sizeof *keywords, sizeof *keywords,
+                   cmp_keyword) != NULL;
+}
+
+void alch__buf_ident(alch__buf *b, const char *name)
+{
+    if (!needs_quotes(name)) {
+        alch__buf_puts(b, name);
+        return;
+    }
+    alch__buf_putc(b, '"');
+    for (const char *p = name; *p; p++) {
+        if (*p == '"')
+            alch__buf_putc(b, '"');
+        alch__buf_putc(b, *p);
+    }
+    alch__buf_putc(b, '"');
+}

@@ -24,6 +24,11 @@ void alch__buf_printf(alch__buf *b, const char *fmt, ...) __attribute__((format(
 char *alch__buf_finish(alch__buf *b);
 void alch__buf_free(alch__buf *b);
 
+/* Append a SQL identifier, quoted when it needs to be: `users` stays users, but `order`
+ * (a keyword), `Users` (upper case) and `my table` become "order", "Users", "my table",
+ * embedded quotes doubled. The SQL stays readable and every name stays safe. */
+void alch__buf_ident(alch__buf *b, const char *name);
+
 /* strdup that tolerates NULL (returns NULL) */
 char *alch__strdup(const char *s);
 char *alch__strndup(const char *s, size_t n);

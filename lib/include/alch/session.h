@@ -1,0 +1,260 @@
+/**
+ * @file session.h
+ * @brief The session factory and the session: a unit of work with an identity map.
+ *
+ * The seed writes `async_session = async_sessionmaker(engine)` once, then opens a session
+ * per task: `async with async_session() as session: ...`. In C:
+ *
+ * @code
+ * alch_sessionmaker *maker;
+ * alch_sessionmaker_create(engine, base, NULL, &maker, &err);   // once
+ *
+ * alch_session *s;
+ * alch_session_open(maker, &s, &err);                           // per task
+ * User u = {.tg_id = 42};
+ * alch_session_add(s, &User_model, &u, &err);
+ * alch_session_commit(s, &err);     // INSERT ... RETURNING id, then COMMIT: u.id is set
+ * alch_session_close(s);            // frees everything the session loaded
+ * @endcode
+ *
+ * **What a session owns.** One pooled connection (checked out at its first round trip,
+ * handed back at commit, rollback or close), the identity map (one object per primary
+ * key), the objects it loaded, and the strings it wrote into structs. Closing it frees
+ * all of that at once. Objects you added stay yours.
+ *
+ * **Lifetime rule.** open → work → commit or rollback → close. One session per task: a
+ * second operation on a session that is still busy fails with ::ALCH_EBUSY.
+ *
+ * **No implicit I/O.** Nothing is loaded behind your back: relationships load with
+ * alch_session_load(), and objects are not "expired" after commit (SQLAlchemy's
+ * `expire_on_commit` stays false): what the flush sent and what RETURNING brought back
+ * is what the struct holds.
+ *
+ * Sessions of a sync engine use the sync calls; sessions of an async engine use the
+ * `*_async` calls, each with a callback.
+ */
+#ifndef ALCH_SESSION_H
+#define ALCH_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "alch/base.h"
+#include "alch/conn.h"
+#include "alch/engine.h"
+#include "alch/error.h"
+#include "alch/model.h"
+#include "alch/value.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** @brief A session factory bound to an engine and a base (opaque). */
+typedef struct alch_sessionmaker alch_sessionmaker;
+
+/** @brief A session (opaque). */
+typedef struct alch_session alch_session;
+
+/** @brief Session factory options. Start from alch_sessionmaker_options_default(). */
+typedef struct alch_sessionmaker_options {
+    bool autoflush;        /**< Flush pending changes before alch_session_get() and
+                                alch_session_load() query the database (default true). */
+    bool expire_on_commit; /**< Must stay false: alch never reloads objects implicitly.
+                                Setting it is an ::ALCH_EARGUMENT that explains why. */
+} alch_sessionmaker_options;
+
+/** @brief The default session factory options. */
+alch_sessionmaker_options alch_sessionmaker_options_default(void);
+
+/**
+ * @brief Create a session factory (the seed's `async_sessionmaker(engine)`).
+ *
+ * @param engine  The engine sessions take their connections from; it must outlive the factory.
+ * @param base    The base whose models the sessions handle; checked now (alch_base_check()).
+ * @param opts    Options, or NULL for the defaults.
+ * @param out     Receives the factory; free it with alch_sessionmaker_free().
+ * @param err     Optional details on failure.
+ * @return 0, ::ALCH_EARGUMENT, ::ALCH_ENOMEM or ::ALCH_EMISUSE.
+ */
+int alch_sessionmaker_create(alch_engine *engine, alch_base *base,
+                             const alch_sessionmaker_options *opts, alch_sessionmaker **out,
+                             alch_error *err);
+
+/**
+ * @brief Free a session factory. Close its sessions first.
+ * @param maker  The factory; NULL is allowed.
+ */
+void alch_sessionmaker_free(alch_sessionmaker *maker);
+
+/**
+ * @brief Open a session. No I/O happens until the first operation that needs the database.
+ * @param maker  The factory.
+ * @param out    Receives the session; close it with alch_session_close().
+ * @param err    Optional details on failure.
+ * @return 0, ::ALCH_ENOMEM or ::ALCH_EMISUSE.
+ */
+int alch_session_open(alch_sessionmaker *maker, alch_session **out, alch_error *err);
+
+/**
+ * @brief Close a session: roll back what was not committed, hand the connection back, and
+ *        free every object, string and array the session loaded.
+ *
+ * Objects you added are not freed, but strings the session wrote into them (values that
+ * came back through RETURNING) are: do not use those fields afterwards. Allowed inside
+ * the session's own callbacks.
+ *
+ * @param s  The session; NULL is allowed. Do not use it afterwards.
+ */
+void alch_session_close(alch_session *s);
+
+/** @brief Where an object stands in a session. */
+typedef enum alch_object_state {
+    ALCH_TRANSIENT = 0, /**< Not in this session. */
+    ALCH_PENDING,       /**< Added; INSERTed at the next flush. */
+    ALCH_PERSISTENT,    /**< Has a row in the database (loaded or flushed). */
+    ALCH_DELETED,       /**< Marked for DELETE at the next flush, or deleted by a flush. */
+} alch_object_state;
+
+/**
+ * @brief Add a new object: it is INSERTed at the next flush (the seed's `session.add(obj)`).
+ *
+ * @param s      The session.
+ * @param model  The object's model; it must belong to the factory's base.
+ * @param obj    The struct; yours, and it must stay valid while the session tracks it.
+ * @param err    Optional details on failure.
+ * @return 0 (also when it was already added); ::ALCH_EMISUSE for a model outside the base
+ *         or an object already persistent in another role; ::ALCH_ENOMEM.
+ */
+int alch_session_add(alch_session *s, const alch_model *model, void *obj, alch_error *err);
+
+/**
+ * @brief Add @p count structs laid out in an array (`add_all`).
+ * @param s      The session.
+ * @param model  Their model.
+ * @param array  The first struct; the others follow at model->size strides.
+ * @param count  How many.
+ * @param err    Optional details on failure.
+ * @return 0 or the first error of alch_session_add().
+ */
+int alch_session_add_all(alch_session *s, const alch_model *model, void *array, size_t count,
+                         alch_error *err);
+
+/**
+ * @brief Mark a persistent object for DELETE at the next flush. A pending object is simply
+ *        forgotten.
+ * @return 0, or ::ALCH_EMISUSE when the object is not in this session.
+ */
+int alch_session_delete(alch_session *s, const alch_model *model, void *obj, alch_error *err);
+
+/** @brief Where @p obj stands in this session. */
+alch_object_state alch_session_state(const alch_session *s, const void *obj);
+
+/**
+ * @brief Find an object by primary key: the identity map first, then one SELECT.
+ *
+ * @param s      The session.
+ * @param model  The model.
+ * @param pk     The primary key value, e.g. alch_v(5).
+ * @param out    Receives the object (owned by the session), or NULL when no row has that key.
+ * @param err    Optional details on failure.
+ * @return 0 (also when not found: check *out), or an error.
+ */
+int alch_session_get(alch_session *s, const alch_model *model, alch_value pk, void **out,
+                     alch_error *err);
+
+/**
+ * @brief Re-read an object's row into it, dropping unflushed changes.
+ * @return 0; ::ALCH_EMISUSE when the object is not persistent; a database error.
+ */
+int alch_session_refresh(alch_session *s, const alch_model *model, void *obj, alch_error *err);
+
+/**
+ * @brief Load a relationship explicitly (the AsyncAttrs idea: `await obj.awaitable_attrs.items`).
+ *
+ * Fills the ::alch_many or ::alch_one field named @p relationship with objects owned by
+ * the session and sets its `loaded` flag.
+ *
+ * @return 0; ::ALCH_EARGUMENT when the model has no such relationship ("did you mean ...?").
+ */
+int alch_session_load(alch_session *s, const alch_model *model, void *obj,
+                      const char *relationship, alch_error *err);
+
+/**
+ * @brief Send pending changes: INSERT ... RETURNING for new objects (filling generated keys
+ *        and server defaults into your structs), UPDATE of changed columns only, DELETE.
+ *        Parents are inserted before children, children deleted before parents.
+ * @return 0 or the first failing statement's error (the transaction then needs a rollback).
+ */
+int alch_session_flush(alch_session *s, alch_error *err);
+
+/**
+ * @brief Flush, then COMMIT, and hand the connection back to the pool.
+ * @return 0, or an error; after an error call alch_session_rollback().
+ */
+int alch_session_commit(alch_session *s, alch_error *err);
+
+/**
+ * @brief ROLLBACK, and put every object back as it was at the last commit: objects added
+ *        since are forgotten (transient) with their generated keys cleared, loaded objects
+ *        get their committed values back. Nothing half-written remains.
+ * @return 0 or an error.
+ */
+int alch_session_rollback(alch_session *s, alch_error *err);
+
+/**
+ * @brief Run one SQL statement inside the session's transaction (the seed's
+ *        `session.execute(...)` with text SQL), with bound parameters as alch_conn_execute().
+ * @return As alch_conn_execute().
+ */
+int alch_session_execute(alch_session *s, const char *sql, const alch_value *params,
+                         size_t nparams, alch_result **res, alch_error *err);
+
+/**
+ * @brief Work done inside alch_session_scope(): return 0 to commit, non-zero to roll back.
+ * @param s     The session.
+ * @param data  The pointer given to alch_session_scope().
+ * @param err   Fill it (or pass it on) to explain a failure.
+ */
+typedef int (*alch_session_work_fn)(alch_session *s, void *data, alch_error *err);
+
+/**
+ * @brief Open a session, run @p work, commit on success or roll back on error, close
+ *        (the seed's `async with async_session() as session, session.begin():`).
+ * @return 0, or the work's (or the commit's) error after the rollback.
+ */
+int alch_session_scope(alch_sessionmaker *maker, alch_session_work_fn work, void *data,
+                       alch_error *err);
+
+/**
+ * @brief Called when an async session operation finishes.
+ * @param s       The session (you may close it here).
+ * @param status  0 or a negative ::alch_status code.
+ * @param obj     For get: the object or NULL when not found; otherwise NULL.
+ * @param err     Details on failure, valid only during the call; NULL on success.
+ * @param data    The pointer given when the operation was started.
+ */
+typedef void (*alch_session_cb)(alch_session *s, int status, void *obj, const alch_error *err,
+                                void *data);
+
+/** @brief Async face of alch_session_flush(). @return 0 when started, or a negative code. */
+int alch_session_flush_async(alch_session *s, alch_session_cb cb, void *data);
+/** @brief Async face of alch_session_commit(). @return 0 when started, or a negative code. */
+int alch_session_commit_async(alch_session *s, alch_session_cb cb, void *data);
+/** @brief Async face of alch_session_rollback(). @return 0 when started, or a negative code. */
+int alch_session_rollback_async(alch_session *s, alch_session_cb cb, void *data);
+/** @brief Async face of alch_session_get(); @p cb receives the object. @return 0 when started. */
+int alch_session_get_async(alch_session *s, const alch_model *model, alch_value pk,
+                           alch_session_cb cb, void *data);
+/** @brief Async face of alch_session_refresh(). @return 0 when started, or a negative code. */
+int alch_session_refresh_async(alch_session *s, const alch_model *model, void *obj,
+                               alch_session_cb cb, void *data);
+/** @brief Async face of alch_session_load(). @return 0 when started, or a negative code. */
+int alch_session_load_async(alch_session *s, const alch_model *model, void *obj,
+                            const char *relationship, alch_session_cb cb, void *data);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,388 @@
+/* Struct fields ↔ database values. One switch per direction over the C types of model.h. */
+#include "session/row.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "driver/error_internal.h"
+
+#define FIELD(obj, col, type) ((type *)((char *)(obj) + (col)->offset))
+#define CFIELD(obj, col, type) ((const type *)((const char *)(obj) + (col)->offset))
+
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+/* PostgreSQL reads ISO 8601 with an explicit UTC offset whatever the session's TimeZone. */
+static void render_timestamp(int64_t usec, char tmp[ALCH__FIELD_TMP])
+{
+    int64_t sec = usec / 1000000, frac = usec % 1000000;
+    if (frac < 0) {
+        frac += 1000000;
+        sec--;
+    }
+    time_t t = (time_t)sec;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    snprintf(tmp, ALCH__FIELD_TMP, "%04d-%02d-%02d %02d:%02d:%02d.%06d+00", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)frac);
+}
+
+static void render_date(int32_t days, char tmp[ALCH__FIELD_TMP])
+{
+    time_t t = (time_t)days * 86400;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    snprintf(tmp, ALCH__FIELD_TMP, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday);
+}
+
+int alch__field_value(const alch_model *m, const alch_column *col, const void *obj,
+                      alch_value *out, char tmp[ALCH__FIELD_TMP], alch_error *err)
+{
+    switch (col->ctype) {
+    case ALCH_C_I16: *out = alch_int(*CFIELD(obj, col, int16_t)); break;
+    case ALCH_C_I32: *out = alch_int(*CFIELD(obj, col, int32_t)); break;
+    case ALCH_C_I64: *out = alch_int(*CFIELD(obj, col, int64_t)); break;
+    case ALCH_C_BOOL: *out = alch_bool(*CFIELD(obj, col, bool)); break;
+    case ALCH_C_FLOAT: *out = alch_double(*CFIELD(obj, col, float)); break;
+    case ALCH_C_DOUBLE: *out = alch_double(*CFIELD(obj, col, double)); break;
+    case ALCH_C_STRING: {
+        const char *s = *CFIELD(obj, col, char *const);
+        if (s && col->type == ALCH_VARCHAR && col->length > 0 &&
+            utf8_chars(s) > (size_t)col->length) {
+            alch__error_set(err, ALCH_EDATA,
+                            "%s.%s is %zu characters long, but VARCHAR(%d) holds at most %d",
+                            m->table, col->name, utf8_chars(s), col->length, col->length);
+            alch__error_hint(err, "shorten the value, or declare a longer .length");
+            return ALCH_EDATA;
+        }
+        *out = alch_text(s);
+        break;
+    }
+    case ALCH_C_BLOB: {
+        const alch_blob *b = CFIELD(obj, col, alch_blob);
+        *out = alch_bytes(b->data, b->len);
+        break;
+    }
+    case ALCH_C_TIMESTAMP: {
+        const alch_timestamp *t = CFIELD(obj, col, alch_timestamp);
+        if (t->is_null) {
+            *out = alch_null();
+            break;
+        }
+        render_timestamp(t->usec, tmp);
+        *out = alch_text(tmp);
+        break;
+    }
+    case ALCH_C_DATE: {
+        const alch_date *d = CFIELD(obj, col, alch_date);
+        if (d->is_null) {
+            *out = alch_null();
+            break;
+        }
+        render_date(d->days, tmp);
+        *out = alch_text(tmp);
+        break;
+    }
+#define OPT(ctype, T, make)                                                                        \
+    case ctype: {                                                                                  \
+        const T *o = CFIELD(obj, col, T);                                                          \
+        *out = o->is_null ? alch_null() : make(o->value);                                          \
+        break;                                                                                     \
+    }
+        OPT(ALCH_C_OPT_I16, alch_opt_i16, alch_int)
+        OPT(ALCH_C_OPT_I32, alch_opt_i32, alch_int)
+        OPT(ALCH_C_OPT_I64, alch_opt_i64, alch_int)
+        OPT(ALCH_C_OPT_BOOL, alch_opt_bool, alch_bool)
+        OPT(ALCH_C_OPT_DOUBLE, alch_opt_double, alch_double)
+#undef OPT
+    default:
+        return alch__error_set(err, ALCH_EMISUSE, "%s.%s has a C type alch cannot map",
+                               m->table, col->name);
+    }
+    return 0;
+}
+
+bool alch__field_empty(const alch_column *col, const void *obj)
+{
+    switch (col->ctype) {
+    case ALCH_C_I16: return *CFIELD(obj, col, int16_t) == 0;
+    case ALCH_C_I32: return *CFIELD(obj, col, int32_t) == 0;
+    case ALCH_C_I64: return *CFIELD(obj, col, int64_t) == 0;
+    case ALCH_C_BOOL: return !*CFIELD(obj, col, bool);
+    case ALCH_C_FLOAT: return *CFIELD(obj, col, float) == 0.0f;
+    case ALCH_C_DOUBLE: return *CFIELD(obj, col, double) == 0.0;
+    case ALCH_C_STRING: return *CFIELD(obj, col, char *const) == NULL;
+    case ALCH_C_BLOB: return CFIELD(obj, col, alch_blob)->data == NULL;
+    case ALCH_C_TIMESTAMP: return CFIELD(obj, col, alch_timestamp)->is_null;
+    case ALCH_C_DATE: return CFIELD(obj, col, alch_date)->is_null;
+    case ALCH_C_OPT_I16: return CFIELD(obj, col, alch_opt_i16)->is_null;
+    case ALCH_C_OPT_I32: return CFIELD(obj, col, alch_opt_i32)->is_null;
+    case ALCH_C_OPT_I64: return CFIELD(obj, col, alch_opt_i64)->is_null;
+    case ALCH_C_OPT_BOOL: return CFIELD(obj, col, alch_opt_bool)->is_null;
+    case ALCH_C_OPT_DOUBLE: return CFIELD(obj, col, alch_opt_double)->is_null;
+    default: return true;
+    }
+}
+
+static size_t ctype_size(alch_ctype t)
+{
+    switch (t) {
+    case ALCH_C_I16: return sizeof(int16_t);
+    case ALCH_C_I32: return sizeof(int32_t);
+    case ALCH_C_I64: return sizeof(int64_t);
+    case ALCH_C_BOOL: return sizeof(bool);
+    case ALCH_C_FLOAT: return sizeof(float);
+    case ALCH_C_DOUBLE: return sizeof(double);
+    case ALCH_C_STRING: return sizeof(char *);
+    case ALCH_C_BLOB: return sizeof(alch_blob);
+    case ALCH_C_TIMESTAMP: return sizeof(alch_timestamp);
+    case ALCH_C_DATE: return sizeof(alch_date);
+    case ALCH_C_OPT_I16: return sizeof(alch_opt_i16);
+    case ALCH_C_OPT_I32: return sizeof(alch_opt_i32);
+    case ALCH_C_OPT_I64: return sizeof(alch_opt_i64);
+    case ALCH_C_OPT_BOOL: return sizeof(alch_opt_bool);
+    case ALCH_C_OPT_DOUBLE: return sizeof(alch_opt_double);
+    default: return 0;
+    }
+}
+
+void alch__field_clear(const alch_column *col, void *obj)
+{
+    memset((char *)obj + col->offset, 0, ctype_size(col->ctype));
+    switch (col->ctype) { /* the types whose "empty" is a flag, not zero */
+    case ALCH_C_TIMESTAMP: FIELD(obj, col, alch_timestamp)->is_null = true; break;
+    case ALCH_C_DATE: FIELD(obj, col, alch_date)->is_null = true; break;
+    case ALCH_C_OPT_I16: FIELD(obj, col, alch_opt_i16)->is_null = true; break;
+    case ALCH_C_OPT_I32: FIELD(obj, col, alch_opt_i32)->is_null = true; break;
+    case ALCH_C_OPT_I64: FIELD(obj, col, alch_opt_i64)->is_null = true; break;
+    case ALCH_C_OPT_BOOL: FIELD(obj, col, alch_opt_bool)->is_null = true; break;
+    case ALCH_C_OPT_DOUBLE: FIELD(obj, col, alch_opt_double)->is_null = true; break;
+    default: break;
+    }
+}
+
+/* "2024-05-06 07:08:09.123456+02:30" (the fraction and the offset's minutes optional) */
+static int parse_timestamp(const char *s, int64_t *usec)
+{
+    int y, mo, d, h, mi, sec, n = 0;
+    if (sscanf(s, "%d-%d-%d %d:%d:%d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6)
+        return -1;
+    s += n;
+    int64_t frac = 0;
+    if (*s == '.') {
+        int digits = 0;
+        for (s++; *s >= '0' && *s <= '9'; s++, digits++)
+            if (digits < 6)
+                frac = frac * 10 + (*s - '0');
+        for (; digits < 6; digits++)
+            frac *= 10;
+    }
+    int off = 0;
+    if (*s == '+' || *s == '-') {
+        int sign = *s == '-' ? -1 : 1, oh = 0, om = 0, os = 0;
+        if (sscanf(s + 1, "%d:%d:%d", &oh, &om, &os) < 1)
+            return -1;
+        off = sign * (oh * 3600 + om * 60 + os);
+    }
+    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
+                    .tm_min = mi, .tm_sec = sec};
+    *usec = ((int64_t)timegm(&tm) - off) * 1000000 + frac;
+    return 0;
+}
+
+static int bad_value(const alch_model *m, const alch_column *col, const char *text,
+                     alch_error *err)
+{
+    alch__error_set(err, ALCH_ETYPE, "%s.%s: the database sent '%s', which does not fit the "
+                    "field's C type", m->table, col->name, text);
+    alch__error_hint(err, "check that the column's SQL type in the model matches the table");
+    return ALCH_ETYPE;
+}
+
+int alch__field_load(const alch_model *m, const alch_column *col, void *obj,
+                     const alch_result *res, size_t row, size_t rcol, alch__arena *arena,
+                     alch_error *err)
+{
+    if (alch_result_is_null(res, row, rcol)) {
+        alch__field_clear(col, obj);
+        return 0;
+    }
+    const char *text = NULL;
+    int rc = alch_result_get_text(res, row, rcol, &text, err);
+    if (rc)
+        return rc;
+    char *end = NULL;
+    errno = 0;
+    switch (col->ctype) {
+    case ALCH_C_I16:
+    case ALCH_C_I32:
+    case ALCH_C_I64:
+    case ALCH_C_OPT_I16:
+    case ALCH_C_OPT_I32:
+    case ALCH_C_OPT_I64: {
+        long long v = strtoll(text, &end, 10);
+        if (errno || *end)
+            return bad_value(m, col, text, err);
+        if (col->ctype == ALCH_C_I16)
+            *FIELD(obj, col, int16_t) = (int16_t)v;
+        else if (col->ctype == ALCH_C_I32)
+            *FIELD(obj, col, int32_t) = (int32_t)v;
+        else if (col->ctype == ALCH_C_I64)
+            *FIELD(obj, col, int64_t) = v;
+        else if (col->ctype == ALCH_C_OPT_I16)
+            *FIELD(obj, col, alch_opt_i16) = (alch_opt_i16){(int16_t)v, false};
+        else if (col->ctype == ALCH_C_OPT_I32)
+            *FIELD(obj, col, alch_opt_i32) = (alch_opt_i32){(int32_t)v, false};
+        else
+            *FIELD(obj, col, alch_opt_i64) = (alch_opt_i64){v, false};
+        return 0;
+    }
+    case ALCH_C_BOOL: *FIELD(obj, col, bool) = text[0] == 't'; return 0;
+    case ALCH_C_OPT_BOOL: *FIELD(obj, col, alch_opt_bool) = (alch_opt_bool){text[0] == 't', false};
+        return 0;
+    case ALCH_C_FLOAT:
+    case ALCH_C_DOUBLE:
+    case ALCH_C_OPT_DOUBLE: {
+        double v = strtod(text, &end);
+        if (*end)
+            return bad_value(m, col, text, err);
+        if (col->ctype == ALCH_C_FLOAT)
+            *FIELD(obj, col, float) = (float)v;
+        else if (col->ctype == ALCH_C_DOUBLE)
+            *FIELD(obj, col, double) = v;
+        else
+            *FIELD(obj, col, alch_opt_double) = (alch_opt_double){v, false};
+        return 0;
+    }
+    case ALCH_C_STRING: {
+        char *s = alch__arena_strndup(arena, text, strlen(text));
+        if (!s)
+            return alch__error_set(err, ALCH_ENOMEM, "out of memory");
+        *FIELD(obj, col, char *) = s;
+        return 0;
+    }
+    case ALCH_C_BLOB: {
+        const void *bytes;
+        size_t len;
+        rc = alch_result_get_bytes(res, row, rcol, &bytes, &len, err);
+        if (rc)
+            return rc;
+        void *copy = alch__arena_memdup(arena, bytes, len);
+        if (!copy)
+            return alch__error_set(err, ALCH_ENOMEM, "out of memory");
+        *FIELD(obj, col, alch_blob) = (alch_blob){copy, len};
+        return 0;
+    }
+    case ALCH_C_TIMESTAMP: {
+        int64_t usec;
+        if (parse_timestamp(text, &usec) != 0)
+            return bad_value(m, col, text, err);
+        *FIELD(obj, col, alch_timestamp) = (alch_timestamp){usec, false};
+        return 0;
+    }
+    case ALCH_C_DATE: {
+        int y, mo, d;
+        if (sscanf(text, "%d-%d-%d", &y, &mo, &d) != 3)
+            return bad_value(m, col, text, err);
+        struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d};
+        *FIELD(obj, col, alch_date) = (alch_date){(int32_t)(timegm(&tm) / 86400), false};
+        return 0;
+    }
+    default: return bad_value(m, col, text, err);
+    }
+}
+
+bool alch__field_equal(const alch_column *col, const void *a, const void *b)
+{
+    if (col->ctype == ALCH_C_STRING) {
+        const char *x = *CFIELD(a, col, char *const), *y = *CFIELD(b, col, char *const);
+        return x == y || (x && y && strcmp(x, y) == 0);
+    }
+    if (col->ctype == ALCH_C_BLOB) {
+        const alch_blob *x = CFIELD(a, col, alch_blob), *y = CFIELD(b, col, alch_blob);
+        if (!x->data || !y->data)
+            return x->data == y->data;
+        return x->len == y->len && memcmp(x->data, y->data, x->len) == 0;
+    }
+    if (alch__field_empty(col, a) && alch__field_empty(col, b))
+        return true; /* two NULLs, whatever their value bytes */
+    /* compare the value member only: struct padding is not ours to compare */
+    switch (col->ctype) {
+    case ALCH_C_I16: return *CFIELD(a, col, int16_t) == *CFIELD(b, col, int16_t);
+    case ALCH_C_I32: return *CFIELD(a, col, int32_t) == *CFIELD(b, col, int32_t);
+    case ALCH_C_I64: return *CFIELD(a, col, int64_t) == *CFIELD(b, col, int64_t);
+    case ALCH_C_BOOL: return *CFIELD(a, col, bool) == *CFIELD(b, col, bool);
+    case ALCH_C_FLOAT: return *CFIELD(a, col, float) == *CFIELD(b, col, float);
+    case ALCH_C_DOUBLE: return *CFIELD(a, col, double) == *CFIELD(b, col, double);
+#define OPT_EQ(ctype, T)                                                                           \
+    case ctype:                                                                                    \
+        return CFIELD(a, col, T)->is_null == CFIELD(b, col, T)->is_null &&                         \
+               CFIELD(a, col, T)->value == CFIELD(b, col, T)->value;
+        OPT_EQ(ALCH_C_OPT_I16, alch_opt_i16)
+        OPT_EQ(ALCH_C_OPT_I32, alch_opt_i32)
+        OPT_EQ(ALCH_C_OPT_I64, alch_opt_i64)
+        OPT_EQ(ALCH_C_OPT_BOOL, alch_opt_bool)
+        OPT_EQ(ALCH_C_OPT_DOUBLE, alch_opt_double)
+#undef OPT_EQ
+    case ALCH_C_TIMESTAMP:
+        return CFIELD(a, col, alch_timestamp)->is_null == CFIELD(b, col, alch_timestamp)->is_null &&
+               CFIELD(a, col, alch_timestamp)->usec == CFIELD(b, col, alch_timestamp)->usec;
+    case ALCH_C_DATE:
+        return CFIELD(a, col, alch_date)->is_null == CFIELD(b, col, alch_date)->is_null &&
+               CFIELD(a, col, alch_date)->days == CFIELD(b, col, alch_date)->days;
+    default: return false;
+    }
+}
+
+int alch__field_copy(const alch_column *col, void *dst, const void *src, alch__arena *arena)
+{
+    memcpy((char *)dst + col->offset, (const char *)src + col->offset, ctype_size(col->ctype));
+    if (col->ctype == ALCH_C_STRING) {
+        const char *s = *CFIELD(src, col, char *const);
+        char *copy = s ? alch__arena_strndup(arena, s, strlen(s)) : NULL;
+        if (s && !copy)
+            return ALCH_ENOMEM;
+        *FIELD(dst, col, char *) = copy;
+    } else if (col->ctype == ALCH_C_BLOB) {
+        const alch_blob *b = CFIELD(src, col, alch_blob);
+        if (b->data) {
+            void *copy = alch__arena_memdup(arena, b->data, b->len);
+            if (!copy)
+                return ALCH_ENOMEM;
+            FIELD(dst, col, alch_blob)->data = copy;
+        }
+    }
+    return 0;
+}
+
+void alch__field_key(const alch_column *col, const void *obj, alch__buf *b)
+{
+    alch_value v;
+    char tmp[ALCH__FIELD_TMP];
+    alch_model none = {0};
+    none.table = "";
+    if (alch__field_value(&none, col, obj, &v, tmp, NULL) == 0)
+        alch__value_key(&v, b);
+}
+
+void alch__value_key(const alch_value *v, alch__buf *b)
+{
+    switch (v->type) {
+    case ALCH_V_INT: alch__buf_printf(b, "%" PRId64, v->u.i); break;
+    case ALCH_V_TEXT:
+    case ALCH_V_BYTES: alch__buf_append(b, v->u.s, v->len); break;
+    case ALCH_V_BOOL: alch__buf_puts(b, v->u.b ? "t" : "f"); break;
+    case ALCH_V_DOUBLE: alch__buf_printf(b, "%.17g", v->u.d); break;
+    default: alch__buf_puts(b, "\x01null"); break;
+    }
+}

@@ -1,0 +1,39 @@
+/* Moving values between a model's struct fields and the database: bound parameters out,
+ * result text in, snapshots for change tracking, identity keys. */
+#ifndef ALCH_SESSION_ROW_H
+#define ALCH_SESSION_ROW_H
+
+#include "alch/model.h"
+#include "alch/result.h"
+#include "alch/value.h"
+#include "util/arena.h"
+#include "util/buf.h"
+
+enum { ALCH__FIELD_TMP = 48 }; /* room for a timestamp or date rendered as text */
+
+/* The field as a bound parameter. Timestamps and dates are rendered into tmp (which must
+ * live as long as the value). A VARCHAR longer than its length is ALCH_EDATA, before any
+ * SQL is sent. */
+int alch__field_value(const alch_model *m, const alch_column *col, const void *obj,
+                      alch_value *out, char tmp[ALCH__FIELD_TMP], alch_error *err);
+
+/* Zero value: 0, NULL pointer, or is_null set. A primary key or server-default column left
+ * empty is filled by the server. */
+bool alch__field_empty(const alch_column *col, const void *obj);
+void alch__field_clear(const alch_column *col, void *obj);
+
+/* Read result cell (row, rcol) into the field; strings and bytes are copied into arena. */
+int alch__field_load(const alch_model *m, const alch_column *col, void *obj,
+                     const alch_result *res, size_t row, size_t rcol, alch__arena *arena,
+                     alch_error *err);
+
+bool alch__field_equal(const alch_column *col, const void *a, const void *b);
+/* Copy the field from src to dst, duplicating strings and bytes into arena. */
+int alch__field_copy(const alch_column *col, void *dst, const void *src, alch__arena *arena);
+
+/* Append the field's value as identity-map key text. */
+void alch__field_key(const alch_column *col, const void *obj, alch__buf *b);
+/* Append a bound value as key text, so that get(pk) finds what a flush registered. */
+void alch__value_key(const alch_value *v, alch__buf *b);
+
+#endif
