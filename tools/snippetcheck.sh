@@ -115,7 +115,7 @@ while ((i < nlines)); do
         result+=("${lines[i]}")
         i=$((i + 1))
     done
-    if ((i >= nlines)) || ! [[ ${lines[i]} =~ ^\`\`\`$lang[[:space:]]*$ ]]; then
+    if ((i >= nlines)) || ! [[ ${lines[i]} =~ ^\`\`\`${lang}[[:space:]]*$ ]]; then
         fail "$where: the $kind comment must be followed by a \`\`\`$lang block"
         continue
     fi

@@ -15,6 +15,10 @@
  *   and returns its result. Use it only on connections that come from
  *   alch_conn_open() or from a sync engine (alch_engine_create()).
  *
+ * An async call that cannot even start returns a negative code and never calls back; the
+ * sync twin of the same call fills an ::alch_error with the whole sentence, so when a
+ * code alone does not tell you enough, try the call once through the sync face.
+ *
  * A connection runs one operation at a time. Starting a second one while the
  * first is in flight fails with ::ALCH_EBUSY instead of corrupting the protocol.
  *
@@ -87,8 +91,9 @@ int alch_conn_open(const char *url, alch_conn **out, alch_error *err);
  * @param url   A database URL.
  * @param cb    Called once with the connection or the error.
  * @param data  Passed to @p cb.
- * @return 0 when the attempt started (then @p cb will be called), or a negative
- *         code when it could not start (then @p cb is never called).
+ * @return 0 when the attempt started (then @p cb will be called, never before this
+ *         function returns), or a negative code when it could not start (then @p cb is
+ *         never called): ::ALCH_EARGUMENT for a malformed URL (alch_url_parse() says why).
  */
 int alch_conn_open_async(uv_loop_t *loop, const char *url, alch_connect_cb cb, void *data);
 

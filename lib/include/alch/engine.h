@@ -194,6 +194,9 @@ void alch_engine_dispose(alch_engine *engine);
  * Connections still checked out keep what they need alive until they are closed.
  * Calling this from inside a callback of one of the engine's connections is allowed.
  *
+ * On an async engine, closing libuv handles finishes on the loop (libuv's rule): run
+ * `uv_run(loop, UV_RUN_DEFAULT)` once more before `uv_loop_close(loop)`.
+ *
  * @param engine  The engine; NULL is allowed. Do not use it afterwards.
  */
 void alch_engine_free(alch_engine *engine);

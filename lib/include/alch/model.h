@@ -48,6 +48,12 @@
  * `alch_opt_*` wrappers for numbers and booleans (::alch_opt_i64 and friends). A nullable
  * column on a plain `int64_t` is refused when the model joins a base.
  *
+ * **Unset fields.** A field left as `= {0}` leaves it (all zero bytes), or NULL, is
+ * *unset*. An unset primary key or `server_default` column is left out of the INSERT, so
+ * the server fills it, and its value comes back into your struct through RETURNING. Any
+ * other column is sent as it is: a zero-initialized ::alch_opt_i32 is the number 0, not
+ * NULL; set `is_null = true` for NULL.
+ *
  * **Who owns strings.** Strings you put in a struct stay yours. Strings the library writes
  * into a struct (loaded rows, values returned by the server) belong to the session that
  * wrote them and are freed when it closes.

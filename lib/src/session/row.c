@@ -112,26 +112,30 @@ int alch__field_value(const alch_model *m, const alch_column *col, const void *o
     return 0;
 }
 
+static size_t ctype_size(alch_ctype t);
+
+/* "Unset" is the C analog of an attribute never assigned: the field is all zero bytes (as
+ * `= {0}` leaves it) or explicitly NULL. */
 bool alch__field_empty(const alch_column *col, const void *obj)
 {
     switch (col->ctype) {
-    case ALCH_C_I16: return *CFIELD(obj, col, int16_t) == 0;
-    case ALCH_C_I32: return *CFIELD(obj, col, int32_t) == 0;
-    case ALCH_C_I64: return *CFIELD(obj, col, int64_t) == 0;
-    case ALCH_C_BOOL: return !*CFIELD(obj, col, bool);
-    case ALCH_C_FLOAT: return *CFIELD(obj, col, float) == 0.0f;
-    case ALCH_C_DOUBLE: return *CFIELD(obj, col, double) == 0.0;
     case ALCH_C_STRING: return *CFIELD(obj, col, char *const) == NULL;
     case ALCH_C_BLOB: return CFIELD(obj, col, alch_blob)->data == NULL;
-    case ALCH_C_TIMESTAMP: return CFIELD(obj, col, alch_timestamp)->is_null;
-    case ALCH_C_DATE: return CFIELD(obj, col, alch_date)->is_null;
-    case ALCH_C_OPT_I16: return CFIELD(obj, col, alch_opt_i16)->is_null;
-    case ALCH_C_OPT_I32: return CFIELD(obj, col, alch_opt_i32)->is_null;
-    case ALCH_C_OPT_I64: return CFIELD(obj, col, alch_opt_i64)->is_null;
-    case ALCH_C_OPT_BOOL: return CFIELD(obj, col, alch_opt_bool)->is_null;
-    case ALCH_C_OPT_DOUBLE: return CFIELD(obj, col, alch_opt_double)->is_null;
-    default: return true;
+    case ALCH_C_TIMESTAMP: if (CFIELD(obj, col, alch_timestamp)->is_null) return true; break;
+    case ALCH_C_DATE: if (CFIELD(obj, col, alch_date)->is_null) return true; break;
+    case ALCH_C_OPT_I16: if (CFIELD(obj, col, alch_opt_i16)->is_null) return true; break;
+    case ALCH_C_OPT_I32: if (CFIELD(obj, col, alch_opt_i32)->is_null) return true; break;
+    case ALCH_C_OPT_I64: if (CFIELD(obj, col, alch_opt_i64)->is_null) return true; break;
+    case ALCH_C_OPT_BOOL: if (CFIELD(obj, col, alch_opt_bool)->is_null) return true; break;
+    case ALCH_C_OPT_DOUBLE: if (CFIELD(obj, col, alch_opt_double)->is_null) return true; break;
+    default: break;
     }
+    const unsigned char *p = (const unsigned char *)obj + col->offset;
+    size_t n = ctype_size(col->ctype);
+    for (size_t i = 0; i < n; i++)
+        if (p[i])
+            return false;
+    return true;
 }
 
 static size_t ctype_size(alch_ctype t)
@@ -314,8 +318,6 @@ bool alch__field_equal(const alch_column *col, const void *a, const void *b)
             return x->data == y->data;
         return x->len == y->len && memcmp(x->data, y->data, x->len) == 0;
     }
-    if (alch__field_empty(col, a) && alch__field_empty(col, b))
-        return true; /* two NULLs, whatever their value bytes */
     /* compare the value member only: struct padding is not ours to compare */
     switch (col->ctype) {
     case ALCH_C_I16: return *CFIELD(a, col, int16_t) == *CFIELD(b, col, int16_t);
@@ -327,7 +329,7 @@ bool alch__field_equal(const alch_column *col, const void *a, const void *b)
 #define OPT_EQ(ctype, T)                                                                           \
     case ctype:                                                                                    \
         return CFIELD(a, col, T)->is_null == CFIELD(b, col, T)->is_null &&                         \
-               CFIELD(a, col, T)->value == CFIELD(b, col, T)->value;
+               (CFIELD(a, col, T)->is_null || CFIELD(a, col, T)->value == CFIELD(b, col, T)->value);
         OPT_EQ(ALCH_C_OPT_I16, alch_opt_i16)
         OPT_EQ(ALCH_C_OPT_I32, alch_opt_i32)
         OPT_EQ(ALCH_C_OPT_I64, alch_opt_i64)
@@ -336,10 +338,12 @@ bool alch__field_equal(const alch_column *col, const void *a, const void *b)
 #undef OPT_EQ
     case ALCH_C_TIMESTAMP:
         return CFIELD(a, col, alch_timestamp)->is_null == CFIELD(b, col, alch_timestamp)->is_null &&
-               CFIELD(a, col, alch_timestamp)->usec == CFIELD(b, col, alch_timestamp)->usec;
+               (CFIELD(a, col, alch_timestamp)->is_null ||
+                CFIELD(a, col, alch_timestamp)->usec == CFIELD(b, col, alch_timestamp)->usec);
     case ALCH_C_DATE:
         return CFIELD(a, col, alch_date)->is_null == CFIELD(b, col, alch_date)->is_null &&
-               CFIELD(a, col, alch_date)->days == CFIELD(b, col, alch_date)->days;
+               (CFIELD(a, col, alch_date)->is_null ||
+                CFIELD(a, col, alch_date)->days == CFIELD(b, col, alch_date)->days);
     default: return false;
     }
 }

@@ -17,8 +17,8 @@ enum { ALCH__FIELD_TMP = 48 }; /* room for a timestamp or date rendered as text 
 int alch__field_value(const alch_model *m, const alch_column *col, const void *obj,
                       alch_value *out, char tmp[ALCH__FIELD_TMP], alch_error *err);
 
-/* Zero value: 0, NULL pointer, or is_null set. A primary key or server-default column left
- * empty is filled by the server. */
+/* Unset: all zero bytes (as `= {0}` leaves a field) or NULL. A primary key or server-default
+ * column left unset is filled by the server. */
 bool alch__field_empty(const alch_column *col, const void *obj);
 void alch__field_clear(const alch_column *col, void *obj);
 

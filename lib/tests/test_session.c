@@ -1,0 +1,565 @@
+/* The session against a real server, with the seed's shop models: the unit of work
+ * (INSERT ... RETURNING, UPDATE of changed columns only, DELETE), the identity map,
+ * rollback, bad input, explicit relationship loading, the async face and busy sessions. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <alch/alch.h>
+
+#include "support.h"
+
+/* ---- the seed's models, plus one with server defaults --------------------------------- */
+
+typedef struct User {
+    int64_t id;
+    int64_t tg_id;
+} User;
+
+typedef struct Category {
+    int64_t id;
+    char *name;
+    alch_many items;
+} Category;
+
+typedef struct Item {
+    int64_t id;
+    char *name;
+    char *description;
+    int32_t price;
+    int64_t category;
+    alch_one category_obj;
+} Item;
+
+typedef struct Order {
+    int64_t id;
+    alch_timestamp created;
+    alch_opt_i32 quantity;
+    char *note;
+} Order;
+
+static const alch_column user_columns[] = {
+    ALCH_COLUMN(User, id, ALCH_BIGINT, .primary_key = true),
+    ALCH_COLUMN(User, tg_id, ALCH_BIGINT, .unique = true),
+};
+static const alch_model User_model = ALCH_MODEL(User, "users", user_columns);
+
+static const alch_column category_columns[] = {
+    ALCH_COLUMN(Category, id, ALCH_BIGINT, .primary_key = true),
+    ALCH_COLUMN(Category, name, ALCH_VARCHAR, .length = 25),
+};
+static const alch_relationship category_rels[] = {
+    ALCH_ONE_TO_MANY(Category, items, "items", "category"),
+};
+static const alch_model Category_model =
+    ALCH_MODEL(Category, "categories", category_columns, category_rels);
+
+static const alch_column item_columns[] = {
+    ALCH_COLUMN(Item, id, ALCH_BIGINT, .primary_key = true),
+    ALCH_COLUMN(Item, name, ALCH_VARCHAR, .length = 25),
+    ALCH_COLUMN(Item, description, ALCH_VARCHAR, .length = 120),
+    ALCH_COLUMN(Item, price, ALCH_INTEGER),
+    ALCH_COLUMN(Item, category, ALCH_BIGINT, .foreign_key = "categories.id"),
+};
+static const alch_relationship item_rels[] = {
+    ALCH_MANY_TO_ONE(Item, category_obj, "categories", "category"),
+};
+static const alch_model Item_model = ALCH_MODEL(Item, "items", item_columns, item_rels);
+
+static const alch_column order_columns[] = {
+    ALCH_COLUMN(Order, id, ALCH_BIGINT, .primary_key = true),
+    ALCH_COLUMN(Order, created, ALCH_TIMESTAMPTZ, .server_default = "now()"),
+    ALCH_COLUMN(Order, quantity, ALCH_INTEGER, .nullable = true, .server_default = "1"),
+    ALCH_COLUMN(Order, note, ALCH_TEXT, .nullable = true),
+};
+static const alch_model Order_model = ALCH_MODEL(Order, "orders", order_columns);
+
+/* ---- fixture ---------------------------------------------------------------------------- */
+
+static char *db_url;
+static alch_base *base;
+
+#define CHECK_OK(rc, err)                                                                          \
+    do {                                                                                           \
+        int rc_ = (rc);                                                                            \
+        if (rc_ != 0) {                                                                            \
+            char *text_ = alch_error_format(&(err));                                               \
+            fail_msg("%s:%d: %s", __FILE__, __LINE__, text_);                                      \
+        }                                                                                          \
+    } while (0)
+
+static int setup(void **state)
+{
+    db_url = alch_test_db_create("session");
+    alch_error err = ALCH_ERROR_INIT;
+    CHECK_OK(alch_base_create(&base, &err), err);
+    CHECK_OK(alch_base_add(base, &User_model, &err), err);
+    CHECK_OK(alch_base_add(base, &Category_model, &err), err);
+    CHECK_OK(alch_base_add(base, &Item_model, &err), err);
+    CHECK_OK(alch_base_add(base, &Order_model, &err), err);
+    alch_engine *e = NULL;
+    CHECK_OK(alch_engine_create(db_url, NULL, &e, &err), err);
+    alch_conn *c = NULL;
+    CHECK_OK(alch_engine_connect(e, &c, &err), err);
+    CHECK_OK(alch_base_create_all(base, c, &err), err);
+    CHECK_OK(alch_conn_commit(c, &err), err);
+    alch_conn_close(c);
+    alch_engine_free(e);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    alch_base_free(base);
+    alch_test_db_drop(db_url);
+    return 0;
+}
+
+/* One engine + factory per test; echo goes to a file the test can read. */
+typedef struct env {
+    alch_engine *engine;
+    alch_sessionmaker *maker;
+    FILE *log;
+} env;
+
+static env open_env(void)
+{
+    env v = {0};
+    v.log = tmpfile();
+    alch_engine_options o = alch_engine_options_default();
+    o.echo = true;
+    o.echo_file = v.log;
+    alch_error err = ALCH_ERROR_INIT;
+    CHECK_OK(alch_engine_create(db_url, &o, &v.engine, &err), err);
+    CHECK_OK(alch_sessionmaker_create(v.engine, base, NULL, &v.maker, &err), err);
+    return v;
+}
+
+static void close_env(env *v)
+{
+    alch_sessionmaker_free(v->maker);
+    alch_engine_free(v->engine);
+    fclose(v->log);
+}
+
+/* What echo wrote since the last call. */
+static char *echoed(env *v)
+{
+    static char text[16384];
+    long end = ftell(v->log);
+    static long start;
+    if (end < start)
+        start = 0;
+    fseek(v->log, start, SEEK_SET);
+    size_t n = fread(text, 1, (size_t)(end - start), v->log);
+    text[n] = '\0';
+    start = end;
+    fseek(v->log, end, SEEK_SET);
+    return text;
+}
+
+static alch_session *open_session(env *v)
+{
+    alch_error err = ALCH_ERROR_INIT;
+    alch_session *s = NULL;
+    CHECK_OK(alch_session_open(v->maker, &s, &err), err);
+    return s;
+}
+
+static int64_t count(env *v, const char *sql)
+{
+    alch_error err = ALCH_ERROR_INIT;
+    alch_conn *c = NULL;
+    CHECK_OK(alch_engine_connect(v->engine, &c, &err), err);
+    alch_result *r = NULL;
+    CHECK_OK(alch_conn_execute(c, sql, NULL, 0, &r, &err), err);
+    int64_t n = -1;
+    CHECK_OK(alch_result_get_int(r, 0, 0, &n, &err), err);
+    alch_result_free(r);
+    alch_conn_close(c);
+    return n;
+}
+
+/* ---- tests --------------------------------------------------------------------------- */
+
+static void test_add_commit_get(void **state)
+{
+    env v = open_env();
+    alch_session *s = open_session(&v);
+    alch_error err = ALCH_ERROR_INIT;
+    User u = {.tg_id = 1001};
+    CHECK_OK(alch_session_add(s, &User_model, &u, &err), err);
+    assert_int_equal(alch_session_state(s, &u), ALCH_PENDING);
+    CHECK_OK(alch_session_commit(s, &err), err);
+    assert_true(u.id > 0); /* the generated key came back through RETURNING */
+    assert_int_equal(alch_session_state(s, &u), ALCH_PERSISTENT);
+    const char *log = echoed(&v);
+    assert_non_null(strstr(log, "BEGIN (implicit)"));
+    assert_non_null(strstr(log, "INSERT INTO users (tg_id) VALUES ($1) RETURNING id"));
+    assert_non_null(strstr(log, "COMMIT"));
+
+    /* the identity map: the same key gives the same object, without a query */
+    void *got = NULL;
+    CHECK_OK(alch_session_get(s, &User_model, alch_v(u.id), &got, &err), err);
+    assert_ptr_equal(got, &u);
+    assert_null(strstr(echoed(&v), "SELECT"));
+    alch_session_close(s);
+
+    /* a new session loads it with one SELECT, into an object it owns */
+    s = open_session(&v);
+    CHECK_OK(alch_session_get(s, &User_model, alch_v(u.id), &got, &err), err);
+    assert_non_null(got);
+    assert_int_equal(((User *)got)->tg_id, 1001);
+    assert_non_null(strstr(echoed(&v), "SELECT users.id, users.tg_id FROM users WHERE id = $1"));
+    void *again = NULL;
+    CHECK_OK(alch_session_get(s, &User_model, alch_v(u.id), &again, &err), err);
+    assert_ptr_equal(again, got);
+    CHECK_OK(alch_session_get(s, &User_model, alch_v(-5), &again, &err), err);
+    assert_null(again); /* no such row: not an error */
+    alch_session_close(s);
+    close_env(&v);
+}
+
+static void test_update_changed_columns_only(void **state)
+{
+    env v = open_env();
+    alch_session *s = open_session(&v);
+    alch_error err = ALCH_ERROR_INIT;
+    Category cat = {.name = "Fruit"};
+    Item item = {.name = "Apple", .description = "Green and sour", .price = 10};
+    CHECK_OK(alch_session_add(s, &Category_model, &cat, &err), err);
+    CHECK_OK(alch_session_flush(s, &err), err); /* the category's id is needed first */
+    item.category = cat.id;
+    CHECK_OK(alch_session_add(s, &Item_model, &item, &err), err);
+    CHECK_OK(alch_session_commit(s, &err), err);
+    echoed(&v);
+
+    item.price = 12;
+    CHECK_OK(alch_session_commit(s, &err), err);
+    const char *log = echoed(&v);
+    assert_non_null(strstr(log, "UPDATE items SET price = $1 WHERE id = $2"));
+    assert_null(strstr(log, "description ="));
+
+    CHECK_OK(alch_session_commit(s, &err), err); /* nothing changed: nothing sent */
+    assert_null(strstr(echoed(&v), "UPDATE"));
+    alch_session_close(s);
+
+    s = open_session(&v);
+    void *got = NULL;
+    CHECK_OK(alch_session_get(s, &Item_model, alch_v(item.id), &got, &err), err);
+    assert_int_equal(((Item *)got)->price, 12);
+    assert_string_equal(((Item *)got)->description, "Green and sour");
+    alch_session_close(s);
+    close_env(&v);
+}
+
+static void test_delete(void **state)
+{
+    env v = open_env();
+    alch_session *s = open_session(&v);
+    alch_error err = ALCH_ERROR_INIT;
+    User u = {.tg_id = 2002};
+    CHECK_OK(alch_session_add(s, &User_model, &u, &err), err);
+    CHECK_OK(alch_session_commit(s, &err), err);
+    CHECK_OK(alch_session_delete(s, &User_model, &u, &err), err);
+    assert_int_equal(alch_session_state(s, &u), ALCH_DELETED);
+    CHECK_OK(alch_session_commit(s, &err), err);
+    assert_non_null(strstr(echoed(&v), "DELETE FROM users WHERE id = $1"));
+    assert_int_equal(alch_session_state(s, &u), ALCH_TRANSIENT);
+    assert_int_equal(count(&v, "SELECT count(*) FROM users WHERE tg_id = 2002"), 0);
+
+    User stranger = {.tg_id = 3};
+    assert_int_equal(alch_session_delete(s, &User_model, &stranger, &err), ALCH_EMISUSE);
+    alch_error_clear(&err);
+    alch_session_close(s);
+    close_env(&v);
+}
+
+static void test_rollback_restores(void **state)
+{
+    env v = open_env();
+    alch_session *s = open_session(&v);
+    alch_error err = ALCH_ERROR_INIT;
+    Category kept = {.name = "Kept"};
+    CHECK_OK(alch_session_add(s, &Category_model, &kept, &err), err);
+    CHECK_OK(alch_session_commit(s, &err), err);
+
+    Category fresh = {.name = "Fresh"};
+    CHECK_OK(alch_session_add(s, &Category_model, &fresh, &err), err);
+    kept.name = "Renamed";
+    CHECK_OK(alch_session_flush(s, &err), err);
+    assert_true(fresh.id > 0);
+    CHECK_OK(alch_session_rollback(s, &err), err);
+    assert_int_equal(fresh.id, 0); /* the generated key is cleared */
+    assert_int_equal(alch_session_state(s, &fresh), ALCH_TRANSIENT);
+    assert_string_equal(kept.name, "Kept"); /* the committed value is back */
+    assert_int_equal(alch_session_state(s, &kept), ALCH_PERSISTENT);
+    assert_int_equal(count(&v, "SELECT count(*) FROM categories WHERE name = 'Fresh'"), 0);
+    assert_int_equal(count(&v, "SELECT count(*) FROM categories WHERE name = 'Renamed'"), 0);
+
+    /* the session is usable afterwards, and the object can be added again */
+    CHECK_OK(alch_session_add(s, &Category_model, &fresh, &err), err);
+    CHECK_OK(alch_session_commit(s, &err), err);
+    assert_true(fresh.id > 0);
+    alch_session_close(s);
+    close_env(&v);
+}
+
+static void test_server_defaults(void **state)
+{
+    env v = open_env();
+    alch_session *s = open_session(&v);
+    alch_error err = ALCH_ERROR_INIT;
+    Order o = {.note = "first"}; /* created and quantity unset: the server fills them */
+    Order p = {.quantity = {5, false}, .note = NULL};
+    CHECK_OK(alch_session_add(s, &Order_model, &o, &err), err);
+    CHECK_OK(alch_session_add(s, &Order_model, &p, &err), err);
+    CHECK_OK(alch_session_commit(s, &err), err);
+    assert_non_null(strstr(echoed(&v), "RETURNING id, created, quantity"));
+    assert_false(o.created.is_null);
+    assert_true(o.created.usec > 1700000000LL * 1000000); /* after 2023 */
+    assert_false(o.quantity.is_null);
+    assert_int_equal(o.quantity.value, 1);
+    assert_int_equal(p.quantity.value, 5);
+
+    /* a NULL written on purpose stays NULL */
+    p.note = NULL;
+    p.quantity.is_null = true;
+    CHECK_OK(alch_session_commit(s, &err), err);
+    alch_session_close(s);
+    s = open_session(&v);
+    void *got = NULL;
+    CHECK_OK(alch_session_get(s, &Order_model, alch_v(p.id), &got, &err), err);
+    assert_true(((Order *)got)->quantity.is_null);
+    assert_null(((Order *)got)->note);
+    assert_int_equal(((Order *)got)->created.usec, p.created.usec); /* timestamps round-trip */
+    alch_session_close(s);
+    close_env(&v);
+}
+
+static void test_bad_input(void **state)
+{
+    env v = open_env();
+    alch_session *s = open_session(&v);
+    alch_error err = ALCH_ERROR_INIT;
+
+    /* too long for VARCHAR(25): refused before any SQL is sent */
+    Category longname = {.name = "A name far too long for twenty-five"};
+    CHECK_OK(alch_session_add(s, &Category_model, &longname, &err), err);
+    echoed(&v);
+    assert_int_equal(alch_session_commit(s, &err), ALCH_EDATA);
+    assert_non_null(strstr(err.message, "VARCHAR(25)"));
+    assert_null(strstr(echoed(&v), "INSERT"));
+    alch_error_clear(&err);
+    CHECK_OK(alch_session_rollback(s, &err), err);
+    assert_int_equal(alch_session_state(s, &longname), ALCH_TRANSIENT);
+
+    /* NULL into NOT NULL */
+    Category unnamed = {.name = NULL};
+    CHECK_OK(alch_session_add(s, &Category_model, &unnamed, &err), err);
+    assert_int_equal(alch_session_commit(s, &err), ALCH_EINTEGRITY);
+    assert_string_equal(err.sqlstate, "23502");
+    alch_error_clear(&err);
+    CHECK_OK(alch_session_rollback(s, &err), err);
+
+    /* a foreign key to nothing */
+    Item orphan = {.name = "Orphan", .description = "no category", .price = 1, .category = 999999};
+    CHECK_OK(alch_session_add(s, &Item_model, &orphan, &err), err);
+    assert_int_equal(alch_session_commit(s, &err), ALCH_EINTEGRITY);
+    assert_string_equal(err.sqlstate, "23503");
+    assert_non_null(err.constraint);
+    assert_non_null(strstr(err.constraint, "category"));
+    alch_error_clear(&err);
+    CHECK_OK(alch_session_rollback(s, &err), err);
+    assert_int_equal(orphan.id, 0);
+
+    /* a unique violation */
+    User a = {.tg_id = 777}, b = {.tg_id = 777};
+    CHECK_OK(alch_session_add(s, &User_model, &a, &err), err);
+    CHECK_OK(alch_session_add(s, &User_model, &b, &err), err);
+    assert_int_equal(alch_session_commit(s, &err), ALCH_EINTEGRITY);
+    assert_string_equal(err.sqlstate, "23505");
+    alch_error_clear(&err);
+    CHECK_OK(alch_session_rollback(s, &err), err);
+    assert_int_equal(a.id, 0);
+    assert_int_equal(count(&v, "SELECT count(*) FROM users WHERE tg_id = 777"), 0);
+
+    /* still usable: nothing half-written remains, and good work goes through */
+    User c = {.tg_id = 778};
+    CHECK_OK(alch_session_add(s, &User_model, &c, &err), err);
+    CHECK_OK(alch_session_commit(s, &err), err);
+    assert_int_equal(count(&v, "SELECT count(*) FROM users WHERE tg_id = 778"), 1);
+
+    /* misuse */
+    static const alch_column stray_columns[] = {
+        ALCH_COLUMN(User, id, ALCH_BIGINT, .primary_key = true),
+    };
+    static const alch_model Stray_model = ALCH_MODEL(User, "strays", stray_columns);
+    User d = {0};
+    assert_int_equal(alch_session_add(s, &Stray_model, &d, &err), ALCH_EMISUSE);
+    assert_non_null(strstr(err.message, "not in this session's base"));
+    alch_error_clear(&err);
+    alch_sessionmaker_options o = alch_sessionmaker_options_default();
+    o.expire_on_commit = true;
+    alch_sessionmaker *bad = NULL;
+    assert_int_equal(alch_sessionmaker_create(v.engine, base, &o, &bad, &err), ALCH_EARGUMENT);
+    assert_non_null(strstr(err.message, "expire_on_commit"));
+    alch_error_clear(&err);
+    alch_session_close(s);
+    close_env(&v);
+}
+
+static void test_relationships_load_explicitly(void **state)
+{
+    env v = open_env();
+    alch_session *s = open_session(&v);
+    alch_error err = ALCH_ERROR_INIT;
+    Category cat = {.name = "Drinks"};
+    CHECK_OK(alch_session_add(s, &Category_model, &cat, &err), err);
+    CHECK_OK(alch_session_flush(s, &err), err);
+    Item items[3] = {
+        {.name = "Tea", .description = "Black", .price = 3, .category = cat.id},
+        {.name = "Coffee", .description = "Strong", .price = 4, .category = cat.id},
+        {.name = "Water", .description = "Still", .price = 1, .category = cat.id},
+    };
+    CHECK_OK(alch_session_add_all(s, &Item_model, items, 3, &err), err);
+    CHECK_OK(alch_session_commit(s, &err), err);
+    alch_session_close(s);
+
+    s = open_session(&v);
+    void *got = NULL;
+    CHECK_OK(alch_session_get(s, &Category_model, alch_v(cat.id), &got, &err), err);
+    Category *c = got;
+    assert_false(c->items.loaded); /* nothing loads by itself */
+    assert_null(c->items.items);
+    CHECK_OK(alch_session_load(s, &Category_model, c, "items", &err), err);
+    assert_true(c->items.loaded);
+    assert_int_equal(c->items.count, 3);
+    Item *first = c->items.items[0];
+    assert_string_equal(first->name, "Tea");
+    /* many-to-one, back: the same category object, from the identity map */
+    CHECK_OK(alch_session_load(s, &Item_model, first, "category_obj", &err), err);
+    assert_true(first->category_obj.loaded);
+    assert_ptr_equal(first->category_obj.obj, c);
+
+    assert_int_equal(alch_session_load(s, &Category_model, c, "itemz", &err), ALCH_EARGUMENT);
+    assert_non_null(strstr(err.message, "itemz"));
+    alch_error_clear(&err);
+    alch_session_close(s);
+    close_env(&v);
+}
+
+static int scope_work(alch_session *s, void *data, alch_error *err)
+{
+    User *u = data;
+    int rc = alch_session_add(s, &User_model, u, err);
+    if (rc == 0 && u->tg_id < 0)
+        rc = ALCH_EDATA; /* the work decides to fail: everything is rolled back */
+    return rc;
+}
+
+static void test_scope_and_execute(void **state)
+{
+    env v = open_env();
+    alch_error err = ALCH_ERROR_INIT;
+    User good = {.tg_id = 4004}, bad = {.tg_id = -1};
+    CHECK_OK(alch_session_scope(v.maker, scope_work, &good, &err), err);
+    assert_true(good.id > 0);
+    assert_int_equal(alch_session_scope(v.maker, scope_work, &bad, &err), ALCH_EDATA);
+    alch_error_clear(&err);
+    assert_int_equal(count(&v, "SELECT count(*) FROM users WHERE tg_id IN (4004, -1)"), 1);
+
+    alch_session *s = open_session(&v);
+    alch_result *r = NULL;
+    alch_value p[] = {alch_v(4004)};
+    CHECK_OK(alch_session_execute(s, "SELECT id FROM users WHERE tg_id = $1", p, 1, &r, &err),
+             err);
+    int64_t id = 0;
+    CHECK_OK(alch_result_get_int(r, 0, 0, &id, &err), err);
+    assert_int_equal(id, good.id);
+    alch_result_free(r);
+    alch_session_close(s);
+    close_env(&v);
+}
+
+/* ---- the async face ------------------------------------------------------------------ */
+
+typedef struct async_run {
+    alch_engine *engine;
+    alch_sessionmaker *maker;
+    alch_session *s;
+    User user;
+    int busy_rc;
+    int64_t got_tg;
+    int steps;
+} async_run;
+
+static void on_got(alch_session *s, int status, void *obj, const alch_error *err, void *data)
+{
+    async_run *a = data;
+    assert_int_equal(status, 0);
+    assert_non_null(obj);
+    a->got_tg = ((User *)obj)->tg_id;
+    a->steps++;
+    alch_session_close(s); /* closing a session from its own callback is allowed */
+}
+
+static void on_committed(alch_session *s, int status, void *obj, const alch_error *err,
+                         void *data)
+{
+    async_run *a = data;
+    assert_int_equal(status, 0);
+    a->steps++;
+    /* a fresh session, so the get really goes to the database */
+    alch_session *s2 = NULL;
+    assert_int_equal(alch_session_open(a->maker, &s2, NULL), 0);
+    assert_int_equal(alch_session_get_async(s2, &User_model, alch_v(a->user.id), on_got, a), 0);
+    alch_session_close(s);
+}
+
+static void test_async_session(void **state)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    async_run a = {.user = {.tg_id = 5005}};
+    alch_error err = ALCH_ERROR_INIT;
+    CHECK_OK(alch_engine_create_async(&loop, db_url, NULL, &a.engine, &err), err);
+    CHECK_OK(alch_sessionmaker_create(a.engine, base, NULL, &a.maker, &err), err);
+    CHECK_OK(alch_session_open(a.maker, &a.s, &err), err);
+    CHECK_OK(alch_session_add(a.s, &User_model, &a.user, &err), err);
+    assert_int_equal(alch_session_commit_async(a.s, on_committed, &a), 0);
+    /* one session per task: a second operation while the first runs is refused */
+    assert_int_equal(alch_session_flush_async(a.s, on_committed, &a), ALCH_EBUSY);
+    assert_int_equal(alch_session_commit(a.s, &err), ALCH_EMISUSE); /* wrong face */
+    alch_error_clear(&err);
+    assert_int_equal(a.steps, 0); /* nothing completes inside the call */
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(a.steps, 2);
+    assert_int_equal(a.got_tg, 5005);
+    alch_sessionmaker_free(a.maker);
+    alch_engine_free(a.engine);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_add_commit_get),
+        cmocka_unit_test(test_update_changed_columns_only),
+        cmocka_unit_test(test_delete),
+        cmocka_unit_test(test_rollback_restores),
+        cmocka_unit_test(test_server_defaults),
+        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_relationships_load_explicitly),
+        cmocka_unit_test(test_scope_and_execute),
+        cmocka_unit_test(test_async_session),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
