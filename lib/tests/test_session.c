@@ -126,6 +126,7 @@ typedef struct env {
     alch_engine *engine;
     alch_sessionmaker *maker;
     FILE *log;
+    long seen; /* how much of the log echoed() has returned */
 } env;
 
 static env open_env(void)
@@ -153,13 +154,10 @@ static char *echoed(env *v)
 {
     static char text[16384];
     long end = ftell(v->log);
-    static long start;
-    if (end < start)
-        start = 0;
-    fseek(v->log, start, SEEK_SET);
-    size_t n = fread(text, 1, (size_t)(end - start), v->log);
+    fseek(v->log, v->seen, SEEK_SET);
+    size_t n = fread(text, 1, (size_t)(end - v->seen), v->log);
     text[n] = '\0';
-    start = end;
+    v->seen = end;
     fseek(v->log, end, SEEK_SET);
     return text;
 }

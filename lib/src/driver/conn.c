@@ -802,7 +802,7 @@ static void op_finish(alch_conn *c, int status, const alch_error *err)
         err = &local;
     }
     alch_result *res = NULL;
-    if (status == 0 && op->last) {
+    if (status == 0 && op->last && op->user_stmt) { /* BEGIN/COMMIT/... bring no result */
         res = alch__result_wrap(op->last);
         op->last = NULL;
         if (!res) {

@@ -10,6 +10,7 @@
 
 #include "driver/error_internal.h"
 #include "util/buf.h"
+#include "util/suggest.h"
 
 typedef struct url_option {
     char *key;
@@ -121,34 +122,6 @@ static void set_owned(char **slot, char *value)
     *slot = value;
 }
 
-/* Case-insensitive Levenshtein distance, for "did you mean" hints. Long words give up. */
-static size_t edit_distance(const char *a, const char *b)
-{
-    enum { MAX = 64 };
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > MAX || lb > MAX)
-        return (size_t)-1;
-    size_t row[MAX + 1];
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t cost = to_lower(a[i - 1]) == to_lower(b[j - 1]) ? 0 : 1;
-            size_t best = diag + cost;
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[lb];
-}
-
 /* ---------------------------------------------------------------------------------------
  * Percent-decoding
  * ------------------------------------------------------------------------------------- */
@@ -254,7 +227,7 @@ static int unknown_database(parser *p, size_t scheme_len, size_t name_len)
                     "'%.*s://' is not a PostgreSQL URL: alch speaks only to PostgreSQL, so a "
                     "URL must start with postgresql://",
                     (int)scheme_len, p->text);
-    if (edit_distance(name, "postgresql") <= 2 || edit_distance(name, "postgres") <= 2)
+    if (alch__edit_distance(name, "postgresql") <= 2 || alch__edit_distance(name, "postgres") <= 2)
         alch__error_hint(p->err, "did you mean 'postgresql://'?");
     else
         alch__error_hint(p->err, "use postgresql:// or postgresql+libpq://, e.g. %s",
@@ -548,7 +521,7 @@ static int unknown_option(parser *p, const char *key, const char *raw)
     const char *best = NULL;
     size_t best_d = 3;
     for (const PQconninfoOption *o = p->keywords; o->keyword; o++) {
-        size_t d = edit_distance(key, o->keyword);
+        size_t d = alch__edit_distance(key, o->keyword);
         if (d < best_d) {
             best_d = d;
             best = o->keyword;
