@@ -442,6 +442,16 @@ static const alch_column empty_default_cols[] = {
     THING_ID, ALCH_COLUMN(Thing, n, ALCH_BIGINT, .server_default = "")};
 static const alch_model empty_default = ALCH_MODEL(Thing, "things", empty_default_cols);
 
+static const alch_column bad_client_default_cols[] = {
+    THING_ID, ALCH_COLUMN(Thing, n, ALCH_BIGINT, .client_default = ALCH_DEFAULT_TEXT("x"))};
+static const alch_model bad_client_default =
+    ALCH_MODEL(Thing, "things", bad_client_default_cols);
+
+static const alch_column two_defaults_cols[] = {
+    THING_ID, ALCH_COLUMN(Thing, n, ALCH_BIGINT, .client_default = ALCH_DEFAULT_INT(1),
+                          .server_default = "1")};
+static const alch_model two_defaults = ALCH_MODEL(Thing, "things", two_defaults_cols);
+
 static const alch_column dup_col_cols[] = {THING_ID, ALCH_COLUMN(Thing, n, ALCH_BIGINT),
                                            ALCH_COLUMN(Thing, n, ALCH_BIGINT)};
 static const alch_model dup_col = ALCH_MODEL(Thing, "things", dup_col_cols);
@@ -498,6 +508,8 @@ static const add_case add_cases[] = {
      "make Thing.n an alch_opt_i64"},
     {&stray_on_delete, "column things.n has .on_delete but no .foreign_key", NULL},
     {&empty_default, "column things.n has an empty .server_default", NULL},
+    {&bad_client_default, "column things.n: its .client_default does not fit", NULL},
+    {&two_defaults, "has both .client_default and .server_default", NULL},
     {&dup_col, "table things has two columns named 'n'", NULL},
     {&rel_no_name_model, "relationship 1 of model Thing (unnamed) has no name", "ALCH_ONE_TO_MANY"},
     {&rel_no_target_model, "relationship 1 of model Thing (kids) has no target table", NULL},

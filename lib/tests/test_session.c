@@ -42,6 +42,7 @@ typedef struct Order {
     alch_timestamp created;
     alch_opt_i32 quantity;
     char *note;
+    int32_t priority;
 } Order;
 
 static const alch_column user_columns[] = {
@@ -77,6 +78,7 @@ static const alch_column order_columns[] = {
     ALCH_COLUMN(Order, created, ALCH_TIMESTAMPTZ, .server_default = "now()"),
     ALCH_COLUMN(Order, quantity, ALCH_INTEGER, .nullable = true, .server_default = "1"),
     ALCH_COLUMN(Order, note, ALCH_TEXT, .nullable = true),
+    ALCH_COLUMN(Order, priority, ALCH_INTEGER, .client_default = ALCH_DEFAULT_INT(3)),
 };
 static const alch_model Order_model = ALCH_MODEL(Order, "orders", order_columns);
 
@@ -325,6 +327,8 @@ static void test_server_defaults(void **state)
     assert_false(o.quantity.is_null);
     assert_int_equal(o.quantity.value, 1);
     assert_int_equal(p.quantity.value, 5);
+    assert_int_equal(o.priority, 3); /* the client-side default, written into the struct */
+    assert_int_equal(count(&v, "SELECT count(*) FROM orders WHERE priority = 3"), 2);
 
     /* a NULL written on purpose stays NULL */
     p.note = NULL;

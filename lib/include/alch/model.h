@@ -65,6 +65,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alch/value.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -181,6 +183,10 @@ typedef struct alch_column {
     const char *server_default; /**< SQL expression the server fills in when the field is
                                      left empty, e.g. "now()" or "0"; it comes back to your
                                      struct through RETURNING at flush. Schema text, not data. */
+    alch_value client_default;  /**< A value the flush uses when the field is unset, also
+                                     written into your struct (the seed's `default=`). Build
+                                     it with ALCH_DEFAULT_INT(), ALCH_DEFAULT_DOUBLE(),
+                                     ALCH_DEFAULT_BOOL() or ALCH_DEFAULT_TEXT(). */
     const char *foreign_key;    /**< "table.column" this column references, or NULL. */
     alch_fk_action on_delete;   /**< `ON DELETE` action of the foreign key. */
     int compile_check;          /**< Set by ALCH_COLUMN(): the C/SQL type check ran. */
@@ -317,6 +323,15 @@ typedef struct alch_model {
         .name = #field, .offset = offsetof(Struct, field), .target = (target_table),               \
         .via = (fk_column), .many = false                                                          \
     }
+
+/** @brief A client-side default integer: `.client_default = ALCH_DEFAULT_INT(1)`. */
+#define ALCH_DEFAULT_INT(n) {.type = ALCH_V_INT, .u = {.i = (n)}}
+/** @brief A client-side default floating-point number. */
+#define ALCH_DEFAULT_DOUBLE(x) {.type = ALCH_V_DOUBLE, .u = {.d = (x)}}
+/** @brief A client-side default boolean. */
+#define ALCH_DEFAULT_BOOL(b) {.type = ALCH_V_BOOL, .u = {.b = (b)}}
+/** @brief A client-side default text: a string literal, which the struct then points to. */
+#define ALCH_DEFAULT_TEXT(literal) {.type = ALCH_V_TEXT, .len = sizeof(literal) - 1, .u = {.s = (literal)}}
 
 /** @brief Number of elements of an array (for column and relationship tables). */
 #define ALCH_COUNT(array) (sizeof(array) / sizeof((array)[0]))

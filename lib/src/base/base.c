@@ -213,6 +213,23 @@ static int check_length(const alch_model *m, const alch_column *c, alch_error *e
     return 0;
 }
 
+/* Which client-default value types each C field type can take. */
+static bool default_fits(const alch_column *c)
+{
+    switch (c->client_default.type) {
+    case ALCH_V_INT:
+        return c->ctype == ALCH_C_I16 || c->ctype == ALCH_C_I32 || c->ctype == ALCH_C_I64 ||
+               c->ctype == ALCH_C_OPT_I16 || c->ctype == ALCH_C_OPT_I32 ||
+               c->ctype == ALCH_C_OPT_I64;
+    case ALCH_V_DOUBLE:
+        return c->ctype == ALCH_C_FLOAT || c->ctype == ALCH_C_DOUBLE ||
+               c->ctype == ALCH_C_OPT_DOUBLE;
+    case ALCH_V_BOOL: return c->ctype == ALCH_C_BOOL || c->ctype == ALCH_C_OPT_BOOL;
+    case ALCH_V_TEXT: return c->ctype == ALCH_C_STRING;
+    default: return false;
+    }
+}
+
 static int check_null(const alch_model *m, const alch_column *c, alch_error *err)
 {
     if (c->nullable && c->primary_key)
@@ -226,6 +243,16 @@ static int check_null(const alch_model *m, const alch_column *c, alch_error *err
                                "column %s.%s is .nullable = true, but its field %s.%s (%s) "
                                "cannot hold NULL: use %s for the field, or drop .nullable",
                                m->table, c->name, m->name, c->name, ctype_names[c->ctype], fix);
+    if (c->client_default.type != ALCH_V_NULL && !default_fits(c))
+        return alch__error_set(err, ALCH_EARGUMENT,
+                               "column %s.%s: its .client_default does not fit the field's C "
+                               "type (%s)",
+                               m->table, c->name, ctype_names[c->ctype]);
+    if (c->client_default.type != ALCH_V_NULL && c->server_default)
+        return alch__error_set(err, ALCH_EARGUMENT,
+                               "column %s.%s has both .client_default and .server_default: "
+                               "keep one",
+                               m->table, c->name);
     if (c->server_default && !*c->server_default)
         return alch__error_set(err, ALCH_EARGUMENT,
                                "column %s.%s has an empty .server_default: give an SQL "

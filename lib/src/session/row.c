@@ -175,6 +175,27 @@ void alch__field_clear(const alch_column *col, void *obj)
     }
 }
 
+void alch__field_set(const alch_column *col, void *obj, const alch_value *v)
+{
+    int64_t i = v->u.i;
+    double d = v->type == ALCH_V_DOUBLE ? v->u.d : 0;
+    switch (col->ctype) {
+    case ALCH_C_I16: *FIELD(obj, col, int16_t) = (int16_t)i; break;
+    case ALCH_C_I32: *FIELD(obj, col, int32_t) = (int32_t)i; break;
+    case ALCH_C_I64: *FIELD(obj, col, int64_t) = i; break;
+    case ALCH_C_OPT_I16: *FIELD(obj, col, alch_opt_i16) = (alch_opt_i16){(int16_t)i, false}; break;
+    case ALCH_C_OPT_I32: *FIELD(obj, col, alch_opt_i32) = (alch_opt_i32){(int32_t)i, false}; break;
+    case ALCH_C_OPT_I64: *FIELD(obj, col, alch_opt_i64) = (alch_opt_i64){i, false}; break;
+    case ALCH_C_BOOL: *FIELD(obj, col, bool) = v->u.b; break;
+    case ALCH_C_OPT_BOOL: *FIELD(obj, col, alch_opt_bool) = (alch_opt_bool){v->u.b, false}; break;
+    case ALCH_C_FLOAT: *FIELD(obj, col, float) = (float)d; break;
+    case ALCH_C_DOUBLE: *FIELD(obj, col, double) = d; break;
+    case ALCH_C_OPT_DOUBLE: *FIELD(obj, col, alch_opt_double) = (alch_opt_double){d, false}; break;
+    case ALCH_C_STRING: *FIELD(obj, col, const char *) = v->u.s; break;
+    default: break;
+    }
+}
+
 /* "2024-05-06 07:08:09.123456+02:30" (the fraction and the offset's minutes optional) */
 static int parse_timestamp(const char *s, int64_t *usec)
 {

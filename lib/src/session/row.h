@@ -21,6 +21,8 @@ int alch__field_value(const alch_model *m, const alch_column *col, const void *o
  * column left unset is filled by the server. */
 bool alch__field_empty(const alch_column *col, const void *obj);
 void alch__field_clear(const alch_column *col, void *obj);
+/* Write a value into the field (a client default; the base checked that it fits). */
+void alch__field_set(const alch_column *col, void *obj, const alch_value *v);
 
 /* Read result cell (row, rcol) into the field; strings and bytes are copied into arena. */
 int alch__field_load(const alch_model *m, const alch_column *col, void *obj,

@@ -539,6 +539,8 @@ static int build_insert(alch__rec *r, alch__buf *sql, alch_value *vals, size_t *
     *returning = 0;
     for (size_t i = 0; i < m->ncolumns; i++) {
         const alch_column *c = &m->columns[i];
+        if (c->client_default.type != ALCH_V_NULL && alch__field_empty(c, r->obj))
+            alch__field_set(c, r->obj, &c->client_default);
         if ((c->primary_key || c->server_default) && alch__field_empty(c, r->obj)) {
             *returning |= 1ULL << i;
             continue;
