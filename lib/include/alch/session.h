@@ -58,8 +58,9 @@ typedef struct alch_session alch_session;
 
 /** @brief Session factory options. Start from alch_sessionmaker_options_default(). */
 typedef struct alch_sessionmaker_options {
-    bool autoflush;        /**< Flush pending changes before alch_session_get() and
-                                alch_session_load() query the database (default true). */
+    bool autoflush;        /**< Flush pending changes before alch_session_get(),
+                                alch_session_load() and alch_session_execute() query the
+                                database, so queries see them (default true). */
     bool expire_on_commit; /**< Must stay false: alch never reloads objects implicitly.
                                 Setting it is an ::ALCH_EARGUMENT that explains why. */
 } alch_sessionmaker_options;

@@ -1003,7 +1003,8 @@ static void on_conn(alch_conn *c, int status, const alch_error *err, void *data)
 static bool wants_flush(const alch_session *s, const alch__sop *op)
 {
     return op->kind == OP_FLUSH || op->kind == OP_COMMIT ||
-           (s->maker->opts.autoflush && (op->kind == OP_GET || op->kind == OP_LOAD));
+           (s->maker->opts.autoflush &&
+            (op->kind == OP_GET || op->kind == OP_LOAD || op->kind == OP_EXECUTE));
 }
 
 static bool is_query(const alch__sop *op)
