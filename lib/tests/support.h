@@ -31,6 +31,22 @@
 #include <cmocka.h>
 #include <libpq-fe.h>
 
+#include <alch/error.h>
+
+/**
+ * @brief Fail the test with the whole error text (alch_error_format()) when @p rc is not 0.
+ * @param rc   An alch call's status.
+ * @param err  The ::alch_error that call filled.
+ */
+#define CHECK_OK(rc, err)                                                                          \
+    do {                                                                                           \
+        int rc_ = (rc);                                                                            \
+        if (rc_ != 0) {                                                                            \
+            char *text_ = alch_error_format(&(err));                                               \
+            fail_msg("%s:%d: %s", __FILE__, __LINE__, text_);                                      \
+        }                                                                                          \
+    } while (0)
+
 /**
  * @brief The admin URL of the test server.
  *

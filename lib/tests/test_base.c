@@ -15,6 +15,7 @@
 #include <alch/alch.h>
 
 #include "base/base_internal.h"
+#include "shop.h"
 #include "support.h"
 #include "util/suggest.h"
 
@@ -32,15 +33,6 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Fail the test with the whole error text when rc is not 0. */
-#define CHECK_OK(rc, err)                                                                          \
-    do {                                                                                           \
-        int rc_ = (rc);                                                                            \
-        if (rc_ != 0) {                                                                            \
-            char *text_ = alch_error_format(&(err));                                               \
-            fail_msg("%s:%d: %s", __FILE__, __LINE__, text_);                                      \
-        }                                                                                          \
-    } while (0)
 
 /* Assert that s contains part (s may be NULL). */
 #define ASSERT_HAS(s, part)                                                                        \
@@ -53,53 +45,6 @@ static int teardown(void **state)
 
 /* ---- the seed's models ------------------------------------------------------------------ */
 
-typedef struct User {
-    int64_t id;
-    int64_t tg_id;
-} User;
-
-typedef struct Category {
-    int64_t id;
-    char *name;
-    alch_many items;
-} Category;
-
-typedef struct Item {
-    int64_t id;
-    char *name;
-    char *description;
-    int32_t price;
-    int64_t category;
-    alch_one category_obj;
-} Item;
-
-static const alch_column user_columns[] = {
-    ALCH_COLUMN(User, id, ALCH_BIGINT, .primary_key = true),
-    ALCH_COLUMN(User, tg_id, ALCH_BIGINT),
-};
-static const alch_model User_model = ALCH_MODEL(User, "users", user_columns);
-
-static const alch_column category_columns[] = {
-    ALCH_COLUMN(Category, id, ALCH_BIGINT, .primary_key = true),
-    ALCH_COLUMN(Category, name, ALCH_VARCHAR, .length = 25),
-};
-static const alch_relationship category_rels[] = {
-    ALCH_ONE_TO_MANY(Category, items, "items", "category"),
-};
-static const alch_model Category_model =
-    ALCH_MODEL(Category, "categories", category_columns, category_rels);
-
-static const alch_column item_columns[] = {
-    ALCH_COLUMN(Item, id, ALCH_BIGINT, .primary_key = true),
-    ALCH_COLUMN(Item, name, ALCH_VARCHAR, .length = 25),
-    ALCH_COLUMN(Item, description, ALCH_VARCHAR, .length = 120),
-    ALCH_COLUMN(Item, price, ALCH_INTEGER),
-    ALCH_COLUMN(Item, category, ALCH_BIGINT, .foreign_key = "categories.id"),
-};
-static const alch_relationship item_rels[] = {
-    ALCH_MANY_TO_ONE(Item, category_obj, "categories", "category"),
-};
-static const alch_model Item_model = ALCH_MODEL(Item, "items", item_columns, item_rels);
 
 static const char seed_ddl[] =
     "CREATE TABLE IF NOT EXISTS users (\n"

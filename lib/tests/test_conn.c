@@ -32,15 +32,6 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Fail the test with the whole error text when rc is not 0. */
-#define CHECK_OK(rc, err)                                                                          \
-    do {                                                                                           \
-        int rc_ = (rc);                                                                            \
-        if (rc_ != 0) {                                                                            \
-            char *text_ = alch_error_format(&(err));                                               \
-            fail_msg("%s:%d: %s", __FILE__, __LINE__, text_);                                      \
-        }                                                                                          \
-    } while (0)
 
 static alch_conn *open_conn(void)
 {

@@ -29,14 +29,6 @@ static int teardown(void **state)
     return 0;
 }
 
-#define CHECK_OK(rc, err)                                                                          \
-    do {                                                                                           \
-        int rc_ = (rc);                                                                            \
-        if (rc_ != 0) {                                                                            \
-            char *text_ = alch_error_format(&(err));                                               \
-            fail_msg("%s:%d: %s", __FILE__, __LINE__, text_);                                      \
-        }                                                                                          \
-    } while (0)
 
 static alch_engine *sync_engine(alch_engine_options *o)
 {

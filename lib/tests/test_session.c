@@ -13,29 +13,10 @@
 
 #include <alch/alch.h>
 
+#include "shop.h"
 #include "support.h"
 
-/* ---- the seed's models, plus one with server defaults --------------------------------- */
-
-typedef struct User {
-    int64_t id;
-    int64_t tg_id;
-} User;
-
-typedef struct Category {
-    int64_t id;
-    char *name;
-    alch_many items;
-} Category;
-
-typedef struct Item {
-    int64_t id;
-    char *name;
-    char *description;
-    int32_t price;
-    int64_t category;
-    alch_one category_obj;
-} Item;
+/* ---- the seed's models (shop.h), plus one with defaults -------------------------------- */
 
 typedef struct Order {
     int64_t id;
@@ -44,34 +25,6 @@ typedef struct Order {
     char *note;
     int32_t priority;
 } Order;
-
-static const alch_column user_columns[] = {
-    ALCH_COLUMN(User, id, ALCH_BIGINT, .primary_key = true),
-    ALCH_COLUMN(User, tg_id, ALCH_BIGINT, .unique = true),
-};
-static const alch_model User_model = ALCH_MODEL(User, "users", user_columns);
-
-static const alch_column category_columns[] = {
-    ALCH_COLUMN(Category, id, ALCH_BIGINT, .primary_key = true),
-    ALCH_COLUMN(Category, name, ALCH_VARCHAR, .length = 25),
-};
-static const alch_relationship category_rels[] = {
-    ALCH_ONE_TO_MANY(Category, items, "items", "category"),
-};
-static const alch_model Category_model =
-    ALCH_MODEL(Category, "categories", category_columns, category_rels);
-
-static const alch_column item_columns[] = {
-    ALCH_COLUMN(Item, id, ALCH_BIGINT, .primary_key = true),
-    ALCH_COLUMN(Item, name, ALCH_VARCHAR, .length = 25),
-    ALCH_COLUMN(Item, description, ALCH_VARCHAR, .length = 120),
-    ALCH_COLUMN(Item, price, ALCH_INTEGER),
-    ALCH_COLUMN(Item, category, ALCH_BIGINT, .foreign_key = "categories.id"),
-};
-static const alch_relationship item_rels[] = {
-    ALCH_MANY_TO_ONE(Item, category_obj, "categories", "category"),
-};
-static const alch_model Item_model = ALCH_MODEL(Item, "items", item_columns, item_rels);
 
 static const alch_column order_columns[] = {
     ALCH_COLUMN(Order, id, ALCH_BIGINT, .primary_key = true),
@@ -87,14 +40,6 @@ static const alch_model Order_model = ALCH_MODEL(Order, "orders", order_columns)
 static char *db_url;
 static alch_base *base;
 
-#define CHECK_OK(rc, err)                                                                          \
-    do {                                                                                           \
-        int rc_ = (rc);                                                                            \
-        if (rc_ != 0) {                                                                            \
-            char *text_ = alch_error_format(&(err));                                               \
-            fail_msg("%s:%d: %s", __FILE__, __LINE__, text_);                                      \
-        }                                                                                          \
-    } while (0)
 
 static int setup(void **state)
 {
@@ -381,15 +326,16 @@ static void test_bad_input(void **state)
     CHECK_OK(alch_session_rollback(s, &err), err);
     assert_int_equal(orphan.id, 0);
 
-    /* a unique violation */
-    User a = {.tg_id = 777}, b = {.tg_id = 777};
+    /* a unique violation: two users given the same primary key */
+    User a = {.id = 777001, .tg_id = 777}, b = {.id = 777001, .tg_id = 777};
     CHECK_OK(alch_session_add(s, &User_model, &a, &err), err);
     CHECK_OK(alch_session_add(s, &User_model, &b, &err), err);
     assert_int_equal(alch_session_commit(s, &err), ALCH_EINTEGRITY);
     assert_string_equal(err.sqlstate, "23505");
+    assert_string_equal(err.constraint, "pk_users");
     alch_error_clear(&err);
     CHECK_OK(alch_session_rollback(s, &err), err);
-    assert_int_equal(a.id, 0);
+    assert_int_equal(a.id, 777001); /* a key you set is yours: only generated keys are cleared */
     assert_int_equal(count(&v, "SELECT count(*) FROM users WHERE tg_id = 777"), 0);
 
     /* still usable: nothing half-written remains, and good work goes through */

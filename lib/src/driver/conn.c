@@ -135,6 +135,21 @@ static void conn_unref(alch_conn *c)
         destroy_now(c);
 }
 
+/* The connection's one timer (connect timeout, deferred completions), made on first use. */
+static int ensure_timer(alch_conn *c)
+{
+    if (!c->timer) {
+        c->timer = malloc(sizeof *c->timer);
+        if (!c->timer || uv_timer_init(c->loop, c->timer) != 0) {
+            free(c->timer);
+            c->timer = NULL;
+            return ALCH_ENOMEM;
+        }
+    }
+    c->timer->data = c;
+    return 0;
+}
+
 /* ---- the socket watcher ------------------------------------------------------------ */
 
 /* Watch the socket for `events` (0 stops watching). A new handle is made when libpq
@@ -282,14 +297,10 @@ int alch__conn_start(alch_conn *c, alch_url *url, const char *const *extra_keys,
         return ALCH_EOPERATIONAL;
     }
     if (timeout_ms > 0) {
-        c->timer = malloc(sizeof *c->timer);
-        if (!c->timer || uv_timer_init(c->loop, c->timer) != 0) {
-            free(c->timer);
-            c->timer = NULL;
+        if (ensure_timer(c) != 0) {
             destroy_now(c);
             return alch__error_set(err, ALCH_ENOMEM, "out of memory");
         }
-        c->timer->data = c;
         uv_timer_start(c->timer, on_connect_timeout, (uint64_t)timeout_ms, 0);
         uv_timer_set_repeat(c->timer, (uint64_t)timeout_ms); /* remembered for the message */
     }
@@ -593,16 +604,10 @@ int alch__conn_simple(alch_conn *c, const char *sql, const char *echo, int savep
             (alch__step){STEP_SQL, op->tx_sql, NULL, echo ? echo : sql[0] ? op->tx_sql : NULL, false};
     }
     if (op->nsteps == 0) { /* nothing to send: complete on the next loop turn, not now */
-        if (!c->timer) {
-            c->timer = malloc(sizeof *c->timer);
-            if (!c->timer || uv_timer_init(c->loop, c->timer) != 0) {
-                free(c->timer);
-                c->timer = NULL;
-                op_free(op);
-                return alch__error_set(err, ALCH_ENOMEM, "out of memory");
-            }
+        if (ensure_timer(c) != 0) {
+            op_free(op);
+            return alch__error_set(err, ALCH_ENOMEM, "out of memory");
         }
-        c->timer->data = c;
         c->op = op;
         uv_timer_start(c->timer, on_deferred, 0, 0);
         return 0;

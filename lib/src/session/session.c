@@ -145,30 +145,39 @@ static int grow(alch_session *s)
     return 0;
 }
 
-/* Build the identity key of an object from its primary key field. */
-static const char *make_key(alch_session *s, const alch_model *m, const void *obj, uint64_t *h)
+/* The identity key: the table, a separator, and the primary key as text. It lives in the
+ * arena, as long as the session. */
+static const char *finish_key(alch_session *s, alch__buf *b, uint64_t *h)
 {
-    alch__buf b = ALCH__BUF_INIT;
-    alch__buf_puts(&b, m->table);
-    alch__buf_putc(&b, '\x1f');
-    alch__field_key(alch__model_pk(m), obj, &b);
-    const char *key = b.oom ? NULL : alch__arena_strndup(&s->arena, b.data, b.len);
+    const char *key = b->oom ? NULL : alch__arena_strndup(&s->arena, b->data, b->len);
     *h = key ? hash_bytes(key, strlen(key), 1469598103934665603ULL) : 0;
-    alch__buf_free(&b);
+    alch__buf_free(b);
     return key;
 }
 
+static void key_prefix(alch__buf *b, const alch_model *m)
+{
+    alch__buf_puts(b, m->table);
+    alch__buf_putc(b, '\x1f');
+}
+
+/* The key of an object, from its primary key field. */
+static const char *make_key(alch_session *s, const alch_model *m, const void *obj, uint64_t *h)
+{
+    alch__buf b = ALCH__BUF_INIT;
+    key_prefix(&b, m);
+    alch__field_key(alch__model_pk(m), obj, &b);
+    return finish_key(s, &b, h);
+}
+
+/* The key a get() looks for, from the primary key value it was given. */
 static const char *value_key(alch_session *s, const alch_model *m, const alch_value *pk,
                              uint64_t *h)
 {
     alch__buf b = ALCH__BUF_INIT;
-    alch__buf_puts(&b, m->table);
-    alch__buf_putc(&b, '\x1f');
+    key_prefix(&b, m);
     alch__value_key(pk, &b);
-    const char *key = b.oom ? NULL : alch__arena_strndup(&s->arena, b.data, b.len);
-    *h = key ? hash_bytes(key, strlen(key), 1469598103934665603ULL) : 0;
-    alch__buf_free(&b);
-    return key;
+    return finish_key(s, &b, h);
 }
 
 /* Start tracking an object; it goes to the end of the add order. */
