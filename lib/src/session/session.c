@@ -333,11 +333,16 @@ static int check_idle(alch_session *s, alch_error *err)
     return 0;
 }
 
-int alch_session_add(alch_session *s, const alch_model *m, void *obj, alch_error *err)
+/* add() and delete() change what the next flush sends: not while an operation runs. */
+static int check_change(alch_session *s, const alch_model *m, const void *obj, alch_error *err)
 {
     int rc = check_model(s, m, obj, err);
-    if (rc == 0)
-        rc = check_idle(s, err);
+    return rc ? rc : check_idle(s, err);
+}
+
+int alch_session_add(alch_session *s, const alch_model *m, void *obj, alch_error *err)
+{
+    int rc = check_change(s, m, obj, err);
     if (rc)
         return rc;
     alch__rec *r = find_by_ptr(s, obj);
@@ -367,9 +372,7 @@ int alch_session_add_all(alch_session *s, const alch_model *m, void *array, size
 
 int alch_session_delete(alch_session *s, const alch_model *m, void *obj, alch_error *err)
 {
-    int rc = check_model(s, m, obj, err);
-    if (rc == 0)
-        rc = check_idle(s, err);
+    int rc = check_change(s, m, obj, err);
     if (rc)
         return rc;
     alch__rec *r = find_by_ptr(s, obj);
