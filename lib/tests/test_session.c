@@ -403,6 +403,37 @@ static void test_relationships_load_explicitly(void **state)
     close_env(&v);
 }
 
+static void test_refresh(void **state)
+{
+    env v = open_env();
+    alch_session *s = open_session(&v);
+    alch_error err = ALCH_ERROR_INIT;
+    Category cat = {.name = "Before"};
+    CHECK_OK(alch_session_add(s, &Category_model, &cat, &err), err);
+    CHECK_OK(alch_session_commit(s, &err), err);
+    /* someone else renames it */
+    alch_value p[] = {alch_v("After"), alch_v(cat.id)};
+    alch_conn *c = NULL;
+    CHECK_OK(alch_engine_connect(v.engine, &c, &err), err);
+    CHECK_OK(alch_conn_execute(c, "UPDATE categories SET name = $1 WHERE id = $2", p, 2, NULL,
+                               &err),
+             err);
+    CHECK_OK(alch_conn_commit(c, &err), err);
+    alch_conn_close(c);
+    echoed(&v); /* the other connection's UPDATE went to the same log */
+    assert_string_equal(cat.name, "Before"); /* nothing reloads by itself */
+    CHECK_OK(alch_session_refresh(s, &Category_model, &cat, &err), err);
+    assert_string_equal(cat.name, "After");
+    CHECK_OK(alch_session_commit(s, &err), err);
+    assert_null(strstr(echoed(&v), "UPDATE")); /* a refreshed value is not a change */
+
+    Category stranger = {.name = "x"};
+    assert_int_equal(alch_session_refresh(s, &Category_model, &stranger, &err), ALCH_EMISUSE);
+    alch_error_clear(&err);
+    alch_session_close(s);
+    close_env(&v);
+}
+
 static int scope_work(alch_session *s, void *data, alch_error *err)
 {
     User *u = data;
@@ -506,6 +537,7 @@ int main(void)
         cmocka_unit_test(test_server_defaults),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_relationships_load_explicitly),
+        cmocka_unit_test(test_refresh),
         cmocka_unit_test(test_scope_and_execute),
         cmocka_unit_test(test_async_session),
     };
