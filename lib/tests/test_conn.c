@@ -468,6 +468,7 @@ static void on_open(alch_conn *c, int status, const alch_error *err, void *data)
     assert_int_equal(alch_conn_execute_async(c, "SELECT $1 * $2", p, 2, on_answer, s), 0);
     /* one operation at a time */
     s->busy_rc = alch_conn_execute_async(c, "SELECT 1", NULL, 0, on_answer, s);
+    assert_non_null(strstr(alch_conn_start_error(c)->message, "one connection per task"));
     alch_error e = ALCH_ERROR_INIT;
     s->sync_rc = alch_conn_execute(c, "SELECT 1", NULL, 0, NULL, &e);
     alch_error_clear(&e);

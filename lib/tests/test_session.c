@@ -515,6 +515,7 @@ static void test_async_session(void **state)
     assert_int_equal(alch_session_commit_async(a.s, on_committed, &a), 0);
     /* one session per task: a second operation while the first runs is refused */
     assert_int_equal(alch_session_flush_async(a.s, on_committed, &a), ALCH_EBUSY);
+    assert_non_null(strstr(alch_session_start_error(a.s)->message, "one session per task"));
     assert_int_equal(alch_session_commit(a.s, &err), ALCH_EMISUSE); /* wrong face */
     alch_error_clear(&err);
     assert_int_equal(a.steps, 0); /* nothing completes inside the call */

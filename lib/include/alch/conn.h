@@ -15,9 +15,8 @@
  *   and returns its result. Use it only on connections that come from
  *   alch_conn_open() or from a sync engine (alch_engine_create()).
  *
- * An async call that cannot even start returns a negative code and never calls back; the
- * sync twin of the same call fills an ::alch_error with the whole sentence, so when a
- * code alone does not tell you enough, try the call once through the sync face.
+ * An async call that cannot even start returns a negative code and never calls back;
+ * alch_conn_start_error() then holds the whole sentence.
  *
  * A connection runs one operation at a time. Starting a second one while the
  * first is in flight fails with ::ALCH_EBUSY instead of corrupting the protocol.
@@ -189,6 +188,17 @@ int alch_conn_rollback_savepoint(alch_conn *conn, alch_error *err);
 
 /** @brief Whether a transaction is open on this connection. */
 bool alch_conn_in_transaction(const alch_conn *conn);
+
+/**
+ * @brief Why the last `*_async` call on this connection could not start.
+ *
+ * When an async call returns a negative code (it never calls back then), this error holds
+ * the sentence that explains it, e.g. "this connection is already running a query: one
+ * connection per task". It stays until the next failed start or the connection closes.
+ *
+ * @return The error, owned by the connection; NULL for a NULL connection.
+ */
+const alch_error *alch_conn_start_error(const alch_conn *conn);
 
 /** @brief Whether an operation is in flight (the connection is busy). */
 bool alch_conn_busy(const alch_conn *conn);

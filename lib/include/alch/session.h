@@ -238,6 +238,13 @@ int alch_session_scope(alch_sessionmaker *maker, alch_session_work_fn work, void
 typedef void (*alch_session_cb)(alch_session *s, int status, void *obj, const alch_error *err,
                                 void *data);
 
+/**
+ * @brief Why the last `*_async` call on this session could not start (it returned a
+ *        negative code and will not call back), e.g. the one-session-per-task rule.
+ * @return The error, owned by the session; NULL for a NULL session.
+ */
+const alch_error *alch_session_start_error(const alch_session *s);
+
 /** @brief Async face of alch_session_flush(). @return 0 when started, or a negative code. */
 int alch_session_flush_async(alch_session *s, alch_session_cb cb, void *data);
 /** @brief Async face of alch_session_commit(). @return 0 when started, or a negative code. */

@@ -73,6 +73,7 @@ static void op_free(alch__op *op)
  * sync engine's private loop) never outlives them, even when the free is deferred. */
 static void release_resources(alch_conn *c)
 {
+    alch_error_clear(&c->start_err);
     close_poll(c);
     close_timer(c);
     if (c->pg)
@@ -833,12 +834,13 @@ static void op_finish(alch_conn *c, int status, const alch_error *err)
 int alch_conn_execute_async(alch_conn *c, const char *sql, const alch_value *params,
                             size_t nparams, alch_exec_cb cb, void *data)
 {
-    int rc = check_usable(c, true, NULL);
+    alch_error *err = c ? &c->start_err : NULL;
+    int rc = check_usable(c, true, err);
     if (rc)
         return rc;
     if (!cb)
-        return ALCH_EMISUSE;
-    return alch__conn_exec(c, sql, params, nparams, cb, data, NULL);
+        return alch__error_set(err, ALCH_EMISUSE, "an async call needs a callback");
+    return alch__conn_exec(c, sql, params, nparams, cb, data, err);
 }
 
 static void sync_done(alch_conn *conn, int status, alch_result *res, const alch_error *err,
@@ -893,12 +895,13 @@ int alch__conn_simple_async(alch_conn *c, const char *sql, const char *echo, int
 int alch__conn_simple_async(alch_conn *c, const char *sql, const char *echo, int sp_delta,
                             bool commit_on_failed, alch_exec_cb cb, void *data)
 {
-    int rc = check_usable(c, true, NULL);
+    alch_error *err = c ? &c->start_err : NULL;
+    int rc = check_usable(c, true, err);
     if (rc)
         return rc;
     if (!cb)
-        return ALCH_EMISUSE;
-    return alch__conn_simple(c, sql, echo, sp_delta, commit_on_failed, cb, data, NULL);
+        return alch__error_set(err, ALCH_EMISUSE, "an async call needs a callback");
+    return alch__conn_simple(c, sql, echo, sp_delta, commit_on_failed, cb, data, err);
 }
 
 /* ---- public: close and accessors --------------------------------------------------- */
@@ -932,6 +935,11 @@ bool alch_conn_in_transaction(const alch_conn *c)
         return false;
     PGTransactionStatusType t = PQtransactionStatus(c->pg);
     return t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
+}
+
+const alch_error *alch_conn_start_error(const alch_conn *c)
+{
+    return c ? &c->start_err : NULL;
 }
 
 bool alch_conn_busy(const alch_conn *c)

@@ -91,6 +91,7 @@ struct alch_conn {
     unsigned next_stmt_id;
     int savepoints;
 
+    alch_error start_err;   /* why the last async call could not start */
     int refs;               /* > 0 while inside one of our callbacks */
     bool destroy_pending;
     bool closing;           /* alch_conn_close() is running */

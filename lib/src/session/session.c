@@ -278,6 +278,7 @@ static void really_close(alch_session *s)
     free(s->by_ptr);
     free(s->by_key);
     alch__arena_free(&s->arena);
+    alch_error_clear(&s->start_err);
     free(s);
 }
 
@@ -386,6 +387,11 @@ int alch_session_delete(alch_session *s, const alch_model *m, void *obj, alch_er
     else
         r->state = ALCH_DELETED;
     return 0;
+}
+
+const alch_error *alch_session_start_error(const alch_session *s)
+{
+    return s ? &s->start_err : NULL;
 }
 
 alch_object_state alch_session_state(const alch_session *s, const void *obj)
@@ -1368,55 +1374,55 @@ static int start_async(alch_session *s, alch__sop *op, alch_session_cb cb, void 
     }
     op->cb = cb;
     op->data = data;
-    return start_op(s, op, NULL);
+    return start_op(s, op, &s->start_err);
 }
 
 int alch_session_flush_async(alch_session *s, alch_session_cb cb, void *data)
 {
-    int rc = check_face(s, true, NULL);
+    int rc = check_face(s, true, s ? &s->start_err : NULL);
     return rc ? rc : start_async(s, new_op(OP_FLUSH, NULL, NULL), cb, data);
 }
 
 int alch_session_commit_async(alch_session *s, alch_session_cb cb, void *data)
 {
-    int rc = check_face(s, true, NULL);
+    int rc = check_face(s, true, s ? &s->start_err : NULL);
     return rc ? rc : start_async(s, new_op(OP_COMMIT, NULL, NULL), cb, data);
 }
 
 int alch_session_rollback_async(alch_session *s, alch_session_cb cb, void *data)
 {
-    int rc = check_face(s, true, NULL);
+    int rc = check_face(s, true, s ? &s->start_err : NULL);
     return rc ? rc : start_async(s, new_op(OP_ROLLBACK, NULL, NULL), cb, data);
 }
 
 int alch_session_get_async(alch_session *s, const alch_model *m, alch_value pk,
                            alch_session_cb cb, void *data)
 {
-    int rc = check_face(s, true, NULL);
+    int rc = check_face(s, true, s ? &s->start_err : NULL);
     if (rc)
         return rc;
-    alch__sop *op = get_op(s, m, pk, NULL);
+    alch__sop *op = get_op(s, m, pk, &s->start_err);
     return op ? start_async(s, op, cb, data) : ALCH_EMISUSE;
 }
 
 int alch_session_refresh_async(alch_session *s, const alch_model *m, void *obj,
                                alch_session_cb cb, void *data)
 {
-    int rc = check_face(s, true, NULL);
+    int rc = check_face(s, true, s ? &s->start_err : NULL);
     if (rc)
         return rc;
-    alch__sop *op = obj_op(s, OP_REFRESH, m, obj, NULL, NULL);
+    alch__sop *op = obj_op(s, OP_REFRESH, m, obj, NULL, &s->start_err);
     return op ? start_async(s, op, cb, data) : ALCH_EMISUSE;
 }
 
 int alch_session_load_async(alch_session *s, const alch_model *m, void *obj,
                             const char *relationship, alch_session_cb cb, void *data)
 {
-    int rc = check_face(s, true, NULL);
+    int rc = check_face(s, true, s ? &s->start_err : NULL);
     if (rc)
         return rc;
     if (!relationship)
         return ALCH_EMISUSE;
-    alch__sop *op = obj_op(s, OP_LOAD, m, obj, relationship, NULL);
+    alch__sop *op = obj_op(s, OP_LOAD, m, obj, relationship, &s->start_err);
     return op ? start_async(s, op, cb, data) : ALCH_EMISUSE;
 }

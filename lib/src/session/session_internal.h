@@ -83,6 +83,7 @@ struct alch_session {
     uint64_t seq;
     alch__sop *op;         /* the operation in flight, or NULL */
     uv_timer_t *defer;     /* completes operations that need no round trip, on the next turn */
+    alch_error start_err;  /* why the last async call could not start */
     int refs;
     bool close_pending;
     bool closing;
