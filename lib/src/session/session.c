@@ -11,7 +11,6 @@
 #include "session/row.h"
 #include "session/session_internal.h"
 
-static void step(alch_session *s);
 static void finish(alch_session *s, int status, const alch_error *err);
 
 /* ---- the factory --------------------------------------------------------------------- */
@@ -60,192 +59,6 @@ int alch_sessionmaker_create(alch_engine *engine, alch_base *base,
 void alch_sessionmaker_free(alch_sessionmaker *maker)
 {
     free(maker);
-}
-
-/* ---- the identity map and the object table ------------------------------------------- */
-
-static uint64_t hash_bytes(const void *p, size_t n, uint64_t h)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= b[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
-static size_t ptr_slot(const alch_session *s, const void *obj)
-{
-    uintptr_t v = (uintptr_t)obj;
-    return (size_t)(hash_bytes(&v, sizeof v, 1469598103934665603ULL) & (s->nbuckets - 1));
-}
-
-static alch__rec *find_by_ptr(const alch_session *s, const void *obj)
-{
-    if (!s->nbuckets)
-        return NULL;
-    for (alch__rec *r = s->by_ptr[ptr_slot(s, obj)]; r; r = r->next_ptr)
-        if (r->obj == obj)
-            return r;
-    return NULL;
-}
-
-static alch__rec *find_by_key(const alch_session *s, uint64_t h, const char *key)
-{
-    if (!s->nbuckets)
-        return NULL;
-    for (alch__rec *r = s->by_key[h & (s->nbuckets - 1)]; r; r = r->next_key)
-        if (r->key && r->keyhash == h && strcmp(r->key, key) == 0)
-            return r;
-    return NULL;
-}
-
-static void link_key(alch_session *s, alch__rec *r)
-{
-    size_t i = r->keyhash & (s->nbuckets - 1);
-    r->next_key = s->by_key[i];
-    s->by_key[i] = r;
-}
-
-static void unlink_key(alch_session *s, alch__rec *r)
-{
-    if (!r->key)
-        return;
-    alch__rec **p = &s->by_key[r->keyhash & (s->nbuckets - 1)];
-    while (*p && *p != r)
-        p = &(*p)->next_key;
-    if (*p)
-        *p = r->next_key;
-    r->key = NULL;
-}
-
-static int grow(alch_session *s)
-{
-    size_t n = s->nbuckets ? s->nbuckets * 2 : 64;
-    alch__rec **ptrs = calloc(n, sizeof *ptrs), **keys = calloc(n, sizeof *keys);
-    if (!ptrs || !keys) {
-        free(ptrs);
-        free(keys);
-        return ALCH_ENOMEM;
-    }
-    free(s->by_ptr);
-    free(s->by_key);
-    s->by_ptr = ptrs;
-    s->by_key = keys;
-    s->nbuckets = n;
-    for (alch__rec *r = s->first; r; r = r->next) {
-        if (r->state == ALCH_TRANSIENT)
-            continue;
-        size_t i = ptr_slot(s, r->obj);
-        r->next_ptr = s->by_ptr[i];
-        s->by_ptr[i] = r;
-        if (r->key)
-            link_key(s, r);
-    }
-    return 0;
-}
-
-/* The identity key: the table, a separator, and the primary key as text. It lives in the
- * arena, as long as the session. */
-static const char *finish_key(alch_session *s, alch__buf *b, uint64_t *h)
-{
-    const char *key = b->oom ? NULL : alch__arena_strndup(&s->arena, b->data, b->len);
-    *h = key ? hash_bytes(key, strlen(key), 1469598103934665603ULL) : 0;
-    alch__buf_free(b);
-    return key;
-}
-
-static void key_prefix(alch__buf *b, const alch_model *m)
-{
-    alch__buf_puts(b, m->table);
-    alch__buf_putc(b, '\x1f');
-}
-
-/* The key of an object, from its primary key field. */
-static const char *make_key(alch_session *s, const alch_model *m, const void *obj, uint64_t *h)
-{
-    alch__buf b = ALCH__BUF_INIT;
-    key_prefix(&b, m);
-    alch__field_key(alch__model_pk(m), obj, &b);
-    return finish_key(s, &b, h);
-}
-
-/* The key a get() looks for, from the primary key value it was given. */
-static const char *value_key(alch_session *s, const alch_model *m, const alch_value *pk,
-                             uint64_t *h)
-{
-    alch__buf b = ALCH__BUF_INIT;
-    key_prefix(&b, m);
-    alch__value_key(pk, &b);
-    return finish_key(s, &b, h);
-}
-
-/* Start tracking an object; it goes to the end of the add order. */
-static alch__rec *track(alch_session *s, const alch_model *m, void *obj, alch_object_state st)
-{
-    if (s->nrecs + 1 > s->nbuckets && grow(s) != 0)
-        return NULL;
-    alch__rec *r = alch__arena_alloc(&s->arena, sizeof *r);
-    if (!r)
-        return NULL;
-    r->model = m;
-    r->obj = obj;
-    r->state = st;
-    r->seq = ++s->seq;
-    size_t i = ptr_slot(s, obj);
-    r->next_ptr = s->by_ptr[i];
-    s->by_ptr[i] = r;
-    if (s->last)
-        s->last->next = r;
-    else
-        s->first = r;
-    s->last = r;
-    s->nrecs++;
-    return r;
-}
-
-/* Stop tracking: the object becomes transient. Its record stays in the list, inert. */
-static void untrack(alch_session *s, alch__rec *r)
-{
-    alch__rec **p = &s->by_ptr[ptr_slot(s, r->obj)];
-    while (*p && *p != r)
-        p = &(*p)->next_ptr;
-    if (*p)
-        *p = r->next_ptr;
-    unlink_key(s, r);
-    r->state = ALCH_TRANSIENT;
-    s->nrecs--;
-}
-
-static int set_key(alch_session *s, alch__rec *r)
-{
-    uint64_t h;
-    const char *key = make_key(s, r->model, r->obj, &h);
-    if (!key)
-        return ALCH_ENOMEM;
-    unlink_key(s, r);
-    r->key = key;
-    r->keyhash = h;
-    link_key(s, r);
-    return 0;
-}
-
-/* A copy of the column values (strings duplicated) in the session's arena. */
-static void *snapshot(alch_session *s, const alch_model *m, const void *obj)
-{
-    void *copy = alch__arena_alloc(&s->arena, m->size);
-    if (!copy)
-        return NULL;
-    for (size_t i = 0; i < m->ncolumns; i++)
-        if (alch__field_copy(&m->columns[i], copy, obj, &s->arena) != 0)
-            return NULL;
-    return copy;
-}
-
-static void restore(alch_session *s, const alch_model *m, void *obj, const void *snap)
-{
-    for (size_t i = 0; i < m->ncolumns; i++)
-        alch__field_copy(&m->columns[i], obj, snap, &s->arena);
 }
 
 /* ---- open, close ---------------------------------------------------------------------- */
@@ -346,7 +159,7 @@ int alch_session_add(alch_session *s, const alch_model *m, void *obj, alch_error
     int rc = check_change(s, m, obj, err);
     if (rc)
         return rc;
-    alch__rec *r = find_by_ptr(s, obj);
+    alch__rec *r = alch__rec_by_ptr(s, obj);
     if (r) {
         if (r->model != m)
             return alch__error_set(err, ALCH_EMISUSE, "this object is already in the session "
@@ -355,7 +168,7 @@ int alch_session_add(alch_session *s, const alch_model *m, void *obj, alch_error
             r->state = ALCH_PERSISTENT; /* add() undoes a delete() not yet flushed */
         return 0;
     }
-    if (!track(s, m, obj, ALCH_PENDING))
+    if (!alch__track(s, m, obj, ALCH_PENDING))
         return alch__error_set(err, ALCH_ENOMEM, "out of memory");
     return 0;
 }
@@ -376,14 +189,14 @@ int alch_session_delete(alch_session *s, const alch_model *m, void *obj, alch_er
     int rc = check_change(s, m, obj, err);
     if (rc)
         return rc;
-    alch__rec *r = find_by_ptr(s, obj);
+    alch__rec *r = alch__rec_by_ptr(s, obj);
     if (!r) {
         alch__error_set(err, ALCH_EMISUSE, "this %s is not in the session", m->name);
         alch__error_hint(err, "load it with alch_session_get() (or add it) before deleting it");
         return ALCH_EMISUSE;
     }
     if (r->state == ALCH_PENDING)
-        untrack(s, r);
+        alch__untrack(s, r);
     else
         r->state = ALCH_DELETED;
     return 0;
@@ -396,7 +209,7 @@ const alch_error *alch_session_start_error(const alch_session *s)
 
 alch_object_state alch_session_state(const alch_session *s, const void *obj)
 {
-    const alch__rec *r = s && obj ? find_by_ptr(s, obj) : NULL;
+    const alch__rec *r = s && obj ? alch__rec_by_ptr(s, obj) : NULL;
     return r ? r->state : ALCH_TRANSIENT;
 }
 
@@ -406,7 +219,7 @@ static void on_deferred(uv_timer_t *t)
 {
     alch_session *s = t->data;
     if (s && s->op)
-        step(s);
+        alch__session_step(s);
 }
 
 /* Continue on the next loop turn: an async call never completes before it returns. */
@@ -442,7 +255,7 @@ static void finish(alch_session *s, int status, const alch_error *err)
         really_close(s);
 }
 
-static void fail(alch_session *s, int status, const alch_error *err)
+void alch__session_fail(alch_session *s, int status, const alch_error *err)
 {
     finish(s, status, err);
 }
@@ -454,10 +267,10 @@ static void on_conn(alch_conn *c, int status, const alch_error *err, void *data)
         if (c)
             alch_conn_close(c);
     } else if (status) {
-        fail(s, status, err);
+        alch__session_fail(s, status, err);
     } else {
         s->conn = c;
-        step(s);
+        alch__session_step(s);
     }
     if (--s->refs == 0 && s->close_pending)
         really_close(s);
@@ -484,255 +297,6 @@ static int start_op(alch_session *s, alch__sop *op, alch_error *err)
     return 0;
 }
 
-/* ---- flush ------------------------------------------------------------------------------ */
-
-/* Inserts and updates go parents first, deletes children first, each group in the order
- * the objects were added or loaded. */
-static int cmp_plan(const void *a, const void *b)
-{
-    const alch__plan_item *x = a, *y = b;
-    int dx = x->act == ACT_DELETE, dy = y->act == ACT_DELETE;
-    if (dx != dy)
-        return dx - dy;
-    if (x->rank != y->rank)
-        return dx ? y->rank - x->rank : x->rank - y->rank;
-    return x->rec->seq < y->rec->seq ? -1 : x->rec->seq > y->rec->seq;
-}
-
-static uint64_t changed_columns(const alch__rec *r)
-{
-    uint64_t bits = 0;
-    for (size_t i = 0; i < r->model->ncolumns; i++)
-        if (!alch__field_equal(&r->model->columns[i], r->obj, r->flushed))
-            bits |= 1ULL << i;
-    return bits;
-}
-
-static int make_plan(alch_session *s, alch__sop *op, alch_error *err)
-{
-    size_t n = 0;
-    for (alch__rec *r = s->first; r; r = r->next)
-        n += r->state != ALCH_TRANSIENT;
-    op->plan = calloc(n ? n : 1, sizeof *op->plan);
-    if (!op->plan)
-        return alch__error_set(err, ALCH_ENOMEM, "out of memory");
-    op->nplan = 0;
-    for (alch__rec *r = s->first; r; r = r->next) {
-        alch__plan_item it = {r, ACT_INSERT, 0, alch__base_rank(s->maker->base, r->model)};
-        if (r->state == ALCH_PENDING) {
-            it.act = ACT_INSERT;
-        } else if (r->state == ALCH_DELETED && !r->deleted_in_tx) {
-            it.act = ACT_DELETE;
-        } else if (r->state == ALCH_PERSISTENT && r->flushed) {
-            it.act = ACT_UPDATE;
-            it.changed = changed_columns(r);
-            if (!it.changed)
-                continue;
-            const alch_column *pk = alch__model_pk(r->model);
-            if (it.changed & (1ULL << (size_t)(pk - r->model->columns))) {
-                alch__error_set(err, ALCH_EMISUSE, "the primary key of a persistent %s was "
-                                "changed: alch does not move rows to a new key", r->model->name);
-                alch__error_hint(err, "delete the object and add a new one instead");
-                return ALCH_EMISUSE;
-            }
-        } else {
-            continue;
-        }
-        op->plan[op->nplan++] = it;
-    }
-    qsort(op->plan, op->nplan, sizeof *op->plan, cmp_plan);
-    return 0;
-}
-
-/* INSERT INTO t (c...) VALUES ($1...) RETURNING pk, server defaults. An empty primary key
- * or server-default column is left out, so the server fills it and sends it back. */
-static int build_insert(alch__rec *r, alch__buf *sql, alch_value *vals, size_t *nvals,
-                        char (*tmp)[ALCH__FIELD_TMP], uint64_t *returning, alch_error *err)
-{
-    const alch_model *m = r->model;
-    alch__buf_puts(sql, "INSERT INTO ");
-    alch__buf_ident(sql, m->table);
-    alch__buf_puts(sql, " (");
-    size_t n = 0;
-    *returning = 0;
-    for (size_t i = 0; i < m->ncolumns; i++) {
-        const alch_column *c = &m->columns[i];
-        if (c->client_default.type != ALCH_V_NULL && alch__field_empty(c, r->obj))
-            alch__field_set(c, r->obj, &c->client_default);
-        if ((c->primary_key || c->server_default) && alch__field_empty(c, r->obj)) {
-            *returning |= 1ULL << i;
-            continue;
-        }
-        int rc = alch__field_value(m, c, r->obj, &vals[n], tmp[n], err);
-        if (rc)
-            return rc;
-        if (n)
-            alch__buf_puts(sql, ", ");
-        alch__buf_ident(sql, c->name);
-        n++;
-    }
-    if (n == 0) {
-        alch__buf_free(sql);
-        alch__buf_puts(sql, "INSERT INTO ");
-        alch__buf_ident(sql, m->table);
-        alch__buf_puts(sql, " DEFAULT VALUES");
-    } else {
-        alch__buf_puts(sql, ") VALUES (");
-        for (size_t i = 0; i < n; i++)
-            alch__buf_printf(sql, "%s$%zu", i ? ", " : "", i + 1);
-        alch__buf_putc(sql, ')');
-    }
-    if (*returning) {
-        alch__buf_puts(sql, " RETURNING ");
-        bool first = true;
-        for (size_t i = 0; i < m->ncolumns; i++) {
-            if (!(*returning & (1ULL << i)))
-                continue;
-            if (!first)
-                alch__buf_puts(sql, ", ");
-            alch__buf_ident(sql, m->columns[i].name);
-            first = false;
-        }
-    }
-    *nvals = n;
-    return 0;
-}
-
-static void where_pk(alch__buf *sql, const alch_column *pk, size_t param)
-{
-    alch__buf_puts(sql, " WHERE ");
-    alch__buf_ident(sql, pk->name);
-    alch__buf_printf(sql, " = $%zu", param);
-}
-
-static int build_update(alch__rec *r, uint64_t changed, alch__buf *sql, alch_value *vals,
-                        size_t *nvals, char (*tmp)[ALCH__FIELD_TMP], alch_error *err)
-{
-    const alch_model *m = r->model;
-    alch__buf_puts(sql, "UPDATE ");
-    alch__buf_ident(sql, m->table);
-    alch__buf_puts(sql, " SET ");
-    size_t n = 0;
-    for (size_t i = 0; i < m->ncolumns; i++) {
-        if (!(changed & (1ULL << i)))
-            continue;
-        int rc = alch__field_value(m, &m->columns[i], r->obj, &vals[n], tmp[n], err);
-        if (rc)
-            return rc;
-        if (n)
-            alch__buf_puts(sql, ", ");
-        alch__buf_ident(sql, m->columns[i].name);
-        alch__buf_printf(sql, " = $%zu", n + 1);
-        n++;
-    }
-    const alch_column *pk = alch__model_pk(m);
-    int rc = alch__field_value(m, pk, r->flushed, &vals[n], tmp[n], err);
-    if (rc)
-        return rc;
-    where_pk(sql, pk, ++n);
-    *nvals = n;
-    return 0;
-}
-
-static int build_delete(alch__rec *r, alch__buf *sql, alch_value *vals, size_t *nvals,
-                        char (*tmp)[ALCH__FIELD_TMP], alch_error *err)
-{
-    const alch_model *m = r->model;
-    alch__buf_puts(sql, "DELETE FROM ");
-    alch__buf_ident(sql, m->table);
-    const alch_column *pk = alch__model_pk(m);
-    int rc = alch__field_value(m, pk, r->flushed ? r->flushed : r->obj, &vals[0], tmp[0], err);
-    if (rc)
-        return rc;
-    where_pk(sql, pk, 1);
-    *nvals = 1;
-    return 0;
-}
-
-static void on_flushed_item(alch_conn *c, int status, alch_result *res, const alch_error *err,
-                            void *data);
-
-/* Send the next planned statement, or move on when the plan is done. */
-static void flush_next(alch_session *s)
-{
-    alch__sop *op = s->op;
-    if (op->cur == op->nplan) {
-        step(s);
-        return;
-    }
-    alch__plan_item *it = &op->plan[op->cur];
-    alch_value vals[65];
-    char tmp[65][ALCH__FIELD_TMP];
-    size_t n = 0;
-    uint64_t returning = 0;
-    alch__buf sql = ALCH__BUF_INIT;
-    alch_error err = ALCH_ERROR_INIT;
-    int rc = it->act == ACT_INSERT   ? build_insert(it->rec, &sql, vals, &n, tmp, &returning, &err)
-             : it->act == ACT_UPDATE ? build_update(it->rec, it->changed, &sql, vals, &n, tmp, &err)
-                                     : build_delete(it->rec, &sql, vals, &n, tmp, &err);
-    if (rc == 0 && sql.oom)
-        rc = alch__error_set(&err, ALCH_ENOMEM, "out of memory");
-    if (rc == 0) {
-        it->rec->generated = returning;
-        rc = alch__conn_exec(s->conn, sql.data, vals, n, on_flushed_item, s, &err);
-    }
-    alch__buf_free(&sql);
-    if (rc)
-        fail(s, rc, &err);
-    alch_error_clear(&err);
-}
-
-static int after_insert(alch_session *s, alch__rec *r, alch_result *res, alch_error *err)
-{
-    const alch_model *m = r->model;
-    size_t rcol = 0;
-    for (size_t i = 0; i < m->ncolumns; i++) {
-        if (!(r->generated & (1ULL << i)))
-            continue;
-        int rc = alch__field_load(m, &m->columns[i], r->obj, res, 0, rcol++, &s->arena, err);
-        if (rc)
-            return rc;
-    }
-    r->state = ALCH_PERSISTENT;
-    r->inserted_in_tx = true;
-    r->flushed = snapshot(s, m, r->obj);
-    if (!r->flushed || set_key(s, r) != 0)
-        return alch__error_set(err, ALCH_ENOMEM, "out of memory");
-    return 0;
-}
-
-static void on_flushed_item(alch_conn *c, int status, alch_result *res, const alch_error *err,
-                            void *data)
-{
-    alch_session *s = data;
-    if (!s->op) {
-        alch_result_free(res);
-        return;
-    }
-    alch__plan_item *it = &s->op->plan[s->op->cur];
-    alch_error local = ALCH_ERROR_INIT;
-    int rc = status;
-    if (rc == 0 && it->act == ACT_INSERT) {
-        rc = after_insert(s, it->rec, res, &local);
-        err = &local;
-    } else if (rc == 0 && it->act == ACT_UPDATE) {
-        it->rec->flushed = snapshot(s, it->rec->model, it->rec->obj);
-        if (!it->rec->flushed)
-            rc = alch__error_set(&local, ALCH_ENOMEM, "out of memory");
-        err = &local;
-    } else if (rc == 0 && it->act == ACT_DELETE) {
-        it->rec->deleted_in_tx = true;
-    }
-    alch_result_free(res);
-    if (rc) {
-        fail(s, rc, err);
-    } else {
-        s->op->cur++;
-        flush_next(s);
-    }
-    alch_error_clear(&local);
-}
-
 /* ---- end of a transaction ------------------------------------------------------------ */
 
 static void after_commit(alch_session *s)
@@ -741,7 +305,7 @@ static void after_commit(alch_session *s)
         if (r->state == ALCH_TRANSIENT)
             continue;
         if (r->state == ALCH_DELETED && r->deleted_in_tx) {
-            untrack(s, r);
+            alch__untrack(s, r);
             continue;
         }
         r->inserted_in_tx = false;
@@ -762,11 +326,11 @@ static void after_rollback(alch_session *s)
             r->generated = 0;
             r->inserted_in_tx = false;
             r->flushed = NULL;
-            untrack(s, r);
+            alch__untrack(s, r);
             continue;
         }
         if (r->committed) {
-            restore(s, r->model, r->obj, r->committed);
+            alch__restore(s, r->model, r->obj, r->committed);
             r->flushed = r->committed;
         }
         r->deleted_in_tx = false;
@@ -797,9 +361,9 @@ static void on_tx_end(alch_conn *c, int status, alch_result *res, const alch_err
     if (status == 0)
         release_conn(s);
     if (status)
-        fail(s, status, err);
+        alch__session_fail(s, status, err);
     else
-        step(s);
+        alch__session_step(s);
 }
 
 /* ---- reading rows into objects -------------------------------------------------------- */
@@ -840,22 +404,22 @@ static int row_object(alch_session *s, const alch_model *m, const alch_result *r
     if (rc)
         return rc;
     uint64_t h;
-    const char *key = make_key(s, m, obj, &h);
+    const char *key = alch__make_key(s, m, obj, &h);
     if (!key)
         return alch__error_set(err, ALCH_ENOMEM, "out of memory");
-    alch__rec *known = find_by_key(s, h, key);
+    alch__rec *known = alch__rec_by_key(s, h, key);
     if (known) { /* one object per row: keep the one the program already holds */
         *out = known->obj;
         return 0;
     }
-    alch__rec *r = track(s, m, obj, ALCH_PERSISTENT);
+    alch__rec *r = alch__track(s, m, obj, ALCH_PERSISTENT);
     if (!r)
         return alch__error_set(err, ALCH_ENOMEM, "out of memory");
     r->owned = true;
     r->key = key;
     r->keyhash = h;
-    link_key(s, r);
-    r->flushed = snapshot(s, m, obj);
+    alch__link_key(s, r);
+    r->flushed = alch__snapshot(s, m, obj);
     r->committed = r->flushed; /* what a rollback restores */
     if (!r->flushed)
         return alch__error_set(err, ALCH_ENOMEM, "out of memory");
@@ -895,19 +459,19 @@ static void start_query(alch_session *s)
         if (op->rel->many) { /* children whose fk = my primary key */
             const alch_column *pk = alch__model_pk(op->model);
             rc = alch__field_value(op->model, pk, op->obj, &val, tmp, &err);
-            where_pk(&sql, fk, 1);
+            alch__where_pk(&sql, fk, 1);
             alch__buf_puts(&sql, " ORDER BY ");
             alch__buf_ident(&sql, target->table);
             alch__buf_putc(&sql, '.');
             alch__buf_ident(&sql, alch__model_pk(target)->name);
         } else { /* the parent whose primary key = my fk */
             rc = alch__field_value(op->model, fk, op->obj, &val, tmp, &err);
-            where_pk(&sql, alch__model_pk(target), 1);
+            alch__where_pk(&sql, alch__model_pk(target), 1);
         }
     } else { /* get, refresh: by primary key */
         const alch_column *pk = alch__model_pk(op->model);
         select_columns(&sql, op->model);
-        where_pk(&sql, pk, 1);
+        alch__where_pk(&sql, pk, 1);
         if (op->kind == OP_GET)
             val = op->pk;
         else
@@ -920,7 +484,7 @@ static void start_query(alch_session *s)
 sent:
     alch__buf_free(&sql);
     if (rc)
-        fail(s, rc, &err);
+        alch__session_fail(s, rc, &err);
     alch_error_clear(&err);
 }
 
@@ -938,9 +502,9 @@ static int apply_query(alch_session *s, alch__sop *op, alch_result *res, alch_er
             return ALCH_EDATABASE;
         }
         int rc = load_fields(s, op->model, op->obj, res, 0, err);
-        alch__rec *r = find_by_ptr(s, op->obj);
+        alch__rec *r = alch__rec_by_ptr(s, op->obj);
         if (rc == 0 && r) {
-            r->flushed = snapshot(s, op->model, op->obj);
+            r->flushed = alch__snapshot(s, op->model, op->obj);
             if (!r->flushed)
                 return alch__error_set(err, ALCH_ENOMEM, "out of memory");
         }
@@ -983,7 +547,7 @@ static void on_query(alch_conn *c, int status, alch_result *res, const alch_erro
     }
     alch__sop *op = s->op;
     if (status) {
-        fail(s, status, err);
+        alch__session_fail(s, status, err);
         return;
     }
     alch_error local = ALCH_ERROR_INIT;
@@ -995,26 +559,13 @@ static void on_query(alch_conn *c, int status, alch_result *res, const alch_erro
     if (op->kind != OP_EXECUTE)
         alch_result_free(res);
     if (rc)
-        fail(s, rc, &local);
+        alch__session_fail(s, rc, &local);
     else
-        step(s);
+        alch__session_step(s);
     alch_error_clear(&local);
 }
 
 /* ---- the stage machine ---------------------------------------------------------------- */
-
-/* Whether anything would be sent by a flush (so a commit with nothing to do needs no
- * connection at all). */
-static bool has_changes(alch_session *s)
-{
-    for (alch__rec *r = s->first; r; r = r->next) {
-        if (r->state == ALCH_PENDING || (r->state == ALCH_DELETED && !r->deleted_in_tx))
-            return true;
-        if (r->state == ALCH_PERSISTENT && r->flushed && changed_columns(r))
-            return true;
-    }
-    return false;
-}
 
 static void on_conn(alch_conn *c, int status, const alch_error *err, void *data);
 
@@ -1031,8 +582,8 @@ static bool is_query(const alch__sop *op)
            op->kind == OP_EXECUTE;
 }
 
-/* The stage says what to do next; each async step calls step() again when it is done. */
-static void step(alch_session *s)
+/* The stage says what to do next; each async step calls alch__session_step() again when it is done. */
+void alch__session_step(alch_session *s)
 {
     alch__sop *op = s->op;
     alch_error err = ALCH_ERROR_INIT;
@@ -1042,20 +593,20 @@ static void step(alch_session *s)
         op->stage = ST_FLUSH;
         if (op->kind == OP_GET) { /* the identity map first: no round trip for a known key */
             uint64_t h;
-            const char *key = value_key(s, op->model, &op->pk, &h);
-            alch__rec *r = key ? find_by_key(s, h, key) : NULL;
+            const char *key = alch__pk_key(s, op->model, &op->pk, &h);
+            alch__rec *r = key ? alch__rec_by_key(s, h, key) : NULL;
             if (r && r->state != ALCH_DELETED) {
                 op->obj = r->obj;
                 op->stage = ST_DONE;
-                step(s);
+                alch__session_step(s);
                 return;
             }
         }
         /* a connection only when a round trip is needed: a commit of nothing sends nothing */
-        if (!s->conn && (is_query(op) || (wants_flush(s, op) && has_changes(s)))) {
+        if (!s->conn && (is_query(op) || (wants_flush(s, op) && alch__has_changes(s)))) {
             if (s->engine->freeing) {
                 alch__error_set(&err, ALCH_ECLOSED, "the session's engine was freed");
-                fail(s, ALCH_ECLOSED, &err);
+                alch__session_fail(s, ALCH_ECLOSED, &err);
                 alch_error_clear(&err);
                 return;
             }
@@ -1064,40 +615,40 @@ static void step(alch_session *s)
             if (rc) {
                 s->refs--;
                 alch__error_set(&err, rc, "out of memory");
-                fail(s, rc, &err);
+                alch__session_fail(s, rc, &err);
                 alch_error_clear(&err);
             }
             return;
         }
-        step(s);
+        alch__session_step(s);
         return;
     case ST_FLUSH:
         op->stage = ST_QUERY;
         if (wants_flush(s, op) && s->conn) {
-            if (make_plan(s, op, &err) != 0) {
-                fail(s, err.code, &err);
+            if (alch__make_plan(s, op, &err) != 0) {
+                alch__session_fail(s, err.code, &err);
                 alch_error_clear(&err);
                 return;
             }
             op->cur = 0;
-            flush_next(s); /* calls step() when the plan is done */
+            alch__flush_next(s); /* calls alch__session_step() when the plan is done */
             return;
         }
-        step(s);
+        alch__session_step(s);
         return;
     case ST_QUERY:
         if (is_query(op)) {
             op->stage = ST_DONE;
-            start_query(s); /* on_query calls step() */
+            start_query(s); /* on_query calls alch__session_step() */
             return;
         }
         op->stage = ST_END_TX;
-        step(s);
+        alch__session_step(s);
         return;
     case ST_END_TX:
         op->stage = ST_DONE;
         if (op->kind != OP_COMMIT && op->kind != OP_ROLLBACK) {
-            step(s);
+            alch__session_step(s);
             return;
         }
         if (!s->conn) { /* nothing was sent: only the bookkeeping */
@@ -1105,14 +656,14 @@ static void step(alch_session *s)
                 after_commit(s);
             else
                 after_rollback(s);
-            step(s);
+            alch__session_step(s);
             return;
         }
         const char *verb = op->kind == OP_COMMIT ? "COMMIT" : "ROLLBACK";
         rc = alch__conn_simple(s->conn, alch_conn_in_transaction(s->conn) ? verb : NULL, NULL, 0,
                                false, on_tx_end, s, &err);
         if (rc)
-            fail(s, rc, &err);
+            alch__session_fail(s, rc, &err);
         alch_error_clear(&err);
         return;
     case ST_DONE:
@@ -1285,7 +836,7 @@ static alch__sop *obj_op(alch_session *s, alch__opkind kind, const alch_model *m
 {
     if (check_model(s, m, obj, err) != 0)
         return NULL;
-    alch__rec *r = find_by_ptr(s, obj);
+    alch__rec *r = alch__rec_by_ptr(s, obj);
     if (!r || r->state != ALCH_PERSISTENT) {
         alch__error_set(err, ALCH_EMISUSE, "this %s is not persistent in the session",
                         m->name);

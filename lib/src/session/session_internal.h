@@ -89,4 +89,28 @@ struct alch_session {
     bool closing;
 };
 
+/* identity.c: tracked objects, the identity map, snapshots */
+alch__rec *alch__rec_by_ptr(const alch_session *s, const void *obj);
+alch__rec *alch__rec_by_key(const alch_session *s, uint64_t h, const char *key);
+void alch__link_key(alch_session *s, alch__rec *r);
+alch__rec *alch__track(alch_session *s, const alch_model *m, void *obj, alch_object_state st);
+void alch__untrack(alch_session *s, alch__rec *r);
+int alch__set_key(alch_session *s, alch__rec *r);
+const char *alch__make_key(alch_session *s, const alch_model *m, const void *obj, uint64_t *h);
+const char *alch__pk_key(alch_session *s, const alch_model *m, const alch_value *pk,
+                         uint64_t *h);
+void *alch__snapshot(alch_session *s, const alch_model *m, const void *obj);
+void alch__restore(alch_session *s, const alch_model *m, void *obj, const void *snap);
+
+/* flush.c: planning and sending the flush; alch__flush_next calls the stage machine back */
+int alch__make_plan(alch_session *s, alch__sop *op, alch_error *err);
+void alch__flush_next(alch_session *s);
+uint64_t alch__changed_columns(const alch__rec *r);
+bool alch__has_changes(alch_session *s);
+void alch__where_pk(alch__buf *sql, const alch_column *pk, size_t param);
+
+/* session.c: the stage machine */
+void alch__session_step(alch_session *s);
+void alch__session_fail(alch_session *s, int status, const alch_error *err);
+
 #endif

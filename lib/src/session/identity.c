@@ -1,0 +1,192 @@
+/* The session's bookkeeping: which objects it tracks (by pointer), the identity map (by
+ * table + primary key), and snapshots of column values for change tracking and rollback. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/base_internal.h"
+#include "session/row.h"
+#include "session/session_internal.h"
+
+static uint64_t hash_bytes(const void *p, size_t n, uint64_t h)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= b[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+static size_t ptr_slot(const alch_session *s, const void *obj)
+{
+    uintptr_t v = (uintptr_t)obj;
+    return (size_t)(hash_bytes(&v, sizeof v, 1469598103934665603ULL) & (s->nbuckets - 1));
+}
+
+alch__rec *alch__rec_by_ptr(const alch_session *s, const void *obj)
+{
+    if (!s->nbuckets)
+        return NULL;
+    for (alch__rec *r = s->by_ptr[ptr_slot(s, obj)]; r; r = r->next_ptr)
+        if (r->obj == obj)
+            return r;
+    return NULL;
+}
+
+alch__rec *alch__rec_by_key(const alch_session *s, uint64_t h, const char *key)
+{
+    if (!s->nbuckets)
+        return NULL;
+    for (alch__rec *r = s->by_key[h & (s->nbuckets - 1)]; r; r = r->next_key)
+        if (r->key && r->keyhash == h && strcmp(r->key, key) == 0)
+            return r;
+    return NULL;
+}
+
+void alch__link_key(alch_session *s, alch__rec *r)
+{
+    size_t i = r->keyhash & (s->nbuckets - 1);
+    r->next_key = s->by_key[i];
+    s->by_key[i] = r;
+}
+
+static void unlink_key(alch_session *s, alch__rec *r)
+{
+    if (!r->key)
+        return;
+    alch__rec **p = &s->by_key[r->keyhash & (s->nbuckets - 1)];
+    while (*p && *p != r)
+        p = &(*p)->next_key;
+    if (*p)
+        *p = r->next_key;
+    r->key = NULL;
+}
+
+static int grow(alch_session *s)
+{
+    size_t n = s->nbuckets ? s->nbuckets * 2 : 64;
+    alch__rec **ptrs = calloc(n, sizeof *ptrs), **keys = calloc(n, sizeof *keys);
+    if (!ptrs || !keys) {
+        free(ptrs);
+        free(keys);
+        return ALCH_ENOMEM;
+    }
+    free(s->by_ptr);
+    free(s->by_key);
+    s->by_ptr = ptrs;
+    s->by_key = keys;
+    s->nbuckets = n;
+    for (alch__rec *r = s->first; r; r = r->next) {
+        if (r->state == ALCH_TRANSIENT)
+            continue;
+        size_t i = ptr_slot(s, r->obj);
+        r->next_ptr = s->by_ptr[i];
+        s->by_ptr[i] = r;
+        if (r->key)
+            alch__link_key(s, r);
+    }
+    return 0;
+}
+
+/* The identity key: the table, a separator, and the primary key as text. It lives in the
+ * arena, as long as the session. */
+static const char *finish_key(alch_session *s, alch__buf *b, uint64_t *h)
+{
+    const char *key = b->oom ? NULL : alch__arena_strndup(&s->arena, b->data, b->len);
+    *h = key ? hash_bytes(key, strlen(key), 1469598103934665603ULL) : 0;
+    alch__buf_free(b);
+    return key;
+}
+
+static void key_prefix(alch__buf *b, const alch_model *m)
+{
+    alch__buf_puts(b, m->table);
+    alch__buf_putc(b, '\x1f');
+}
+
+/* The key of an object, from its primary key field. */
+const char *alch__make_key(alch_session *s, const alch_model *m, const void *obj, uint64_t *h)
+{
+    alch__buf b = ALCH__BUF_INIT;
+    key_prefix(&b, m);
+    alch__field_key(alch__model_pk(m), obj, &b);
+    return finish_key(s, &b, h);
+}
+
+/* The key a get() looks for, from the primary key value it was given. */
+const char *alch__pk_key(alch_session *s, const alch_model *m, const alch_value *pk,
+                             uint64_t *h)
+{
+    alch__buf b = ALCH__BUF_INIT;
+    key_prefix(&b, m);
+    alch__value_key(pk, &b);
+    return finish_key(s, &b, h);
+}
+
+/* Start tracking an object; it goes to the end of the add order. */
+alch__rec *alch__track(alch_session *s, const alch_model *m, void *obj, alch_object_state st)
+{
+    if (s->nrecs + 1 > s->nbuckets && grow(s) != 0)
+        return NULL;
+    alch__rec *r = alch__arena_alloc(&s->arena, sizeof *r);
+    if (!r)
+        return NULL;
+    r->model = m;
+    r->obj = obj;
+    r->state = st;
+    r->seq = ++s->seq;
+    size_t i = ptr_slot(s, obj);
+    r->next_ptr = s->by_ptr[i];
+    s->by_ptr[i] = r;
+    if (s->last)
+        s->last->next = r;
+    else
+        s->first = r;
+    s->last = r;
+    s->nrecs++;
+    return r;
+}
+
+/* Stop tracking: the object becomes transient. Its record stays in the list, inert. */
+void alch__untrack(alch_session *s, alch__rec *r)
+{
+    alch__rec **p = &s->by_ptr[ptr_slot(s, r->obj)];
+    while (*p && *p != r)
+        p = &(*p)->next_ptr;
+    if (*p)
+        *p = r->next_ptr;
+    unlink_key(s, r);
+    r->state = ALCH_TRANSIENT;
+    s->nrecs--;
+}
+
+int alch__set_key(alch_session *s, alch__rec *r)
+{
+    uint64_t h;
+    const char *key = alch__make_key(s, r->model, r->obj, &h);
+    if (!key)
+        return ALCH_ENOMEM;
+    unlink_key(s, r);
+    r->key = key;
+    r->keyhash = h;
+    alch__link_key(s, r);
+    return 0;
+}
+
+/* A copy of the column values (strings duplicated) in the session's arena. */
+void *alch__snapshot(alch_session *s, const alch_model *m, const void *obj)
+{
+    void *copy = alch__arena_alloc(&s->arena, m->size);
+    if (!copy)
+        return NULL;
+    for (size_t i = 0; i < m->ncolumns; i++)
+        if (alch__field_copy(&m->columns[i], copy, obj, &s->arena) != 0)
+            return NULL;
+    return copy;
+}
+
+void alch__restore(alch_session *s, const alch_model *m, void *obj, const void *snap)
+{
+    for (size_t i = 0; i < m->ncolumns; i++)
+        alch__field_copy(&m->columns[i], obj, snap, &s->arena);
+}
