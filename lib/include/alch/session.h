@@ -58,9 +58,11 @@ typedef struct alch_session alch_session;
 
 /** @brief Session factory options. Start from alch_sessionmaker_options_default(). */
 typedef struct alch_sessionmaker_options {
-    bool autoflush;        /**< Flush pending changes before alch_session_get(),
-                                alch_session_load() and alch_session_execute() query the
-                                database, so queries see them (default true). */
+    bool autoflush;        /**< Flush before querying, so queries see your changes
+                                (default true): everything before alch_session_execute();
+                                before alch_session_get() and alch_session_load(), when new
+                                or deleted objects are waiting (a changed field alone does
+                                not trigger it: finding one means scanning every object). */
     bool expire_on_commit; /**< Must stay false: alch never reloads objects implicitly.
                                 Setting it is an ::ALCH_EARGUMENT that explains why. */
 } alch_sessionmaker_options;

@@ -214,7 +214,7 @@ static int after_insert(alch_session *s, alch__rec *r, alch_result *res, alch_er
         if (rc)
             return rc;
     }
-    r->state = ALCH_PERSISTENT;
+    alch__rec_set(s, r, ALCH_PERSISTENT, false);
     r->inserted_in_tx = true;
     r->flushed = alch__snapshot(s, m, r->obj);
     if (!r->flushed || alch__set_key(s, r) != 0)
@@ -242,7 +242,7 @@ static void on_flushed_item(alch_conn *c, int status, alch_result *res, const al
             rc = alch__error_set(&local, ALCH_ENOMEM, "out of memory");
         err = &local;
     } else if (rc == 0 && it->act == ACT_DELETE) {
-        it->rec->deleted_in_tx = true;
+        alch__rec_set(s, it->rec, ALCH_DELETED, true);
     }
     alch_result_free(res);
     if (rc) {

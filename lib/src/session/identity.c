@@ -123,6 +123,19 @@ const char *alch__pk_key(alch_session *s, const alch_model *m, const alch_value 
     return finish_key(s, &b, h);
 }
 
+static bool unflushed(const alch__rec *r)
+{
+    return r->state == ALCH_PENDING || (r->state == ALCH_DELETED && !r->deleted_in_tx);
+}
+
+void alch__rec_set(alch_session *s, alch__rec *r, alch_object_state st, bool deleted_in_tx)
+{
+    s->unflushed -= unflushed(r);
+    r->state = st;
+    r->deleted_in_tx = deleted_in_tx;
+    s->unflushed += unflushed(r);
+}
+
 /* Start tracking an object; it goes to the end of the add order. */
 alch__rec *alch__track(alch_session *s, const alch_model *m, void *obj, alch_object_state st)
 {
@@ -134,6 +147,7 @@ alch__rec *alch__track(alch_session *s, const alch_model *m, void *obj, alch_obj
     r->model = m;
     r->obj = obj;
     r->state = st;
+    s->unflushed += unflushed(r);
     r->seq = ++s->seq;
     size_t i = ptr_slot(s, obj);
     r->next_ptr = s->by_ptr[i];
@@ -156,7 +170,7 @@ void alch__untrack(alch_session *s, alch__rec *r)
     if (*p)
         *p = r->next_ptr;
     unlink_key(s, r);
-    r->state = ALCH_TRANSIENT;
+    alch__rec_set(s, r, ALCH_TRANSIENT, false);
     s->nrecs--;
 }
 

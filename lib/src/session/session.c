@@ -165,7 +165,7 @@ int alch_session_add(alch_session *s, const alch_model *m, void *obj, alch_error
             return alch__error_set(err, ALCH_EMISUSE, "this object is already in the session "
                                    "as a %s, not a %s", r->model->name, m->name);
         if (r->state == ALCH_DELETED && !r->deleted_in_tx)
-            r->state = ALCH_PERSISTENT; /* add() undoes a delete() not yet flushed */
+            alch__rec_set(s, r, ALCH_PERSISTENT, false); /* add() undoes an unflushed delete() */
         return 0;
     }
     if (!alch__track(s, m, obj, ALCH_PENDING))
@@ -198,7 +198,7 @@ int alch_session_delete(alch_session *s, const alch_model *m, void *obj, alch_er
     if (r->state == ALCH_PENDING)
         alch__untrack(s, r);
     else
-        r->state = ALCH_DELETED;
+        alch__rec_set(s, r, ALCH_DELETED, r->deleted_in_tx);
     return 0;
 }
 
@@ -333,8 +333,7 @@ static void after_rollback(alch_session *s)
             alch__restore(s, r->model, r->obj, r->committed);
             r->flushed = r->committed;
         }
-        r->deleted_in_tx = false;
-        r->state = ALCH_PERSISTENT;
+        alch__rec_set(s, r, ALCH_PERSISTENT, false);
     }
 }
 
@@ -571,9 +570,14 @@ static void on_conn(alch_conn *c, int status, const alch_error *err, void *data)
 
 static bool wants_flush(const alch_session *s, const alch__sop *op)
 {
-    return op->kind == OP_FLUSH || op->kind == OP_COMMIT ||
-           (s->maker->opts.autoflush &&
-            (op->kind == OP_GET || op->kind == OP_LOAD || op->kind == OP_EXECUTE));
+    if (op->kind == OP_FLUSH || op->kind == OP_COMMIT)
+        return true;
+    if (!s->maker->opts.autoflush)
+        return false;
+    /* before SQL of yours, everything (it may read any column); before get() and load(),
+     * new and deleted objects, which is what can change their answer: counting them is
+     * O(1), while finding changed fields needs a scan of every tracked object */
+    return op->kind == OP_EXECUTE || ((op->kind == OP_GET || op->kind == OP_LOAD) && s->unflushed);
 }
 
 static bool is_query(const alch__sop *op)

@@ -80,6 +80,8 @@ struct alch_session {
     alch__rec **by_key;
     size_t nbuckets;
     size_t nrecs;
+    size_t unflushed;      /* pending objects and unflushed deletes (dirty ones are not
+                              counted: finding those needs a scan) */
     uint64_t seq;
     alch__sop *op;         /* the operation in flight, or NULL */
     uv_timer_t *defer;     /* completes operations that need no round trip, on the next turn */
@@ -90,6 +92,8 @@ struct alch_session {
 };
 
 /* identity.c: tracked objects, the identity map, snapshots */
+/* Change a record's state (and whether its DELETE was flushed), keeping s->unflushed right. */
+void alch__rec_set(alch_session *s, alch__rec *r, alch_object_state st, bool deleted_in_tx);
 alch__rec *alch__rec_by_ptr(const alch_session *s, const void *obj);
 alch__rec *alch__rec_by_key(const alch_session *s, uint64_t h, const char *key);
 void alch__link_key(alch_session *s, alch__rec *r);
