@@ -167,6 +167,13 @@ static void test_add_commit_get(void **state)
     assert_ptr_equal(again, got);
     CHECK_OK(alch_session_get(s, &User_model, alch_v(-5), &again, &err), err);
     assert_null(again); /* no such row: not an error */
+
+    /* autoflush: a get() first sends what was added, so the query sees it */
+    User later = {.tg_id = 1002};
+    CHECK_OK(alch_session_add(s, &User_model, &later, &err), err);
+    CHECK_OK(alch_session_get(s, &User_model, alch_v(-6), &again, &err), err);
+    assert_true(later.id > 0);
+    assert_int_equal(alch_session_state(s, &later), ALCH_PERSISTENT);
     alch_session_close(s);
     close_env(&v);
 }
