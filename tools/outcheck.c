@@ -198,24 +198,19 @@ static bool exec_ok(PGconn *admin, const char *sql, int nparams, const char *con
 }
 
 /** DROP DATABASE IF EXISTS @p db, first ending any session still connected to it. */
-static bool drop_database(PGconn *admin, const char *db)
+/* Run "<verb><database name>": a name cannot be a bound parameter, so it is quoted with
+ * PQescapeIdentifier instead. */
+static bool exec_on_database(PGconn *admin, const char *verb, const char *db)
 {
-    const char *params[] = {db};
-    if (!exec_ok(admin,
-                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                 " WHERE datname = $1 AND pid <> pg_backend_pid()",
-                 1, params))
-        return false;
     char *ident = PQescapeIdentifier(admin, db, strlen(db));
     if (!ident) {
         fprintf(stderr, "outcheck: %s", PQerrorMessage(admin));
         return false;
     }
-    const char prefix[] = "DROP DATABASE IF EXISTS ";
-    char *sql = malloc(sizeof prefix + strlen(ident));
+    char *sql = malloc(strlen(verb) + strlen(ident) + 1);
     bool ok = false;
     if (sql) {
-        strcpy(sql, prefix);
+        strcpy(sql, verb);
         strcat(sql, ident);
         ok = exec_ok(admin, sql, 0, NULL);
     }
@@ -224,24 +219,20 @@ static bool drop_database(PGconn *admin, const char *db)
     return ok;
 }
 
+static bool drop_database(PGconn *admin, const char *db)
+{
+    const char *params[] = {db};
+    if (!exec_ok(admin,
+                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                 " WHERE datname = $1 AND pid <> pg_backend_pid()",
+                 1, params))
+        return false;
+    return exec_on_database(admin, "DROP DATABASE IF EXISTS ", db);
+}
+
 static bool create_database(PGconn *admin, const char *db)
 {
-    char *ident = PQescapeIdentifier(admin, db, strlen(db));
-    if (!ident) {
-        fprintf(stderr, "outcheck: %s", PQerrorMessage(admin));
-        return false;
-    }
-    const char prefix[] = "CREATE DATABASE ";
-    char *sql = malloc(sizeof prefix + strlen(ident));
-    bool ok = false;
-    if (sql) {
-        strcpy(sql, prefix);
-        strcat(sql, ident);
-        ok = exec_ok(admin, sql, 0, NULL);
-    }
-    free(sql);
-    PQfreemem(ident);
-    return ok;
+    return exec_on_database(admin, "CREATE DATABASE ", db);
 }
 
 static void ignore_notice(void *arg, const char *message)
