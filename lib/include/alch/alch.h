@@ -28,6 +28,7 @@
 #include "alch/engine.h"
 #include "alch/model.h"
 #include "alch/base.h"
+#include "alch/statement.h"
 #include "alch/session.h"
 
 #endif

@@ -36,6 +36,10 @@ enum alch_status {
     ALCH_EBUSY = -13,        /**< The connection is already running an operation. */
     ALCH_ETYPE = -14,        /**< A value does not have the type asked for. */
     ALCH_ECLOSED = -15,      /**< The connection or engine is closed. */
+    ALCH_ENORESULT = -16,    /**< A query that must return a row returned none
+                                  (SQLAlchemy's NoResultFound). */
+    ALCH_EMULTIPLE = -17,    /**< A query that must return at most one row returned more
+                                  (SQLAlchemy's MultipleResultsFound). */
 };
 
 /** @brief Longest SQLSTATE (five characters) plus the terminating NUL. */

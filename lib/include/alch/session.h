@@ -44,6 +44,7 @@
 #include "alch/engine.h"
 #include "alch/error.h"
 #include "alch/model.h"
+#include "alch/statement.h"
 #include "alch/value.h"
 
 #ifdef __cplusplus
@@ -214,6 +215,81 @@ int alch_session_execute(alch_session *s, const char *sql, const alch_value *par
                          size_t nparams, alch_result **res, alch_error *err);
 
 /**
+ * @brief Objects a query returned: `items[0] .. items[count - 1]`, each a struct of the
+ *        statement's model (cast it: `Item *it = list.items[i];`).
+ *
+ * The array and the objects belong to the session and are freed when it closes.
+ */
+typedef struct alch_list {
+    void **items; /**< The objects, in the order the rows came. */
+    size_t count; /**< How many. */
+} alch_list;
+
+/**
+ * @brief Run a statement and turn every row into an object of its model (the seed's
+ *        `await session.scalars(select(Item).where(...))`).
+ *
+ * The statement must select a model (alch_select()) or return one
+ * (alch_returning_model()). Rows go through the identity map: a row whose object the
+ * session already holds gives that same object, unchanged. Pending changes are flushed
+ * first (autoflush).
+ *
+ * @param s    The session.
+ * @param st   The statement; it stays yours.
+ * @param out  Receives the objects (owned by the session).
+ * @param err  Optional details on failure.
+ * @return 0; the statement's build error (nothing is sent); a database error;
+ *         ::ALCH_EMISUSE for a statement that selects columns rather than a model.
+ */
+int alch_session_scalars(alch_session *s, alch_stmt *st, alch_list *out, alch_error *err);
+
+/**
+ * @brief Run a statement that must return exactly one object (`scalar_one()`).
+ * @param s    The session.
+ * @param st   The statement (a model's, as for alch_session_scalars()).
+ * @param out  Receives the object, owned by the session.
+ * @param err  Optional details on failure.
+ * @return 0; ::ALCH_ENORESULT when no row came back; ::ALCH_EMULTIPLE when more than one
+ *         did; or an error as alch_session_scalars().
+ */
+int alch_session_scalar_one(alch_session *s, alch_stmt *st, void **out, alch_error *err);
+
+/**
+ * @brief Run a statement that returns one object or none (`scalar_one_or_none()`, the seed's
+ *        `session.scalar(...)`).
+ * @param out  Receives the object, or NULL when no row came back.
+ * @return 0; ::ALCH_EMULTIPLE when more than one row came back; or an error as
+ *         alch_session_scalars().
+ */
+int alch_session_scalar_one_or_none(alch_session *s, alch_stmt *st, void **out,
+                                    alch_error *err);
+
+/**
+ * @brief Run a statement and keep its first object, if any (`first()`). Add alch_limit(st, 1)
+ *        so the server does not send rows you drop.
+ * @param out  Receives the first object, or NULL when there was none.
+ */
+int alch_session_first(alch_session *s, alch_stmt *st, void **out, alch_error *err);
+
+/**
+ * @brief Run any statement in the session's transaction and get its rows as an
+ *        ::alch_result: chosen columns, aggregates, or an UPDATE's affected count
+ *        (`session.execute(stmt)`).
+ * @param s    The session.
+ * @param st   The statement.
+ * @param res  Receives the result (free it with alch_result_free()); may be NULL.
+ * @param err  Optional details on failure.
+ * @return 0, the statement's build error, or a database error.
+ */
+int alch_session_exec(alch_session *s, alch_stmt *st, alch_result **res, alch_error *err);
+
+/**
+ * @brief As alch_session_exec(), for a query that must return exactly one row (`one()`).
+ * @return 0; ::ALCH_ENORESULT or ::ALCH_EMULTIPLE otherwise (no result is handed over).
+ */
+int alch_session_one(alch_session *s, alch_stmt *st, alch_result **res, alch_error *err);
+
+/**
  * @brief Work done inside alch_session_scope(): return 0 to commit, non-zero to roll back.
  * @param s     The session.
  * @param data  The pointer given to alch_session_scope().
@@ -262,6 +338,30 @@ int alch_session_refresh_async(alch_session *s, const alch_model *model, void *o
 /** @brief Async face of alch_session_load(). @return 0 when started, or a negative code. */
 int alch_session_load_async(alch_session *s, const alch_model *model, void *obj,
                             const char *relationship, alch_session_cb cb, void *data);
+
+/**
+ * @brief Async face of alch_session_scalars(): @p cb receives an ::alch_list * (owned by the
+ *        session) as its `obj`. The statement must stay alive until @p cb runs.
+ * @return 0 when started, or a negative code (see alch_session_start_error()).
+ */
+int alch_session_scalars_async(alch_session *s, alch_stmt *st, alch_session_cb cb, void *data);
+
+/** @brief Async face of alch_session_scalar_one(): @p cb receives the object.
+ *  @return 0 when started, or a negative code. */
+int alch_session_scalar_one_async(alch_session *s, alch_stmt *st, alch_session_cb cb,
+                                  void *data);
+
+/** @brief Async face of alch_session_scalar_one_or_none(): @p cb receives the object or NULL.
+ *  @return 0 when started, or a negative code. */
+int alch_session_scalar_one_or_none_async(alch_session *s, alch_stmt *st, alch_session_cb cb,
+                                          void *data);
+
+/**
+ * @brief Async face of alch_session_exec(): @p cb receives the ::alch_result * as its `obj`;
+ *        the callback owns it and frees it with alch_result_free().
+ * @return 0 when started, or a negative code.
+ */
+int alch_session_exec_async(alch_session *s, alch_stmt *st, alch_session_cb cb, void *data);
 
 #ifdef __cplusplus
 }

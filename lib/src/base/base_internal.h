@@ -14,4 +14,7 @@ int alch__base_rank(const alch_base *base, const alch_model *model);
 /* The primary-key column of a model (alch supports one-column primary keys), or NULL. */
 const alch_column *alch__model_pk(const alch_model *model);
 
+/* The SQL name of a type, as DDL writes it ("BIGINT", "VARCHAR" without its length). */
+const char *alch__sql_type_name(alch_sql_type t);
+
 #endif

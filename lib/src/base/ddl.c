@@ -28,41 +28,6 @@ static void list_free(ddl_list *l)
     *l = (ddl_list){NULL, 0};
 }
 
-static const char *sql_type(const alch_column *c)
-{
-    switch (c->type) {
-    case ALCH_SMALLINT:
-        return "SMALLINT";
-    case ALCH_INTEGER:
-        return "INTEGER";
-    case ALCH_BIGINT:
-        return "BIGINT";
-    case ALCH_BOOLEAN:
-        return "BOOLEAN";
-    case ALCH_REAL:
-        return "REAL";
-    case ALCH_DOUBLE:
-        return "DOUBLE PRECISION";
-    case ALCH_NUMERIC:
-        return "NUMERIC";
-    case ALCH_TEXT:
-        return "TEXT";
-    case ALCH_VARCHAR:
-        return "VARCHAR"; /* the length follows */
-    case ALCH_TIMESTAMPTZ:
-        return "TIMESTAMP WITH TIME ZONE";
-    case ALCH_DATE:
-        return "DATE";
-    case ALCH_UUID:
-        return "UUID";
-    case ALCH_BYTEA:
-        return "BYTEA";
-    case ALCH_JSONB:
-        return "JSONB";
-    }
-    return "?"; /* unreachable: alch_base_add() refused other values */
-}
-
 static bool is_integer(alch_sql_type t)
 {
     return t == ALCH_SMALLINT || t == ALCH_INTEGER || t == ALCH_BIGINT;
@@ -132,7 +97,7 @@ static void put_column(alch__buf *b, const alch_column *c)
 {
     alch__buf_puts(b, "    ");
     alch__buf_ident(b, c->name);
-    alch__buf_printf(b, " %s", sql_type(c));
+    alch__buf_printf(b, " %s", alch__sql_type_name(c->type));
     if (c->type == ALCH_VARCHAR)
         alch__buf_printf(b, "(%d)", c->length);
     if (is_identity(c))

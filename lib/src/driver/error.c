@@ -40,6 +40,8 @@ const char *alch_strerror(int code)
     case ALCH_EBUSY: return "BusyError";
     case ALCH_ETYPE: return "TypeError";
     case ALCH_ECLOSED: return "ClosedError";
+    case ALCH_ENORESULT: return "NoResultFound";
+    case ALCH_EMULTIPLE: return "MultipleResultsFound";
     default: return "UnknownError";
     }
 }

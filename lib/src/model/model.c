@@ -26,3 +26,24 @@ const alch_column *alch__model_pk(const alch_model *model)
             return &model->columns[i];
     return NULL;
 }
+
+const char *alch__sql_type_name(alch_sql_type t)
+{
+    switch (t) {
+    case ALCH_SMALLINT: return "SMALLINT";
+    case ALCH_INTEGER: return "INTEGER";
+    case ALCH_BIGINT: return "BIGINT";
+    case ALCH_BOOLEAN: return "BOOLEAN";
+    case ALCH_REAL: return "REAL";
+    case ALCH_DOUBLE: return "DOUBLE PRECISION";
+    case ALCH_NUMERIC: return "NUMERIC";
+    case ALCH_TEXT: return "TEXT";
+    case ALCH_VARCHAR: return "VARCHAR"; /* the length follows */
+    case ALCH_TIMESTAMPTZ: return "TIMESTAMP WITH TIME ZONE";
+    case ALCH_DATE: return "DATE";
+    case ALCH_UUID: return "UUID";
+    case ALCH_BYTEA: return "BYTEA";
+    case ALCH_JSONB: return "JSONB";
+    }
+    return "?"; /* unreachable for a model in a base: alch_base_add() refused other values */
+}

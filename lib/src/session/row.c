@@ -13,14 +13,6 @@
 #define FIELD(obj, col, type) ((type *)((char *)(obj) + (col)->offset))
 #define CFIELD(obj, col, type) ((const type *)((const char *)(obj) + (col)->offset))
 
-static size_t utf8_chars(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
-}
-
 /* PostgreSQL reads ISO 8601 with an explicit UTC offset whatever the session's TimeZone. */
 static void render_timestamp(int64_t usec, char tmp[ALCH__FIELD_TMP])
 {
@@ -58,10 +50,10 @@ int alch__field_value(const alch_model *m, const alch_column *col, const void *o
     case ALCH_C_STRING: {
         const char *s = *CFIELD(obj, col, char *const);
         if (s && col->type == ALCH_VARCHAR && col->length > 0 &&
-            utf8_chars(s) > (size_t)col->length) {
+            alch__utf8_chars(s) > (size_t)col->length) {
             alch__error_set(err, ALCH_EDATA,
                             "%s.%s is %zu characters long, but VARCHAR(%d) holds at most %d",
-                            m->table, col->name, utf8_chars(s), col->length, col->length);
+                            m->table, col->name, alch__utf8_chars(s), col->length, col->length);
             alch__error_hint(err, "shorten the value, or declare a longer .length");
             return ALCH_EDATA;
         }

@@ -241,8 +241,13 @@ static void finish(alch_session *s, int status, const alch_error *err)
 {
     alch__sop *op = s->op;
     s->op = NULL;
-    void *obj = status != 0 ? NULL : op->kind == OP_GET ? op->obj
-                                   : op->kind == OP_EXECUTE ? (void *)op->exec_res : NULL;
+    void *obj = NULL;
+    if (status == 0 && (op->kind == OP_EXECUTE || op->kind == OP_STMT))
+        obj = op->mode == Q_SCALARS ? (void *)op->list : op->exec_res ? (void *)op->exec_res : op->obj;
+    else if (status == 0 && op->kind == OP_GET)
+        obj = op->obj;
+    else
+        alch_result_free(op->exec_res); /* a failure after the result came: nobody takes it */
     alch_session_cb cb = op->cb;
     void *data = op->data;
     free(op->plan);
@@ -445,7 +450,7 @@ static void start_query(alch_session *s)
     char tmp[ALCH__FIELD_TMP];
     alch_error err = ALCH_ERROR_INIT;
     int rc = 0;
-    if (op->kind == OP_EXECUTE) {
+    if (op->kind == OP_EXECUTE || op->kind == OP_STMT) {
         rc = alch__conn_exec(s->conn, op->exec_sql, op->exec_params, op->exec_n, on_query, s,
                              &err);
         goto sent;
@@ -485,6 +490,39 @@ sent:
     if (rc)
         alch__session_fail(s, rc, &err);
     alch_error_clear(&err);
+}
+
+/* A statement's rows as objects of its model, as op->mode asks. */
+static int apply_rows(alch_session *s, alch__sop *op, alch_result *res, alch_error *err)
+{
+    size_t rows = alch_result_rows(res);
+    const alch_model *m = alch_stmt_model(op->stmt);
+    if (op->mode == Q_SCALARS) {
+        op->list = alch__arena_alloc(&s->arena, sizeof *op->list);
+        void **items = alch__arena_alloc(&s->arena, (rows ? rows : 1) * sizeof *items);
+        if (!op->list || !items)
+            return alch__error_set(err, ALCH_ENOMEM, "out of memory");
+        for (size_t i = 0; i < rows; i++) {
+            int rc = row_object(s, m, res, i, &items[i], err);
+            if (rc)
+                return rc;
+        }
+        *op->list = (alch_list){items, rows};
+        return 0;
+    }
+    if (rows > 1 && op->mode != Q_FIRST) {
+        alch__error_set(err, ALCH_EMULTIPLE, "expected at most one %s, the query returned %zu rows",
+                        m->name, rows);
+        alch__error_statement(err, op->exec_sql, NULL);
+        return ALCH_EMULTIPLE;
+    }
+    if (rows == 0 && op->mode == Q_ONE) {
+        alch__error_set(err, ALCH_ENORESULT, "expected one %s, the query returned no row", m->name);
+        alch__error_statement(err, op->exec_sql, NULL);
+        return ALCH_ENORESULT;
+    }
+    op->obj = NULL;
+    return rows ? row_object(s, m, res, 0, &op->obj, err) : 0;
 }
 
 static int apply_query(alch_session *s, alch__sop *op, alch_result *res, alch_error *err)
@@ -551,11 +589,20 @@ static void on_query(alch_conn *c, int status, alch_result *res, const alch_erro
     }
     alch_error local = ALCH_ERROR_INIT;
     int rc = 0;
-    if (op->kind == OP_EXECUTE)
+    bool hand_over = op->kind == OP_EXECUTE ||
+                     (op->kind == OP_STMT && (op->mode == Q_RESULT || op->mode == Q_ONE_ROW));
+    if (hand_over && op->mode == Q_ONE_ROW && alch_result_rows(res) != 1) {
+        size_t rows = alch_result_rows(res);
+        rc = alch__error_set(&local, rows ? ALCH_EMULTIPLE : ALCH_ENORESULT,
+                             "expected one row, the query returned %zu", rows);
+        alch__error_statement(&local, op->exec_sql, NULL);
+        hand_over = false;
+    } else if (hand_over) {
         op->exec_res = res; /* handed to the caller */
-    else
-        rc = apply_query(s, op, res, &local);
-    if (op->kind != OP_EXECUTE)
+    } else {
+        rc = op->kind == OP_STMT ? apply_rows(s, op, res, &local) : apply_query(s, op, res, &local);
+    }
+    if (!hand_over)
         alch_result_free(res);
     if (rc)
         alch__session_fail(s, rc, &local);
@@ -577,13 +624,14 @@ static bool wants_flush(const alch_session *s, const alch__sop *op)
     /* before SQL of yours, everything (it may read any column); before get() and load(),
      * new and deleted objects, which is what can change their answer: counting them is
      * O(1), while finding changed fields needs a scan of every tracked object */
-    return op->kind == OP_EXECUTE || ((op->kind == OP_GET || op->kind == OP_LOAD) && s->unflushed);
+    return op->kind == OP_EXECUTE || op->kind == OP_STMT ||
+           ((op->kind == OP_GET || op->kind == OP_LOAD) && s->unflushed);
 }
 
 static bool is_query(const alch__sop *op)
 {
     return op->kind == OP_GET || op->kind == OP_REFRESH || op->kind == OP_LOAD ||
-           op->kind == OP_EXECUTE;
+           op->kind == OP_EXECUTE || op->kind == OP_STMT;
 }
 
 /* The stage says what to do next; each async step calls alch__session_step() again when it is done. */
@@ -980,4 +1028,140 @@ int alch_session_load_async(alch_session *s, const alch_model *m, void *obj,
         return ALCH_EMISUSE;
     alch__sop *op = obj_op(s, OP_LOAD, m, obj, relationship, &s->start_err);
     return op ? start_async(s, op, cb, data) : ALCH_EMISUSE;
+}
+
+/* ---- statements ------------------------------------------------------------------------ */
+
+/* An operation that runs a statement; the statement's own mistakes stop it before any I/O. */
+static int stmt_op(alch_session *s, alch_stmt *st, alch__qmode mode, alch__sop **out,
+                   alch_error *err)
+{
+    const alch_value *params;
+    size_t n;
+    int rc = alch_stmt_params(st, &params, &n, err);
+    if (rc)
+        return rc;
+    if (mode >= Q_SCALARS) {
+        const alch_model *m = alch_stmt_model(st);
+        if (!m) {
+            alch__error_set(err, ALCH_EMISUSE, "this statement returns columns, not objects of "
+                                               "a model");
+            alch__error_hint(err, "run it with alch_session_exec() and read the result's "
+                                  "columns, or select a model: alch_select(&Item_model)");
+            return ALCH_EMISUSE;
+        }
+        if ((rc = check_model(s, m, m, err)) != 0)
+            return rc;
+    }
+    alch__sop *op = make_op(s, OP_STMT, NULL, NULL, err);
+    if (!op)
+        return ALCH_ENOMEM;
+    op->stmt = st;
+    op->mode = mode;
+    alch_stmt_sql(st, &op->exec_sql, NULL);
+    op->exec_params = params;
+    op->exec_n = n;
+    *out = op;
+    return 0;
+}
+
+static int run_stmt(alch_session *s, alch_stmt *st, alch__qmode mode, void **obj,
+                    alch_error *err)
+{
+    alch__sop *op = NULL;
+    int rc = check_face(s, false, err);
+    if (rc == 0)
+        rc = stmt_op(s, st, mode, &op, err);
+    if (rc == 0)
+        rc = run_sync(s, op, obj, err);
+    return rc;
+}
+
+int alch_session_scalars(alch_session *s, alch_stmt *st, alch_list *out, alch_error *err)
+{
+    void *got = NULL;
+    int rc = run_stmt(s, st, Q_SCALARS, &got, err);
+    if (out)
+        *out = rc == 0 && got ? *(alch_list *)got : (alch_list){NULL, 0};
+    return rc;
+}
+
+int alch_session_scalar_one(alch_session *s, alch_stmt *st, void **out, alch_error *err)
+{
+    void *got = NULL;
+    int rc = run_stmt(s, st, Q_ONE, &got, err);
+    if (out)
+        *out = got;
+    return rc;
+}
+
+int alch_session_scalar_one_or_none(alch_session *s, alch_stmt *st, void **out, alch_error *err)
+{
+    void *got = NULL;
+    int rc = run_stmt(s, st, Q_ONE_OR_NONE, &got, err);
+    if (out)
+        *out = got;
+    return rc;
+}
+
+int alch_session_first(alch_session *s, alch_stmt *st, void **out, alch_error *err)
+{
+    void *got = NULL;
+    int rc = run_stmt(s, st, Q_FIRST, &got, err);
+    if (out)
+        *out = got;
+    return rc;
+}
+
+static int exec_result(alch_session *s, alch_stmt *st, alch__qmode mode, alch_result **res,
+                       alch_error *err)
+{
+    void *got = NULL;
+    int rc = run_stmt(s, st, mode, &got, err);
+    if (res)
+        *res = got;
+    else
+        alch_result_free(got);
+    return rc;
+}
+
+int alch_session_exec(alch_session *s, alch_stmt *st, alch_result **res, alch_error *err)
+{
+    return exec_result(s, st, Q_RESULT, res, err);
+}
+
+int alch_session_one(alch_session *s, alch_stmt *st, alch_result **res, alch_error *err)
+{
+    return exec_result(s, st, Q_ONE_ROW, res, err);
+}
+
+static int stmt_async(alch_session *s, alch_stmt *st, alch__qmode mode, alch_session_cb cb,
+                      void *data)
+{
+    alch__sop *op = NULL;
+    int rc = check_face(s, true, s ? &s->start_err : NULL);
+    if (rc == 0)
+        rc = stmt_op(s, st, mode, &op, &s->start_err);
+    return rc ? rc : start_async(s, op, cb, data);
+}
+
+int alch_session_scalars_async(alch_session *s, alch_stmt *st, alch_session_cb cb, void *data)
+{
+    return stmt_async(s, st, Q_SCALARS, cb, data);
+}
+
+int alch_session_scalar_one_async(alch_session *s, alch_stmt *st, alch_session_cb cb, void *data)
+{
+    return stmt_async(s, st, Q_ONE, cb, data);
+}
+
+int alch_session_scalar_one_or_none_async(alch_session *s, alch_stmt *st, alch_session_cb cb,
+                                          void *data)
+{
+    return stmt_async(s, st, Q_ONE_OR_NONE, cb, data);
+}
+
+int alch_session_exec_async(alch_session *s, alch_stmt *st, alch_session_cb cb, void *data)
+{
+    return stmt_async(s, st, Q_RESULT, cb, data);
 }

@@ -38,8 +38,18 @@ typedef struct alch__plan_item {
 } alch__plan_item;
 
 typedef enum {
-    OP_FLUSH, OP_COMMIT, OP_ROLLBACK, OP_GET, OP_REFRESH, OP_LOAD, OP_EXECUTE
+    OP_FLUSH, OP_COMMIT, OP_ROLLBACK, OP_GET, OP_REFRESH, OP_LOAD, OP_EXECUTE, OP_STMT
 } alch__opkind;
+
+/* What OP_STMT makes of the rows. */
+typedef enum {
+    Q_RESULT,      /* the alch_result itself (alch_session_exec) */
+    Q_ONE_ROW,     /* the result, which must hold exactly one row (alch_session_one) */
+    Q_SCALARS,     /* every row as an object (alch_session_scalars) */
+    Q_ONE,         /* exactly one object */
+    Q_ONE_OR_NONE, /* one object or none */
+    Q_FIRST,       /* the first object, if any */
+} alch__qmode;
 
 typedef enum {
     ST_START, ST_FLUSH, ST_QUERY, ST_END_TX, ST_DONE
@@ -62,6 +72,9 @@ typedef struct alch__sop {
     const alch_value *exec_params;
     size_t exec_n;
     alch_result *exec_res;
+    alch_stmt *stmt;                /* OP_STMT: the statement (the caller's) and what to */
+    alch__qmode mode;               /* make of its rows */
+    alch_list *list;                /* Q_SCALARS: in the session's arena */
 } alch__sop;
 
 struct alch_sessionmaker {

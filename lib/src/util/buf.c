@@ -161,3 +161,11 @@ void alch__buf_ident(alch__buf *b, const char *name)
     }
     alch__buf_putc(b, '"');
 }
+
+size_t alch__utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}

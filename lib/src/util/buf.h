@@ -29,6 +29,9 @@ void alch__buf_free(alch__buf *b);
  * embedded quotes doubled. The SQL stays readable and every name stays safe. */
 void alch__buf_ident(alch__buf *b, const char *name);
 
+/* Characters (not bytes) in a UTF-8 string: what VARCHAR(n) counts. */
+size_t alch__utf8_chars(const char *s);
+
 /* strdup that tolerates NULL (returns NULL) */
 char *alch__strdup(const char *s);
 char *alch__strndup(const char *s, size_t n);

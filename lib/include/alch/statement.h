@@ -1,0 +1,469 @@
+/**
+ * @file statement.h
+ * @brief Statements built from models, not from SQL strings (the seed's `select(...)`).
+ *
+ * The seed's `requests` module builds queries with SQLAlchemy's expression language:
+ *
+ *     await session.scalars(select(Item).where(Item.category == category_id))
+ *
+ * In C the same query is a statement object:
+ *
+ * @code
+ * alch_stmt *st = alch_select(&Item_model);
+ * alch_where(st, alch_eq(ALCH_COL(Item, category), category_id));
+ * alch_list items;
+ * alch_session_scalars(session, st, &items, &err);   // SELECT ... WHERE items.category = $1
+ * alch_stmt_free(st);
+ * @endcode
+ *
+ * **Values are always bound parameters.** Every value in a statement travels as `$n`,
+ * never pasted into the text; identifiers are quoted where they need it. alch_stmt_sql()
+ * shows the SQL and alch_stmt_print() the SQL with its values.
+ *
+ * **Types are checked while you build.** Comparing a BIGINT column with a string, a LIKE on
+ * a number, a NULL in a NOT NULL column, a text longer than its VARCHAR: the statement
+ * records a clear error and the call that runs it returns that error, before any SQL is
+ * sent. alch_stmt_error() tells it early.
+ *
+ * **Who owns what.** An expression (::alch_expr) belongs to whatever you give it to: a
+ * statement, or a bigger expression. The same expression may be given to several places
+ * (a column in a WHERE and an ORDER BY); it is freed when the last one is freed. A
+ * statement owns its expressions and copies of the values; free it with alch_stmt_free().
+ * A statement used as a subquery belongs to the expression that wraps it.
+ *
+ * **Reuse.** Build a statement once with alch_param() placeholders, then run it many times
+ * with alch_stmt_bind(): the SQL text is rendered once and the connection's prepared
+ * statement is reused (echo shows `cached`).
+ *
+ * Statements run through a session (alch_session_scalars(), alch_session_exec(), ...) or
+ * on a connection (alch_conn_execute_stmt()).
+ */
+#ifndef ALCH_STATEMENT_H
+#define ALCH_STATEMENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "alch/conn.h"
+#include "alch/error.h"
+#include "alch/model.h"
+#include "alch/result.h"
+#include "alch/value.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** @brief A SELECT, INSERT, UPDATE or DELETE statement (opaque). */
+typedef struct alch_stmt alch_stmt;
+
+/** @brief A piece of a statement: a column, a value, a condition, an aggregate (opaque). */
+typedef struct alch_expr alch_expr;
+
+/* ---- columns and values ----------------------------------------------------------- */
+
+/**
+ * @brief A column of a model, by name: `alch_col(&Item_model, "price")` is `items.price`.
+ *
+ * A name the model does not have gives an expression that carries the error ("model Item
+ * has no column 'prise' (did you mean 'price'?)"); the statement reports it.
+ *
+ * @return A new expression, or NULL when out of memory.
+ */
+alch_expr *alch_col(const alch_model *model, const char *column);
+
+/**
+ * @brief A column checked by the compiler: `ALCH_COL(Item, price)` is `items.price`.
+ *
+ * Needs the model variable to be named `<Struct>_model` (as in `Item_model`). A field the
+ * struct does not have does not compile.
+ */
+#define ALCH_COL(Struct, field)                                                                    \
+    ((void)sizeof(((Struct *)0)->field), alch_col(&Struct##_model, #field))
+
+/**
+ * @brief A value as an expression (copied: the text or bytes may be freed afterwards).
+ * @return A new expression, or NULL when out of memory.
+ */
+alch_expr *alch_val(alch_value v);
+
+/**
+ * @brief A named placeholder whose value is given later with alch_stmt_bind().
+ *
+ * `alch_eq(ALCH_COL(Item, id), alch_param("id"))`: build once, bind and run many times.
+ * The value bound is checked against the column it is compared with.
+ *
+ * @param name  The placeholder's name (copied).
+ * @return A new expression, or NULL when out of memory.
+ */
+alch_expr *alch_param(const char *name);
+
+/**
+ * @brief Free an expression you built but did not give to a statement or an expression.
+ * @param e  The expression; NULL is allowed.
+ */
+void alch_expr_free(alch_expr *e);
+
+/** @cond INTERNAL */
+alch_expr *alch__expr_same(alch_expr *e);
+alch_expr *alch__val_bool(bool b);
+alch_expr *alch__val_int(int64_t i);
+alch_expr *alch__val_uint(unsigned long long i);
+alch_expr *alch__val_double(double d);
+alch_expr *alch__val_text(const char *s);
+/* Anything that can stand on the right of a comparison: an expression, an alch_value, or a
+ * C number, boolean or string, whose SQL type is chosen from its C type. */
+#define ALCH__X(x)                                                                                 \
+    _Generic((x),                                                                                  \
+        alch_expr *: alch__expr_same,                                                              \
+        alch_value: alch_val,                                                                      \
+        bool: alch__val_bool,                                                                      \
+        char: alch__val_int,                                                                       \
+        signed char: alch__val_int,                                                                \
+        unsigned char: alch__val_int,                                                              \
+        short: alch__val_int,                                                                      \
+        unsigned short: alch__val_int,                                                             \
+        int: alch__val_int,                                                                        \
+        unsigned int: alch__val_int,                                                               \
+        long: alch__val_int,                                                                       \
+        unsigned long: alch__val_uint,                                                             \
+        long long: alch__val_int,                                                              \
+        unsigned long long: alch__val_uint,                                                        \
+        float: alch__val_double,                                                                   \
+        double: alch__val_double,                                                                  \
+        char *: alch__val_text,                                                                    \
+        const char *: alch__val_text)(x)
+#define ALCH__XS(...)                                                                              \
+    ((alch_expr *[]){__VA_ARGS__}), (sizeof((alch_expr *[]){__VA_ARGS__}) / sizeof(alch_expr *))
+/** @endcond */
+
+/* ---- conditions ------------------------------------------------------------------- */
+
+/** @brief The comparison operators of alch_compare(). */
+typedef enum alch_cmp {
+    ALCH_EQ, /**< `=` */
+    ALCH_NE, /**< `<>` */
+    ALCH_LT, /**< `<` */
+    ALCH_LE, /**< `<=` */
+    ALCH_GT, /**< `>` */
+    ALCH_GE, /**< `>=` */
+} alch_cmp;
+
+/**
+ * @brief `a op b`. Usually written with alch_eq(), alch_lt(), ...
+ *
+ * When one side is a column and the other a value, the value must fit the column's type:
+ * a text compared with a BIGINT column is an ::ALCH_ETYPE error that says so (in C a
+ * string never silently becomes a number). A NULL value is refused too: `x = NULL` is
+ * never true in SQL; use alch_is_null().
+ *
+ * @param a   Left side (owned by the result).
+ * @param op  The operator.
+ * @param b   Right side (owned by the result).
+ * @return A new expression, or NULL when out of memory.
+ */
+alch_expr *alch_compare(alch_expr *a, alch_cmp op, alch_expr *b);
+
+/** @brief `a = b`; @p b may be an expression, an ::alch_value, a C number, bool or string. */
+#define alch_eq(a, b) alch_compare((a), ALCH_EQ, ALCH__X(b))
+/** @brief `a <> b`; @p b as in alch_eq(). */
+#define alch_ne(a, b) alch_compare((a), ALCH_NE, ALCH__X(b))
+/** @brief `a < b`; @p b as in alch_eq(). */
+#define alch_lt(a, b) alch_compare((a), ALCH_LT, ALCH__X(b))
+/** @brief `a <= b`; @p b as in alch_eq(). */
+#define alch_le(a, b) alch_compare((a), ALCH_LE, ALCH__X(b))
+/** @brief `a > b`; @p b as in alch_eq(). */
+#define alch_gt(a, b) alch_compare((a), ALCH_GT, ALCH__X(b))
+/** @brief `a >= b`; @p b as in alch_eq(). */
+#define alch_ge(a, b) alch_compare((a), ALCH_GE, ALCH__X(b))
+
+/**
+ * @brief `a LIKE pattern` (or `ILIKE`, case-insensitive, when @p ignore_case).
+ *
+ * The pattern is a bound value like any other: `%` and `_` are wildcards, and a quote in
+ * it is just a character. @p a must be a text column or expression.
+ */
+alch_expr *alch_like_expr(alch_expr *a, alch_expr *pattern, bool ignore_case);
+/** @brief `a LIKE pattern`; @p pattern as the right side of alch_eq(). */
+#define alch_like(a, pattern) alch_like_expr((a), ALCH__X(pattern), false)
+/** @brief `a ILIKE pattern` (case-insensitive); @p pattern as in alch_like(). */
+#define alch_ilike(a, pattern) alch_like_expr((a), ALCH__X(pattern), true)
+
+/** @brief `a IS NULL`. */
+alch_expr *alch_is_null(alch_expr *a);
+/** @brief `a IS NOT NULL`. */
+alch_expr *alch_is_not_null(alch_expr *a);
+
+/** @brief `a BETWEEN lo AND hi` (both ends included). */
+alch_expr *alch_between_expr(alch_expr *a, alch_expr *lo, alch_expr *hi);
+/** @brief `a BETWEEN lo AND hi`; @p lo and @p hi as the right side of alch_eq(). */
+#define alch_between(a, lo, hi) alch_between_expr((a), ALCH__X(lo), ALCH__X(hi))
+
+/**
+ * @brief `a IN ($1, $2, ...)`, each value bound and checked against @p a's type.
+ *
+ * An empty list is allowed and is never true (SQL has no empty `IN ()`, so it renders as
+ * `false`, as SQLAlchemy does).
+ *
+ * @param a       The column or expression.
+ * @param values  The values (copied); may be NULL when @p n is 0.
+ * @param n       How many.
+ */
+alch_expr *alch_in(alch_expr *a, const alch_value *values, size_t n);
+
+/** @brief `a IN (SELECT ...)`: @p sub must select exactly one column; it belongs to the result. */
+alch_expr *alch_in_select(alch_expr *a, alch_stmt *sub);
+
+/** @brief All conditions must hold: `(c1 AND c2 AND ...)`. */
+alch_expr *alch_and_list(alch_expr *const *conds, size_t n);
+/** @brief Any condition may hold: `(c1 OR c2 OR ...)`. */
+alch_expr *alch_or_list(alch_expr *const *conds, size_t n);
+/** @brief `alch_and(c1, c2, ...)`: all must hold. */
+#define alch_and(...) alch_and_list(ALCH__XS(__VA_ARGS__))
+/** @brief `alch_or(c1, c2, ...)`: any may hold. */
+#define alch_or(...) alch_or_list(ALCH__XS(__VA_ARGS__))
+/** @brief `NOT c`. */
+alch_expr *alch_not(alch_expr *c);
+
+/** @brief `EXISTS (SELECT ...)`: @p sub belongs to the result. Columns of the outer
+ *         statement may appear in its WHERE (a correlated subquery). */
+alch_expr *alch_exists(alch_stmt *sub);
+
+/** @brief `(SELECT ...)` as a value: @p sub must select one column (and should return at most
+ *         one row); it belongs to the result. */
+alch_expr *alch_scalar_subquery(alch_stmt *sub);
+
+/* ---- aggregates and labels ---------------------------------------------------------- */
+
+/** @brief `count(*)`. */
+alch_expr *alch_count_all(void);
+/** @brief `count(a)`: rows where @p a is not NULL. */
+alch_expr *alch_count(alch_expr *a);
+/** @brief `sum(a)` of a number column. */
+alch_expr *alch_sum(alch_expr *a);
+/** @brief `avg(a)` of a number column (a `numeric`: read it with alch_result_get_double()). */
+alch_expr *alch_avg(alch_expr *a);
+/** @brief `min(a)`. */
+alch_expr *alch_min(alch_expr *a);
+/** @brief `max(a)`. */
+alch_expr *alch_max(alch_expr *a);
+
+/** @brief `a AS name`: names a selected column in the result. */
+alch_expr *alch_label(alch_expr *a, const char *name);
+
+/** @brief Where NULLs go in an ordering. */
+typedef enum alch_nulls_at {
+    ALCH_NULLS_DEFAULT = 0, /**< The server's default (last for ASC, first for DESC). */
+    ALCH_NULLS_FIRST,       /**< `NULLS FIRST` */
+    ALCH_NULLS_LAST,        /**< `NULLS LAST` */
+} alch_nulls_at;
+
+/** @brief `a ASC`, for alch_order_by(). */
+alch_expr *alch_asc(alch_expr *a);
+/** @brief `a DESC`, for alch_order_by(). */
+alch_expr *alch_desc(alch_expr *a);
+/** @brief Put NULLs first or last in an ordering made by alch_asc() or alch_desc() (or a
+ *         plain column, which is ascending). Returns @p order. */
+alch_expr *alch_nulls(alch_expr *order, alch_nulls_at where);
+
+/* ---- SELECT ----------------------------------------------------------------------------- */
+
+/**
+ * @brief `SELECT <every column of model> FROM <its table>` (the seed's `select(Item)`).
+ *
+ * Run it with alch_session_scalars() and friends to get the model's structs.
+ *
+ * @return A new statement (free it with alch_stmt_free()), or NULL when out of memory.
+ */
+alch_stmt *alch_select(const alch_model *model);
+
+/**
+ * @brief `SELECT <columns>`: chosen columns, aggregates or labels. The FROM is the model of
+ *        the first column, unless alch_select_from() says otherwise.
+ *
+ * @param cols  The expressions (each belongs to the statement).
+ * @param n     How many (at least one).
+ * @return A new statement, or NULL when out of memory.
+ */
+alch_stmt *alch_select_list(alch_expr *const *cols, size_t n);
+/** @brief `alch_select_columns(c1, c2, ...)`: alch_select_list() with the count filled in. */
+#define alch_select_columns(...) alch_select_list(ALCH__XS(__VA_ARGS__))
+
+/** @brief Select from this model's table (when the columns alone do not say). Returns @p st. */
+alch_stmt *alch_select_from(alch_stmt *st, const alch_model *model);
+
+/**
+ * @brief Add a WHERE condition; several calls are joined with AND (as in SQLAlchemy).
+ * @param st    The statement (SELECT, UPDATE or DELETE).
+ * @param cond  The condition (belongs to the statement).
+ * @return @p st, so calls can be chained.
+ */
+alch_stmt *alch_where(alch_stmt *st, alch_expr *cond);
+
+/**
+ * @brief `JOIN model ON ...` along the foreign key between @p model and a table already in
+ *        the statement; an error when there is none, or more than one.
+ * @return @p st.
+ */
+alch_stmt *alch_join(alch_stmt *st, const alch_model *model);
+/** @brief `JOIN model ON cond`, with an explicit condition. @return @p st. */
+alch_stmt *alch_join_on(alch_stmt *st, const alch_model *model, alch_expr *cond);
+/** @brief `LEFT OUTER JOIN` along a foreign key: rows of the left side are kept even with
+ *         no match. @return @p st. */
+alch_stmt *alch_outerjoin(alch_stmt *st, const alch_model *model);
+/** @brief `LEFT OUTER JOIN model ON cond`. @return @p st. */
+alch_stmt *alch_outerjoin_on(alch_stmt *st, const alch_model *model, alch_expr *cond);
+
+/** @brief Add an `ORDER BY` term (a column, alch_asc(), alch_desc()). @return @p st. */
+alch_stmt *alch_order_by(alch_stmt *st, alch_expr *order);
+/** @brief Add a `GROUP BY` term. @return @p st. */
+alch_stmt *alch_group_by(alch_stmt *st, alch_expr *e);
+/** @brief Add a `HAVING` condition (joined with AND). @return @p st. */
+alch_stmt *alch_having(alch_stmt *st, alch_expr *cond);
+/** @brief `LIMIT n` (a bound value); a negative @p n is an error. @return @p st. */
+alch_stmt *alch_limit(alch_stmt *st, int64_t n);
+/** @brief `OFFSET n` (a bound value); a negative @p n is an error. @return @p st. */
+alch_stmt *alch_offset(alch_stmt *st, int64_t n);
+/** @brief `SELECT DISTINCT`. @return @p st. */
+alch_stmt *alch_distinct(alch_stmt *st);
+
+/* ---- INSERT, UPDATE, DELETE ------------------------------------------------------------- */
+
+/** @brief `INSERT INTO <table>`; give it values with alch_set(). @return A new statement. */
+alch_stmt *alch_insert(const alch_model *model);
+/** @brief `UPDATE <table> SET ...`; give it values with alch_set(), rows with alch_where(). */
+alch_stmt *alch_update(const alch_model *model);
+/** @brief `DELETE FROM <table>`; choose rows with alch_where() (none: every row). */
+alch_stmt *alch_delete(const alch_model *model);
+
+/**
+ * @brief Set a column's value: a VALUES entry of an INSERT, or `col = value` of an UPDATE.
+ *
+ * The value is checked now: its type against the column's, NULL against NOT NULL, a text
+ * against the VARCHAR length. Usually written with alch_set().
+ *
+ * @param st     An INSERT or UPDATE.
+ * @param column A column of the statement's model (belongs to the statement).
+ * @param value  The new value (belongs to the statement).
+ * @return @p st.
+ */
+alch_stmt *alch_set_expr(alch_stmt *st, alch_expr *column, alch_expr *value);
+/** @brief `alch_set(st, ALCH_COL(User, tg_id), tg_id)`; the value as the right side of alch_eq().
+ */
+#define alch_set(st, column, value) alch_set_expr((st), (column), ALCH__X(value))
+
+/**
+ * @brief Start the next row of a multi-row INSERT: `VALUES (...), (...)`. Every row must
+ *        set the same columns. @return @p st.
+ */
+alch_stmt *alch_insert_row(alch_stmt *st);
+
+/** @brief `ON CONFLICT (target) DO NOTHING`; @p target may be NULL (any conflict).
+ *         @return @p st. */
+alch_stmt *alch_on_conflict_do_nothing(alch_stmt *st, alch_expr *target);
+
+/**
+ * @brief `ON CONFLICT (target) DO UPDATE SET c = EXCLUDED.c, ...`: an upsert that writes
+ *        the listed columns of the proposed row over the existing one.
+ * @param st      An INSERT.
+ * @param target  The unique column the conflict is on.
+ * @param cols    The columns to overwrite.
+ * @param n       How many (at least one).
+ * @return @p st.
+ */
+alch_stmt *alch_on_conflict_do_update(alch_stmt *st, alch_expr *target, alch_expr *const *cols,
+                                      size_t n);
+
+/** @brief Add a `RETURNING` expression to an INSERT, UPDATE or DELETE. @return @p st. */
+alch_stmt *alch_returning(alch_stmt *st, alch_expr *e);
+/** @brief `RETURNING <every column>`, so alch_session_scalars() maps the rows to structs.
+ *         @return @p st. */
+alch_stmt *alch_returning_model(alch_stmt *st);
+
+/* ---- using a statement ------------------------------------------------------------------ */
+
+/**
+ * @brief Give a value to an alch_param() placeholder, for the next run.
+ *
+ * The SQL text does not change, so a connection that has run the statement before reuses
+ * its prepared plan.
+ *
+ * @param st    The statement.
+ * @param name  The placeholder's name.
+ * @param v     The value (copied).
+ * @param err   Optional details on failure.
+ * @return 0; ::ALCH_EARGUMENT for an unknown name; ::ALCH_ETYPE when the value does not fit
+ *         the column the placeholder is compared with.
+ */
+int alch_stmt_bind(alch_stmt *st, const char *name, alch_value v, alch_error *err);
+
+/**
+ * @brief The first error recorded while building the statement, or NULL.
+ *
+ * Running a statement with an error returns that error without sending anything.
+ */
+const alch_error *alch_stmt_error(const alch_stmt *st);
+
+/**
+ * @brief The SQL text of the statement, with `$n` placeholders.
+ * @param st   The statement.
+ * @param out  Receives the text, owned by the statement (valid until it changes or is freed).
+ * @param err  Optional details on failure (a build error, a column of a table the
+ *             statement neither selects from nor joins, ...).
+ * @return 0 or the error.
+ */
+int alch_stmt_sql(alch_stmt *st, const char **out, alch_error *err);
+
+/**
+ * @brief The values that go with alch_stmt_sql()'s placeholders, in `$n` order.
+ * @param st      The statement (rendered by alch_stmt_sql() first).
+ * @param values  Receives the array, owned by the statement.
+ * @param n       Receives how many.
+ * @return 0, or the statement's error.
+ */
+int alch_stmt_params(alch_stmt *st, const alch_value **values, size_t *n, alch_error *err);
+
+/**
+ * @brief Print the SQL and then its values, as echo does: for lessons and debugging.
+ * @param st   The statement.
+ * @param out  Where to print, e.g. stdout.
+ */
+void alch_stmt_print(alch_stmt *st, FILE *out);
+
+/**
+ * @brief The model whose structs the rows become: the model of alch_select(), or of an
+ *        INSERT/UPDATE/DELETE with alch_returning_model(); NULL for other statements.
+ */
+const alch_model *alch_stmt_model(const alch_stmt *st);
+
+/**
+ * @brief Free a statement and every expression and value it owns.
+ * @param st  The statement; NULL is allowed.
+ */
+void alch_stmt_free(alch_stmt *st);
+
+/**
+ * @brief Run a statement on a connection (no session, no identity map): the rows come back
+ *        as an ::alch_result.
+ * @param conn  A connection of a sync engine (or one from alch_conn_open()).
+ * @param st    The statement.
+ * @param res   Receives the result (free it with alch_result_free()); may be NULL.
+ * @param err   Optional details on failure.
+ * @return 0, the statement's build error, or what alch_conn_execute() returns.
+ */
+int alch_conn_execute_stmt(alch_conn *conn, alch_stmt *st, alch_result **res, alch_error *err);
+
+/**
+ * @brief Async face of alch_conn_execute_stmt(): @p cb receives the result.
+ * @return 0 when started; a negative code (the statement's error, or as
+ *         alch_conn_execute_async()) when it could not start.
+ */
+int alch_conn_execute_stmt_async(alch_conn *conn, alch_stmt *st, alch_exec_cb cb, void *data);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

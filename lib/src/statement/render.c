@@ -1,0 +1,491 @@
+/* Rendering a statement to SQL text with `$n` placeholders, and the values that go with them.
+ * This is the one place SQL text is put together from a statement: identifiers go through
+ * alch__buf_ident (quoted when needed), values only ever become `$n`. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "driver/error_internal.h"
+#include "statement/statement_internal.h"
+
+/* The tables a part of a statement may name: its FROM and joins, then the enclosing
+ * statement's (a correlated subquery may use those). */
+typedef struct scope {
+    const alch_model *m[16];
+    size_t n;
+    const struct scope *outer;
+} scope;
+
+typedef struct rctx {
+    alch_stmt *top; /* owns the parameters and placeholders */
+    alch__buf sql;
+    alch_error *err;
+    int rc;
+} rctx;
+
+static void render_select(rctx *r, alch_stmt *st, const scope *outer);
+
+static void fail(rctx *r, int code, const char *what)
+{
+    if (r->rc == 0)
+        r->rc = alch__error_set(r->err, code, "%s", what);
+}
+
+const alch_model *alch__stmt_from(const alch_stmt *st)
+{
+    if (st->from)
+        return st->from;
+    if (st->model)
+        return st->model;
+    for (size_t i = 0; i < st->cols.n; i++) {
+        const alch_expr *e = st->cols.v[i];
+        while (e && e->kind != X_COLUMN && e->nkids > 0)
+            e = e->kids[0]; /* count(items.id) AS n: the column inside */
+        if (e && e->kind == X_COLUMN)
+            return e->model;
+    }
+    return NULL;
+}
+
+static bool in_scope(const scope *sc, const alch_model *m)
+{
+    for (; sc; sc = sc->outer)
+        for (size_t i = 0; i < sc->n; i++)
+            if (sc->m[i] == m)
+                return true;
+    return false;
+}
+
+static void scope_add(scope *sc, const alch_model *m)
+{
+    if (sc->n < sizeof sc->m / sizeof sc->m[0])
+        sc->m[sc->n++] = m;
+}
+
+/* ---- parameters -------------------------------------------------------------------------- */
+
+static void add_param(rctx *r, const alch_value *v, int bind)
+{
+    alch_stmt *st = r->top;
+    if (st->nparams == st->capparams) {
+        size_t cap = st->capparams ? 2 * st->capparams : 8;
+        alch_value *p = realloc(st->params, cap * sizeof *p);
+        int *b = p ? realloc(st->param_bind, cap * sizeof *b) : NULL;
+        if (p)
+            st->params = p;
+        if (!p || !b) {
+            fail(r, ALCH_ENOMEM, "out of memory");
+            return;
+        }
+        st->param_bind = b;
+        st->capparams = cap;
+    }
+    st->params[st->nparams] = v ? *v : alch_null();
+    st->param_bind[st->nparams] = bind;
+    st->nparams++;
+    alch__buf_printf(&r->sql, "$%zu", st->nparams);
+}
+
+/* The placeholder's slot among the statement's binds, made on first sight. */
+static int bind_slot(rctx *r, const alch_expr *e)
+{
+    alch_stmt *st = r->top;
+    for (size_t i = 0; i < st->nbinds; i++)
+        if (strcmp(st->binds[i].name, e->name) == 0) {
+            if (e->about && !st->binds[i].about) {
+                st->binds[i].about = e->about;
+                st->binds[i].model = e->model;
+                st->binds[i].assign = e->op == 1;
+            }
+            return (int)i;
+        }
+    if (st->nbinds == st->capbinds) {
+        size_t cap = st->capbinds ? 2 * st->capbinds : 4;
+        alch__bind *v = realloc(st->binds, cap * sizeof *v);
+        if (!v)
+            return -1;
+        st->binds = v;
+        st->capbinds = cap;
+    }
+    char *name = strdup(e->name);
+    if (!name)
+        return -1;
+    st->binds[st->nbinds] =
+        (alch__bind){name, e->about, e->model, e->op == 1, alch_null(), NULL, false};
+    return (int)st->nbinds++;
+}
+
+/* ---- expressions -------------------------------------------------------------------------- */
+
+static void render_expr(rctx *r, const scope *sc, const alch_expr *e, bool nested);
+
+static void render_column(rctx *r, const scope *sc, const alch_expr *e)
+{
+    if (!in_scope(sc, e->model) && r->rc == 0) {
+        r->rc = alch__error_set(r->err, ALCH_EARGUMENT,
+                                "%s.%s belongs to table %s, which this statement neither selects "
+                                "from nor joins",
+                                e->model->table, e->col->name, e->model->table);
+        alch__error_hint(r->err, "add alch_join(st, &%s_model), or alch_select_from()",
+                         e->model->name);
+    }
+    alch__buf_ident(&r->sql, e->model->table);
+    alch__buf_putc(&r->sql, '.');
+    alch__buf_ident(&r->sql, e->col->name);
+}
+
+static void render_kids(rctx *r, const scope *sc, const alch_expr *e, size_t from, const char *sep,
+                        bool nested)
+{
+    for (size_t i = from; i < e->nkids; i++) {
+        if (i > from)
+            alch__buf_puts(&r->sql, sep);
+        render_expr(r, sc, e->kids[i], nested);
+    }
+}
+
+static void render_sub(rctx *r, const scope *sc, alch_stmt *sub)
+{
+    alch__buf_putc(&r->sql, '(');
+    render_select(r, sub, sc);
+    alch__buf_putc(&r->sql, ')');
+}
+
+static void render_expr(rctx *r, const scope *sc, const alch_expr *e, bool nested)
+{
+    static const char *const cmp[] = {" = ", " <> ", " < ", " <= ", " > ", " >= "};
+    static const char *const funcs[] = {"count", "sum", "avg", "min", "max"};
+    switch (e->kind) {
+    case X_COLUMN:
+        render_column(r, sc, e);
+        return;
+    case X_VALUE:
+        add_param(r, &e->val, -1);
+        return;
+    case X_PARAM: {
+        int slot = bind_slot(r, e);
+        if (slot < 0)
+            fail(r, ALCH_ENOMEM, "out of memory");
+        add_param(r, NULL, slot);
+        return;
+    }
+    case X_CMP:
+        render_expr(r, sc, e->kids[0], true);
+        alch__buf_puts(&r->sql, cmp[e->op]);
+        render_expr(r, sc, e->kids[1], true);
+        return;
+    case X_LIKE:
+        render_expr(r, sc, e->kids[0], true);
+        alch__buf_puts(&r->sql, e->op ? " ILIKE " : " LIKE ");
+        render_expr(r, sc, e->kids[1], true);
+        return;
+    case X_NULLTEST:
+        render_expr(r, sc, e->kids[0], true);
+        alch__buf_puts(&r->sql, e->op ? " IS NOT NULL" : " IS NULL");
+        return;
+    case X_BETWEEN:
+        render_expr(r, sc, e->kids[0], true);
+        alch__buf_puts(&r->sql, " BETWEEN ");
+        render_expr(r, sc, e->kids[1], true);
+        alch__buf_puts(&r->sql, " AND ");
+        render_expr(r, sc, e->kids[2], true);
+        return;
+    case X_IN:
+        if (e->nkids == 1) { /* IN () is not SQL; an empty list matches nothing */
+            alch__buf_puts(&r->sql, "false");
+            return;
+        }
+        render_expr(r, sc, e->kids[0], true);
+        alch__buf_puts(&r->sql, " IN (");
+        render_kids(r, sc, e, 1, ", ", true);
+        alch__buf_putc(&r->sql, ')');
+        return;
+    case X_IN_SELECT:
+        render_expr(r, sc, e->kids[0], true);
+        alch__buf_puts(&r->sql, " IN ");
+        render_sub(r, sc, e->sub);
+        return;
+    case X_AND:
+    case X_OR:
+        if (nested)
+            alch__buf_putc(&r->sql, '(');
+        render_kids(r, sc, e, 0, e->kind == X_AND ? " AND " : " OR ", true);
+        if (nested)
+            alch__buf_putc(&r->sql, ')');
+        return;
+    case X_NOT:
+        alch__buf_puts(&r->sql, "NOT (");
+        render_expr(r, sc, e->kids[0], false);
+        alch__buf_putc(&r->sql, ')');
+        return;
+    case X_EXISTS:
+        alch__buf_puts(&r->sql, "EXISTS ");
+        render_sub(r, sc, e->sub);
+        return;
+    case X_SUBQUERY:
+        render_sub(r, sc, e->sub);
+        return;
+    case X_FUNC:
+        alch__buf_puts(&r->sql, funcs[e->op]);
+        alch__buf_putc(&r->sql, '(');
+        if (e->nkids)
+            render_expr(r, sc, e->kids[0], false);
+        else
+            alch__buf_putc(&r->sql, '*');
+        alch__buf_putc(&r->sql, ')');
+        return;
+    case X_LABEL:
+        alch__buf_ident(&r->sql, e->name);
+        return; /* a reference to the output name */
+    case X_ORDER:
+        render_expr(r, sc, e->kids[0], true);
+        alch__buf_puts(&r->sql, e->op ? " DESC" : " ASC");
+        if (e->nulls)
+            alch__buf_puts(&r->sql, e->nulls == ALCH_NULLS_FIRST ? " NULLS FIRST" : " NULLS LAST");
+        return;
+    case X_ERROR:
+        if (r->rc == 0)
+            r->rc = alch__error_copy(r->err, e->error) ? ALCH_ENOMEM : e->error->code;
+        return;
+    }
+}
+
+/* A comma-separated list; `conds` joins with AND instead (several alch_where() calls). */
+static void render_list(rctx *r, const scope *sc, const char *head, const alch__xlist *l,
+                        bool conds)
+{
+    if (l->n == 0)
+        return;
+    alch__buf_puts(&r->sql, head);
+    for (size_t i = 0; i < l->n; i++) {
+        if (i)
+            alch__buf_puts(&r->sql, conds ? " AND " : ", ");
+        render_expr(r, sc, l->v[i], conds && l->n > 1);
+    }
+}
+
+static void render_model_columns(rctx *r, const alch_model *m)
+{
+    for (size_t i = 0; i < m->ncolumns; i++) {
+        if (i)
+            alch__buf_puts(&r->sql, ", ");
+        alch__buf_ident(&r->sql, m->table);
+        alch__buf_putc(&r->sql, '.');
+        alch__buf_ident(&r->sql, m->columns[i].name);
+    }
+}
+
+/* ---- statements ---------------------------------------------------------------------------- */
+
+static void render_select(rctx *r, alch_stmt *st, const scope *outer)
+{
+    const alch_model *from = alch__stmt_from(st);
+    if (!from) {
+        fail(r, ALCH_EMISUSE,
+             "this SELECT names no table: select a column, or use "
+             "alch_select_from()");
+        return;
+    }
+    scope sc = {.outer = outer};
+    scope_add(&sc, from);
+    for (size_t i = 0; i < st->njoins; i++)
+        scope_add(&sc, st->joins[i].model);
+
+    alch__buf_puts(&r->sql, st->distinct ? "SELECT DISTINCT " : "SELECT ");
+    if (st->cols.n == 0)
+        render_model_columns(r, st->model);
+    for (size_t i = 0; i < st->cols.n; i++) {
+        const alch_expr *c = st->cols.v[i];
+        if (i)
+            alch__buf_puts(&r->sql, ", ");
+        render_expr(r, &sc, c->kind == X_LABEL ? c->kids[0] : c, false);
+        if (c->kind == X_LABEL) {
+            alch__buf_puts(&r->sql, " AS ");
+            alch__buf_ident(&r->sql, c->name);
+        }
+    }
+    alch__buf_puts(&r->sql, " FROM ");
+    alch__buf_ident(&r->sql, from->table);
+    for (size_t i = 0; i < st->njoins; i++) {
+        alch__buf_puts(&r->sql, st->joins[i].outer ? " LEFT OUTER JOIN " : " JOIN ");
+        alch__buf_ident(&r->sql, st->joins[i].model->table);
+        alch__buf_puts(&r->sql, " ON ");
+        render_expr(r, &sc, st->joins[i].on, false);
+    }
+    render_list(r, &sc, " WHERE ", &st->where, true);
+    render_list(r, &sc, " GROUP BY ", &st->group, false);
+    render_list(r, &sc, " HAVING ", &st->having, true);
+    render_list(r, &sc, " ORDER BY ", &st->order, false);
+    if (st->limit.type != ALCH_V_NULL) {
+        alch__buf_puts(&r->sql, " LIMIT ");
+        add_param(r, &st->limit, -1);
+    }
+    if (st->offset.type != ALCH_V_NULL) {
+        alch__buf_puts(&r->sql, " OFFSET ");
+        add_param(r, &st->offset, -1);
+    }
+}
+
+static void render_insert(rctx *r, alch_stmt *st, const scope *sc)
+{
+    alch__buf_puts(&r->sql, "INSERT INTO ");
+    alch__buf_ident(&r->sql, st->model->table);
+    size_t n = st->set_cols.n;
+    if (n == 0) {
+        alch__buf_puts(&r->sql, " DEFAULT VALUES");
+        return;
+    }
+    size_t len = st->row_len ? st->row_len : n;
+    if (n % len != 0 || !alch__row_matches(st, st->row_start)) {
+        fail(r, ALCH_EARGUMENT,
+             "the last row of the INSERT sets other columns than row 1: "
+             "every row must set the same columns");
+        return;
+    }
+    alch__buf_puts(&r->sql, " (");
+    for (size_t j = 0; j < len; j++) {
+        if (j)
+            alch__buf_puts(&r->sql, ", ");
+        alch__buf_ident(&r->sql, st->set_cols.v[j]->col->name);
+    }
+    alch__buf_puts(&r->sql, ") VALUES ");
+    for (size_t row = 0; row < n; row += len) {
+        alch__buf_puts(&r->sql, row ? ", (" : "(");
+        for (size_t j = 0; j < len; j++) { /* in the first row's column order */
+            size_t k = row;
+            while (st->set_cols.v[k]->col != st->set_cols.v[j]->col)
+                k++;
+            if (j)
+                alch__buf_puts(&r->sql, ", ");
+            render_expr(r, sc, st->set_vals.v[k], false);
+        }
+        alch__buf_putc(&r->sql, ')');
+    }
+    if (st->conflict == C_NONE)
+        return;
+    alch__buf_puts(&r->sql, " ON CONFLICT");
+    if (st->conflict_target) {
+        alch__buf_puts(&r->sql, " (");
+        alch__buf_ident(&r->sql, st->conflict_target->col->name);
+        alch__buf_putc(&r->sql, ')');
+    }
+    if (st->conflict == C_NOTHING) {
+        alch__buf_puts(&r->sql, " DO NOTHING");
+        return;
+    }
+    alch__buf_puts(&r->sql, " DO UPDATE SET ");
+    for (size_t i = 0; i < st->conflict_cols.n; i++) {
+        const char *name = st->conflict_cols.v[i]->col->name;
+        if (i)
+            alch__buf_puts(&r->sql, ", ");
+        alch__buf_ident(&r->sql, name);
+        alch__buf_puts(&r->sql, " = EXCLUDED.");
+        alch__buf_ident(&r->sql, name);
+    }
+}
+
+static void render_update(rctx *r, alch_stmt *st, const scope *sc)
+{
+    if (st->set_cols.n == 0) {
+        fail(r, ALCH_EMISUSE, "an UPDATE needs at least one alch_set()");
+        return;
+    }
+    alch__buf_puts(&r->sql, "UPDATE ");
+    alch__buf_ident(&r->sql, st->model->table);
+    alch__buf_puts(&r->sql, " SET ");
+    for (size_t i = 0; i < st->set_cols.n; i++) {
+        if (i)
+            alch__buf_puts(&r->sql, ", ");
+        alch__buf_ident(&r->sql, st->set_cols.v[i]->col->name);
+        alch__buf_puts(&r->sql, " = ");
+        render_expr(r, sc, st->set_vals.v[i], false);
+    }
+}
+
+static void render_dml(rctx *r, alch_stmt *st)
+{
+    scope sc = {.outer = NULL};
+    scope_add(&sc, st->model);
+    if (st->kind == S_INSERT)
+        render_insert(r, st, &sc);
+    else if (st->kind == S_UPDATE)
+        render_update(r, st, &sc);
+    else {
+        alch__buf_puts(&r->sql, "DELETE FROM ");
+        alch__buf_ident(&r->sql, st->model->table);
+    }
+    if (st->kind != S_INSERT)
+        render_list(r, &sc, " WHERE ", &st->where, true);
+    if (st->returning_model || st->returning.n) {
+        alch__buf_puts(&r->sql, " RETURNING ");
+        if (st->returning_model)
+            render_model_columns(r, st->model);
+        for (size_t i = 0; i < st->returning.n; i++) {
+            if (i || st->returning_model)
+                alch__buf_puts(&r->sql, ", ");
+            render_expr(r, &sc, st->returning.v[i], false);
+        }
+    }
+}
+
+int alch__stmt_render(alch_stmt *st, alch_error *err)
+{
+    if (!st)
+        return alch__error_set(err, ALCH_EMISUSE,
+                               "no statement (NULL): did building it run out "
+                               "of memory?");
+    if (st->error)
+        return alch__error_copy(err, st->error) ? ALCH_ENOMEM : st->error->code;
+    if (!st->dirty)
+        return 0;
+    rctx r = {st, ALCH__BUF_INIT, err, 0};
+    st->nparams = 0;
+    if (st->kind == S_SELECT)
+        render_select(&r, st, NULL);
+    else
+        render_dml(&r, st);
+    if (r.rc == 0 && r.sql.oom)
+        r.rc = alch__error_set(err, ALCH_ENOMEM, "out of memory");
+    if (r.rc) {
+        alch__buf_free(&r.sql);
+        return r.rc;
+    }
+    free(st->sql);
+    st->sql = alch__buf_finish(&r.sql);
+    if (!st->sql)
+        return alch__error_set(err, ALCH_ENOMEM, "out of memory");
+    st->dirty = false;
+    return 0;
+}
+
+int alch_stmt_sql(alch_stmt *st, const char **out, alch_error *err)
+{
+    int rc = alch__stmt_render(st, err);
+    if (out)
+        *out = rc == 0 ? st->sql : NULL;
+    return rc;
+}
+
+int alch_stmt_params(alch_stmt *st, const alch_value **values, size_t *n, alch_error *err)
+{
+    int rc = alch__stmt_render(st, err);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < st->nparams; i++) {
+        int b = st->param_bind[i];
+        if (b < 0)
+            continue;
+        if (!st->binds[b].set) {
+            alch__error_set(err, ALCH_EARGUMENT, "the placeholder '%s' has no value",
+                            st->binds[b].name);
+            alch__error_hint(err, "give it one with alch_stmt_bind(st, \"%s\", value)",
+                             st->binds[b].name);
+            return ALCH_EARGUMENT;
+        }
+        st->params[i] = st->binds[b].v;
+    }
+    if (values)
+        *values = st->params;
+    if (n)
+        *n = st->nparams;
+    return 0;
+}

@@ -1,0 +1,124 @@
+/* The statement builder's insides: expression trees, statements, and rendering to SQL. */
+#ifndef ALCH_STATEMENT_INTERNAL_H
+#define ALCH_STATEMENT_INTERNAL_H
+
+#include "alch/statement.h"
+#include "util/buf.h"
+
+typedef enum {
+    X_COLUMN,    /* model.col */
+    X_VALUE,     /* a bound value */
+    X_PARAM,     /* a named placeholder, bound later */
+    X_CMP,       /* kids[0] op kids[1] */
+    X_LIKE,      /* kids[0] LIKE kids[1]; op = 1 for ILIKE */
+    X_NULLTEST,  /* kids[0] IS NULL; op = 1 for IS NOT NULL */
+    X_BETWEEN,   /* kids[0] BETWEEN kids[1] AND kids[2] */
+    X_IN,        /* kids[0] IN (kids[1..]) */
+    X_IN_SELECT, /* kids[0] IN (sub) */
+    X_AND,
+    X_OR,
+    X_NOT,
+    X_EXISTS,   /* EXISTS (sub) */
+    X_SUBQUERY, /* (sub) */
+    X_FUNC,     /* op names the aggregate; kids[0] its argument, none for count(*) */
+    X_LABEL,    /* kids[0] AS name */
+    X_ORDER,    /* kids[0] ASC/DESC; op = 1 for DESC */
+    X_ERROR,    /* a mistake found while building, reported by the statement */
+} alch__xkind;
+
+typedef enum { F_COUNT, F_SUM, F_AVG, F_MIN, F_MAX } alch__func;
+
+struct alch_expr {
+    alch__xkind kind;
+    int refs;                /* owners; 0 while nobody holds it yet */
+    const alch_model *model; /* X_COLUMN */
+    const alch_column *col;  /* X_COLUMN */
+    alch_value val;          /* X_VALUE: text and bytes point into this node's own copy */
+    char *name;              /* X_PARAM, X_LABEL */
+    int op;                  /* see alch__xkind; X_PARAM: 1 when it is a value to store */
+    alch_nulls_at nulls;     /* X_ORDER */
+    alch_expr **kids;
+    size_t nkids;
+    alch_stmt *sub;           /* X_IN_SELECT, X_EXISTS, X_SUBQUERY */
+    alch_sql_type type;       /* the SQL type when known, 0 when not */
+    const alch_column *about; /* the column a value or placeholder is compared with */
+    alch_error *error;        /* X_ERROR */
+};
+
+typedef struct alch__xlist {
+    alch_expr **v;
+    size_t n, cap;
+} alch__xlist;
+
+typedef struct alch__join {
+    const alch_model *model;
+    alch_expr *on;
+    bool outer;
+} alch__join;
+
+/* A named placeholder's value, set by alch_stmt_bind(). */
+typedef struct alch__bind {
+    char *name;
+    const alch_column *about; /* for the type check */
+    const alch_model *model;
+    bool assign; /* a value to store (alch_set), not to compare */
+    alch_value v;
+    char *copy; /* the bound text or bytes */
+    bool set;
+} alch__bind;
+
+typedef enum { S_SELECT, S_INSERT, S_UPDATE, S_DELETE } alch__skind;
+typedef enum { C_NONE, C_NOTHING, C_UPDATE } alch__conflict;
+
+struct alch_stmt {
+    alch__skind kind;
+    const alch_model *model; /* alch_select(model), or the INSERT/UPDATE/DELETE target */
+    const alch_model *from;  /* alch_select_from() */
+    alch__xlist cols;        /* the SELECT list; empty: every column of model */
+    alch__join *joins;
+    size_t njoins, capjoins;
+    alch__xlist where, order, group, having, returning;
+    bool distinct;
+    bool returning_model;
+    bool owned;                     /* a subquery: freed by the expression that wraps it */
+    alch_value limit, offset;       /* ALCH_V_NULL: none */
+    alch__xlist set_cols, set_vals; /* INSERT rows one after another; UPDATE's SET */
+    size_t row_start;               /* where the INSERT's current row starts in set_cols */
+    size_t row_len;                 /* columns per row, once a second row started (0 before) */
+    alch__conflict conflict;
+    alch_expr *conflict_target;
+    alch__xlist conflict_cols;
+    alch_error *error; /* the first mistake found while building */
+    alch__bind *binds;
+    size_t nbinds, capbinds;
+    /* the rendering, redone when the statement changes (not when a value is bound) */
+    bool dirty;
+    char *sql;
+    alch_value *params; /* in $n order; placeholders filled from binds on each run */
+    int *param_bind;    /* for each $n: the bind it takes, or -1 */
+    size_t nparams, capparams;
+};
+
+/* expr.c */
+void alch__expr_take(alch_expr *e);
+void alch__expr_drop(alch_expr *e);
+/* The first X_ERROR in e (subqueries included), or NULL. */
+const alch_error *alch__expr_find_error(const alch_expr *e);
+/* Whether a value of type v may be compared with (assign = false) or stored in (assign =
+ * true) a column of SQL type t. Fills err with the sentence when not. */
+int alch__value_fits(const alch_column *col, const char *table, const alch_value *v, bool assign,
+                     alch_error *err);
+
+/* stmt.c */
+void alch__stmt_fail(alch_stmt *st, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Whether the INSERT row starting at `start` sets the same columns as the first row. */
+bool alch__row_matches(const alch_stmt *st, size_t start);
+
+/* render.c: fills st->sql, st->params (placeholders from binds). Returns 0 or the error. */
+int alch__stmt_render(alch_stmt *st, alch_error *err);
+/* The model of the statement's FROM (explicit, select(model), or the first column's). */
+const alch_model *alch__stmt_from(const alch_stmt *st);
+
+#endif

@@ -1,0 +1,555 @@
+/* Statements: what a SELECT, INSERT, UPDATE or DELETE is made of. Each builder call records
+ * its part and marks the rendering stale; the first mistake is kept on the statement and
+ * returned by whatever runs it (the calls chain, so checking each one would be a burden). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "driver/error_internal.h"
+#include "statement/statement_internal.h"
+
+void alch__stmt_fail(alch_stmt *st, int code, const char *fmt, ...)
+{
+    if (!st || st->error)
+        return; /* the first mistake is the one to fix */
+    alch_error *err = calloc(1, sizeof *err);
+    if (!err)
+        return;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    alch__error_set(err, code, "%s", msg);
+    st->error = err;
+}
+
+static void keep_error(alch_stmt *st, const alch_error *src)
+{
+    if (!st->error && (st->error = calloc(1, sizeof *st->error)) != NULL)
+        alch__error_copy(st->error, src);
+}
+
+static alch_stmt *new_stmt(alch__skind kind, const alch_model *model)
+{
+    alch_stmt *st = calloc(1, sizeof *st);
+    if (!st)
+        return NULL;
+    st->kind = kind;
+    st->model = model;
+    st->dirty = true;
+    if (!model)
+        alch__stmt_fail(st, ALCH_EMISUSE, "no model given (NULL)");
+    return st;
+}
+
+/* Take an expression into a list, reporting a NULL (out of memory) or a mistake inside it. */
+static void push(alch_stmt *st, alch__xlist *l, alch_expr *e)
+{
+    if (!st) {
+        alch_expr_free(e);
+        return;
+    }
+    st->dirty = true;
+    if (!e) {
+        alch__stmt_fail(st, ALCH_ENOMEM,
+                        "out of memory while building the statement "
+                        "(or a NULL expression was given)");
+        return;
+    }
+    const alch_error *bad = alch__expr_find_error(e);
+    if (bad)
+        keep_error(st, bad);
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 4;
+        alch_expr **v = realloc(l->v, cap * sizeof *v);
+        if (!v) {
+            alch_expr_free(e);
+            alch__stmt_fail(st, ALCH_ENOMEM, "out of memory");
+            return;
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    alch__expr_take(e);
+    l->v[l->n++] = e;
+}
+
+static void list_free(alch__xlist *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        alch__expr_drop(l->v[i]);
+    free(l->v);
+    *l = (alch__xlist){NULL, 0, 0};
+}
+
+alch_stmt *alch_select(const alch_model *model)
+{
+    return new_stmt(S_SELECT, model);
+}
+
+alch_stmt *alch_select_list(alch_expr *const *cols, size_t n)
+{
+    alch_stmt *st = calloc(1, sizeof *st);
+    if (!st) {
+        for (size_t i = 0; i < n && cols; i++)
+            alch_expr_free(cols[i]);
+        return NULL;
+    }
+    st->kind = S_SELECT;
+    st->dirty = true;
+    if (!cols || n == 0)
+        alch__stmt_fail(st, ALCH_EMISUSE, "alch_select_list needs at least one column");
+    for (size_t i = 0; cols && i < n; i++)
+        push(st, &st->cols, cols[i]);
+    return st;
+}
+
+static bool is_kind(alch_stmt *st, unsigned kinds, const char *call)
+{
+    if (!st)
+        return false;
+    if (kinds & (1u << st->kind))
+        return true;
+    static const char *const names[] = {"SELECT", "INSERT", "UPDATE", "DELETE"};
+    alch__stmt_fail(st, ALCH_EMISUSE, "%s does not apply to %s", call, names[st->kind]);
+    return false;
+}
+
+#define SEL (1u << S_SELECT)
+#define INS (1u << S_INSERT)
+#define UPD (1u << S_UPDATE)
+#define DEL (1u << S_DELETE)
+
+alch_stmt *alch_select_from(alch_stmt *st, const alch_model *model)
+{
+    if (is_kind(st, SEL, "alch_select_from")) {
+        st->from = model;
+        st->dirty = true;
+    }
+    return st;
+}
+
+alch_stmt *alch_where(alch_stmt *st, alch_expr *cond)
+{
+    if (!is_kind(st, SEL | UPD | DEL, "alch_where")) {
+        alch_expr_free(cond);
+        return st;
+    }
+    push(st, &st->where, cond);
+    return st;
+}
+
+static alch_stmt *list_add(alch_stmt *st, alch__xlist *l, alch_expr *e, const char *call)
+{
+    if (!is_kind(st, SEL, call)) {
+        alch_expr_free(e);
+        return st;
+    }
+    push(st, l, e);
+    return st;
+}
+
+alch_stmt *alch_order_by(alch_stmt *st, alch_expr *order)
+{
+    return list_add(st, st ? &st->order : NULL, order, "alch_order_by");
+}
+
+alch_stmt *alch_group_by(alch_stmt *st, alch_expr *e)
+{
+    return list_add(st, st ? &st->group : NULL, e, "alch_group_by");
+}
+
+alch_stmt *alch_having(alch_stmt *st, alch_expr *cond)
+{
+    return list_add(st, st ? &st->having : NULL, cond, "alch_having");
+}
+
+static alch_stmt *limit(alch_stmt *st, alch_value *slot, int64_t n, const char *what)
+{
+    if (!is_kind(st, SEL, what))
+        return st;
+    if (n < 0)
+        alch__stmt_fail(st, ALCH_EARGUMENT, "%s(%lld): the count cannot be negative", what,
+                        (long long)n);
+    *slot = alch_int(n);
+    st->dirty = true;
+    return st;
+}
+
+alch_stmt *alch_limit(alch_stmt *st, int64_t n)
+{
+    return limit(st, st ? &st->limit : NULL, n, "alch_limit");
+}
+
+alch_stmt *alch_offset(alch_stmt *st, int64_t n)
+{
+    return limit(st, st ? &st->offset : NULL, n, "alch_offset");
+}
+
+alch_stmt *alch_distinct(alch_stmt *st)
+{
+    if (is_kind(st, SEL, "alch_distinct")) {
+        st->distinct = true;
+        st->dirty = true;
+    }
+    return st;
+}
+
+/* ---- joins ---------------------------------------------------------------------------- */
+
+/* Whether column c of model `from` references model `to` ("table.column"); fills *ref. */
+static bool references(const alch_column *c, const alch_model *to, const alch_column **ref)
+{
+    const char *fk = c->foreign_key;
+    size_t tl = strlen(to->table);
+    if (!fk || strncmp(fk, to->table, tl) != 0 || fk[tl] != '.')
+        return false;
+    *ref = alch_model_column(to, fk + tl + 1);
+    return *ref != NULL;
+}
+
+/* The foreign keys between `target` and `m`, both ways. Counts them; fills the last found. */
+static size_t fk_between(const alch_model *m, const alch_model *target, const alch_model **a_model,
+                         const alch_column **a, const alch_model **b_model, const alch_column **b)
+{
+    size_t found = 0;
+    const alch_column *ref;
+    for (size_t i = 0; i < target->ncolumns; i++)
+        if (references(&target->columns[i], m, &ref)) {
+            *a_model = target, *a = &target->columns[i], *b_model = m, *b = ref;
+            found++;
+        }
+    for (size_t i = 0; i < m->ncolumns && m != target; i++)
+        if (references(&m->columns[i], target, &ref)) {
+            *a_model = m, *a = &m->columns[i], *b_model = target, *b = ref;
+            found++;
+        }
+    return found;
+}
+
+/* `target.fk = other.pk` along the one foreign key between target and a table already in the
+ * statement. */
+static alch_expr *fk_condition(alch_stmt *st, const alch_model *target)
+{
+    const alch_model *in[65];
+    size_t n = 0;
+    const alch_model *from = alch__stmt_from(st);
+    if (from)
+        in[n++] = from;
+    for (size_t i = 0; i < st->njoins && n < 65; i++)
+        in[n++] = st->joins[i].model;
+    size_t found = 0;
+    const alch_model *am = NULL, *bm = NULL;
+    const alch_column *a = NULL, *b = NULL;
+    for (size_t i = 0; i < n; i++)
+        found += fk_between(in[i], target, &am, &a, &bm, &b);
+    if (found == 1)
+        return alch_compare(alch_col(am, a->name), ALCH_EQ, alch_col(bm, b->name));
+    alch__stmt_fail(st, ALCH_EARGUMENT,
+                    found ? "more than one foreign key links %s to the statement's tables: "
+                            "say which with alch_join_on()"
+                          : "no foreign key links %s to the tables of this statement: "
+                            "give the condition with alch_join_on()",
+                    target->table);
+    return NULL;
+}
+
+static alch_stmt *join(alch_stmt *st, const alch_model *model, alch_expr *cond, bool outer,
+                       bool by_fk)
+{
+    if (!is_kind(st, SEL, outer ? "alch_outerjoin" : "alch_join")) {
+        alch_expr_free(cond);
+        return st;
+    }
+    if (!model) {
+        alch_expr_free(cond);
+        alch__stmt_fail(st, ALCH_EMISUSE, "join: no model given (NULL)");
+        return st;
+    }
+    if (by_fk && !(cond = fk_condition(st, model)))
+        return st;
+    if (st->njoins == st->capjoins) {
+        size_t cap = st->capjoins ? 2 * st->capjoins : 2;
+        alch__join *v = realloc(st->joins, cap * sizeof *v);
+        if (!v) {
+            alch_expr_free(cond);
+            alch__stmt_fail(st, ALCH_ENOMEM, "out of memory");
+            return st;
+        }
+        st->joins = v;
+        st->capjoins = cap;
+    }
+    /* the condition lives in a one-element list, so push() checks it like any other */
+    alch__xlist l = {NULL, 0, 0};
+    push(st, &l, cond);
+    if (l.n == 0)
+        return st;
+    st->joins[st->njoins++] = (alch__join){model, l.v[0], outer};
+    free(l.v);
+    return st;
+}
+
+alch_stmt *alch_join(alch_stmt *st, const alch_model *model)
+{
+    return join(st, model, NULL, false, true);
+}
+
+alch_stmt *alch_join_on(alch_stmt *st, const alch_model *model, alch_expr *cond)
+{
+    return join(st, model, cond, false, false);
+}
+
+alch_stmt *alch_outerjoin(alch_stmt *st, const alch_model *model)
+{
+    return join(st, model, NULL, true, true);
+}
+
+alch_stmt *alch_outerjoin_on(alch_stmt *st, const alch_model *model, alch_expr *cond)
+{
+    return join(st, model, cond, true, false);
+}
+
+/* ---- INSERT, UPDATE, DELETE -------------------------------------------------------------- */
+
+alch_stmt *alch_insert(const alch_model *model)
+{
+    return new_stmt(S_INSERT, model);
+}
+
+alch_stmt *alch_update(const alch_model *model)
+{
+    return new_stmt(S_UPDATE, model);
+}
+
+alch_stmt *alch_delete(const alch_model *model)
+{
+    return new_stmt(S_DELETE, model);
+}
+
+/* A column of the statement's own table, or NULL after recording why not. */
+static const alch_expr *own_column(alch_stmt *st, const alch_expr *c, const char *call)
+{
+    if (!c || c->kind == X_ERROR)
+        return NULL; /* push() reports it */
+    if (c->kind != X_COLUMN) {
+        alch__stmt_fail(st, ALCH_EMISUSE, "%s needs a column", call);
+        return NULL;
+    }
+    if (c->model != st->model && st->model) {
+        alch__stmt_fail(st, ALCH_EARGUMENT,
+                        "%s: %s.%s is not a column of %s, the table this "
+                        "statement writes",
+                        call, c->model->table, c->col->name, st->model->table);
+        return NULL;
+    }
+    return c;
+}
+
+alch_stmt *alch_set_expr(alch_stmt *st, alch_expr *column, alch_expr *value)
+{
+    if (!is_kind(st, INS | UPD, "alch_set")) {
+        alch_expr_free(column);
+        alch_expr_free(value);
+        return st;
+    }
+    const alch_expr *c = own_column(st, column, "alch_set");
+    if (c && value && value->kind == X_VALUE) {
+        alch_error err = ALCH_ERROR_INIT;
+        if (alch__value_fits(c->col, c->model->table, &value->val, true, &err) != 0)
+            keep_error(st, &err);
+        alch_error_clear(&err);
+    } else if (c && value && value->kind == X_PARAM) {
+        value->about = c->col;
+        value->model = c->model;
+        value->op = 1; /* a value to store: NULL and length rules apply at bind */
+    }
+    for (size_t i = st->row_start; c && i < st->set_cols.n; i++)
+        if (st->set_cols.v[i]->col == c->col)
+            alch__stmt_fail(st, ALCH_EARGUMENT, "alch_set: %s.%s is set twice", c->model->table,
+                            c->col->name);
+    push(st, &st->set_cols, column);
+    push(st, &st->set_vals, value);
+    return st;
+}
+
+/* Whether the row starting at `start` sets the same columns as the first row. */
+bool alch__row_matches(const alch_stmt *st, size_t start)
+{
+    if (st->set_cols.n - start < st->row_len)
+        return false;
+    for (size_t j = 0; j < st->row_len; j++) {
+        bool found = false;
+        for (size_t k = start; k < start + st->row_len && !found; k++)
+            found = st->set_cols.v[k]->col == st->set_cols.v[j]->col;
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+alch_stmt *alch_insert_row(alch_stmt *st)
+{
+    if (!is_kind(st, INS, "alch_insert_row"))
+        return st;
+    size_t len = st->set_cols.n - st->row_start;
+    if (len == 0)
+        alch__stmt_fail(st, ALCH_EMISUSE,
+                        "alch_insert_row: the current row has no values yet "
+                        "(set some with alch_set() first)");
+    else if (st->row_len == 0)
+        st->row_len = len;
+    else if (len != st->row_len || !alch__row_matches(st, st->row_start))
+        alch__stmt_fail(st, ALCH_EARGUMENT,
+                        "row %zu of the INSERT sets other columns than "
+                        "row 1: every row must set the same columns",
+                        st->row_start / st->row_len + 1);
+    st->row_start = st->set_cols.n;
+    return st;
+}
+
+alch_stmt *alch_on_conflict_do_nothing(alch_stmt *st, alch_expr *target)
+{
+    if (!is_kind(st, INS, "alch_on_conflict_do_nothing")) {
+        alch_expr_free(target);
+        return st;
+    }
+    st->conflict = C_NOTHING;
+    if (target) {
+        alch__xlist l = {NULL, 0, 0};
+        push(st, &l, target);
+        st->conflict_target = l.n ? l.v[0] : NULL;
+        free(l.v);
+        own_column(st, target, "alch_on_conflict_do_nothing");
+    }
+    return st;
+}
+
+alch_stmt *alch_on_conflict_do_update(alch_stmt *st, alch_expr *target, alch_expr *const *cols,
+                                      size_t n)
+{
+    if (!is_kind(st, INS, "alch_on_conflict_do_update")) {
+        alch_expr_free(target);
+        for (size_t i = 0; cols && i < n; i++)
+            alch_expr_free(cols[i]);
+        return st;
+    }
+    alch_on_conflict_do_nothing(st, target);
+    st->conflict = C_UPDATE;
+    if (!target)
+        alch__stmt_fail(st, ALCH_EMISUSE, "ON CONFLICT DO UPDATE needs the conflicting column");
+    if (!cols || n == 0)
+        alch__stmt_fail(st, ALCH_EMISUSE, "ON CONFLICT DO UPDATE needs columns to update");
+    for (size_t i = 0; cols && i < n; i++) {
+        own_column(st, cols[i], "alch_on_conflict_do_update");
+        push(st, &st->conflict_cols, cols[i]);
+    }
+    return st;
+}
+
+alch_stmt *alch_returning(alch_stmt *st, alch_expr *e)
+{
+    if (!is_kind(st, INS | UPD | DEL, "alch_returning")) {
+        alch_expr_free(e);
+        return st;
+    }
+    push(st, &st->returning, e);
+    return st;
+}
+
+alch_stmt *alch_returning_model(alch_stmt *st)
+{
+    if (is_kind(st, INS | UPD | DEL, "alch_returning_model")) {
+        st->returning_model = true;
+        st->dirty = true;
+    }
+    return st;
+}
+
+/* ---- using a statement ------------------------------------------------------------------- */
+
+const alch_model *alch_stmt_model(const alch_stmt *st)
+{
+    if (!st)
+        return NULL;
+    if (st->kind == S_SELECT)
+        return st->cols.n == 0 ? st->model : NULL;
+    return st->returning_model ? st->model : NULL;
+}
+
+const alch_error *alch_stmt_error(const alch_stmt *st)
+{
+    return st ? st->error : NULL;
+}
+
+int alch_stmt_bind(alch_stmt *st, const char *name, alch_value v, alch_error *err)
+{
+    if (!st || !name)
+        return alch__error_set(err, ALCH_EMISUSE, "alch_stmt_bind needs a statement and a name");
+    if (st->dirty) {
+        int rc = alch__stmt_render(st, err);
+        if (rc)
+            return rc;
+    }
+    for (size_t i = 0; i < st->nbinds; i++) {
+        alch__bind *b = &st->binds[i];
+        if (strcmp(b->name, name) != 0)
+            continue;
+        if (b->about) { /* the same check the value would have had in the builder */
+            int rc = alch__value_fits(b->about, b->model->table, &v, b->assign, err);
+            if (rc)
+                return rc;
+        }
+        char *copy = NULL;
+        if (v.type == ALCH_V_TEXT || v.type == ALCH_V_BYTES) {
+            copy = malloc(v.len + 1);
+            if (!copy)
+                return alch__error_set(err, ALCH_ENOMEM, "out of memory");
+            if (v.len)
+                memcpy(copy, v.u.s, v.len);
+            copy[v.len] = '\0';
+            v.u.s = copy;
+        }
+        free(b->copy);
+        b->copy = copy;
+        v.name = NULL;
+        b->v = v;
+        b->set = true;
+        return 0;
+    }
+    return alch__error_set(err, ALCH_EARGUMENT, "the statement has no placeholder named '%s'",
+                           name);
+}
+
+void alch_stmt_free(alch_stmt *st)
+{
+    if (!st || st->owned)
+        return;
+    list_free(&st->cols);
+    for (size_t i = 0; i < st->njoins; i++)
+        alch__expr_drop(st->joins[i].on);
+    free(st->joins);
+    list_free(&st->where);
+    list_free(&st->order);
+    list_free(&st->group);
+    list_free(&st->having);
+    list_free(&st->returning);
+    list_free(&st->set_cols);
+    list_free(&st->set_vals);
+    alch__expr_drop(st->conflict_target);
+    list_free(&st->conflict_cols);
+    if (st->error) {
+        alch_error_clear(st->error);
+        free(st->error);
+    }
+    for (size_t i = 0; i < st->nbinds; i++) {
+        free(st->binds[i].name);
+        free(st->binds[i].copy);
+    }
+    free(st->binds);
+    free(st->sql);
+    free(st->params);
+    free(st->param_bind);
+    free(st);
+}

@@ -1,0 +1,753 @@
+/* The statement builder against a real server: a table of cases, each built with the API,
+ * checked against the exact SQL and parameters it renders, run on the sandbox, and checked
+ * against the rows it returns. Then SQL injection payloads, quoted identifiers, mistakes
+ * that must be caught before any SQL is sent, the result shapes (scalars, scalar_one, ...),
+ * reuse of one statement with new values, and the async face. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <alch/alch.h>
+#include <uv.h>
+
+#include "shop.h"
+#include "support.h"
+
+/* A model with a unique column, for upserts. */
+typedef struct Tag {
+    int64_t id;
+    char *label;
+    int32_t hits;
+} Tag;
+
+static const alch_column tag_columns[] = {
+    ALCH_COLUMN(Tag, id, ALCH_BIGINT, .primary_key = true),
+    ALCH_COLUMN(Tag, label, ALCH_VARCHAR, .length = 20, .unique = true),
+    ALCH_COLUMN(Tag, hits, ALCH_INTEGER),
+};
+static const alch_model Tag_model = ALCH_MODEL(Tag, "tags", tag_columns);
+
+/* Names that must be quoted: a keyword table, a keyword column, upper case, a space, a quote. */
+typedef struct Odd {
+    int64_t id;
+    char *select;
+    char *user_name;
+    char *quoted;
+} Odd;
+
+static const alch_column odd_columns[] = {
+    {.name = "id",
+     .offset = offsetof(Odd, id),
+     .ctype = ALCH_C_I64,
+     .type = ALCH_BIGINT,
+     .primary_key = true},
+    {.name = "select", .offset = offsetof(Odd, select), .ctype = ALCH_C_STRING, .type = ALCH_TEXT},
+    {.name = "User Name",
+     .offset = offsetof(Odd, user_name),
+     .ctype = ALCH_C_STRING,
+     .type = ALCH_TEXT},
+    {.name = "say \"hi\"",
+     .offset = offsetof(Odd, quoted),
+     .ctype = ALCH_C_STRING,
+     .type = ALCH_TEXT},
+};
+static const alch_model Odd_model = ALCH_MODEL(Odd, "order", odd_columns);
+
+static char *db_url;
+static alch_base *base;
+static alch_engine *engine;
+static alch_sessionmaker *maker;
+
+static const char *const seed_sql[] = {
+    "INSERT INTO categories (id, name) VALUES (1, 'Tea'), (2, 'Coffee'), (3, 'Empty')",
+    "INSERT INTO items (id, name, description, price, category) VALUES "
+    "(1, 'Green tea', 'Sencha from Shizuoka', 450, 1), (2, 'Black tea', 'Assam, strong', 300, 1),"
+    "(3, 'Oolong', 'Half-oxidised', 700, 1), (4, 'Espresso', 'Dark roast', 550, 2),"
+    "(5, 'Filter', 'Light roast', 400, 2)",
+    "INSERT INTO tags (id, label, hits) VALUES (1, 'green', 5)",
+    "SELECT setval(pg_get_serial_sequence('items', 'id'), 100)",
+    "SELECT setval(pg_get_serial_sequence('categories', 'id'), 100)",
+    "SELECT setval(pg_get_serial_sequence('tags', 'id'), 100)",
+};
+
+static int setup(void **state)
+{
+    (void)state;
+    db_url = alch_test_db_create("stmt");
+    alch_error err = ALCH_ERROR_INIT;
+    CHECK_OK(alch_base_create(&base, &err), err);
+    const alch_model *models[] = {&User_model, &Category_model, &Item_model, &Tag_model,
+                                  &Odd_model};
+    for (size_t i = 0; i < ALCH_COUNT(models); i++)
+        CHECK_OK(alch_base_add(base, models[i], &err), err);
+    CHECK_OK(alch_engine_create(db_url, NULL, &engine, &err), err);
+    alch_conn *c = NULL;
+    CHECK_OK(alch_engine_connect(engine, &c, &err), err);
+    CHECK_OK(alch_base_create_all(base, c, &err), err);
+    for (size_t i = 0; i < ALCH_COUNT(seed_sql); i++)
+        CHECK_OK(alch_conn_execute(c, seed_sql[i], NULL, 0, NULL, &err), err);
+    CHECK_OK(alch_conn_commit(c, &err), err);
+    alch_conn_close(c);
+    CHECK_OK(alch_sessionmaker_create(engine, base, NULL, &maker, &err), err);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    alch_sessionmaker_free(maker);
+    alch_engine_free(engine);
+    alch_base_free(base);
+    alch_test_db_drop(db_url);
+    return 0;
+}
+
+/* The rows as text: cells joined with '|', rows with ';'. */
+static char *rows_text(const alch_result *res)
+{
+    static char out[4096];
+    size_t len = 0;
+    out[0] = '\0';
+    for (size_t r = 0; r < alch_result_rows(res); r++)
+        for (size_t c = 0; c < alch_result_columns(res); c++) {
+            const char *v = "NULL";
+            if (!alch_result_is_null(res, r, c))
+                alch_result_get_text(res, r, c, &v, NULL);
+            len += (size_t)snprintf(out + len, sizeof out - len, "%s%s", c ? "|" : r ? ";" : "", v);
+        }
+    return out;
+}
+
+/* The parameters as echo shows them. */
+static char *params_text(alch_stmt *st)
+{
+    static char out[1024];
+    FILE *f = fmemopen(out, sizeof out, "w");
+    alch_stmt_print(st, f);
+    fclose(f);
+    char *nl = strchr(out, '\n');
+    return nl ? nl + 1 : out;
+}
+
+/* ---- the table ------------------------------------------------------------------------- */
+
+typedef struct stmt_case {
+    const char *name;
+    alch_stmt *(*build)(void);
+    const char *sql;
+    const char *params; /* as echo prints them ("" when none) */
+    const char *rows;
+} stmt_case;
+
+#define COLS_ITEM "items.id, items.name, items.description, items.price, items.category"
+
+static alch_stmt *b_eq(void)
+{
+    alch_stmt *st = alch_select(&Item_model);
+    alch_where(st, alch_eq(ALCH_COL(Item, category), 2));
+    return alch_order_by(st, ALCH_COL(Item, id));
+}
+
+static alch_stmt *b_ne_desc_limit(void)
+{
+    alch_stmt *st = alch_select_columns(ALCH_COL(Item, name));
+    alch_where(st, alch_ne(ALCH_COL(Item, name), "Oolong"));
+    alch_order_by(st, alch_desc(ALCH_COL(Item, price)));
+    alch_limit(st, 2);
+    return alch_offset(st, 1);
+}
+
+static alch_stmt *b_or_and(void)
+{
+    alch_expr *price = ALCH_COL(Item, price); /* used twice */
+    alch_stmt *st = alch_select_columns(ALCH_COL(Item, id));
+    alch_where(st,
+               alch_or(alch_lt(price, 350), alch_and(alch_ge(price, 550), alch_le(price, 700))));
+    alch_where(st, alch_gt(ALCH_COL(Item, id), 0));
+    return alch_order_by(st, alch_nulls(alch_asc(ALCH_COL(Item, id)), ALCH_NULLS_LAST));
+}
+
+static alch_stmt *b_in(void)
+{
+    alch_value ids[] = {alch_v(1), alch_v(4), alch_v(99)};
+    alch_stmt *st = alch_select_columns(ALCH_COL(Item, name));
+    alch_where(st, alch_in(ALCH_COL(Item, id), ids, 3));
+    return alch_order_by(st, ALCH_COL(Item, id));
+}
+
+static alch_stmt *b_in_empty(void)
+{
+    alch_stmt *st = alch_select_columns(alch_count_all());
+    alch_select_from(st, &Item_model);
+    return alch_where(st, alch_in(ALCH_COL(Item, id), NULL, 0));
+}
+
+static alch_stmt *b_in_select(void)
+{
+    alch_stmt *sub = alch_select_columns(ALCH_COL(Category, id));
+    alch_where(sub, alch_like(ALCH_COL(Category, name), "T%"));
+    alch_stmt *st = alch_select_columns(ALCH_COL(Item, name));
+    alch_where(st, alch_in_select(ALCH_COL(Item, category), sub));
+    return alch_order_by(st, ALCH_COL(Item, price));
+}
+
+static alch_stmt *b_ilike_not(void)
+{
+    alch_stmt *st = alch_select_columns(ALCH_COL(Item, name));
+    alch_where(st, alch_ilike(ALCH_COL(Item, description), "%ROAST%"));
+    alch_where(st, alch_not(alch_eq(ALCH_COL(Item, name), "Filter")));
+    return st;
+}
+
+static alch_stmt *b_null_between(void)
+{
+    alch_stmt *st = alch_select_columns(ALCH_COL(Item, id));
+    alch_where(st, alch_is_not_null(ALCH_COL(Item, description)));
+    alch_where(st, alch_between(ALCH_COL(Item, price), 400, 550));
+    return alch_order_by(st, ALCH_COL(Item, id));
+}
+
+static alch_stmt *b_is_null(void)
+{
+    alch_stmt *st = alch_select_columns(alch_count_all());
+    alch_select_from(st, &Item_model);
+    return alch_where(st, alch_is_null(ALCH_COL(Item, description)));
+}
+
+static alch_stmt *b_join(void)
+{
+    alch_stmt *st = alch_select_columns(ALCH_COL(Item, name), ALCH_COL(Category, name));
+    alch_join(st, &Category_model);
+    alch_where(st, alch_eq(ALCH_COL(Category, name), "Coffee"));
+    return alch_order_by(st, ALCH_COL(Item, name));
+}
+
+static alch_stmt *b_outerjoin_group(void)
+{
+    alch_expr *name = ALCH_COL(Category, name);
+    alch_stmt *st = alch_select_columns(name, alch_label(alch_count(ALCH_COL(Item, id)), "n"));
+    alch_outerjoin(st, &Item_model);
+    alch_group_by(st, name);
+    return alch_order_by(st, name);
+}
+
+static alch_stmt *b_having(void)
+{
+    alch_stmt *st = alch_select_columns(
+        ALCH_COL(Item, category), alch_sum(ALCH_COL(Item, price)), alch_min(ALCH_COL(Item, price)),
+        alch_max(ALCH_COL(Item, price)), alch_avg(ALCH_COL(Item, price)));
+    alch_group_by(st, ALCH_COL(Item, category));
+    return alch_having(st, alch_gt(alch_count_all(), 2));
+}
+
+static alch_stmt *b_exists(void)
+{
+    alch_stmt *sub = alch_select_columns(ALCH_COL(Item, id));
+    alch_where(sub, alch_eq(ALCH_COL(Item, category), ALCH_COL(Category, id)));
+    alch_stmt *st = alch_select(&Category_model);
+    alch_where(st, alch_not(alch_exists(sub)));
+    return st;
+}
+
+static alch_stmt *b_scalar_sub(void)
+{
+    alch_stmt *sub = alch_select_columns(alch_max(ALCH_COL(Item, price)));
+    alch_where(sub, alch_eq(ALCH_COL(Item, category), ALCH_COL(Category, id)));
+    alch_stmt *st =
+        alch_select_columns(ALCH_COL(Category, name), alch_label(alch_scalar_subquery(sub), "top"));
+    return alch_order_by(st, alch_nulls(alch_desc(ALCH_COL(Category, id)), ALCH_NULLS_FIRST));
+}
+
+static alch_stmt *b_distinct(void)
+{
+    alch_stmt *st = alch_distinct(alch_select_columns(ALCH_COL(Item, category)));
+    return alch_order_by(st, ALCH_COL(Item, category));
+}
+
+static alch_stmt *b_insert(void)
+{
+    alch_stmt *st = alch_insert(&Category_model);
+    alch_set(st, ALCH_COL(Category, name), "Cocoa");
+    return alch_returning(st, ALCH_COL(Category, name));
+}
+
+static alch_stmt *b_insert_rows(void)
+{
+    alch_stmt *st = alch_insert(&Tag_model);
+    alch_set(st, ALCH_COL(Tag, label), "black");
+    alch_set(st, ALCH_COL(Tag, hits), 1);
+    alch_insert_row(st);
+    alch_set(st, ALCH_COL(Tag, hits), 2); /* another order: matched by column */
+    alch_set(st, ALCH_COL(Tag, label), "white");
+    return alch_returning(alch_returning(st, ALCH_COL(Tag, label)), ALCH_COL(Tag, hits));
+}
+
+static alch_stmt *b_do_nothing(void)
+{
+    alch_stmt *st = alch_insert(&Tag_model);
+    alch_set(st, ALCH_COL(Tag, label), "green");
+    alch_set(st, ALCH_COL(Tag, hits), 9);
+    alch_on_conflict_do_nothing(st, ALCH_COL(Tag, label));
+    return alch_returning(st, ALCH_COL(Tag, id));
+}
+
+static alch_stmt *b_do_update(void)
+{
+    alch_stmt *st = alch_insert(&Tag_model);
+    alch_set(st, ALCH_COL(Tag, label), "green");
+    alch_set(st, ALCH_COL(Tag, hits), 9);
+    alch_expr *cols[] = {ALCH_COL(Tag, hits)};
+    alch_on_conflict_do_update(st, ALCH_COL(Tag, label), cols, 1);
+    return alch_returning(alch_returning(st, ALCH_COL(Tag, id)), ALCH_COL(Tag, hits));
+}
+
+static alch_stmt *b_update(void)
+{
+    alch_stmt *st = alch_update(&Item_model);
+    alch_set(st, ALCH_COL(Item, price), 500);
+    alch_where(st, alch_eq(ALCH_COL(Item, category), 2));
+    return alch_returning(st, ALCH_COL(Item, id));
+}
+
+static alch_stmt *b_delete(void)
+{
+    alch_stmt *st = alch_delete(&Item_model);
+    alch_where(st, alch_lt(ALCH_COL(Item, price), 400));
+    return alch_returning(st, ALCH_COL(Item, name));
+}
+
+static const stmt_case cases[] = {
+    {"eq", b_eq, "SELECT " COLS_ITEM " FROM items WHERE items.category = $1 ORDER BY items.id",
+     "($1=2)\n", "4|Espresso|Dark roast|550|2;5|Filter|Light roast|400|2"},
+    {"ne, desc, limit, offset", b_ne_desc_limit,
+     "SELECT items.name FROM items WHERE items.name <> $1 ORDER BY items.price DESC LIMIT $2 "
+     "OFFSET $3",
+     "($1='Oolong', $2=2, $3=1)\n", "Green tea;Filter"},
+    {"or of and, two wheres, nulls last", b_or_and,
+     "SELECT items.id FROM items WHERE (items.price < $1 OR (items.price >= $2 AND items.price "
+     "<= $3)) AND items.id > $4 ORDER BY items.id ASC NULLS LAST",
+     "($1=350, $2=550, $3=700, $4=0)\n", "2;3;4"},
+    {"in list", b_in,
+     "SELECT items.name FROM items WHERE items.id IN ($1, $2, $3) ORDER BY items.id",
+     "($1=1, $2=4, $3=99)\n", "Green tea;Espresso"},
+    {"empty in list", b_in_empty, "SELECT count(*) FROM items WHERE false", "", "0"},
+    {"in subquery", b_in_select,
+     "SELECT items.name FROM items WHERE items.category IN (SELECT categories.id FROM categories "
+     "WHERE categories.name LIKE $1) ORDER BY items.price",
+     "($1='T%')\n", "Black tea;Green tea;Oolong"},
+    {"ilike, not", b_ilike_not,
+     "SELECT items.name FROM items WHERE items.description ILIKE $1 AND NOT (items.name = $2)",
+     "($1='%ROAST%', $2='Filter')\n", "Espresso"},
+    {"is not null, between", b_null_between,
+     "SELECT items.id FROM items WHERE items.description IS NOT NULL AND items.price BETWEEN $1 "
+     "AND $2 ORDER BY items.id",
+     "($1=400, $2=550)\n", "1;4;5"},
+    {"is null", b_is_null, "SELECT count(*) FROM items WHERE items.description IS NULL", "", "0"},
+    {"join along the foreign key", b_join,
+     "SELECT items.name, categories.name FROM items JOIN categories ON items.category = "
+     "categories.id WHERE categories.name = $1 ORDER BY items.name",
+     "($1='Coffee')\n", "Espresso|Coffee;Filter|Coffee"},
+    {"outer join, group by, label", b_outerjoin_group,
+     "SELECT categories.name, count(items.id) AS n FROM categories LEFT OUTER JOIN items ON "
+     "items.category = categories.id GROUP BY categories.name ORDER BY categories.name",
+     "", "Coffee|2;Empty|0;Tea|3"},
+    {"aggregates, having", b_having,
+     "SELECT items.category, sum(items.price), min(items.price), max(items.price), "
+     "avg(items.price) FROM items GROUP BY items.category HAVING count(*) > $1",
+     "($1=2)\n", "1|1450|300|700|483.3333333333333333"},
+    {"correlated not exists", b_exists,
+     "SELECT categories.id, categories.name FROM categories WHERE NOT (EXISTS (SELECT items.id "
+     "FROM items WHERE items.category = categories.id))",
+     "", "3|Empty"},
+    {"scalar subquery", b_scalar_sub,
+     "SELECT categories.name, (SELECT max(items.price) FROM items WHERE items.category = "
+     "categories.id) AS top FROM categories ORDER BY categories.id DESC NULLS FIRST",
+     "", "Empty|NULL;Coffee|550;Tea|700"},
+    {"distinct", b_distinct, "SELECT DISTINCT items.category FROM items ORDER BY items.category",
+     "", "1;2"},
+    {"insert returning", b_insert,
+     "INSERT INTO categories (name) VALUES ($1) RETURNING categories.name", "($1='Cocoa')\n",
+     "Cocoa"},
+    {"multi-row insert", b_insert_rows,
+     "INSERT INTO tags (label, hits) VALUES ($1, $2), ($3, $4) RETURNING tags.label, tags.hits",
+     "($1='black', $2=1, $3='white', $4=2)\n", "black|1;white|2"},
+    {"on conflict do nothing", b_do_nothing,
+     "INSERT INTO tags (label, hits) VALUES ($1, $2) ON CONFLICT (label) DO NOTHING RETURNING "
+     "tags.id",
+     "($1='green', $2=9)\n", ""},
+    {"on conflict do update", b_do_update,
+     "INSERT INTO tags (label, hits) VALUES ($1, $2) ON CONFLICT (label) DO UPDATE SET hits = "
+     "EXCLUDED.hits RETURNING tags.id, tags.hits",
+     "($1='green', $2=9)\n", "1|9"},
+    {"update returning", b_update,
+     "UPDATE items SET price = $1 WHERE items.category = $2 RETURNING items.id", "($1=500, $2=2)\n",
+     "4;5"},
+    {"delete returning", b_delete, "DELETE FROM items WHERE items.price < $1 RETURNING items.name",
+     "($1=400)\n", "Black tea"},
+};
+
+static void test_cases(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < ALCH_COUNT(cases); i++) {
+        const stmt_case *c = &cases[i];
+        alch_error err = ALCH_ERROR_INIT;
+        alch_stmt *st = c->build();
+        const char *sql = NULL;
+        int rc = alch_stmt_sql(st, &sql, &err);
+        if (rc)
+            fail_msg("case '%s': %s", c->name, err.message);
+        if (strcmp(sql, c->sql) != 0)
+            fail_msg("case '%s':\n  expected SQL: %s\n  got SQL:      %s", c->name, c->sql, sql);
+        const char *params = params_text(st);
+        if (strcmp(params, c->params) != 0)
+            fail_msg("case '%s':\n  expected params: %s  got params:      %s", c->name, c->params,
+                     params);
+        alch_session *s = NULL;
+        CHECK_OK(alch_session_open(maker, &s, &err), err);
+        alch_result *res = NULL;
+        rc = alch_session_exec(s, st, &res, &err);
+        if (rc)
+            fail_msg("case '%s': %s", c->name, alch_error_format(&err));
+        const char *rows = rows_text(res);
+        if (strcmp(rows, c->rows) != 0)
+            fail_msg("case '%s':\n  expected rows: %s\n  got rows:      %s", c->name, c->rows,
+                     rows);
+        alch_result_free(res);
+        alch_session_close(s); /* rolls back: every case sees the same data */
+        alch_stmt_free(st);
+    }
+}
+
+/* ---- values are data, names are quoted ------------------------------------------------- */
+
+static const char *const payloads[] = {
+    "'; DROP TABLE items; --",
+    "\" OR 1=1 --",
+    "x' OR '1'='1",
+    "$1",
+    "Robert'); DELETE FROM categories;--",
+    "100% _sure_", /* LIKE wildcards (a backslash would be LIKE's escape character) */
+};
+
+/* Each payload is stored by an INSERT, then found by =, LIKE and IN, verbatim. */
+static void test_injection(void **state)
+{
+    (void)state;
+    alch_error err = ALCH_ERROR_INIT;
+    alch_session *s = NULL;
+    CHECK_OK(alch_session_open(maker, &s, &err), err);
+    for (size_t i = 0; i < ALCH_COUNT(payloads); i++) {
+        const char *p = payloads[i];
+        alch_stmt *ins = alch_insert(&Odd_model);
+        alch_set(ins, alch_col(&Odd_model, "select"), p);
+        alch_set(ins, alch_col(&Odd_model, "User Name"), p);
+        alch_set(ins, alch_col(&Odd_model, "say \"hi\""), p);
+        alch_returning_model(ins);
+        Odd *row = NULL;
+        CHECK_OK(alch_session_scalar_one(s, ins, (void **)&row, &err), err);
+        assert_string_equal(row->select, p);
+        assert_string_equal(row->user_name, p);
+        assert_string_equal(row->quoted, p);
+        alch_stmt_free(ins);
+
+        alch_value in[] = {alch_v("nothing"), alch_v(p)};
+        alch_stmt *q = alch_select(&Odd_model);
+        alch_where(q, alch_eq(alch_col(&Odd_model, "select"), p));
+        alch_where(q, alch_like(alch_col(&Odd_model, "User Name"), p)); /* wildcards too */
+        alch_where(q, alch_in(alch_col(&Odd_model, "say \"hi\""), in, 2));
+        Odd *found = NULL;
+        CHECK_OK(alch_session_scalar_one(s, q, (void **)&found, &err), err);
+        assert_ptr_equal(found, row); /* the identity map gives back the same object */
+        alch_stmt_free(q);
+    }
+    /* nothing was dropped or deleted, and the names were quoted */
+    alch_stmt *count = alch_select_columns(alch_count_all());
+    alch_select_from(count, &Category_model);
+    alch_result *res = NULL;
+    CHECK_OK(alch_session_one(s, count, &res, &err), err);
+    assert_string_equal(rows_text(res), "3");
+    alch_result_free(res);
+    alch_stmt_free(count);
+    alch_stmt *q = alch_select(&Odd_model);
+    alch_where(q, alch_eq(alch_col(&Odd_model, "User Name"), "x"));
+    const char *sql = NULL;
+    CHECK_OK(alch_stmt_sql(q, &sql, &err), err);
+    assert_string_equal(sql, "SELECT \"order\".id, \"order\".\"select\", \"order\".\"User Name\", "
+                             "\"order\".\"say \"\"hi\"\"\" FROM \"order\" WHERE "
+                             "\"order\".\"User Name\" = $1");
+    alch_stmt_free(q);
+    alch_session_close(s);
+}
+
+/* ---- mistakes are caught before any SQL is sent ------------------------------------------- */
+
+static void expect_error(alch_stmt *st, int code, const char *text)
+{
+    alch_error err = ALCH_ERROR_INIT;
+    alch_session *s = NULL;
+    CHECK_OK(alch_session_open(maker, &s, &err), err);
+    alch_result *res = NULL;
+    int rc = alch_session_exec(s, st, &res, &err);
+    if (rc != code || !err.message || !strstr(err.message, text))
+        fail_msg("expected %s containing \"%s\", got %s: %s", alch_strerror(code), text,
+                 alch_strerror(rc), err.message ? err.message : "(no message)");
+    assert_null(res);
+    assert_int_equal(alch_engine_pool_status(engine).checked_out, 0); /* nothing was sent */
+    alch_session_close(s);
+    alch_stmt_free(st);
+    alch_error_clear(&err);
+}
+
+static void test_mistakes(void **state)
+{
+    (void)state;
+    alch_stmt *st;
+    /* the seed's copies pass callback.data.split('_')[1], a string, as an id */
+    const char *callback_data = "item_5";
+    st = alch_select(&Item_model);
+    alch_where(st, alch_eq(ALCH_COL(Item, id), strchr(callback_data, '_') + 1));
+    expect_error(st, ALCH_ETYPE, "items.id is BIGINT, but the value compared with it is a text");
+
+    st = alch_select(&Item_model);
+    alch_where(st, alch_eq(ALCH_COL(Category, name), "Tea"));
+    expect_error(st, ALCH_EARGUMENT,
+                 "categories.name belongs to table categories, which this statement neither "
+                 "selects from nor joins");
+
+    expect_error(alch_limit(alch_select(&Item_model), -1), ALCH_EARGUMENT,
+                 "the count cannot be negative");
+    expect_error(alch_where(alch_select(&Item_model), alch_gt(alch_col(&Item_model, "prise"), 1)),
+                 ALCH_EARGUMENT, "has no column 'prise' (did you mean 'price'?)");
+    expect_error(alch_where(alch_select(&Item_model), alch_eq(ALCH_COL(Item, name), alch_null())),
+                 ALCH_EARGUMENT, "compared with NULL");
+    expect_error(alch_set(alch_insert(&Item_model), ALCH_COL(Item, name), alch_null()),
+                 ALCH_EINTEGRITY, "items.name is NOT NULL");
+    expect_error(alch_set(alch_insert(&Item_model), ALCH_COL(Item, name),
+                          "a name much longer than twenty-five characters"),
+                 ALCH_EDATA, "is VARCHAR(25), but the text given for it is 46 characters long");
+    expect_error(alch_set(alch_update(&Item_model), ALCH_COL(Item, price), 3000000000LL),
+                 ALCH_EDATA, "items.price is INTEGER, which cannot hold 3000000000");
+    expect_error(alch_where(alch_select(&Item_model), alch_like(ALCH_COL(Item, price), "4%")),
+                 ALCH_ETYPE, "LIKE is used on items.price, which is INTEGER");
+    expect_error(alch_select_columns(alch_sum(ALCH_COL(Item, name))), ALCH_ETYPE,
+                 "sum() of items.name");
+    expect_error(alch_join(alch_select(&Item_model), &User_model), ALCH_EARGUMENT,
+                 "no foreign key links users");
+    expect_error(alch_update(&Item_model), ALCH_EMISUSE, "needs at least one alch_set()");
+    expect_error(alch_limit(alch_insert(&Item_model), 1), ALCH_EMISUSE,
+                 "alch_limit does not apply to INSERT");
+    st = alch_insert(&Tag_model);
+    alch_set(st, ALCH_COL(Tag, label), "a");
+    alch_insert_row(st);
+    alch_set(st, ALCH_COL(Tag, hits), 1);
+    expect_error(st, ALCH_EARGUMENT, "every row must set the same columns");
+    st = alch_select(&Item_model);
+    alch_where(st, alch_eq(ALCH_COL(Item, id), alch_param("id")));
+    expect_error(st, ALCH_EARGUMENT, "the placeholder 'id' has no value");
+    expect_error(alch_set(alch_update(&Item_model), ALCH_COL(Category, name), "x"), ALCH_EARGUMENT,
+                 "categories.name is not a column of items");
+    expect_error(alch_select_columns(alch_count_all()), ALCH_EMISUSE, "this SELECT names no table");
+    expect_error(alch_where(alch_select(&Item_model), alch_gt(ALCH_COL(Item, id), 1ULL << 63)),
+                 ALCH_EDATA, "larger than any SQL integer");
+
+    /* alch_stmt_error() tells early; a mistake does not stop later calls from chaining */
+    st = alch_select(&Item_model);
+    alch_where(st, alch_eq(ALCH_COL(Item, price), (bool)true));
+    alch_order_by(st, ALCH_COL(Item, id));
+    assert_non_null(alch_stmt_error(st));
+    assert_int_equal(alch_stmt_error(st)->code, ALCH_ETYPE);
+    alch_stmt_free(st);
+
+    /* an expression never given to a statement is freed with alch_expr_free() */
+    alch_expr_free(alch_and(alch_eq(ALCH_COL(Item, id), 1), alch_eq(ALCH_COL(Item, id), 2)));
+}
+
+/* ---- result shapes ------------------------------------------------------------------------ */
+
+static void test_results(void **state)
+{
+    (void)state;
+    alch_error err = ALCH_ERROR_INIT;
+    alch_session *s = NULL;
+    CHECK_OK(alch_session_open(maker, &s, &err), err);
+
+    alch_stmt *st = alch_select(&Item_model);
+    alch_where(st, alch_eq(ALCH_COL(Item, category), 1));
+    alch_order_by(st, alch_desc(ALCH_COL(Item, price)));
+    alch_list items;
+    CHECK_OK(alch_session_scalars(s, st, &items, &err), err);
+    assert_int_equal(items.count, 3);
+    Item *first = items.items[0];
+    assert_string_equal(first->name, "Oolong");
+    assert_int_equal(first->price, 700);
+    assert_int_equal(alch_session_state(s, first), ALCH_PERSISTENT);
+    Item *again = NULL;
+    CHECK_OK(alch_session_get(s, &Item_model, alch_v(3), (void **)&again, &err), err);
+    assert_ptr_equal(again, first); /* one object per row in a session */
+
+    Item *one = NULL;
+    assert_int_equal(alch_session_scalar_one(s, st, (void **)&one, &err), ALCH_EMULTIPLE);
+    assert_non_null(strstr(err.message, "expected at most one Item, the query returned 3 rows"));
+    assert_non_null(err.statement);
+    alch_error_clear(&err);
+    CHECK_OK(alch_session_first(s, st, (void **)&one, &err), err);
+    assert_ptr_equal(one, first);
+    alch_stmt_free(st);
+
+    st = alch_select(&Item_model);
+    alch_where(st, alch_eq(ALCH_COL(Item, id), 42));
+    assert_int_equal(alch_session_scalar_one(s, st, (void **)&one, &err), ALCH_ENORESULT);
+    assert_string_equal(alch_strerror(err.code), "NoResultFound");
+    alch_error_clear(&err);
+    one = (Item *)1;
+    CHECK_OK(alch_session_scalar_one_or_none(s, st, (void **)&one, &err), err);
+    assert_null(one);
+    alch_stmt_free(st);
+
+    /* columns are not objects */
+    st = alch_select_columns(ALCH_COL(Item, name));
+    assert_int_equal(alch_session_scalars(s, st, &items, &err), ALCH_EMISUSE);
+    assert_non_null(strstr(err.message, "returns columns, not objects"));
+    alch_error_clear(&err);
+    alch_stmt_free(st);
+
+    /* an UPDATE's count, and RETURNING into structs */
+    st = alch_update(&Item_model);
+    alch_set(st, ALCH_COL(Item, price), 1);
+    alch_where(st, alch_gt(ALCH_COL(Item, price), 500));
+    alch_result *res = NULL;
+    CHECK_OK(alch_session_exec(s, st, &res, &err), err);
+    assert_int_equal(alch_result_affected(res), 2);
+    alch_result_free(res);
+    alch_stmt_free(st);
+    st = alch_insert(&Category_model);
+    alch_set(st, ALCH_COL(Category, name), "Cocoa");
+    alch_returning_model(st);
+    Category *cocoa = NULL;
+    CHECK_OK(alch_session_scalar_one(s, st, (void **)&cocoa, &err), err);
+    assert_true(cocoa->id > 100); /* from the sequence, which the cases before advanced */
+    assert_string_equal(cocoa->name, "Cocoa");
+    assert_false(cocoa->items.loaded);
+    alch_stmt_free(st);
+    CHECK_OK(alch_session_rollback(s, &err), err);
+    alch_session_close(s);
+}
+
+/* ---- one statement, many runs ---------------------------------------------------------------- */
+
+static void test_reuse(void **state)
+{
+    (void)state;
+    FILE *log = tmpfile();
+    alch_engine_options o = alch_engine_options_default();
+    o.echo = true;
+    o.echo_file = log;
+    alch_engine *e = NULL;
+    alch_sessionmaker *m = NULL;
+    alch_error err = ALCH_ERROR_INIT;
+    CHECK_OK(alch_engine_create(db_url, &o, &e, &err), err);
+    CHECK_OK(alch_sessionmaker_create(e, base, NULL, &m, &err), err);
+    alch_session *s = NULL;
+    CHECK_OK(alch_session_open(m, &s, &err), err);
+
+    alch_stmt *st = alch_select(&Item_model);
+    alch_where(st, alch_eq(ALCH_COL(Item, id), alch_param("id")));
+    assert_int_equal(alch_stmt_bind(st, "id", alch_v("2"), &err), ALCH_ETYPE);
+    alch_error_clear(&err);
+    assert_int_equal(alch_stmt_bind(st, "nope", alch_v(2), &err), ALCH_EARGUMENT);
+    alch_error_clear(&err);
+    const char *names[] = {"Green tea", "Black tea", "Oolong"};
+    for (int id = 1; id <= 3; id++) {
+        CHECK_OK(alch_stmt_bind(st, "id", alch_v(id), &err), err);
+        Item *it = NULL;
+        CHECK_OK(alch_session_scalar_one(s, st, (void **)&it, &err), err);
+        assert_string_equal(it->name, names[id - 1]);
+    }
+    alch_stmt_free(st);
+    alch_session_close(s);
+
+    char text[8192];
+    rewind(log);
+    size_t n = fread(text, 1, sizeof text - 1, log);
+    text[n] = '\0';
+    const char *p = text;
+    int prepared = 0, cached = 0;
+    while ((p = strstr(p, "[prepared")) != NULL)
+        prepared++, p++;
+    p = text;
+    while ((p = strstr(p, "[cached")) != NULL)
+        cached++, p++;
+    assert_int_equal(prepared, 1);
+    assert_int_equal(cached, 2);
+    assert_non_null(strstr(text, "($1=3)"));
+    fclose(log);
+    alch_sessionmaker_free(m);
+    alch_engine_free(e);
+}
+
+/* ---- the async face ------------------------------------------------------------------------- */
+
+typedef struct async_run {
+    alch_stmt *st;
+    int status;
+    size_t count;
+    bool done;
+} async_run;
+
+static void on_scalars(alch_session *s, int status, void *obj, const alch_error *err, void *data)
+{
+    (void)err;
+    async_run *run = data;
+    run->status = status;
+    run->count = status == 0 ? ((alch_list *)obj)->count : 0;
+    run->done = true;
+    alch_session_close(s); /* closing the session inside its own callback is allowed */
+}
+
+static void test_async(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    alch_engine *e = NULL;
+    alch_sessionmaker *m = NULL;
+    alch_error err = ALCH_ERROR_INIT;
+    CHECK_OK(alch_engine_create_async(&loop, db_url, NULL, &e, &err), err);
+    CHECK_OK(alch_sessionmaker_create(e, base, NULL, &m, &err), err);
+    alch_session *s = NULL;
+    CHECK_OK(alch_session_open(m, &s, &err), err);
+    async_run run = {.st = alch_select(&Item_model)};
+    alch_where(run.st, alch_ge(ALCH_COL(Item, price), 450));
+    assert_int_equal(alch_session_scalars(s, run.st, NULL, &err), ALCH_EMISUSE); /* wrong face */
+    alch_error_clear(&err);
+    CHECK_OK(alch_session_scalars_async(s, run.st, on_scalars, &run), err);
+    /* one session per task */
+    assert_int_equal(alch_session_exec_async(s, run.st, on_scalars, &run), ALCH_EBUSY);
+    assert_non_null(strstr(alch_session_start_error(s)->message, "one session per task"));
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_true(run.done);
+    assert_int_equal(run.status, 0);
+    assert_int_equal(run.count, 3);
+    alch_stmt_free(run.st);
+    alch_sessionmaker_free(m);
+    alch_engine_free(e);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cases),    cmocka_unit_test(test_injection),
+        cmocka_unit_test(test_mistakes), cmocka_unit_test(test_results),
+        cmocka_unit_test(test_reuse),    cmocka_unit_test(test_async),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
