@@ -692,6 +692,61 @@ static void test_reuse(void **state)
     alch_engine_free(e);
 }
 
+/* ---- streaming ------------------------------------------------------------------------------ */
+
+static void test_stream_batches(void **state)
+{
+    (void)state;
+    alch_error err = ALCH_ERROR_INIT;
+    alch_session *s = NULL;
+    CHECK_OK(alch_session_open(maker, &s, &err), err);
+    alch_stmt *st = alch_select(&Item_model);
+    alch_order_by(st, ALCH_COL(Item, id));
+    alch_stream *it = NULL;
+    assert_int_equal(alch_session_stream(s, st, 0, &it, &err), ALCH_EARGUMENT);
+    alch_error_clear(&err);
+    CHECK_OK(alch_session_stream(s, st, 2, &it, &err), err);
+    alch_stmt_free(st); /* the cursor has it now */
+    alch_list batch;
+    int64_t seen = 0;
+    size_t batches = 0;
+    int rc;
+    while ((rc = alch_stream_next(it, &batch, &err)) == 1) {
+        batches++;
+        for (size_t i = 0; i < batch.count; i++) {
+            Item *item = batch.items[i];
+            assert_int_equal(item->id, ++seen);
+            assert_int_equal(alch_session_state(s, item), ALCH_TRANSIENT); /* not tracked */
+        }
+    }
+    CHECK_OK(rc, err);
+    assert_int_equal(seen, 5);
+    assert_int_equal(batches, 3); /* 2 + 2 + 1 */
+    assert_int_equal(alch_stream_next(it, &batch, &err), 0);
+    alch_stream_close(it);
+
+    /* columns: read each batch through its result */
+    st = alch_select_columns(ALCH_COL(Item, name));
+    alch_where(st, alch_gt(ALCH_COL(Item, price), 400));
+    alch_order_by(st, ALCH_COL(Item, name));
+    CHECK_OK(alch_session_stream(s, st, 10, &it, &err), err);
+    alch_stmt_free(st);
+    assert_int_equal(alch_stream_next(it, NULL, &err), 1);
+    assert_string_equal(rows_text(alch_stream_result(it)), "Espresso;Green tea;Oolong");
+    assert_int_equal(alch_stream_next(it, NULL, &err), 0);
+
+    /* a stream outliving its session reports it, and closing it is still safe */
+    alch_stream *orphan = NULL;
+    st = alch_select(&Item_model);
+    CHECK_OK(alch_session_stream(s, st, 1, &orphan, &err), err);
+    alch_stmt_free(st);
+    alch_stream_close(it);
+    alch_session_close(s);
+    assert_int_equal(alch_stream_next(orphan, &batch, &err), ALCH_ECLOSED);
+    alch_error_clear(&err);
+    alch_stream_close(orphan);
+}
+
 /* ---- the async face ------------------------------------------------------------------------- */
 
 typedef struct async_run {
@@ -745,9 +800,10 @@ static void test_async(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_cases),    cmocka_unit_test(test_injection),
-        cmocka_unit_test(test_mistakes), cmocka_unit_test(test_results),
-        cmocka_unit_test(test_reuse),    cmocka_unit_test(test_async),
+        cmocka_unit_test(test_cases),          cmocka_unit_test(test_injection),
+        cmocka_unit_test(test_mistakes),       cmocka_unit_test(test_results),
+        cmocka_unit_test(test_reuse),          cmocka_unit_test(test_async),
+        cmocka_unit_test(test_stream_batches),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -289,6 +289,56 @@ int alch_session_exec(alch_session *s, alch_stmt *st, alch_result **res, alch_er
  */
 int alch_session_one(alch_session *s, alch_stmt *st, alch_result **res, alch_error *err);
 
+/** @brief Rows of a statement read batch by batch through a server-side cursor (opaque). */
+typedef struct alch_stream alch_stream;
+
+/**
+ * @brief Read a large result in batches, without holding it all in memory (the idea of
+ *        SQLAlchemy's `yield_per` / `session.stream_scalars()`).
+ *
+ * Declares a server-side cursor for the statement in the session's transaction (`DECLARE
+ * ... NO SCROLL CURSOR FOR ...`); each alch_stream_next() fetches the next @p batch rows.
+ * Memory stays bounded by one batch, whatever the number of rows.
+ *
+ * Objects in a batch are **not** tracked by the session (no identity map, no change
+ * tracking): they are read-only snapshots that live until the next alch_stream_next() or
+ * alch_stream_close(). The cursor ends with the transaction: read it to the end before
+ * committing or rolling back.
+ *
+ * @param s      The session (of a sync engine).
+ * @param st     The statement; it may be freed once this returns.
+ * @param batch  Rows per batch (e.g. 1000); 0 is an ::ALCH_EARGUMENT.
+ * @param out    Receives the stream; close it with alch_stream_close(), before the session.
+ * @param err    Optional details on failure.
+ * @return 0, the statement's build error, or a database error.
+ */
+int alch_session_stream(alch_session *s, alch_stmt *st, size_t batch, alch_stream **out,
+                        alch_error *err);
+
+/**
+ * @brief Fetch the next batch.
+ * @param it     The stream.
+ * @param batch  Receives the batch's objects when the statement selects a model (else an
+ *               empty list: read alch_stream_result()); may be NULL.
+ * @param err    Optional details on failure.
+ * @return 1 when a batch (of at least one row) was fetched, 0 when the rows are exhausted,
+ *         or a negative code (::ALCH_ECLOSED when the session was closed).
+ */
+int alch_stream_next(alch_stream *it, alch_list *batch, alch_error *err);
+
+/**
+ * @brief The current batch as a result, for statements that select columns.
+ * @return The result, owned by the stream (valid until the next batch); NULL before the
+ *         first batch.
+ */
+const alch_result *alch_stream_result(const alch_stream *it);
+
+/**
+ * @brief Close the cursor (when its transaction is still open) and free the stream.
+ * @param it  The stream; NULL is allowed.
+ */
+void alch_stream_close(alch_stream *it);
+
 /**
  * @brief Work done inside alch_session_scope(): return 0 to commit, non-zero to roll back.
  * @param s     The session.

@@ -100,6 +100,7 @@ void alch_session_close(alch_session *s)
     if (!s || s->closing)
         return;
     s->closing = true;
+    alch__streams_detach(s);
     s->refs++;
     if (s->conn) { /* an open transaction is rolled back by the pool */
         alch_conn *c = s->conn;

@@ -99,6 +99,8 @@ struct alch_session {
     alch__sop *op;         /* the operation in flight, or NULL */
     uv_timer_t *defer;     /* completes operations that need no round trip, on the next turn */
     alch_error start_err;  /* why the last async call could not start */
+    struct alch_stream *streams; /* open streams, told when the session closes */
+    unsigned ncursors;     /* cursors declared so far, for their names */
     int refs;
     bool close_pending;
     bool closing;
@@ -125,6 +127,9 @@ void alch__flush_next(alch_session *s);
 uint64_t alch__changed_columns(const alch__rec *r);
 bool alch__has_changes(alch_session *s);
 void alch__where_pk(alch__buf *sql, const alch_column *pk, size_t param);
+
+/* stream.c: the session is closing; its streams lose it */
+void alch__streams_detach(alch_session *s);
 
 /* session.c: the stage machine */
 void alch__session_step(alch_session *s);
