@@ -79,8 +79,9 @@ endfunction()
 # --- lessons -------------------------------------------------------------------------------
 # Each program of lessons/NN-name/ (example.c by default) is built as lesson_NN_<prog> in the
 # build tree and run by outcheck against <prog>.expected, in a fresh database of its own.
+# SOURCES: more .c files of the lesson folder linked into every program (a lesson's module).
 function(alch_add_lesson dir)
-    cmake_parse_arguments(PARSE_ARGV 1 L "" "" "PROGRAMS")
+    cmake_parse_arguments(PARSE_ARGV 1 L "" "" "PROGRAMS;SOURCES")
     if(L_UNPARSED_ARGUMENTS)
         message(FATAL_ERROR "alch_add_lesson(${dir}): unknown arguments ${L_UNPARSED_ARGUMENTS}")
     endif()
@@ -102,7 +103,8 @@ function(alch_add_lesson dir)
                 message(FATAL_ERROR "alch_add_lesson(${folder}): ${needed} is missing")
             endif()
         endforeach()
-        add_executable(${target} "${src}/${prog}.c")
+        list(TRANSFORM L_SOURCES PREPEND "${src}/" OUTPUT_VARIABLE extra)
+        add_executable(${target} "${src}/${prog}.c" ${extra})
         target_link_libraries(${target} PRIVATE alch)
         alch_warnings(${target})
         set_target_properties(${target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${bin}")

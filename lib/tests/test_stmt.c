@@ -618,6 +618,18 @@ static void test_results(void **state)
     alch_error_clear(&err);
     alch_stmt_free(st);
 
+    /* UPDATE ... RETURNING writes the new row into the object the session holds */
+    st = alch_update(&Item_model);
+    alch_set(st, ALCH_COL(Item, name), "Oolong No. 1");
+    alch_where(st, alch_eq(ALCH_COL(Item, id), 3));
+    alch_returning_model(st);
+    Item *renamed = NULL;
+    CHECK_OK(alch_session_scalar_one(s, st, (void **)&renamed, &err), err);
+    assert_ptr_equal(renamed, first);
+    assert_string_equal(first->name, "Oolong No. 1");
+    alch_stmt_free(st);
+    CHECK_OK(alch_session_flush(s, &err), err); /* nothing to send: the snapshot is current */
+
     /* an UPDATE's count, and RETURNING into structs */
     st = alch_update(&Item_model);
     alch_set(st, ALCH_COL(Item, price), 1);

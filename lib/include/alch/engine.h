@@ -201,6 +201,17 @@ void alch_engine_dispose(alch_engine *engine);
  */
 void alch_engine_free(alch_engine *engine);
 
+/**
+ * @brief Turn echo on or off while the program runs (SQLAlchemy's `engine.echo = True`).
+ *
+ * Affects every connection of the engine from its next statement on; output goes where
+ * the `echo_file` option said (stdout by default).
+ *
+ * @param engine  The engine; NULL is ignored.
+ * @param on      Whether to print each statement.
+ */
+void alch_engine_set_echo(alch_engine *engine, bool on);
+
 /** @brief Pool counters, for monitoring and tests. */
 typedef struct alch_pool_status {
     int size;        /**< Connections open now (idle + checked out + opening). */

@@ -231,8 +231,10 @@ typedef struct alch_list {
  *
  * The statement must select a model (alch_select()) or return one
  * (alch_returning_model()). Rows go through the identity map: a row whose object the
- * session already holds gives that same object, unchanged. Pending changes are flushed
- * first (autoflush).
+ * session already holds gives that same object. After a SELECT the object is left as it
+ * is (your unflushed changes stay); after an INSERT or UPDATE ... RETURNING it receives
+ * the row as the database now has it. An UPDATE without RETURNING does not touch loaded
+ * objects: alch_session_refresh() them. Pending changes are flushed first (autoflush).
  *
  * @param s    The session.
  * @param st   The statement; it stays yours.

@@ -365,3 +365,9 @@ const char *alch_engine_url(const alch_engine *e)
 {
     return e ? e->url_shown : NULL;
 }
+
+void alch_engine_set_echo(alch_engine *engine, bool on)
+{
+    if (engine)
+        engine->echo.on = on;
+}

@@ -10,6 +10,7 @@
 #include "driver/error_internal.h"
 #include "session/row.h"
 #include "session/session_internal.h"
+#include "statement/statement_internal.h"
 
 static void finish(alch_session *s, int status, const alch_error *err);
 
@@ -45,8 +46,8 @@ int alch_sessionmaker_create(alch_engine *engine, alch_base *base,
         const alch_model *m = alch_base_model_at(base, i);
         if (m->ncolumns > 64)
             return alch__error_set(err, ALCH_EARGUMENT,
-                                   "model %s has %zu columns: a session tracks at most 64",
-                                   m->name, m->ncolumns);
+                                   "model %s has %zu columns: a session tracks at most 64", m->name,
+                                   m->ncolumns);
     }
     alch_sessionmaker *mk = calloc(1, sizeof *mk);
     if (!mk)
@@ -66,8 +67,9 @@ void alch_sessionmaker_free(alch_sessionmaker *maker)
 int alch_session_open(alch_sessionmaker *maker, alch_session **out, alch_error *err)
 {
     if (!maker || !out)
-        return alch__error_set(err, ALCH_EMISUSE, "alch_session_open needs a factory and an "
-                                                  "out pointer");
+        return alch__error_set(err, ALCH_EMISUSE,
+                               "alch_session_open needs a factory and an "
+                               "out pointer");
     alch_session *s = calloc(1, sizeof *s);
     if (!s)
         return alch__error_set(err, ALCH_ENOMEM, "out of memory");
@@ -163,8 +165,10 @@ int alch_session_add(alch_session *s, const alch_model *m, void *obj, alch_error
     alch__rec *r = alch__rec_by_ptr(s, obj);
     if (r) {
         if (r->model != m)
-            return alch__error_set(err, ALCH_EMISUSE, "this object is already in the session "
-                                   "as a %s, not a %s", r->model->name, m->name);
+            return alch__error_set(err, ALCH_EMISUSE,
+                                   "this object is already in the session "
+                                   "as a %s, not a %s",
+                                   r->model->name, m->name);
         if (r->state == ALCH_DELETED && !r->deleted_in_tx)
             alch__rec_set(s, r, ALCH_PERSISTENT, false); /* add() undoes an unflushed delete() */
         return 0;
@@ -244,7 +248,9 @@ static void finish(alch_session *s, int status, const alch_error *err)
     s->op = NULL;
     void *obj = NULL;
     if (status == 0 && (op->kind == OP_EXECUTE || op->kind == OP_STMT))
-        obj = op->mode == Q_SCALARS ? (void *)op->list : op->exec_res ? (void *)op->exec_res : op->obj;
+        obj = op->mode == Q_SCALARS ? (void *)op->list
+              : op->exec_res        ? (void *)op->exec_res
+                                    : op->obj;
     else if (status == 0 && op->kind == OP_GET)
         obj = op->obj;
     else
@@ -352,8 +358,7 @@ static void release_conn(alch_session *s)
     }
 }
 
-static void on_tx_end(alch_conn *c, int status, alch_result *res, const alch_error *err,
-                      void *data)
+static void on_tx_end(alch_conn *c, int status, alch_result *res, const alch_error *err, void *data)
 {
     alch_session *s = data;
     alch_result_free(res);
@@ -413,6 +418,15 @@ static int row_object(alch_session *s, const alch_model *m, const alch_result *r
     if (!key)
         return alch__error_set(err, ALCH_ENOMEM, "out of memory");
     alch__rec *known = alch__rec_by_key(s, h, key);
+    if (known && s->op && s->op->kind == OP_STMT && alch__stmt_writes(s->op->stmt)) {
+        /* an UPDATE (or INSERT) ... RETURNING: the row is what the database has now; the
+         * autoflush before it sent any change the object had */
+        rc = load_fields(s, m, known->obj, res, row, err);
+        if (rc == 0 && !(known->flushed = alch__snapshot(s, m, known->obj)))
+            rc = alch__error_set(err, ALCH_ENOMEM, "out of memory");
+        *out = known->obj;
+        return rc;
+    }
     if (known) { /* one object per row: keep the one the program already holds */
         *out = known->obj;
         return 0;
@@ -440,8 +454,7 @@ static const alch_column *rel_fk_column(const alch_session *s, const alch_model 
     return *owner ? alch_model_column(*owner, rel->via) : NULL;
 }
 
-static void on_query(alch_conn *c, int status, alch_result *res, const alch_error *err,
-                     void *data);
+static void on_query(alch_conn *c, int status, alch_result *res, const alch_error *err, void *data);
 
 static void start_query(alch_session *s)
 {
@@ -452,8 +465,7 @@ static void start_query(alch_session *s)
     alch_error err = ALCH_ERROR_INIT;
     int rc = 0;
     if (op->kind == OP_EXECUTE || op->kind == OP_STMT) {
-        rc = alch__conn_exec(s->conn, op->exec_sql, op->exec_params, op->exec_n, on_query, s,
-                             &err);
+        rc = alch__conn_exec(s->conn, op->exec_sql, op->exec_params, op->exec_n, on_query, s, &err);
         goto sent;
     }
     if (op->kind == OP_LOAD) {
@@ -575,8 +587,7 @@ static int apply_query(alch_session *s, alch__sop *op, alch_result *res, alch_er
     return 0;
 }
 
-static void on_query(alch_conn *c, int status, alch_result *res, const alch_error *err,
-                     void *data)
+static void on_query(alch_conn *c, int status, alch_result *res, const alch_error *err, void *data)
 {
     alch_session *s = data;
     if (!s->op) {
@@ -635,7 +646,8 @@ static bool is_query(const alch__sop *op)
            op->kind == OP_EXECUTE || op->kind == OP_STMT;
 }
 
-/* The stage says what to do next; each async step calls alch__session_step() again when it is done. */
+/* The stage says what to do next; each async step calls alch__session_step() again when it is done.
+ */
 void alch__session_step(alch_session *s)
 {
     alch__sop *op = s->op;
@@ -746,15 +758,17 @@ static int check_face(alch_session *s, bool async, alch_error *err)
         return alch__error_set(err, ALCH_EMISUSE, "no session (NULL)");
     bool sync_engine = s->engine->own_loop != NULL;
     if (async && sync_engine) {
-        alch__error_set(err, ALCH_EMISUSE, "this session's engine has a private loop: use the "
-                                           "sync calls (alch_session_commit, ...)");
+        alch__error_set(err, ALCH_EMISUSE,
+                        "this session's engine has a private loop: use the "
+                        "sync calls (alch_session_commit, ...)");
         alch__error_hint(err, "for async sessions create the engine with "
                               "alch_engine_create_async()");
         return ALCH_EMISUSE;
     }
     if (!async && !sync_engine) {
-        alch__error_set(err, ALCH_EMISUSE, "this session's engine runs on your libuv loop: use "
-                                           "the *_async calls");
+        alch__error_set(err, ALCH_EMISUSE,
+                        "this session's engine runs on your libuv loop: use "
+                        "the *_async calls");
         alch__error_hint(err, "for sync sessions create the engine with alch_engine_create()");
         return ALCH_EMISUSE;
     }
@@ -768,8 +782,7 @@ typedef struct sync_wait {
     alch_error *err;
 } sync_wait;
 
-static void on_sync_done(alch_session *s, int status, void *obj, const alch_error *err,
-                         void *data)
+static void on_sync_done(alch_session *s, int status, void *obj, const alch_error *err, void *data)
 {
     sync_wait *w = data;
     w->done = true;
@@ -876,8 +889,7 @@ static const alch_relationship *find_rel(const alch_model *m, const char *name, 
     for (size_t i = 0; i < m->nrelationships; i++)
         if (strcmp(m->relationships[i].name, name) == 0)
             return &m->relationships[i];
-    alch__error_set(err, ALCH_EARGUMENT, "model %s has no relationship named '%s'", m->name,
-                    name);
+    alch__error_set(err, ALCH_EARGUMENT, "model %s has no relationship named '%s'", m->name, name);
     if (m->nrelationships)
         alch__error_hint(err, "its relationships: %s%s", m->relationships[0].name,
                          m->nrelationships > 1 ? ", ..." : "");
@@ -891,8 +903,7 @@ static alch__sop *obj_op(alch_session *s, alch__opkind kind, const alch_model *m
         return NULL;
     alch__rec *r = alch__rec_by_ptr(s, obj);
     if (!r || r->state != ALCH_PERSISTENT) {
-        alch__error_set(err, ALCH_EMISUSE, "this %s is not persistent in the session",
-                        m->name);
+        alch__error_set(err, ALCH_EMISUSE, "this %s is not persistent in the session", m->name);
         alch__error_hint(err, "flush or commit it first, or load it with alch_session_get()");
         return NULL;
     }
@@ -926,8 +937,8 @@ int alch_session_load(alch_session *s, const alch_model *m, void *obj, const cha
     return op ? run_sync(s, op, NULL, err) : err ? err->code : ALCH_EMISUSE;
 }
 
-int alch_session_execute(alch_session *s, const char *sql, const alch_value *params,
-                         size_t nparams, alch_result **res, alch_error *err)
+int alch_session_execute(alch_session *s, const char *sql, const alch_value *params, size_t nparams,
+                         alch_result **res, alch_error *err)
 {
     int rc = check_face(s, false, err);
     if (rc)
@@ -999,8 +1010,8 @@ int alch_session_rollback_async(alch_session *s, alch_session_cb cb, void *data)
     return rc ? rc : start_async(s, new_op(OP_ROLLBACK, NULL, NULL), cb, data);
 }
 
-int alch_session_get_async(alch_session *s, const alch_model *m, alch_value pk,
-                           alch_session_cb cb, void *data)
+int alch_session_get_async(alch_session *s, const alch_model *m, alch_value pk, alch_session_cb cb,
+                           void *data)
 {
     int rc = check_face(s, true, s ? &s->start_err : NULL);
     if (rc)
@@ -1009,8 +1020,8 @@ int alch_session_get_async(alch_session *s, const alch_model *m, alch_value pk,
     return op ? start_async(s, op, cb, data) : ALCH_EMISUSE;
 }
 
-int alch_session_refresh_async(alch_session *s, const alch_model *m, void *obj,
-                               alch_session_cb cb, void *data)
+int alch_session_refresh_async(alch_session *s, const alch_model *m, void *obj, alch_session_cb cb,
+                               void *data)
 {
     int rc = check_face(s, true, s ? &s->start_err : NULL);
     if (rc)
@@ -1045,8 +1056,9 @@ static int stmt_op(alch_session *s, alch_stmt *st, alch__qmode mode, alch__sop *
     if (mode >= Q_SCALARS) {
         const alch_model *m = alch_stmt_model(st);
         if (!m) {
-            alch__error_set(err, ALCH_EMISUSE, "this statement returns columns, not objects of "
-                                               "a model");
+            alch__error_set(err, ALCH_EMISUSE,
+                            "this statement returns columns, not objects of "
+                            "a model");
             alch__error_hint(err, "run it with alch_session_exec() and read the result's "
                                   "columns, or select a model: alch_select(&Item_model)");
             return ALCH_EMISUSE;
@@ -1066,8 +1078,7 @@ static int stmt_op(alch_session *s, alch_stmt *st, alch__qmode mode, alch__sop *
     return 0;
 }
 
-static int run_stmt(alch_session *s, alch_stmt *st, alch__qmode mode, void **obj,
-                    alch_error *err)
+static int run_stmt(alch_session *s, alch_stmt *st, alch__qmode mode, void **obj, alch_error *err)
 {
     alch__sop *op = NULL;
     int rc = check_face(s, false, err);

@@ -116,6 +116,9 @@ void alch__stmt_fail(alch_stmt *st, int code, const char *fmt, ...)
 /* Whether the INSERT row starting at `start` sets the same columns as the first row. */
 bool alch__row_matches(const alch_stmt *st, size_t start);
 
+/* Whether the statement changes rows (INSERT, UPDATE, DELETE). */
+bool alch__stmt_writes(const alch_stmt *st);
+
 /* render.c: fills st->sql, st->params (placeholders from binds). Returns 0 or the error. */
 int alch__stmt_render(alch_stmt *st, alch_error *err);
 /* The model of the statement's FROM (explicit, select(model), or the first column's). */

@@ -478,6 +478,11 @@ const alch_model *alch_stmt_model(const alch_stmt *st)
     return st->returning_model ? st->model : NULL;
 }
 
+bool alch__stmt_writes(const alch_stmt *st)
+{
+    return st && st->kind != S_SELECT;
+}
+
 const alch_error *alch_stmt_error(const alch_stmt *st)
 {
     return st ? st->error : NULL;
