@@ -146,7 +146,7 @@ static void test_add_commit_get(void **state)
     assert_int_equal(alch_session_state(s, &u), ALCH_PERSISTENT);
     const char *log = echoed(&v);
     assert_non_null(strstr(log, "BEGIN (implicit)"));
-    assert_non_null(strstr(log, "INSERT INTO users (tg_id) VALUES ($1) RETURNING id"));
+    assert_non_null(strstr(log, "INSERT INTO users (tg_id) VALUES ($1) RETURNING users.id"));
     assert_non_null(strstr(log, "COMMIT"));
 
     /* the identity map: the same key gives the same object, without a query */
@@ -161,7 +161,7 @@ static void test_add_commit_get(void **state)
     CHECK_OK(alch_session_get(s, &User_model, alch_v(u.id), &got, &err), err);
     assert_non_null(got);
     assert_int_equal(((User *)got)->tg_id, 1001);
-    assert_non_null(strstr(echoed(&v), "SELECT users.id, users.tg_id FROM users WHERE id = $1"));
+    assert_non_null(strstr(echoed(&v), "SELECT users.id, users.tg_id FROM users WHERE users.id = $1"));
     void *again = NULL;
     CHECK_OK(alch_session_get(s, &User_model, alch_v(u.id), &again, &err), err);
     assert_ptr_equal(again, got);
@@ -195,7 +195,7 @@ static void test_update_changed_columns_only(void **state)
     item.price = 12;
     CHECK_OK(alch_session_commit(s, &err), err);
     const char *log = echoed(&v);
-    assert_non_null(strstr(log, "UPDATE items SET price = $1 WHERE id = $2"));
+    assert_non_null(strstr(log, "UPDATE items SET price = $1 WHERE items.id = $2"));
     assert_null(strstr(log, "description ="));
 
     CHECK_OK(alch_session_commit(s, &err), err); /* nothing changed: nothing sent */
@@ -222,7 +222,7 @@ static void test_delete(void **state)
     CHECK_OK(alch_session_delete(s, &User_model, &u, &err), err);
     assert_int_equal(alch_session_state(s, &u), ALCH_DELETED);
     CHECK_OK(alch_session_commit(s, &err), err);
-    assert_non_null(strstr(echoed(&v), "DELETE FROM users WHERE id = $1"));
+    assert_non_null(strstr(echoed(&v), "DELETE FROM users WHERE users.id = $1"));
     assert_int_equal(alch_session_state(s, &u), ALCH_TRANSIENT);
     assert_int_equal(count(&v, "SELECT count(*) FROM users WHERE tg_id = 2002"), 0);
 
@@ -273,7 +273,7 @@ static void test_server_defaults(void **state)
     CHECK_OK(alch_session_add(s, &Order_model, &o, &err), err);
     CHECK_OK(alch_session_add(s, &Order_model, &p, &err), err);
     CHECK_OK(alch_session_commit(s, &err), err);
-    assert_non_null(strstr(echoed(&v), "RETURNING id, created, quantity"));
+    assert_non_null(strstr(echoed(&v), "RETURNING orders.id, orders.created, orders.quantity"));
     assert_false(o.created.is_null);
     assert_true(o.created.usec > 1700000000LL * 1000000); /* after 2023 */
     assert_false(o.quantity.is_null);

@@ -97,7 +97,13 @@ static void test_million(void **state)
            "(%.1f MiB before streaming)\n",
            (long long)rows, BATCH, secs, (double)rows / secs, (double)peak / 1024.0,
            (double)before / 1024.0);
+#if defined(__SANITIZE_ADDRESS__)
+    /* AddressSanitizer keeps freed memory in quarantine (256 MiB by default), so the peak
+     * says nothing about the stream here: the bound is checked in the other builds */
+    printf("(AddressSanitizer build: the %d MiB bound is not checked)\n", LIMIT_MIB);
+#else
     assert_true(peak < LIMIT_MIB * 1024L);
+#endif
 
     alch_sessionmaker_free(maker);
     alch_engine_free(engine);

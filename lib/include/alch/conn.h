@@ -140,6 +140,36 @@ int alch_conn_execute_async(alch_conn *conn, const char *sql, const alch_value *
                             size_t nparams, alch_exec_cb cb, void *data);
 
 /**
+ * @brief Run one statement for many rows of values, all in one round trip: the DB-API's
+ *        `executemany()`, sent in libpq's pipeline mode.
+ *
+ * The statements go out back to back (a window of 256 in flight, so memory stays small
+ * for any number of rows) and end with one sync point. When one fails, the server skips
+ * the rest, and the error names it: "statement 37 of 1000 in the batch failed: ...",
+ * with its SQL and values. On a pooled connection the batch runs inside the transaction
+ * (which then needs a rollback); on a standalone connection a failure leaves nothing of
+ * the batch behind, as the whole batch is one implicit transaction.
+ *
+ * @param conn     The connection.
+ * @param sql      One SQL statement with `$1 .. $nparams` placeholders (not `:name`).
+ * @param params   `nrows * nparams` values, row after row.
+ * @param nparams  Values per row.
+ * @param nrows    Rows (statements to run); 0 does nothing.
+ * @param err      Optional details on failure.
+ * @return 0, or the first failure's code.
+ */
+int alch_conn_execute_many(alch_conn *conn, const char *sql, const alch_value *params,
+                           size_t nparams, size_t nrows, alch_error *err);
+
+/**
+ * @brief Async face of alch_conn_execute_many(). Unlike alch_conn_execute_async(), the SQL
+ *        and the values are **not** copied: keep them alive until @p cb runs.
+ * @return 0 when started, or a negative code (see alch_conn_start_error()).
+ */
+int alch_conn_execute_many_async(alch_conn *conn, const char *sql, const alch_value *params,
+                                 size_t nparams, size_t nrows, alch_exec_cb cb, void *data);
+
+/**
  * @brief Begin a transaction explicitly (sync face).
  * @return 0, or ::ALCH_EMISUSE when a transaction is already open.
  */

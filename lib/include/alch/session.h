@@ -259,7 +259,10 @@ int alch_session_scalar_one(alch_session *s, alch_stmt *st, void **out, alch_err
 /**
  * @brief Run a statement that returns one object or none (`scalar_one_or_none()`, the seed's
  *        `session.scalar(...)`).
+ * @param s    The session.
+ * @param st   The statement (a model's, as for alch_session_scalars()).
  * @param out  Receives the object, or NULL when no row came back.
+ * @param err  Optional details on failure.
  * @return 0; ::ALCH_EMULTIPLE when more than one row came back; or an error as
  *         alch_session_scalars().
  */
@@ -269,7 +272,11 @@ int alch_session_scalar_one_or_none(alch_session *s, alch_stmt *st, void **out,
 /**
  * @brief Run a statement and keep its first object, if any (`first()`). Add alch_limit(st, 1)
  *        so the server does not send rows you drop.
+ * @param s    The session.
+ * @param st   The statement (a model's, as for alch_session_scalars()).
  * @param out  Receives the first object, or NULL when there was none.
+ * @param err  Optional details on failure.
+ * @return 0, or an error as alch_session_scalars().
  */
 int alch_session_first(alch_session *s, alch_stmt *st, void **out, alch_error *err);
 

@@ -421,6 +421,7 @@ int alch_stmt_sql(alch_stmt *st, const char **out, alch_error *err);
  * @param st      The statement (rendered by alch_stmt_sql() first).
  * @param values  Receives the array, owned by the statement.
  * @param n       Receives how many.
+ * @param err     Optional details on failure (a build error; a placeholder with no value).
  * @return 0, or the statement's error.
  */
 int alch_stmt_params(alch_stmt *st, const alch_value **values, size_t *n, alch_error *err);

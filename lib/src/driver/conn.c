@@ -16,7 +16,6 @@
 
 static void on_io(uv_poll_t *handle, int status, int events);
 static void op_run_step(alch_conn *c);
-static void op_finish(alch_conn *c, int status, const alch_error *err);
 
 /* ---- lifetime ---------------------------------------------------------------------- */
 
@@ -58,7 +57,7 @@ static void close_timer(alch_conn *c)
     }
 }
 
-static void op_free(alch__op *op)
+void alch__op_free(alch__op *op)
 {
     if (!op)
         return;
@@ -66,6 +65,7 @@ static void op_free(alch__op *op)
     free(op->sql);
     PQclear(op->last);
     PQclear(op->error);
+    alch__batch_free(op->batch);
     free(op);
 }
 
@@ -79,7 +79,7 @@ static void release_resources(alch_conn *c)
     if (c->pg)
         PQfinish(c->pg);
     c->pg = NULL;
-    op_free(c->op);
+    alch__op_free(c->op);
     c->op = NULL;
     for (int i = 0; i < c->cache_len; i++)
         free(c->cache[i].sql);
@@ -432,7 +432,7 @@ bool alch__conn_alive(alch_conn *c)
 
 /* ---- running statements ------------------------------------------------------------ */
 
-static uint64_t hash_str(const char *s)
+uint64_t alch__hash_str(const char *s)
 {
     uint64_t h = 1469598103934665603ULL;
     for (; *s; s++) {
@@ -442,7 +442,7 @@ static uint64_t hash_str(const char *s)
     return h;
 }
 
-static void cache_remove(alch_conn *c, int i)
+void alch__cache_remove(alch_conn *c, int i)
 {
     free(c->cache[i].sql);
     c->cache[i] = c->cache[--c->cache_len];
@@ -451,7 +451,7 @@ static void cache_remove(alch_conn *c, int i)
 /* Find or make the cache entry for this statement; plan the steps accordingly. */
 static int plan_cached(alch_conn *c, alch__op *op)
 {
-    uint64_t h = hash_str(op->sql), th = alch__params_typehash(&op->params);
+    uint64_t h = alch__hash_str(op->sql), th = alch__params_typehash(&op->params);
     for (int i = 0; i < c->cache_len; i++) {
         alch__stmt *s = &c->cache[i];
         if (s->hash == h && s->typehash == th && s->ready && strcmp(s->sql, op->sql) == 0) {
@@ -474,7 +474,7 @@ static int plan_cached(alch_conn *c, alch__op *op)
                 lru = i;
         snprintf(op->dealloc_sql, sizeof op->dealloc_sql, "DEALLOCATE %s", c->cache[lru].name);
         op->steps[op->nsteps++] = (alch__step){STEP_SQL, op->dealloc_sql, NULL, NULL, false};
-        cache_remove(c, lru);
+        alch__cache_remove(c, lru);
     }
     alch__stmt *s = &c->cache[c->cache_len];
     memset(s, 0, sizeof *s);
@@ -547,7 +547,7 @@ static void on_deferred(uv_timer_t *t)
     if (!c || !c->op)
         return;
     conn_ref(c);
-    op_finish(c, 0, NULL);
+    alch__op_finish(c, 0, NULL);
     conn_unref(c);
 }
 
@@ -570,14 +570,14 @@ int alch__conn_exec(alch_conn *c, const char *sql, const alch_value *params, siz
         rc = alch__params_encode(&op->params, params, n, order, norder, err);
     free(order);
     if (rc) {
-        op_free(op);
+        alch__op_free(op);
         return rc;
     }
     add_autobegin(c, op);
     if (c->cfg.cache_size > 0) {
         rc = plan_cached(c, op);
         if (rc) {
-            op_free(op);
+            alch__op_free(op);
             return alch__error_set(err, ALCH_ENOMEM, "out of memory");
         }
     } else {
@@ -601,12 +601,15 @@ int alch__conn_simple(alch_conn *c, const char *sql, const char *echo, int savep
     op->commit_on_failed = commit_on_failed;
     if (sql) {
         snprintf(op->tx_sql, sizeof op->tx_sql, "%s", sql);
-        op->steps[op->nsteps++] =
-            (alch__step){STEP_SQL, op->tx_sql, NULL, echo ? echo : sql[0] ? op->tx_sql : NULL, false};
+        op->steps[op->nsteps++] = (alch__step){STEP_SQL, op->tx_sql, NULL,
+                                               echo     ? echo
+                                               : sql[0] ? op->tx_sql
+                                                        : NULL,
+                                               false};
     }
     if (op->nsteps == 0) { /* nothing to send: complete on the next loop turn, not now */
         if (ensure_timer(c) != 0) {
-            op_free(op);
+            alch__op_free(op);
             return alch__error_set(err, ALCH_ENOMEM, "out of memory");
         }
         c->op = op;
@@ -618,7 +621,7 @@ int alch__conn_simple(alch_conn *c, const char *sql, const char *echo, int savep
 }
 
 /* Flush what libpq buffered and watch the socket for what comes next. */
-static int flush_and_arm(alch_conn *c)
+int alch__conn_flush_arm(alch_conn *c)
 {
     int f = PQflush(c->pg);
     if (f < 0)
@@ -626,12 +629,12 @@ static int flush_and_arm(alch_conn *c)
     return arm(c, f == 1 ? (UV_READABLE | UV_WRITABLE) : UV_READABLE, false) ? -1 : 0;
 }
 
-static void fail_from_conn(alch_conn *c, const char *what)
+void alch__conn_fail(alch_conn *c, const char *what)
 {
     alch_error err = ALCH_ERROR_INIT;
     alch__error_from_conn(&err, ALCH_EOPERATIONAL, c->pg, what);
     mark_broken(c);
-    op_finish(c, ALCH_EOPERATIONAL, &err);
+    alch__op_finish(c, ALCH_EOPERATIONAL, &err);
     alch_error_clear(&err);
 }
 
@@ -659,8 +662,8 @@ static void op_run_step(alch_conn *c)
                             : PQsendQueryParams(c->pg, s->sql, 0, NULL, NULL, NULL, NULL, 0);
         break;
     }
-    if (!ok || flush_and_arm(c) != 0)
-        fail_from_conn(c, "could not send the statement");
+    if (!ok || alch__conn_flush_arm(c) != 0)
+        alch__conn_fail(c, "could not send the statement");
 }
 
 /* One step's results are all in: move on, or finish the operation. */
@@ -672,16 +675,16 @@ static void step_done(alch_conn *c)
         alch_error err = ALCH_ERROR_INIT;
         int code = alch__error_from_result(&err, op->error);
         if (s->kind == STEP_PREPARE && op->cache_slot >= 0) {
-            cache_remove(c, op->cache_slot);
+            alch__cache_remove(c, op->cache_slot);
             op->cache_slot = -1;
         }
         if (strcmp(err.sqlstate, "26000") == 0) /* our prepared statements vanished */
             while (c->cache_len)
-                cache_remove(c, c->cache_len - 1);
+                alch__cache_remove(c, c->cache_len - 1);
         if (strcmp(err.sqlstate, "25P02") == 0)
             alch__error_hint(&err, "an earlier statement in this transaction failed: call "
                                    "alch_conn_rollback() before running more statements");
-        op_finish(c, code, &err);
+        alch__op_finish(c, code, &err);
         alch_error_clear(&err);
         return;
     }
@@ -693,7 +696,7 @@ static void step_done(alch_conn *c)
         op_run_step(c);
         return;
     }
-    op_finish(c, 0, NULL);
+    alch__op_finish(c, 0, NULL);
 }
 
 static void absorb(alch_conn *c, PGresult *r)
@@ -744,16 +747,20 @@ static void on_io(uv_poll_t *handle, int status, int events)
         alch_error err = ALCH_ERROR_INIT;
         alch__error_set(&err, ALCH_EOPERATIONAL, "socket error: %s", uv_strerror(status));
         mark_broken(c);
-        op_finish(c, ALCH_EOPERATIONAL, &err);
+        alch__op_finish(c, ALCH_EOPERATIONAL, &err);
         alch_error_clear(&err);
         goto out;
     }
     if ((events & UV_READABLE) && !PQconsumeInput(c->pg)) {
-        fail_from_conn(c, NULL);
+        alch__conn_fail(c, NULL);
         goto out;
     }
-    if (flush_and_arm(c) != 0) {
-        fail_from_conn(c, "could not send the statement");
+    if (alch__conn_flush_arm(c) != 0) {
+        alch__conn_fail(c, "could not send the statement");
+        goto out;
+    }
+    if (c->op->batch) {
+        alch__batch_io(c);
         goto out;
     }
     /* Bytes already read by libpq will not wake the poll again: drain all results now. */
@@ -765,7 +772,7 @@ static void on_io(uv_poll_t *handle, int status, int events)
         }
         absorb(c, r);
         if (c->state == CONN_BROKEN) {
-            fail_from_conn(c, "unsupported COPY");
+            alch__conn_fail(c, "unsupported COPY");
             break;
         }
     }
@@ -773,7 +780,7 @@ out:
     conn_unref(c);
 }
 
-static void op_finish(alch_conn *c, int status, const alch_error *err)
+void alch__op_finish(alch_conn *c, int status, const alch_error *err)
 {
     alch__op *op = c->op;
     c->op = NULL;
@@ -818,7 +825,7 @@ static void op_finish(alch_conn *c, int status, const alch_error *err)
     }
     alch_exec_cb cb = op->cb;
     void *data = op->data;
-    op_free(op);
+    alch__op_free(op);
     free(params);
     conn_ref(c);
     if (cb)
@@ -831,8 +838,8 @@ static void op_finish(alch_conn *c, int status, const alch_error *err)
 
 /* ---- public: execute --------------------------------------------------------------- */
 
-int alch_conn_execute_async(alch_conn *c, const char *sql, const alch_value *params,
-                            size_t nparams, alch_exec_cb cb, void *data)
+int alch_conn_execute_async(alch_conn *c, const char *sql, const alch_value *params, size_t nparams,
+                            alch_exec_cb cb, void *data)
 {
     alch_error *err = c ? &c->start_err : NULL;
     int rc = check_usable(c, true, err);
@@ -870,6 +877,91 @@ int alch_conn_execute(alch_conn *c, const char *sql, const alch_value *params, s
     else
         alch_result_free(w.res);
     return w.status;
+}
+
+/* ---- public: execute many (a pipelined batch) ------------------------------------------ */
+
+typedef struct many_ctx {
+    const char *sql;
+    const alch_value *params;
+    size_t nparams;
+    alch_exec_cb cb; /* the async caller's */
+    void *data;
+} many_ctx;
+
+static int many_next(void *ctx, size_t i, alch__batch_item *out, alch_error *err)
+{
+    (void)err;
+    many_ctx *m = ctx;
+    *out = (alch__batch_item){m->sql, m->params + i * m->nparams, m->nparams};
+    return 0;
+}
+
+static int check_many(const char *sql, const alch_value *params, size_t nparams, size_t nrows,
+                      alch_error *err)
+{
+    if (!sql || (nparams && nrows && !params))
+        return alch__error_set(err, ALCH_EMISUSE, "alch_conn_execute_many needs SQL text%s",
+                               nparams ? " and the values" : "");
+    for (size_t i = 0; i < nparams * nrows; i++)
+        if (params[i].name)
+            return alch__error_set(err, ALCH_EARGUMENT,
+                                   "alch_conn_execute_many takes $n "
+                                   "placeholders, not named values");
+    return 0;
+}
+
+int alch_conn_execute_many(alch_conn *c, const char *sql, const alch_value *params, size_t nparams,
+                           size_t nrows, alch_error *err)
+{
+    int rc = check_usable(c, false, err);
+    if (rc == 0)
+        rc = check_many(sql, params, nparams, nrows, err);
+    if (rc)
+        return rc;
+    if (nrows == 0)
+        return 0;
+    many_ctx m = {sql, params, nparams, NULL, NULL};
+    sync_wait w = {.err = err};
+    rc = alch__conn_batch(c, nrows, many_next, NULL, &m, sync_done, &w, err);
+    if (rc)
+        return rc;
+    alch__conn_wait(c->loop, &w.done);
+    alch_result_free(w.res);
+    return w.status;
+}
+
+static void many_done(alch_conn *c, int status, alch_result *res, const alch_error *err, void *data)
+{
+    many_ctx *m = data;
+    alch_exec_cb cb = m->cb;
+    void *user = m->data;
+    free(m);
+    cb(c, status, res, err, user);
+}
+
+int alch_conn_execute_many_async(alch_conn *c, const char *sql, const alch_value *params,
+                                 size_t nparams, size_t nrows, alch_exec_cb cb, void *data)
+{
+    alch_error *err = c ? &c->start_err : NULL;
+    int rc = check_usable(c, true, err);
+    if (rc == 0)
+        rc = check_many(sql, params, nparams, nrows, err);
+    if (rc == 0 && !cb)
+        rc = alch__error_set(err, ALCH_EMISUSE, "an async call needs a callback");
+    if (rc)
+        return rc;
+    many_ctx *m = malloc(sizeof *m);
+    if (!m)
+        return alch__error_set(err, ALCH_ENOMEM, "out of memory");
+    *m = (many_ctx){sql, params, nparams, cb, data};
+    if (nrows == 0) /* nothing to send: an empty pipeline still answers on the loop */
+        rc = alch__conn_simple(c, NULL, NULL, 0, false, many_done, m, err);
+    else
+        rc = alch__conn_batch(c, nrows, many_next, NULL, m, many_done, m, err);
+    if (rc)
+        free(m);
+    return rc;
 }
 
 /* Helpers for tx.c: run a transaction-control statement through either face. */
@@ -917,7 +1009,7 @@ void alch_conn_close(alch_conn *c)
         alch_error err = ALCH_ERROR_INIT;
         alch__error_set(&err, ALCH_ECANCELED, "the connection was closed while a query ran");
         mark_broken(c);
-        op_finish(c, ALCH_ECANCELED, &err);
+        alch__op_finish(c, ALCH_ECANCELED, &err);
         alch_error_clear(&err);
     }
     if (c->pool) {

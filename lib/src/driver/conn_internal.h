@@ -59,6 +59,7 @@ typedef struct alch__op {
     PGresult *error;
     alch_exec_cb cb;
     void *data;
+    struct alch__batch *batch; /* a pipelined batch (pipeline.c) instead of steps */
 } alch__op;
 
 typedef struct alch__stmt {
@@ -68,6 +69,7 @@ typedef struct alch__stmt {
     char name[16];
     uint64_t last_used;
     bool ready;
+    bool pending;           /* its PREPARE is queued in a pipeline, not yet answered */
 } alch__stmt;
 
 typedef enum { CONN_CONNECTING, CONN_READY, CONN_BROKEN, CONN_CLOSED } alch__conn_state;
@@ -137,6 +139,40 @@ void alch__conn_wait(uv_loop_t *loop, const bool *done);
 /* Write one echo line (no-op when echo is off). */
 void alch__echo_line(const alch__echo *echo, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* Shared by conn.c and pipeline.c. */
+void alch__op_finish(alch_conn *c, int status, const alch_error *err);
+void alch__op_free(alch__op *op);
+int alch__conn_flush_arm(alch_conn *c);
+void alch__conn_fail(alch_conn *c, const char *what);
+uint64_t alch__hash_str(const char *s);
+void alch__cache_remove(alch_conn *c, int i);
+
+/* ---- pipeline.c: many statements in one round trip ------------------------------------ */
+
+/* One statement of a batch; valid until the next call of the batch's next function. */
+typedef struct alch__batch_item {
+    const char *sql;
+    const alch_value *vals;
+    size_t n;
+} alch__batch_item;
+
+/* Produce item i. Called in order, and once more for an item that failed (to name it in
+ * the error). Returns 0 or an error code (the batch stops). */
+typedef int (*alch__batch_next_fn)(void *ctx, size_t i, alch__batch_item *out, alch_error *err);
+
+/* Item i's result, in order; the result is handed over. Non-zero stops the batch. */
+typedef int (*alch__batch_result_fn)(void *ctx, size_t i, alch_result *res, alch_error *err);
+
+/* Send `count` statements in pipeline mode (libpq 14+): prepared through the connection's
+ * statement cache, a window of them in flight, one Sync at the end. The first failure stops
+ * the batch; the rest are skipped by the server; `done` gets an error that says which
+ * statement failed. Autobegin applies as for a single statement. */
+int alch__conn_batch(alch_conn *c, size_t count, alch__batch_next_fn next,
+                     alch__batch_result_fn on_result, void *ctx, alch_exec_cb done, void *data,
+                     alch_error *err);
+void alch__batch_io(alch_conn *c);
+void alch__batch_free(struct alch__batch *b);
 
 /* Pool hooks (engine/pool.c). */
 void alch__pool_release(struct alch__pool *pool, alch_conn *c);

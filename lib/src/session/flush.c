@@ -6,6 +6,7 @@
 #include "driver/error_internal.h"
 #include "session/row.h"
 #include "session/session_internal.h"
+#include "driver/conn_internal.h"
 
 /* Inserts and updates go parents first, deletes children first, each group in the order
  * the objects were added or loaded. */
@@ -51,8 +52,10 @@ int alch__make_plan(alch_session *s, alch__sop *op, alch_error *err)
                 continue;
             const alch_column *pk = alch__model_pk(r->model);
             if (it.changed & (1ULL << (size_t)(pk - r->model->columns))) {
-                alch__error_set(err, ALCH_EMISUSE, "the primary key of a persistent %s was "
-                                "changed: alch does not move rows to a new key", r->model->name);
+                alch__error_set(err, ALCH_EMISUSE,
+                                "the primary key of a persistent %s was "
+                                "changed: alch does not move rows to a new key",
+                                r->model->name);
                 alch__error_hint(err, "delete the object and add a new one instead");
                 return ALCH_EMISUSE;
             }
@@ -65,139 +68,106 @@ int alch__make_plan(alch_session *s, alch__sop *op, alch_error *err)
     return 0;
 }
 
-/* INSERT INTO t (c...) VALUES ($1...) RETURNING pk, server defaults. An empty primary key
- * or server-default column is left out, so the server fills it and sends it back. */
-static int build_insert(alch__rec *r, alch__buf *sql, alch_value *vals, size_t *nvals,
-                        char (*tmp)[ALCH__FIELD_TMP], uint64_t *returning, alch_error *err)
+/* The values of one planned statement, and its SQL (built by the statement builder, once
+ * per shape: see sql.c). An empty primary key or server-default column is left out of an
+ * INSERT, so the server fills it and sends it back through RETURNING. */
+typedef struct flush_ctx {
+    alch_session *s;
+    alch_value vals[65];
+    char tmp[65][ALCH__FIELD_TMP];
+} flush_ctx;
+
+static int insert_item(flush_ctx *f, alch__rec *r, alch__batch_item *out, alch_error *err)
 {
     const alch_model *m = r->model;
-    alch__buf_puts(sql, "INSERT INTO ");
-    alch__buf_ident(sql, m->table);
-    alch__buf_puts(sql, " (");
+    uint64_t mask = 0, returning = 0;
     size_t n = 0;
-    *returning = 0;
     for (size_t i = 0; i < m->ncolumns; i++) {
         const alch_column *c = &m->columns[i];
         if (c->client_default.type != ALCH_V_NULL && alch__field_empty(c, r->obj))
             alch__field_set(c, r->obj, &c->client_default);
         if ((c->primary_key || c->server_default) && alch__field_empty(c, r->obj)) {
-            *returning |= 1ULL << i;
+            returning |= 1ULL << i;
             continue;
         }
-        int rc = alch__field_value(m, c, r->obj, &vals[n], tmp[n], err);
+        int rc = alch__field_value(m, c, r->obj, &f->vals[n], f->tmp[n], err);
         if (rc)
             return rc;
-        if (n)
-            alch__buf_puts(sql, ", ");
-        alch__buf_ident(sql, c->name);
+        mask |= 1ULL << i;
         n++;
     }
-    if (n == 0) {
-        alch__buf_free(sql);
-        alch__buf_puts(sql, "INSERT INTO ");
-        alch__buf_ident(sql, m->table);
-        alch__buf_puts(sql, " DEFAULT VALUES");
-    } else {
-        alch__buf_puts(sql, ") VALUES (");
-        for (size_t i = 0; i < n; i++)
-            alch__buf_printf(sql, "%s$%zu", i ? ", " : "", i + 1);
-        alch__buf_putc(sql, ')');
-    }
-    if (*returning) {
-        alch__buf_puts(sql, " RETURNING ");
-        bool first = true;
-        for (size_t i = 0; i < m->ncolumns; i++) {
-            if (!(*returning & (1ULL << i)))
-                continue;
-            if (!first)
-                alch__buf_puts(sql, ", ");
-            alch__buf_ident(sql, m->columns[i].name);
-            first = false;
-        }
-    }
-    *nvals = n;
-    return 0;
+    r->generated = returning;
+    out->sql = alch__session_sql(f->s, SQL_INSERT, m, NULL, mask, returning, err);
+    out->n = n;
+    return out->sql ? 0 : ALCH_ENOMEM;
 }
 
-void alch__where_pk(alch__buf *sql, const alch_column *pk, size_t param)
-{
-    alch__buf_puts(sql, " WHERE ");
-    alch__buf_ident(sql, pk->name);
-    alch__buf_printf(sql, " = $%zu", param);
-}
-
-static int build_update(alch__rec *r, uint64_t changed, alch__buf *sql, alch_value *vals,
-                        size_t *nvals, char (*tmp)[ALCH__FIELD_TMP], alch_error *err)
+static int update_item(flush_ctx *f, alch__rec *r, uint64_t changed, alch__batch_item *out,
+                       alch_error *err)
 {
     const alch_model *m = r->model;
-    alch__buf_puts(sql, "UPDATE ");
-    alch__buf_ident(sql, m->table);
-    alch__buf_puts(sql, " SET ");
     size_t n = 0;
     for (size_t i = 0; i < m->ncolumns; i++) {
         if (!(changed & (1ULL << i)))
             continue;
-        int rc = alch__field_value(m, &m->columns[i], r->obj, &vals[n], tmp[n], err);
+        int rc = alch__field_value(m, &m->columns[i], r->obj, &f->vals[n], f->tmp[n], err);
         if (rc)
             return rc;
-        if (n)
-            alch__buf_puts(sql, ", ");
-        alch__buf_ident(sql, m->columns[i].name);
-        alch__buf_printf(sql, " = $%zu", n + 1);
         n++;
     }
     const alch_column *pk = alch__model_pk(m);
-    int rc = alch__field_value(m, pk, r->flushed, &vals[n], tmp[n], err);
+    int rc = alch__field_value(m, pk, r->flushed, &f->vals[n], f->tmp[n], err);
     if (rc)
         return rc;
-    alch__where_pk(sql, pk, ++n);
-    *nvals = n;
-    return 0;
+    out->sql = alch__session_sql(f->s, SQL_UPDATE, m, NULL, changed, 0, err);
+    out->n = n + 1;
+    return out->sql ? 0 : ALCH_ENOMEM;
 }
 
-static int build_delete(alch__rec *r, alch__buf *sql, alch_value *vals, size_t *nvals,
-                        char (*tmp)[ALCH__FIELD_TMP], alch_error *err)
+static int delete_item(flush_ctx *f, alch__rec *r, alch__batch_item *out, alch_error *err)
 {
     const alch_model *m = r->model;
-    alch__buf_puts(sql, "DELETE FROM ");
-    alch__buf_ident(sql, m->table);
     const alch_column *pk = alch__model_pk(m);
-    int rc = alch__field_value(m, pk, r->flushed ? r->flushed : r->obj, &vals[0], tmp[0], err);
+    int rc =
+        alch__field_value(m, pk, r->flushed ? r->flushed : r->obj, &f->vals[0], f->tmp[0], err);
     if (rc)
         return rc;
-    alch__where_pk(sql, pk, 1);
-    *nvals = 1;
-    return 0;
+    out->sql = alch__session_sql(f->s, SQL_DELETE, m, NULL, 0, 0, err);
+    out->n = 1;
+    return out->sql ? 0 : ALCH_ENOMEM;
 }
 
-static void on_flushed_item(alch_conn *c, int status, alch_result *res, const alch_error *err,
-                            void *data);
+/* The batch's next statement: plan item i. */
+static int next_item(void *ctx, size_t i, alch__batch_item *out, alch_error *err)
+{
+    flush_ctx *f = ctx;
+    alch__plan_item *it = &f->s->op->plan[i];
+    out->vals = f->vals;
+    return it->act == ACT_INSERT   ? insert_item(f, it->rec, out, err)
+           : it->act == ACT_UPDATE ? update_item(f, it->rec, it->changed, out, err)
+                                   : delete_item(f, it->rec, out, err);
+}
 
-/* Send the next planned statement, or move on when the plan is done. */
+static int item_done(void *ctx, size_t i, alch_result *res, alch_error *err);
+static void on_flushed(alch_conn *c, int status, alch_result *res, const alch_error *err,
+                       void *data);
+
+/* Send the whole plan in one pipeline; alch__session_step() runs again when it is done. */
 void alch__flush_next(alch_session *s)
 {
     alch__sop *op = s->op;
-    if (op->cur == op->nplan) {
+    if (op->nplan == 0) {
         alch__session_step(s);
         return;
     }
-    alch__plan_item *it = &op->plan[op->cur];
-    alch_value vals[65];
-    char tmp[65][ALCH__FIELD_TMP];
-    size_t n = 0;
-    uint64_t returning = 0;
-    alch__buf sql = ALCH__BUF_INIT;
     alch_error err = ALCH_ERROR_INIT;
-    int rc = it->act == ACT_INSERT   ? build_insert(it->rec, &sql, vals, &n, tmp, &returning, &err)
-             : it->act == ACT_UPDATE ? build_update(it->rec, it->changed, &sql, vals, &n, tmp, &err)
-                                     : build_delete(it->rec, &sql, vals, &n, tmp, &err);
-    if (rc == 0 && sql.oom)
-        rc = alch__error_set(&err, ALCH_ENOMEM, "out of memory");
-    if (rc == 0) {
-        it->rec->generated = returning;
-        rc = alch__conn_exec(s->conn, sql.data, vals, n, on_flushed_item, s, &err);
+    flush_ctx *f = calloc(1, sizeof *f);
+    int rc = f ? 0 : alch__error_set(&err, ALCH_ENOMEM, "out of memory");
+    if (f) {
+        f->s = s;
+        op->flush = f;
+        rc = alch__conn_batch(s->conn, op->nplan, next_item, item_done, f, on_flushed, s, &err);
     }
-    alch__buf_free(&sql);
     if (rc)
         alch__session_fail(s, rc, &err);
     alch_error_clear(&err);
@@ -222,36 +192,41 @@ static int after_insert(alch_session *s, alch__rec *r, alch_result *res, alch_er
     return 0;
 }
 
-static void on_flushed_item(alch_conn *c, int status, alch_result *res, const alch_error *err,
-                            void *data)
+/* One statement of the plan came back: bring the object's state up to date. */
+static int item_done(void *ctx, size_t i, alch_result *res, alch_error *err)
 {
-    alch_session *s = data;
-    if (!s->op) {
-        alch_result_free(res);
-        return;
-    }
-    alch__plan_item *it = &s->op->plan[s->op->cur];
-    alch_error local = ALCH_ERROR_INIT;
-    int rc = status;
-    if (rc == 0 && it->act == ACT_INSERT) {
-        rc = after_insert(s, it->rec, res, &local);
-        err = &local;
-    } else if (rc == 0 && it->act == ACT_UPDATE) {
+    flush_ctx *f = ctx;
+    alch_session *s = f->s;
+    alch__plan_item *it = &s->op->plan[i];
+    int rc = 0;
+    if (it->act == ACT_INSERT) {
+        rc = after_insert(s, it->rec, res, err);
+    } else if (it->act == ACT_UPDATE) {
         it->rec->flushed = alch__snapshot(s, it->rec->model, it->rec->obj);
         if (!it->rec->flushed)
-            rc = alch__error_set(&local, ALCH_ENOMEM, "out of memory");
-        err = &local;
-    } else if (rc == 0 && it->act == ACT_DELETE) {
+            rc = alch__error_set(err, ALCH_ENOMEM, "out of memory");
+    } else {
         alch__rec_set(s, it->rec, ALCH_DELETED, true);
     }
+    s->op->cur = i + 1;
     alch_result_free(res);
-    if (rc) {
-        alch__session_fail(s, rc, err);
-    } else {
-        s->op->cur++;
-        alch__flush_next(s);
-    }
-    alch_error_clear(&local);
+    return rc;
+}
+
+static void on_flushed(alch_conn *c, int status, alch_result *res, const alch_error *err,
+                       void *data)
+{
+    (void)c;
+    alch_session *s = data;
+    alch_result_free(res);
+    if (!s->op)
+        return;
+    free(s->op->flush);
+    s->op->flush = NULL;
+    if (status)
+        alch__session_fail(s, status, err);
+    else
+        alch__session_step(s);
 }
 
 /* Whether anything would be sent by a flush (so a commit with nothing to do needs no

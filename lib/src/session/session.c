@@ -52,13 +52,15 @@ int alch_sessionmaker_create(alch_engine *engine, alch_base *base,
     alch_sessionmaker *mk = calloc(1, sizeof *mk);
     if (!mk)
         return alch__error_set(err, ALCH_ENOMEM, "out of memory");
-    *mk = (alch_sessionmaker){engine, base, o};
+    *mk = (alch_sessionmaker){engine, base, o, NULL};
     *out = mk;
     return 0;
 }
 
 void alch_sessionmaker_free(alch_sessionmaker *maker)
 {
+    if (maker)
+        alch__sql_cache_free(maker);
     free(maker);
 }
 
@@ -258,6 +260,7 @@ static void finish(alch_session *s, int status, const alch_error *err)
     alch_session_cb cb = op->cb;
     void *data = op->data;
     free(op->plan);
+    free(op->flush);
     free(op->pk_text);
     free(op);
     s->refs++;
@@ -378,20 +381,6 @@ static void on_tx_end(alch_conn *c, int status, alch_result *res, const alch_err
 
 /* ---- reading rows into objects -------------------------------------------------------- */
 
-static void select_columns(alch__buf *sql, const alch_model *m)
-{
-    alch__buf_puts(sql, "SELECT ");
-    for (size_t i = 0; i < m->ncolumns; i++) {
-        if (i)
-            alch__buf_puts(sql, ", ");
-        alch__buf_ident(sql, m->table);
-        alch__buf_putc(sql, '.');
-        alch__buf_ident(sql, m->columns[i].name);
-    }
-    alch__buf_puts(sql, " FROM ");
-    alch__buf_ident(sql, m->table);
-}
-
 static int load_fields(alch_session *s, const alch_model *m, void *obj, const alch_result *res,
                        size_t row, alch_error *err)
 {
@@ -459,7 +448,6 @@ static void on_query(alch_conn *c, int status, alch_result *res, const alch_erro
 static void start_query(alch_session *s)
 {
     alch__sop *op = s->op;
-    alch__buf sql = ALCH__BUF_INIT;
     alch_value val;
     char tmp[ALCH__FIELD_TMP];
     alch_error err = ALCH_ERROR_INIT;
@@ -468,38 +456,31 @@ static void start_query(alch_session *s)
         rc = alch__conn_exec(s->conn, op->exec_sql, op->exec_params, op->exec_n, on_query, s, &err);
         goto sent;
     }
+    const char *sql;
     if (op->kind == OP_LOAD) {
         const alch_model *owner;
         const alch_column *fk = rel_fk_column(s, op->model, op->rel, &owner);
         const alch_model *target = alch_base_find(s->maker->base, op->rel->target);
-        select_columns(&sql, target);
-        if (op->rel->many) { /* children whose fk = my primary key */
-            const alch_column *pk = alch__model_pk(op->model);
-            rc = alch__field_value(op->model, pk, op->obj, &val, tmp, &err);
-            alch__where_pk(&sql, fk, 1);
-            alch__buf_puts(&sql, " ORDER BY ");
-            alch__buf_ident(&sql, target->table);
-            alch__buf_putc(&sql, '.');
-            alch__buf_ident(&sql, alch__model_pk(target)->name);
+        if (op->rel->many) { /* children whose fk = my primary key, in key order */
+            rc = alch__field_value(op->model, alch__model_pk(op->model), op->obj, &val, tmp, &err);
+            sql = alch__session_sql(s, SQL_BY_COLUMN, target, fk, 0, 0, &err);
         } else { /* the parent whose primary key = my fk */
             rc = alch__field_value(op->model, fk, op->obj, &val, tmp, &err);
-            alch__where_pk(&sql, alch__model_pk(target), 1);
+            sql = alch__session_sql(s, SQL_BY_COLUMN, target, alch__model_pk(target), 0, 0, &err);
         }
     } else { /* get, refresh: by primary key */
         const alch_column *pk = alch__model_pk(op->model);
-        select_columns(&sql, op->model);
-        alch__where_pk(&sql, pk, 1);
+        sql = alch__session_sql(s, SQL_BY_COLUMN, op->model, pk, 0, 0, &err);
         if (op->kind == OP_GET)
             val = op->pk;
         else
             rc = alch__field_value(op->model, pk, op->obj, &val, tmp, &err);
     }
-    if (rc == 0 && sql.oom)
-        rc = alch__error_set(&err, ALCH_ENOMEM, "out of memory");
+    if (rc == 0 && !sql)
+        rc = err.code ? err.code : ALCH_ENOMEM;
     if (rc == 0)
-        rc = alch__conn_exec(s->conn, sql.data, &val, 1, on_query, s, &err);
+        rc = alch__conn_exec(s->conn, sql, &val, 1, on_query, s, &err);
 sent:
-    alch__buf_free(&sql);
     if (rc)
         alch__session_fail(s, rc, &err);
     alch_error_clear(&err);

@@ -75,13 +75,25 @@ typedef struct alch__sop {
     alch_stmt *stmt;                /* OP_STMT: the statement (the caller's) and what to */
     alch__qmode mode;               /* make of its rows */
     alch_list *list;                /* Q_SCALARS: in the session's arena */
+    void *flush;                    /* the flush's batch context (flush.c) */
 } alch__sop;
+
+typedef struct alch__sqlshape alch__sqlshape;
 
 struct alch_sessionmaker {
     alch_engine *engine;
     alch_base *base;
     alch_sessionmaker_options opts;
+    alch__sqlshape *shapes; /* SQL the sessions send for you, built once per shape (sql.c) */
 };
+
+/* sql.c: the SQL of the session's own statements. Values are $n in column order (mask
+ * bits), then the key for UPDATE; SQL_BY_COLUMN has one value, for `col`. */
+typedef enum { SQL_BY_COLUMN, SQL_INSERT, SQL_UPDATE, SQL_DELETE } alch__sqlkind;
+const char *alch__session_sql(alch_session *s, alch__sqlkind kind, const alch_model *m,
+                              const alch_column *col, uint64_t mask, uint64_t ret,
+                              alch_error *err);
+void alch__sql_cache_free(alch_sessionmaker *maker);
 
 struct alch_session {
     alch_sessionmaker *maker;
@@ -126,7 +138,6 @@ int alch__make_plan(alch_session *s, alch__sop *op, alch_error *err);
 void alch__flush_next(alch_session *s);
 uint64_t alch__changed_columns(const alch__rec *r);
 bool alch__has_changes(alch_session *s);
-void alch__where_pk(alch__buf *sql, const alch_column *pk, size_t param);
 
 /* stream.c: the session is closing; its streams lose it */
 void alch__streams_detach(alch_session *s);

@@ -1,0 +1,347 @@
+/* Pipeline mode: many statements in one round trip.
+ *
+ * Without a pipeline each statement waits for its answer before the next one leaves, so a
+ * flush of 1,000 INSERTs costs 1,000 round trips. In pipeline mode (libpq 14+) the
+ * statements go out back to back and the answers come back in the same order. A window
+ * bounds how many are in flight, so memory stays small whatever the batch size; one Sync
+ * ends the batch. When a statement fails, the server skips the rest up to the Sync
+ * (PGRES_PIPELINE_ABORTED), and the batch reports which statement failed. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "driver/conn_internal.h"
+#include "driver/error_internal.h"
+#include "driver/result_internal.h"
+#include "util/buf.h"
+
+enum { WINDOW = 256 }; /* statements in flight */
+
+typedef enum { PQ_BEGIN, PQ_DEALLOC, PQ_PREPARE, PQ_EXEC } pq_kind;
+
+/* One answer the batch waits for, in the order the server will send them. */
+typedef struct pending {
+    pq_kind kind;
+    size_t item;
+    char name[16]; /* PQ_PREPARE: the cache entry */
+} pending;
+
+typedef struct alch__batch alch__batch;
+
+struct alch__batch {
+    size_t count;          /* statements in the batch */
+    size_t sent, answered; /* statements sent, statements whose answer was handled */
+    pending ring[3 * WINDOW + 4];
+    size_t head, len;
+    bool sync_sent, stopping;
+    bool head_skipped; /* the oldest query failed or was skipped */
+    PGresult *last;    /* the current statement's rows */
+    PGresult *error;   /* the first failure */
+    size_t error_item; /* its statement, or SIZE_MAX for the BEGIN */
+    int cb_status;     /* a failure of next() or on_result() */
+    alch_error cb_err;
+    alch__batch_next_fn next;
+    alch__batch_result_fn on_result;
+    void *ctx;
+    uint64_t tick0; /* cache entries used at or after this tick belong to the batch */
+    uint64_t started;
+};
+
+void alch__batch_free(alch__batch *b)
+{
+    if (!b)
+        return;
+    PQclear(b->last);
+    PQclear(b->error);
+    alch_error_clear(&b->cb_err);
+    free(b);
+}
+
+static void push(alch__batch *b, pq_kind kind, size_t item, const char *name)
+{
+    pending *p = &b->ring[(b->head + b->len++) % (sizeof b->ring / sizeof b->ring[0])];
+    p->kind = kind;
+    p->item = item;
+    snprintf(p->name, sizeof p->name, "%s", name ? name : "");
+}
+
+static int cache_find(const alch_conn *c, const char *name)
+{
+    for (int i = 0; i < c->cache_len; i++)
+        if (strcmp(c->cache[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+/* The prepared statement for this SQL: found in the cache (ready, or prepared earlier in
+ * this batch), or a new entry whose PREPARE is queued now. NULL: send it unprepared (the
+ * cache is off, or full of statements this batch still uses). */
+static const char *prepared_name(alch_conn *c, alch__batch *b, const char *sql,
+                                 const alch__params *p, bool *ok)
+{
+    *ok = true;
+    if (c->cfg.cache_size <= 0)
+        return NULL;
+    uint64_t h = alch__hash_str(sql), th = alch__params_typehash(p);
+    for (int i = 0; i < c->cache_len; i++) {
+        alch__stmt *s = &c->cache[i];
+        if (s->hash == h && s->typehash == th && (s->ready || s->pending) &&
+            strcmp(s->sql, sql) == 0) {
+            s->last_used = ++c->cache_tick;
+            return s->name;
+        }
+    }
+    if (!c->cache && !(c->cache = calloc((size_t)c->cfg.cache_size, sizeof *c->cache)))
+        return *ok = false, NULL;
+    if (c->cache_len == c->cfg.cache_size) { /* evict the least recently used, if not ours */
+        int lru = 0;
+        for (int i = 1; i < c->cache_len; i++)
+            if (c->cache[i].last_used < c->cache[lru].last_used)
+                lru = i;
+        if (c->cache[lru].last_used >= b->tick0 || c->cache[lru].pending)
+            return NULL;
+        char sql_dealloc[48];
+        snprintf(sql_dealloc, sizeof sql_dealloc, "DEALLOCATE %s", c->cache[lru].name);
+        if (!PQsendQueryParams(c->pg, sql_dealloc, 0, NULL, NULL, NULL, NULL, 0))
+            return *ok = false, NULL;
+        push(b, PQ_DEALLOC, b->sent, NULL);
+        alch__cache_remove(c, lru);
+    }
+    alch__stmt *s = &c->cache[c->cache_len];
+    memset(s, 0, sizeof *s);
+    if (!(s->sql = alch__strdup(sql)))
+        return *ok = false, NULL;
+    s->hash = h;
+    s->typehash = th;
+    s->last_used = ++c->cache_tick;
+    s->pending = true;
+    snprintf(s->name, sizeof s->name, "alch_%u", ++c->next_stmt_id);
+    c->cache_len++;
+    if (!PQsendPrepare(c->pg, s->name, sql, p->n, p->types))
+        return *ok = false, NULL;
+    push(b, PQ_PREPARE, b->sent, s->name);
+    return s->name;
+}
+
+static void stop(alch__batch *b, int status, alch_error *err)
+{
+    b->stopping = true;
+    if (status && !b->cb_status) {
+        b->cb_status = status;
+        alch_error_clear(&b->cb_err);
+        b->cb_err = *err; /* the strings move over */
+        *err = (alch_error)ALCH_ERROR_INIT;
+    }
+}
+
+/* Send one statement of the batch. Returns false when libpq could not queue it. */
+static bool send_item(alch_conn *c, alch__batch *b)
+{
+    alch__batch_item it = {0};
+    alch_error err = ALCH_ERROR_INIT;
+    alch__params p = {0};
+    int rc = b->next(b->ctx, b->sent, &it, &err);
+    if (rc == 0)
+        rc = alch__params_encode(&p, it.vals, it.n, NULL, 0, &err);
+    if (rc) {
+        stop(b, rc, &err);
+        alch__params_free(&p);
+        return true;
+    }
+    bool ok;
+    const char *name = prepared_name(c, b, it.sql, &p, &ok);
+    if (ok && c->cfg.echo && c->cfg.echo->on) {
+        char *params = alch__params_render(&p);
+        alch__echo_line(c->cfg.echo, "%s", it.sql);
+        alch__echo_line(c->cfg.echo, "[pipeline %zu/%zu] %s", b->sent + 1, b->count,
+                        params ? params : "()");
+        free(params);
+    }
+    if (ok)
+        ok = name ? PQsendQueryPrepared(c->pg, name, p.n, p.values, p.lengths, p.formats, 0)
+                  : PQsendQueryParams(c->pg, it.sql, p.n, p.types, p.values, p.lengths, p.formats,
+                                      0);
+    alch__params_free(&p);
+    if (ok)
+        push(b, PQ_EXEC, b->sent++, NULL);
+    return ok;
+}
+
+/* Keep the window full; end the batch with a Sync once everything is sent (or it stops). */
+static void pump(alch_conn *c)
+{
+    alch__batch *b = c->op->batch;
+    while (!b->stopping && b->sent < b->count && b->sent - b->answered < WINDOW)
+        if (!send_item(c, b)) {
+            alch__conn_fail(c, "could not queue a statement of the batch");
+            return;
+        }
+    if (!b->sync_sent && (b->stopping || b->sent == b->count)) {
+        if (!PQpipelineSync(c->pg)) {
+            alch__conn_fail(c, "could not end the batch");
+            return;
+        }
+        b->sync_sent = true;
+    } else if (!b->sync_sent && !PQsendFlushRequest(c->pg)) {
+        alch__conn_fail(c, "could not send the batch");
+        return;
+    }
+    if (alch__conn_flush_arm(c) != 0)
+        alch__conn_fail(c, "could not send the batch");
+}
+
+/* All answers to the oldest pending query are in; `skipped`: it failed or was skipped. */
+static void answered(alch_conn *c, alch__batch *b, bool skipped)
+{
+    pending p = b->ring[b->head];
+    b->head = (b->head + 1) % (sizeof b->ring / sizeof b->ring[0]);
+    b->len--;
+    if (p.kind == PQ_PREPARE) {
+        int i = cache_find(c, p.name);
+        if (i >= 0 && skipped)
+            alch__cache_remove(c, i); /* never prepared: do not pretend it was */
+        else if (i >= 0)
+            c->cache[i].ready = true, c->cache[i].pending = false;
+        return;
+    }
+    if (p.kind != PQ_EXEC)
+        return;
+    b->answered++;
+    if (!skipped && !b->error && !b->stopping && b->on_result) {
+        alch_result *res = b->last ? alch__result_wrap(b->last) : NULL;
+        alch_error err = ALCH_ERROR_INIT;
+        int rc = b->last && !res ? alch__error_set(&err, ALCH_ENOMEM, "out of memory")
+                                 : b->on_result(b->ctx, p.item, res, &err);
+        b->last = NULL;
+        if (rc)
+            stop(b, rc, &err);
+        alch_error_clear(&err);
+    }
+    PQclear(b->last);
+    b->last = NULL;
+}
+
+/* The Sync came back: leave pipeline mode and report. */
+static void finish(alch_conn *c, alch__batch *b)
+{
+    PQexitPipelineMode(c->pg);
+    alch_error err = ALCH_ERROR_INIT;
+    int status = 0;
+    double ms = (double)(uv_hrtime() - b->started) / 1e6;
+    if (b->error) {
+        status = alch__error_from_result(&err, b->error);
+        alch__buf msg = ALCH__BUF_INIT;
+        if (b->error_item == SIZE_MAX)
+            alch__buf_printf(&msg, "the BEGIN of the batch failed: %s", err.message);
+        else
+            alch__buf_printf(&msg, "statement %zu of %zu in the batch failed: %s",
+                             b->error_item + 1, b->count, err.message);
+        free(err.message);
+        err.message = alch__buf_finish(&msg);
+        alch__batch_item it = {0};
+        alch_error ignored = ALCH_ERROR_INIT;
+        alch__params p = {0};
+        if (b->error_item != SIZE_MAX && b->next(b->ctx, b->error_item, &it, &ignored) == 0 &&
+            alch__params_encode(&p, it.vals, it.n, NULL, 0, &ignored) == 0) {
+            char *params = alch__params_render(&p);
+            alch__error_statement(&err, it.sql, params);
+            free(params);
+        }
+        alch__params_free(&p);
+        alch_error_clear(&ignored);
+    } else if (b->cb_status) {
+        status = b->cb_status;
+        err = b->cb_err;
+        b->cb_err = (alch_error)ALCH_ERROR_INIT;
+    }
+    if (status)
+        alch__echo_line(c->cfg.echo, "[pipeline failed, %zu of %zu statements sent, %.3f ms]",
+                        b->sent, b->count, ms);
+    else
+        alch__echo_line(c->cfg.echo, "[pipeline, %zu statements, %.3f ms]", b->sent, ms);
+    alch__op_finish(c, status, status ? &err : NULL);
+    alch_error_clear(&err);
+}
+
+void alch__batch_io(alch_conn *c)
+{
+    alch__op *op = c->op;
+    alch__batch *b = op->batch;
+    bool moved = false;
+    while (c->op == op && !PQisBusy(c->pg)) {
+        PGresult *r = PQgetResult(c->pg);
+        if (!r) { /* the end of the oldest query's answers */
+            if (b->len == 0)
+                break; /* nothing more to read yet */
+            answered(c, b, b->head_skipped);
+            b->head_skipped = false;
+            moved = true;
+            continue;
+        }
+        switch (PQresultStatus(r)) {
+        case PGRES_PIPELINE_SYNC:
+            PQclear(r);
+            finish(c, b);
+            return;
+        case PGRES_PIPELINE_ABORTED: /* skipped by the server after the failure */
+            PQclear(r);
+            b->head_skipped = true;
+            continue;
+        case PGRES_FATAL_ERROR:
+            if (!b->error) {
+                b->error = r;
+                b->error_item =
+                    b->ring[b->head].kind == PQ_BEGIN ? SIZE_MAX : b->ring[b->head].item;
+            } else {
+                PQclear(r);
+            }
+            b->head_skipped = true;
+            b->stopping = true;
+            continue;
+        default:
+            PQclear(b->last);
+            b->last = r;
+            continue;
+        }
+    }
+    if (c->op == op && moved)
+        pump(c); /* room in the window, or the Sync to send after a failure */
+}
+
+int alch__conn_batch(alch_conn *c, size_t count, alch__batch_next_fn next,
+                     alch__batch_result_fn on_result, void *ctx, alch_exec_cb done, void *data,
+                     alch_error *err)
+{
+    alch__op *op = calloc(1, sizeof *op);
+    alch__batch *b = calloc(1, sizeof *b);
+    if (!op || !b) {
+        free(op);
+        free(b);
+        return alch__error_set(err, ALCH_ENOMEM, "out of memory");
+    }
+    op->batch = b;
+    op->cache_slot = -1;
+    op->cb = done;
+    op->data = data;
+    b->count = count;
+    b->next = next;
+    b->on_result = on_result;
+    b->ctx = ctx;
+    b->tick0 = c->cache_tick + 1;
+    b->started = uv_hrtime();
+    if (!PQenterPipelineMode(c->pg)) {
+        alch__op_free(op);
+        return alch__error_from_conn(err, ALCH_EOPERATIONAL, c->pg, "cannot start a pipeline");
+    }
+    c->op = op;
+    if (c->cfg.autobegin && PQtransactionStatus(c->pg) == PQTRANS_IDLE) {
+        const char *begin = c->cfg.begin_sql ? c->cfg.begin_sql : "BEGIN";
+        alch__echo_line(c->cfg.echo, "BEGIN (implicit)");
+        if (!PQsendQueryParams(c->pg, begin, 0, NULL, NULL, NULL, NULL, 0)) {
+            alch__conn_fail(c, "could not send BEGIN");
+            return 0; /* started: done() has been called with the error */
+        }
+        push(b, PQ_BEGIN, 0, NULL);
+    }
+    pump(c);
+    return 0;
+}

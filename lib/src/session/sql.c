@@ -1,0 +1,94 @@
+/* The SQL the session sends for you (get, refresh, load, and the flush's INSERT, UPDATE and
+ * DELETE), built by the statement builder once per shape and kept by the session factory:
+ * the builder is the one place SQL text is made, and a shape seen before costs a lookup. */
+#include <stdlib.h>
+
+#include "base/base_internal.h"
+#include "driver/error_internal.h"
+#include "session/session_internal.h"
+
+struct alch__sqlshape {
+    alch__sqlkind kind;
+    const alch_model *model;
+    const alch_column *col; /* SQL_BY_COLUMN: the column the WHERE compares */
+    uint64_t mask, ret;
+    char *sql;
+    struct alch__sqlshape *next;
+};
+
+void alch__sql_cache_free(alch_sessionmaker *maker)
+{
+    for (alch__sqlshape *p = maker->shapes, *next; p; p = next) {
+        next = p->next;
+        free(p->sql);
+        free(p);
+    }
+    maker->shapes = NULL;
+}
+
+static alch_expr *param(const alch_column *c)
+{
+    return alch_param(c->name);
+}
+
+static alch_stmt *build(alch__sqlkind kind, const alch_model *m, const alch_column *col,
+                        uint64_t mask, uint64_t ret)
+{
+    const alch_column *pk = alch__model_pk(m);
+    alch_stmt *st = NULL;
+    switch (kind) {
+    case SQL_BY_COLUMN: /* get, refresh, and relationship loads */
+        st = alch_select(m);
+        alch_where(st, alch_eq(alch_col(m, col->name), param(col)));
+        if (col != pk) /* a one-to-many load: in key order */
+            alch_order_by(st, alch_col(m, pk->name));
+        return st;
+    case SQL_INSERT:
+        st = alch_insert(m);
+        for (size_t i = 0; i < m->ncolumns; i++)
+            if (mask & (1ULL << i))
+                alch_set_expr(st, alch_col(m, m->columns[i].name), param(&m->columns[i]));
+        for (size_t i = 0; i < m->ncolumns; i++)
+            if (ret & (1ULL << i))
+                alch_returning(st, alch_col(m, m->columns[i].name));
+        return st;
+    case SQL_UPDATE:
+        st = alch_update(m);
+        for (size_t i = 0; i < m->ncolumns; i++)
+            if (mask & (1ULL << i))
+                alch_set_expr(st, alch_col(m, m->columns[i].name), param(&m->columns[i]));
+        /* the key's placeholder gets a name no column can clash with in the SET */
+        alch_where(st, alch_eq(alch_col(m, pk->name), alch_param(" key")));
+        return st;
+    case SQL_DELETE:
+        st = alch_delete(m);
+        alch_where(st, alch_eq(alch_col(m, pk->name), param(pk)));
+        return st;
+    }
+    return NULL;
+}
+
+const char *alch__session_sql(alch_session *s, alch__sqlkind kind, const alch_model *m,
+                              const alch_column *col, uint64_t mask, uint64_t ret, alch_error *err)
+{
+    alch_sessionmaker *maker = s->maker;
+    for (alch__sqlshape *p = maker->shapes; p; p = p->next)
+        if (p->kind == kind && p->model == m && p->col == col && p->mask == mask && p->ret == ret)
+            return p->sql;
+    alch_stmt *st = build(kind, m, col, mask, ret);
+    const char *text = NULL;
+    int rc = alch_stmt_sql(st, &text, err);
+    alch__sqlshape *p = rc == 0 ? calloc(1, sizeof *p) : NULL;
+    char *copy = p ? alch__strdup(text) : NULL;
+    alch_stmt_free(st);
+    if (rc)
+        return NULL;
+    if (!copy) {
+        free(p);
+        alch__error_set(err, ALCH_ENOMEM, "out of memory");
+        return NULL;
+    }
+    *p = (alch__sqlshape){kind, m, col, mask, ret, copy, maker->shapes};
+    maker->shapes = p;
+    return copy;
+}
