@@ -230,6 +230,21 @@ bool alch_conn_in_transaction(const alch_conn *conn);
  */
 const alch_error *alch_conn_start_error(const alch_conn *conn);
 
+/**
+ * @brief Ask the server to cancel the statement running on this connection, without
+ *        blocking the loop.
+ *
+ * The request travels on a connection of its own, opened on libuv's thread pool. The
+ * running call then fails with ::ALCH_ECANCELED (SQLSTATE 57014), unless it finished
+ * first; either way the connection stays usable, and a statement started meanwhile waits
+ * until the request has been delivered, so it cannot be cancelled by mistake.
+ *
+ * @param conn  The connection.
+ * @return 0 when the request is on its way (or already was); ::ALCH_EMISUSE when nothing
+ *         runs; ::ALCH_ENOMEM.
+ */
+int alch_conn_cancel(alch_conn *conn);
+
 /** @brief Whether an operation is in flight (the connection is busy). */
 bool alch_conn_busy(const alch_conn *conn);
 

@@ -64,6 +64,12 @@ typedef struct alch_engine_options {
     int statement_timeout_ms; /**< Server-side limit per statement (default 0: none). */
     int statement_cache_size; /**< Prepared statements kept per connection, least recently
                                    used evicted (default 100; 0 disables, for PgBouncer). */
+    int query_timeout_ms;     /**< Client-side limit per statement (default 0: none): when
+                                   it runs out, alch asks the server to cancel the statement
+                                   (without blocking the loop) and the call fails with
+                                   ::ALCH_ETIMEOUT; the connection stays usable. If the
+                                   server does not answer within 2 more seconds, the
+                                   connection is given up as broken. */
 } alch_engine_options;
 
 /**

@@ -31,6 +31,14 @@ alch_conn *alch__conn_new(uv_loop_t *loop, const alch__conn_config *cfg)
     return c;
 }
 
+/* PQcancel() opens a connection of its own and waits for the server: it blocks, so it runs
+ * on libuv's thread pool. The request outlives the connection if need be. */
+struct alch__cancel {
+    uv_work_t work;
+    PGcancel *cancel;
+    alch_conn *conn; /* NULL once the connection is gone */
+};
+
 static void free_handle(uv_handle_t *h)
 {
     free(h);
@@ -54,6 +62,15 @@ static void close_timer(alch_conn *c)
         c->timer->data = NULL;
         uv_close((uv_handle_t *)c->timer, free_handle);
         c->timer = NULL;
+    }
+    if (c->qtimer) {
+        c->qtimer->data = NULL;
+        uv_close((uv_handle_t *)c->qtimer, free_handle);
+        c->qtimer = NULL;
+    }
+    if (c->cancel_req) { /* it finishes on the thread pool, then frees itself */
+        c->cancel_req->conn = NULL;
+        c->cancel_req = NULL;
     }
 }
 
@@ -430,6 +447,138 @@ bool alch__conn_alive(alch_conn *c)
     return PQstatus(c->pg) == CONNECTION_OK;
 }
 
+/* ---- cancel and the client-side timeout --------------------------------------------- */
+
+static void cancel_work(uv_work_t *w)
+{
+    alch__cancel *r = w->data;
+    char errbuf[256];
+    PQcancel(r->cancel, errbuf, sizeof errbuf); /* a failure shows as the query not ending */
+}
+
+static void start_waiting_op(alch_conn *c);
+
+static void cancel_after(uv_work_t *w, int status)
+{
+    (void)status;
+    alch__cancel *r = w->data;
+    alch_conn *c = r->conn;
+    PQfreeCancel(r->cancel);
+    free(r);
+    if (c) {
+        c->cancel_req = NULL;
+        start_waiting_op(c);
+    }
+}
+
+/* Ask the server to cancel the running statement; `why` is how its failure is reported. */
+static int request_cancel(alch_conn *c, int why)
+{
+    alch__op *op = c->op;
+    if (op->cancel)
+        return 0; /* already asked */
+    alch__cancel *r = calloc(1, sizeof *r);
+    if (!r || !(r->cancel = PQgetCancel(c->pg))) {
+        free(r);
+        return ALCH_ENOMEM;
+    }
+    r->conn = c;
+    r->work.data = r;
+    if (uv_queue_work(c->loop, &r->work, cancel_work, cancel_after) != 0) {
+        PQfreeCancel(r->cancel);
+        free(r);
+        return ALCH_ENOMEM;
+    }
+    op->cancel = why;
+    c->cancel_req = r;
+    return 0;
+}
+
+enum { CANCEL_GRACE_MS = 2000 };
+
+static void on_query_timeout(uv_timer_t *t)
+{
+    alch_conn *c = t->data;
+    if (!c || !c->op)
+        return;
+    conn_ref(c);
+    if (!c->op->cancel) { /* first the polite way */
+        if (request_cancel(c, ALCH_ETIMEOUT) == 0)
+            uv_timer_start(c->qtimer, on_query_timeout, CANCEL_GRACE_MS, 0);
+    } else { /* the server did not answer the cancel: give the connection up */
+        alch_error err = ALCH_ERROR_INIT;
+        alch__error_set(&err, ALCH_ETIMEOUT,
+                        "the statement ran longer than %d ms "
+                        "(query_timeout_ms) and the server did not answer the request to cancel "
+                        "it: the connection was given up",
+                        c->cfg.query_timeout_ms);
+        mark_broken(c);
+        alch__op_finish(c, ALCH_ETIMEOUT, &err);
+        alch_error_clear(&err);
+    }
+    conn_unref(c);
+}
+
+/* An operation is about to send: start its timeout. Returns false when it must wait for a
+ * cancel request still on its way (which could otherwise hit this new statement). */
+bool alch__op_begin(alch_conn *c)
+{
+    if (c->cfg.query_timeout_ms > 0) {
+        if (!c->qtimer) {
+            c->qtimer = malloc(sizeof *c->qtimer);
+            if (c->qtimer && uv_timer_init(c->loop, c->qtimer) != 0) {
+                free(c->qtimer);
+                c->qtimer = NULL;
+            }
+        }
+        if (c->qtimer) {
+            c->qtimer->data = c;
+            uv_timer_start(c->qtimer, on_query_timeout, (uint64_t)c->cfg.query_timeout_ms, 0);
+        }
+    }
+    if (c->cancel_req) {
+        c->op->waiting = true;
+        return false;
+    }
+    return true;
+}
+
+static void start_waiting_op(alch_conn *c)
+{
+    if (!c->op || !c->op->waiting)
+        return;
+    c->op->waiting = false;
+    conn_ref(c);
+    if (c->op->batch)
+        alch__batch_start(c);
+    else
+        op_run_step(c);
+    conn_unref(c);
+}
+
+int alch_conn_cancel(alch_conn *c)
+{
+    if (!c || !c->op || !c->pg)
+        return ALCH_EMISUSE;
+    return request_cancel(c, ALCH_ECANCELED);
+}
+
+/* A statement we asked to cancel fails with SQLSTATE 57014: say why, in our words. */
+static int cancel_status(alch_conn *c, const alch__op *op, int status, alch_error *err)
+{
+    if (!status || !op->cancel || strcmp(err->sqlstate, "57014") != 0)
+        return status;
+    if (op->cancel == ALCH_ETIMEOUT)
+        alch__error_set(err, ALCH_ETIMEOUT,
+                        "the statement ran longer than %d ms "
+                        "(query_timeout_ms) and was cancelled",
+                        c->cfg.query_timeout_ms);
+    else
+        alch__error_set(err, ALCH_ECANCELED, "the statement was cancelled (alch_conn_cancel)");
+    memcpy(err->sqlstate, "57014", 6);
+    return op->cancel;
+}
+
 /* ---- running statements ------------------------------------------------------------ */
 
 uint64_t alch__hash_str(const char *s)
@@ -538,7 +687,8 @@ static void op_start(alch_conn *c, alch__op *op)
 {
     c->op = op;
     op->cur = 0;
-    op_run_step(c);
+    if (alch__op_begin(c))
+        op_run_step(c);
 }
 
 static void on_deferred(uv_timer_t *t)
@@ -784,6 +934,8 @@ void alch__op_finish(alch_conn *c, int status, const alch_error *err)
 {
     alch__op *op = c->op;
     c->op = NULL;
+    if (c->qtimer)
+        uv_timer_stop(c->qtimer);
     if (!c->pg || PQstatus(c->pg) != CONNECTION_OK)
         mark_broken(c);
     else
@@ -810,6 +962,7 @@ void alch__op_finish(alch_conn *c, int status, const alch_error *err)
         err = &local;
     } else if (status != 0) {
         alch__error_copy(&local, err);
+        status = cancel_status(c, op, status, &local);
         if (op->user_stmt)
             alch__error_statement(&local, op->sql, params);
         err = &local;

@@ -26,6 +26,7 @@ typedef struct alch__conn_config {
     int cache_size;         /* prepared statements kept; 0 disables the cache */
     bool autobegin;         /* begin a transaction before the first statement */
     const char *begin_sql;  /* "BEGIN" or "BEGIN ISOLATION LEVEL ..." (static string) */
+    int query_timeout_ms;   /* client-side limit per operation; 0: none */
 } alch__conn_config;
 
 typedef enum { STEP_SQL, STEP_PREPARE, STEP_EXEC_PREPARED } alch__step_kind;
@@ -60,6 +61,8 @@ typedef struct alch__op {
     alch_exec_cb cb;
     void *data;
     struct alch__batch *batch; /* a pipelined batch (pipeline.c) instead of steps */
+    int cancel;             /* 0, or why a cancel was asked: ALCH_ECANCELED / ALCH_ETIMEOUT */
+    bool waiting;           /* not sent yet: a cancel request is still on its way */
 } alch__op;
 
 typedef struct alch__stmt {
@@ -94,6 +97,8 @@ struct alch_conn {
     int savepoints;
 
     alch_error start_err;   /* why the last async call could not start */
+    uv_timer_t *qtimer;     /* the client-side query timeout (heap, freed on close) */
+    struct alch__cancel *cancel_req; /* a cancel request on the thread pool, or NULL */
     int refs;               /* > 0 while inside one of our callbacks */
     bool destroy_pending;
     bool closing;           /* alch_conn_close() is running */
@@ -148,6 +153,11 @@ void alch__conn_fail(alch_conn *c, const char *what);
 uint64_t alch__hash_str(const char *s);
 void alch__cache_remove(alch_conn *c, int i);
 
+/* An operation is about to send: starts its timeout; false when it must wait for a cancel
+ * request still on its way (then alch__batch_start() or the next step runs later). */
+typedef struct alch__cancel alch__cancel;
+bool alch__op_begin(alch_conn *c);
+
 /* ---- pipeline.c: many statements in one round trip ------------------------------------ */
 
 /* One statement of a batch; valid until the next call of the batch's next function. */
@@ -172,6 +182,7 @@ int alch__conn_batch(alch_conn *c, size_t count, alch__batch_next_fn next,
                      alch__batch_result_fn on_result, void *ctx, alch_exec_cb done, void *data,
                      alch_error *err);
 void alch__batch_io(alch_conn *c);
+void alch__batch_start(alch_conn *c);
 void alch__batch_free(struct alch__batch *b);
 
 /* Pool hooks (engine/pool.c). */

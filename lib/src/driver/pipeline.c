@@ -333,15 +333,23 @@ int alch__conn_batch(alch_conn *c, size_t count, alch__batch_next_fn next,
         return alch__error_from_conn(err, ALCH_EOPERATIONAL, c->pg, "cannot start a pipeline");
     }
     c->op = op;
+    if (alch__op_begin(c))
+        alch__batch_start(c);
+    return 0;
+}
+
+/* Send the BEGIN (when one is needed) and the first window. */
+void alch__batch_start(alch_conn *c)
+{
+    alch__batch *b = c->op->batch;
     if (c->cfg.autobegin && PQtransactionStatus(c->pg) == PQTRANS_IDLE) {
         const char *begin = c->cfg.begin_sql ? c->cfg.begin_sql : "BEGIN";
         alch__echo_line(c->cfg.echo, "BEGIN (implicit)");
         if (!PQsendQueryParams(c->pg, begin, 0, NULL, NULL, NULL, NULL, 0)) {
             alch__conn_fail(c, "could not send BEGIN");
-            return 0; /* started: done() has been called with the error */
+            return;
         }
         push(b, PQ_BEGIN, 0, NULL);
     }
     pump(c);
-    return 0;
 }

@@ -11,10 +11,10 @@ struct alch__waiter {
     alch__pool *pool;
     alch_connect_cb cb;
     void *data;
-    uv_timer_t timer;       /* the waiter is freed in this timer's close callback */
-    uint64_t deadline;      /* uv_now() in ms */
+    uv_timer_t timer;  /* the waiter is freed in this timer's close callback */
+    uint64_t deadline; /* uv_now() in ms */
     bool queued;
-    bool tried;             /* dispatch ran at least once for it */
+    bool tried; /* dispatch ran at least once for it */
 };
 
 static void dispatch(alch__pool *pool);
@@ -100,14 +100,21 @@ static void on_waiter_timer(uv_timer_t *t)
         uv_timer_start(&w->timer, on_waiter_timer, w->deadline - uv_now(t->loop), 0);
         return;
     }
+    /* a connection being opened will serve this waiter: the connect timeout governs that
+     * wait, not pool_timeout (on_connected() looks at the deadline again) */
+    int pos = 0;
+    for (alch__waiter *x = pool->head; x && x != w; x = x->next)
+        pos++;
+    if (pos < pool->n_opening)
+        return;
     unlink_waiter(pool, w);
     const alch_engine_options *o = &pool->engine->opts;
     alch_error err = ALCH_ERROR_INIT;
     alch__error_set(&err, ALCH_ETIMEOUT,
                     "pool of %d (+%d overflow) exhausted: no connection came free within "
                     "%.1f s (%d checked out, %d waiting)",
-                    o->pool_size, o->max_overflow, (double)o->pool_timeout_ms / 1000.0,
-                    pool->n_out, pool->n_waiting);
+                    o->pool_size, o->max_overflow, (double)o->pool_timeout_ms / 1000.0, pool->n_out,
+                    pool->n_waiting);
     alch__error_hint(&err, "hand connections back sooner with alch_conn_close(), or raise "
                            "pool_size / max_overflow / pool_timeout_ms");
     alch_engine *engine = pool->engine;
@@ -191,10 +198,15 @@ static void set_expiry(alch__pool *pool, alch_conn *c)
     }
 }
 
+static void return_idle(alch__pool *pool, alch_conn *c);
+
+/* A new connection is up (or failed): it goes to whoever waits longest, not to the waiter
+ * that caused it to be opened, which may have been served by a returned one meanwhile.
+ * That keeps the queue first come, first served. A failure is reported to the first waiter,
+ * one failure per connection attempt. */
 static void on_connected(alch_conn *c, int status, const alch_error *err, void *data)
 {
-    alch__waiter *w = data;
-    alch__pool *pool = w->pool;
+    alch__pool *pool = data;
     pool->n_opening--;
     if (status == 0) {
         c->pool = pool;
@@ -202,44 +214,59 @@ static void on_connected(alch_conn *c, int status, const alch_error *err, void *
         c->pool_gen = pool->generation;
         set_expiry(pool, c);
         pool->n_out++;
+        if (pool->engine->freeing) {
+            pool->n_out--;
+            discard(pool, c);
+        } else if (pool->head) {
+            alch__waiter *w = pool->head;
+            unlink_waiter(pool, w);
+            finish_waiter(w, c, 0, NULL);
+        } else {
+            return_idle(pool, c); /* its waiter gave up meanwhile */
+        }
+    } else if (pool->head) {
+        alch__waiter *w = pool->head;
+        unlink_waiter(pool, w);
+        finish_waiter(w, NULL, status, err);
     }
-    finish_waiter(w, c, status, err);
-    if (status != 0) {
-        dispatch(pool);
-        maybe_release_engine(pool);
-    }
+    dispatch(pool);
+    /* waiters whose deadline passed while an opening connection covered them */
+    for (alch__waiter *x = pool->head; x; x = x->next)
+        if (x->tried && uv_now(pool->engine->loop) >= x->deadline)
+            uv_timer_start(&x->timer, on_waiter_timer, 0, 0);
+    maybe_release_engine(pool);
 }
 
-static int open_for(alch__pool *pool, alch__waiter *w)
+static void open_new(alch__pool *pool)
 {
     alch_engine *e = pool->engine;
     alch_conn *c = alch__conn_new(e->loop, &e->cfg);
     alch_url *url = alch_url_copy(e->url);
     alch_error err = ALCH_ERROR_INIT;
+    int rc;
     if (!c || !url) {
         free(c);
         alch_url_free(url);
-        alch__error_set(&err, ALCH_ENOMEM, "out of memory opening a connection");
-        finish_waiter(w, NULL, ALCH_ENOMEM, &err);
-        alch_error_clear(&err);
-        return ALCH_ENOMEM;
+        rc = alch__error_set(&err, ALCH_ENOMEM, "out of memory opening a connection");
+    } else {
+        c->connect_cb = on_connected;
+        c->connect_data = pool;
+        const char *t = alch_url_query(url, "connect_timeout");
+        int timeout_ms = t && atoi(t) > 0 ? (atoi(t) < 2 ? 2 : atoi(t)) * 1000 : 0;
+        pool->n_opening++;
+        rc = alch__conn_start(c, url, e->extra_keys, e->extra_vals, timeout_ms, &err);
+        if (rc)
+            pool->n_opening--;
     }
-    c->connect_cb = on_connected;
-    c->connect_data = w;
-    const char *t = alch_url_query(url, "connect_timeout");
-    int timeout_ms = t && atoi(t) > 0 ? (atoi(t) < 2 ? 2 : atoi(t)) * 1000 : 0;
-    pool->n_opening++;
-    int rc = alch__conn_start(c, url, e->extra_keys, e->extra_vals, timeout_ms, &err);
-    if (rc) {
-        pool->n_opening--;
+    if (rc && pool->head) { /* could not even start: the first waiter hears it now */
+        alch__waiter *w = pool->head;
+        unlink_waiter(pool, w);
         finish_waiter(w, NULL, rc, &err);
     }
     alch_error_clear(&err);
-    return rc;
 }
 
-static void on_pinged(alch_conn *c, int status, alch_result *res, const alch_error *err,
-                      void *data)
+static void on_pinged(alch_conn *c, int status, alch_result *res, const alch_error *err, void *data)
 {
     alch__waiter *w = data;
     alch__pool *pool = w->pool;
@@ -259,7 +286,8 @@ static void on_pinged(alch_conn *c, int status, alch_result *res, const alch_err
     }
 }
 
-/* Serve waiters from the front while there is something to give them. */
+/* Serve waiters from the front while there is something to give them, and open new
+ * connections (up to the limit) for the waiters that no opening one will serve. */
 static void dispatch(alch__pool *pool)
 {
     while (pool->head) {
@@ -274,10 +302,12 @@ static void dispatch(alch__pool *pool)
             finish_waiter(w, c, 0, NULL);
             continue;
         }
-        if (pool->n_idle + pool->n_out + pool->n_opening < max_size(pool)) {
-            unlink_waiter(pool, w);
-            uv_timer_stop(&w->timer); /* the connect timeout takes over */
-            open_for(pool, w);
+        if (pool->n_opening < pool->n_waiting &&
+            pool->n_idle + pool->n_out + pool->n_opening < max_size(pool)) {
+            int before = pool->n_waiting;
+            open_new(pool);
+            if (pool->n_waiting == before && pool->n_opening == 0)
+                return; /* nothing moved: do not spin */
             continue;
         }
         return;
@@ -308,8 +338,7 @@ typedef struct reset_wait {
     bool done;
 } reset_wait;
 
-static void on_reset(alch_conn *c, int status, alch_result *res, const alch_error *err,
-                     void *data)
+static void on_reset(alch_conn *c, int status, alch_result *res, const alch_error *err, void *data)
 {
     alch__pool *pool = c->pool;
     alch_result_free(res);
@@ -341,8 +370,8 @@ void alch__pool_release(alch__pool *pool, alch_conn *c)
         /* the next borrower must not inherit half-done work */
         reset_wait rw = {false};
         bool sync = pool->engine->own_loop != NULL;
-        if (alch__conn_simple(c, "ROLLBACK", NULL, 0, false, on_reset, sync ? &rw : NULL,
-                              NULL) != 0) {
+        if (alch__conn_simple(c, "ROLLBACK", NULL, 0, false, on_reset, sync ? &rw : NULL, NULL) !=
+            0) {
             pool->n_out--;
             discard(pool, c);
             maybe_release_engine(pool);

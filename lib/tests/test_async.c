@@ -1,0 +1,332 @@
+/* Async for real, against a real server: cancel and the client-side timeout without
+ * blocking the loop; a thousand tasks sharing a pool of five, served first come first
+ * served, never more connections than the pool allows; an engine freed from inside a
+ * callback while tasks wait. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <alch/alch.h>
+#include <libpq-fe.h>
+#include <uv.h>
+
+#include "support.h"
+
+static char *db_url;
+
+static int setup(void **state)
+{
+    (void)state;
+    db_url = alch_test_db_create("async");
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    alch_test_db_drop(db_url);
+    return 0;
+}
+
+static double now_ms(uv_loop_t *loop)
+{
+    uv_update_time(loop);
+    return (double)uv_hrtime() / 1e6;
+}
+
+/* ---- cancel ----------------------------------------------------------------------------- */
+
+typedef struct cancel_run {
+    uv_loop_t *loop;
+    alch_engine *engine;
+    alch_conn *conn;
+    uv_timer_t timer;
+    double asked_at, failed_at;
+    int sleep_status, after_status;
+    char message[256];
+    int64_t after;
+} cancel_run;
+
+static void after_cancel(alch_conn *c, int status, alch_result *res, const alch_error *err,
+                         void *data)
+{
+    (void)err;
+    cancel_run *r = data;
+    r->after_status = status;
+    if (status == 0)
+        alch_result_get_int(res, 0, 0, &r->after, NULL);
+    alch_result_free(res);
+    alch_conn_close(c);
+}
+
+static void after_rollback(alch_conn *c, int status, alch_result *res, const alch_error *err,
+                           void *data)
+{
+    (void)err;
+    assert_int_equal(status, 0);
+    alch_result_free(res);
+    assert_int_equal(alch_conn_execute_async(c, "SELECT 42", NULL, 0, after_cancel, data), 0);
+}
+
+static void on_sleep_done(alch_conn *c, int status, alch_result *res, const alch_error *err,
+                          void *data)
+{
+    cancel_run *r = data;
+    r->failed_at = now_ms(r->loop);
+    r->sleep_status = status;
+    snprintf(r->message, sizeof r->message, "%s", err && err->message ? err->message : "");
+    alch_result_free(res);
+    /* the cancel failed the transaction: roll it back, then the same connection goes on */
+    assert_int_equal(alch_conn_rollback_async(c, after_rollback, r), 0);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    cancel_run *r = t->data;
+    r->asked_at = now_ms(r->loop);
+    assert_int_equal(alch_conn_cancel(r->conn), 0);
+    assert_int_equal(alch_conn_cancel(r->conn), 0); /* asking twice is harmless */
+    uv_close((uv_handle_t *)t, NULL);
+}
+
+static void on_conn_for_cancel(alch_conn *c, int status, const alch_error *err, void *data)
+{
+    (void)err;
+    cancel_run *r = data;
+    assert_int_equal(status, 0);
+    r->conn = c;
+    assert_int_equal(alch_conn_cancel(c), ALCH_EMISUSE); /* nothing runs yet */
+    assert_int_equal(alch_conn_execute_async(c, "SELECT pg_sleep(10)", NULL, 0, on_sleep_done, r),
+                     0);
+    uv_timer_init(r->loop, &r->timer);
+    r->timer.data = r;
+    uv_timer_start(&r->timer, on_timer, 50, 0);
+}
+
+static void test_cancel(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    cancel_run r = {.loop = &loop};
+    alch_error err = ALCH_ERROR_INIT;
+    CHECK_OK(alch_engine_create_async(&loop, db_url, NULL, &r.engine, &err), err);
+    assert_int_equal(alch_engine_connect_async(r.engine, on_conn_for_cancel, &r), 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(r.sleep_status, ALCH_ECANCELED);
+    assert_string_equal(r.message, "the statement was cancelled (alch_conn_cancel)");
+    printf("cancelled %.1f ms after asking\n", r.failed_at - r.asked_at);
+    assert_true(r.failed_at - r.asked_at < 200.0);
+    assert_int_equal(r.after_status, 0);
+    assert_int_equal(r.after, 42);
+    alch_engine_free(r.engine);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+/* ---- the client-side timeout (sync face) ----------------------------------------------- */
+
+static void test_timeout(void **state)
+{
+    (void)state;
+    alch_engine_options o = alch_engine_options_default();
+    o.query_timeout_ms = 100;
+    alch_engine *e = NULL;
+    alch_error err = ALCH_ERROR_INIT;
+    CHECK_OK(alch_engine_create(db_url, &o, &e, &err), err);
+    alch_conn *c = NULL;
+    CHECK_OK(alch_engine_connect(e, &c, &err), err);
+    uint64_t t0 = uv_hrtime();
+    int rc = alch_conn_execute(c, "SELECT pg_sleep(10)", NULL, 0, NULL, &err);
+    double ms = (double)(uv_hrtime() - t0) / 1e6;
+    assert_int_equal(rc, ALCH_ETIMEOUT);
+    assert_non_null(strstr(err.message, "ran longer than 100 ms (query_timeout_ms)"));
+    assert_string_equal(err.sqlstate, "57014");
+    alch_error_clear(&err);
+    printf("timed out after %.1f ms\n", ms);
+    assert_true(ms >= 100.0 && ms < 400.0);
+    CHECK_OK(alch_conn_rollback(c, &err), err); /* the transaction failed with it */
+    alch_result *res = NULL;
+    CHECK_OK(alch_conn_execute(c, "SELECT 1", NULL, 0, &res, &err), err);
+    alch_result_free(res);
+    /* a quick statement is not affected by the timer of the one before */
+    CHECK_OK(alch_conn_execute(c, "SELECT pg_sleep(0.15)", NULL, 0, NULL, &err) == ALCH_ETIMEOUT
+                 ? 0
+                 : -1,
+             err);
+    alch_error_clear(&err);
+    CHECK_OK(alch_conn_rollback(c, &err), err);
+    CHECK_OK(alch_conn_execute(c, "SELECT pg_sleep(0.01)", NULL, 0, NULL, &err), err);
+    alch_conn_close(c);
+    alch_engine_free(e);
+}
+
+/* ---- a thousand tasks, a pool of five ---------------------------------------------------- */
+
+enum { TASKS = 1000, POOL = 5, OVERFLOW = 2 };
+
+typedef struct crowd {
+    uv_loop_t *loop;
+    alch_engine *engine;
+    int next_expected; /* FIFO: task i gets a connection before task i + 1 */
+    int order_errors;
+    int done, failed;
+    int max_seen; /* most server connections seen at once */
+    PGconn *watch;
+    uv_timer_t sampler;
+    int ids[TASKS];
+} crowd;
+
+static void on_task_done(alch_conn *c, int status, alch_result *res, const alch_error *err,
+                         void *data)
+{
+    (void)err;
+    int *id = data;
+    crowd *cr = (crowd *)((char *)(id - *id) - offsetof(crowd, ids));
+    alch_result_free(res);
+    alch_conn_close(c);
+    if (status)
+        cr->failed++;
+    if (++cr->done == TASKS)
+        uv_close((uv_handle_t *)&cr->sampler, NULL);
+}
+
+static void on_task_conn(alch_conn *c, int status, const alch_error *err, void *data)
+{
+    (void)err;
+    int *id = data;
+    crowd *cr = (crowd *)((char *)(id - *id) - offsetof(crowd, ids));
+    if (status) {
+        cr->failed++;
+        cr->done++;
+        return;
+    }
+    if (*id != cr->next_expected)
+        cr->order_errors++;
+    cr->next_expected = *id + 1;
+    assert_int_equal(
+        alch_conn_execute_async(c, "SELECT pg_sleep(0.001)", NULL, 0, on_task_done, id), 0);
+}
+
+static void sample(uv_timer_t *t)
+{
+    crowd *cr = t->data;
+    PGresult *r = PQexec(cr->watch, "SELECT count(*) FROM pg_stat_activity "
+                                    "WHERE application_name = 'alch_crowd'");
+    int n = atoi(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    if (n > cr->max_seen)
+        cr->max_seen = n;
+}
+
+static void test_crowd(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    crowd *cr = calloc(1, sizeof *cr);
+    cr->loop = &loop;
+    alch_engine_options o = alch_engine_options_default();
+    o.pool_size = POOL;
+    o.max_overflow = OVERFLOW;
+    alch_error err = ALCH_ERROR_INIT;
+    char url[1024];
+    snprintf(url, sizeof url, "%s%sapplication_name=alch_crowd", db_url,
+             strchr(db_url, '?') ? "&" : "?");
+    CHECK_OK(alch_engine_create_async(&loop, url, &o, &cr->engine, &err), err);
+    cr->watch = alch_test_pq(db_url);
+    uv_timer_init(&loop, &cr->sampler);
+    cr->sampler.data = cr;
+    uv_timer_start(&cr->sampler, sample, 1, 5);
+    for (int i = 0; i < TASKS; i++) {
+        cr->ids[i] = i;
+        assert_int_equal(alch_engine_connect_async(cr->engine, on_task_conn, &cr->ids[i]), 0);
+    }
+    alch_pool_status ps = alch_engine_pool_status(cr->engine);
+    assert_int_equal(ps.waiting, TASKS); /* nothing runs before the loop does */
+    uv_run(&loop, UV_RUN_DEFAULT);
+    printf("%d tasks, %d failed, at most %d server connections seen\n", cr->done, cr->failed,
+           cr->max_seen);
+    assert_int_equal(cr->done, TASKS);
+    assert_int_equal(cr->failed, 0);
+    assert_int_equal(cr->order_errors, 0);
+    assert_true(cr->max_seen >= 1 && cr->max_seen <= POOL + OVERFLOW);
+    ps = alch_engine_pool_status(cr->engine);
+    assert_true(ps.size <= POOL);
+    assert_int_equal(ps.checked_out, 0);
+    PQfinish(cr->watch);
+    alch_engine_free(cr->engine);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    free(cr);
+}
+
+/* ---- freeing the engine from inside a callback ------------------------------------------- */
+
+typedef struct freeing {
+    alch_engine *engine;
+    int ok, refused;
+} freeing;
+
+static void on_exec_then_free(alch_conn *c, int status, alch_result *res, const alch_error *err,
+                              void *data)
+{
+    (void)err;
+    freeing *f = data;
+    assert_int_equal(status, 0);
+    alch_result_free(res);
+    alch_conn_close(c);
+    alch_engine_free(f->engine); /* others are still waiting for a connection */
+    f->engine = NULL;
+}
+
+static void on_conn_then_free(alch_conn *c, int status, const alch_error *err, void *data)
+{
+    (void)err;
+    freeing *f = data;
+    if (status) {
+        f->refused++;
+        return;
+    }
+    if (f->ok++ == 0)
+        assert_int_equal(alch_conn_execute_async(c, "SELECT 1", NULL, 0, on_exec_then_free, f), 0);
+    else
+        alch_conn_close(c);
+}
+
+static void test_free_in_callback(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    alch_engine_options o = alch_engine_options_default();
+    o.pool_size = 1;
+    o.max_overflow = 0;
+    freeing f = {0};
+    alch_error err = ALCH_ERROR_INIT;
+    CHECK_OK(alch_engine_create_async(&loop, db_url, &o, &f.engine, &err), err);
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(alch_engine_connect_async(f.engine, on_conn_then_free, &f), 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_null(f.engine);
+    assert_int_equal(f.ok, 1);
+    assert_int_equal(f.refused, 9); /* the waiters were told, not forgotten */
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cancel),
+        cmocka_unit_test(test_timeout),
+        cmocka_unit_test(test_crowd),
+        cmocka_unit_test(test_free_in_callback),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
