@@ -320,13 +320,107 @@ static void test_free_in_callback(void **state)
     assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* ---- LISTEN / NOTIFY ------------------------------------------------------------------------ */
+
+typedef struct listen_run {
+    alch_engine *engine;
+    alch_listener *listener;
+    bool listening;
+    int got;
+    int sender_pid;
+    char payloads[2][128];
+    int pids[2];
+    char channel[64];
+    int failed;
+} listen_run;
+
+static void on_notified(alch_conn *c, int status, alch_result *res, const alch_error *err,
+                        void *data)
+{
+    (void)err;
+    listen_run *r = data;
+    assert_int_equal(status, 0);
+    alch_result_free(res);
+    r->sender_pid = alch_conn_backend_pid(c);
+    alch_conn_close(c);
+}
+
+static void send_notifications(alch_conn *c, int status, const alch_error *err, void *data)
+{
+    (void)err;
+    assert_int_equal(status, 0);
+    /* values, not SQL: a quote in the payload is just a character */
+    alch_value v[] = {alch_text("shop events"), alch_text("item 5 'sold' (x2)")};
+    assert_int_equal(alch_conn_execute_async(c, "SELECT pg_notify($1, $2), pg_notify($1, 'second')",
+                                             v, 2, on_notified, data),
+                     0);
+}
+
+static void on_event(alch_listener *l, int status, const alch_notification *n,
+                     const alch_error *err, void *data)
+{
+    (void)err;
+    listen_run *r = data;
+    if (status) {
+        r->failed++;
+        alch_listener_close(l);
+        return;
+    }
+    if (!n) { /* LISTEN is in place: now send */
+        r->listening = true;
+        assert_int_equal(alch_engine_connect_async(r->engine, send_notifications, r), 0);
+        return;
+    }
+    snprintf(r->channel, sizeof r->channel, "%s", n->channel);
+    snprintf(r->payloads[r->got], sizeof r->payloads[0], "%s", n->payload);
+    r->pids[r->got] = n->pid;
+    if (++r->got == 2) {
+        alch_listener_close(l); /* closing inside its own callback */
+        r->listener = NULL;
+    }
+}
+
+static void test_listen(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    listen_run r = {0};
+    alch_engine_options o = alch_engine_options_default();
+    o.isolation_level = "AUTOCOMMIT"; /* the NOTIFY is delivered when its statement commits */
+    alch_error err = ALCH_ERROR_INIT;
+    CHECK_OK(alch_engine_create_async(&loop, db_url, &o, &r.engine, &err), err);
+    CHECK_OK(alch_engine_listen(r.engine, "shop events", on_event, &r, &r.listener, &err), err);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_true(r.listening);
+    assert_int_equal(r.failed, 0);
+    assert_int_equal(r.got, 2);
+    assert_string_equal(r.channel, "shop events");
+    assert_string_equal(r.payloads[0], "item 5 'sold' (x2)");
+    assert_string_equal(r.payloads[1], "second");
+    assert_int_equal(r.pids[0], r.sender_pid);
+
+    /* a listener closed before it even connected, and one on a sync engine */
+    alch_listener *early = NULL;
+    CHECK_OK(alch_engine_listen(r.engine, "x", on_event, &r, &early, &err), err);
+    alch_listener_close(early);
+    alch_engine_free(r.engine);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    alch_engine *sync = NULL;
+    CHECK_OK(alch_engine_create(db_url, NULL, &sync, &err), err);
+    assert_int_equal(alch_engine_listen(sync, "x", on_event, &r, &early, &err), ALCH_EMISUSE);
+    assert_non_null(strstr(err.message, "needs an async engine"));
+    alch_error_clear(&err);
+    alch_engine_free(sync);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_cancel),
-        cmocka_unit_test(test_timeout),
-        cmocka_unit_test(test_crowd),
-        cmocka_unit_test(test_free_in_callback),
+        cmocka_unit_test(test_cancel), cmocka_unit_test(test_timeout),
+        cmocka_unit_test(test_crowd),  cmocka_unit_test(test_free_in_callback),
+        cmocka_unit_test(test_listen),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -218,6 +218,56 @@ void alch_engine_free(alch_engine *engine);
  */
 void alch_engine_set_echo(alch_engine *engine, bool on);
 
+/** @brief A connection that listens for notifications (`LISTEN`/`NOTIFY`) (opaque). */
+typedef struct alch_listener alch_listener;
+
+/** @brief One notification: what `NOTIFY channel, 'payload'` (or `pg_notify()`) sent. */
+typedef struct alch_notification {
+    const char *channel; /**< The channel it was sent on. */
+    const char *payload; /**< The payload text ("" when none). */
+    int pid;             /**< The server process of the sending session. */
+} alch_notification;
+
+/**
+ * @brief Called on the engine's loop for a listener's events.
+ *
+ * - `status == 0`, @p n == NULL: the `LISTEN` is in place; notifications sent from now on
+ *   will arrive.
+ * - `status == 0`, @p n set: a notification; @p n and its strings live during the call.
+ * - `status < 0`: the listener failed (could not connect, `LISTEN` refused, connection
+ *   lost); @p err says why. Nothing more comes: close the listener.
+ *
+ * The listener may be closed inside the callback.
+ */
+typedef void (*alch_notify_cb)(alch_listener *l, int status, const alch_notification *n,
+                               const alch_error *err, void *data);
+
+/**
+ * @brief Listen for notifications on @p channel (what a bot uses to react to database
+ *        events: a new order, a price change).
+ *
+ * Opens a connection of its own (not from the pool: it stays open as long as it listens)
+ * and sends `LISTEN channel`. Notifications arrive as callbacks on the engine's loop,
+ * between your other work; nothing is polled.
+ *
+ * @param engine   An async engine (alch_engine_create_async()).
+ * @param channel  The channel name (quoted as an identifier when it needs to be).
+ * @param cb       Called for each event, see ::alch_notify_cb.
+ * @param data     Passed to @p cb.
+ * @param out      Receives the listener; close it with alch_listener_close().
+ * @param err      Optional details on failure.
+ * @return 0 when started; ::ALCH_EMISUSE for a sync engine or a missing argument;
+ *         ::ALCH_ENOMEM.
+ */
+int alch_engine_listen(alch_engine *engine, const char *channel, alch_notify_cb cb, void *data,
+                       alch_listener **out, alch_error *err);
+
+/**
+ * @brief Stop listening and close the listener's connection. Allowed inside its callback.
+ * @param l  The listener; NULL is allowed.
+ */
+void alch_listener_close(alch_listener *l);
+
 /** @brief Pool counters, for monitoring and tests. */
 typedef struct alch_pool_status {
     int size;        /**< Connections open now (idle + checked out + opening). */

@@ -15,6 +15,7 @@
 #include "util/buf.h"
 
 static void on_io(uv_poll_t *handle, int status, int events);
+static void deliver_notifies(alch_conn *c);
 static void op_run_step(alch_conn *c);
 
 /* ---- lifetime ---------------------------------------------------------------------- */
@@ -334,7 +335,8 @@ int alch__conn_start(alch_conn *c, alch_url *url, const char *const *extra_keys,
 
 /* connect_timeout in the URL is in seconds, as for libpq; we enforce it ourselves since
  * libpq only does so in its blocking connect. */
-static int url_timeout_ms(const alch_url *url)
+/* connect_timeout from the URL in ms; libpq treats 1 s as 2 s, and so do we. */
+int alch__url_timeout_ms(const alch_url *url)
 {
     const char *t = alch_url_query(url, "connect_timeout");
     if (!t)
@@ -358,7 +360,7 @@ int alch_conn_open_async(uv_loop_t *loop, const char *url_text, alch_connect_cb 
     }
     c->connect_cb = cb;
     c->connect_data = data;
-    return alch__conn_start(c, url, NULL, NULL, url_timeout_ms(url), NULL);
+    return alch__conn_start(c, url, NULL, NULL, alch__url_timeout_ms(url), NULL);
 }
 
 typedef struct sync_wait {
@@ -410,7 +412,7 @@ int alch_conn_open(const char *url_text, alch_conn **out, alch_error *err)
     c->sync_face = true;
     c->connect_cb = sync_connected;
     c->connect_data = &w;
-    rc = alch__conn_start(c, url, NULL, NULL, url_timeout_ms(url), err);
+    rc = alch__conn_start(c, url, NULL, NULL, alch__url_timeout_ms(url), err);
     if (rc == 0) {
         alch__conn_wait(loop, &w.done);
         rc = w.status;
@@ -424,6 +426,34 @@ int alch_conn_open(const char *url_text, alch_conn **out, alch_error *err)
     w.conn->own_loop = loop;
     *out = w.conn;
     return 0;
+}
+
+/* ---- notifications (LISTEN/NOTIFY) ------------------------------------------------- */
+
+/* Hand every notification libpq has read to the hook, then keep watching (or stop, for a
+ * connection nobody listens on). */
+static void deliver_notifies(alch_conn *c)
+{
+    if (!c->notify) {
+        arm(c, 0, false);
+        return;
+    }
+    PGnotify *n;
+    while (c->state == CONN_READY && !c->destroy_pending && c->notify &&
+           (n = PQnotifies(c->pg)) != NULL) {
+        c->notify(c, n->relname, n->extra, n->be_pid, c->notify_data);
+        PQfreemem(n);
+    }
+    if (c->state == CONN_READY && !c->destroy_pending && !c->op)
+        arm(c, c->notify ? UV_READABLE : 0, false);
+}
+
+void alch__conn_set_notify(alch_conn *c, alch__notify_fn fn, void *data)
+{
+    c->notify = fn;
+    c->notify_data = data;
+    if (!c->op)
+        deliver_notifies(c);
 }
 
 /* ---- liveness ---------------------------------------------------------------------- */
@@ -886,11 +916,14 @@ static void on_io(uv_poll_t *handle, int status, int events)
         connect_step(c);
         goto out;
     }
-    if (!c->op) { /* idle: the server spoke on its own (shutdown notice or hang-up) */
-        if (!PQconsumeInput(c->pg) || PQstatus(c->pg) != CONNECTION_OK)
+    if (!c->op) { /* idle: a notification, or the server spoke on its own (shutdown, hang-up) */
+        if (!PQconsumeInput(c->pg) || PQstatus(c->pg) != CONNECTION_OK) {
             mark_broken(c);
-        else
-            arm(c, 0, false);
+            if (c->notify)
+                c->notify(c, NULL, NULL, 0, c->notify_data);
+        } else {
+            deliver_notifies(c);
+        }
         goto out;
     }
     if (status < 0) {
@@ -986,6 +1019,8 @@ void alch__op_finish(alch_conn *c, int status, const alch_error *err)
     else
         alch_result_free(res);
     alch_error_clear(&local);
+    if (c->notify && !c->op) /* notifications may have come with the results */
+        deliver_notifies(c);
     conn_unref(c);
 }
 

@@ -77,6 +77,10 @@ typedef struct alch__stmt {
 
 typedef enum { CONN_CONNECTING, CONN_READY, CONN_BROKEN, CONN_CLOSED } alch__conn_state;
 
+/* A notification (LISTEN/NOTIFY) arrived; channel is NULL when the connection was lost. */
+typedef void (*alch__notify_fn)(alch_conn *c, const char *channel, const char *payload, int pid,
+                                void *data);
+
 struct alch_conn {
     PGconn *pg;
     uv_loop_t *loop;
@@ -99,6 +103,8 @@ struct alch_conn {
     alch_error start_err;   /* why the last async call could not start */
     uv_timer_t *qtimer;     /* the client-side query timeout (heap, freed on close) */
     struct alch__cancel *cancel_req; /* a cancel request on the thread pool, or NULL */
+    alch__notify_fn notify; /* LISTEN: called for each notification; the socket stays watched */
+    void *notify_data;
     int refs;               /* > 0 while inside one of our callbacks */
     bool destroy_pending;
     bool closing;           /* alch_conn_close() is running */
@@ -124,6 +130,9 @@ int alch__conn_start(alch_conn *c, alch_url *url, const char *const *extra_keys,
                      const char *const *extra_vals, int timeout_ms, alch_error *err);
 
 alch_conn *alch__conn_new(uv_loop_t *loop, const alch__conn_config *cfg);
+
+/* The URL's connect_timeout in milliseconds (0: none), as libpq reads it. */
+int alch__url_timeout_ms(const alch_url *url);
 
 /* Close for real (PQfinish, handles closed). Deferred while inside a callback. */
 void alch__conn_destroy(alch_conn *c);
@@ -184,6 +193,9 @@ int alch__conn_batch(alch_conn *c, size_t count, alch__batch_next_fn next,
 void alch__batch_io(alch_conn *c);
 void alch__batch_start(alch_conn *c);
 void alch__batch_free(struct alch__batch *b);
+
+/* Deliver notifications to fn from now on, watching the socket even while idle. */
+void alch__conn_set_notify(alch_conn *c, alch__notify_fn fn, void *data);
 
 /* Pool hooks (engine/pool.c). */
 void alch__pool_release(struct alch__pool *pool, alch_conn *c);

@@ -251,8 +251,7 @@ static void open_new(alch__pool *pool)
     } else {
         c->connect_cb = on_connected;
         c->connect_data = pool;
-        const char *t = alch_url_query(url, "connect_timeout");
-        int timeout_ms = t && atoi(t) > 0 ? (atoi(t) < 2 ? 2 : atoi(t)) * 1000 : 0;
+        int timeout_ms = alch__url_timeout_ms(url);
         pool->n_opening++;
         rc = alch__conn_start(c, url, e->extra_keys, e->extra_vals, timeout_ms, &err);
         if (rc)
