@@ -33,7 +33,7 @@ const alch_model Item_model = ALCH_MODEL(Item, "items", item_columns, item_rels)
 
 alch_engine *engine;
 alch_sessionmaker *session_factory;
-static alch_base *base;
+alch_base *base;
 
 /* Two categories with a few items each, added through a session (lesson 03). */
 static int fill_shop(alch_error *err)

@@ -30,8 +30,9 @@ typedef struct Item {
 extern const alch_model User_model, Category_model, Item_model;
 //! [models]
 
-/* The seed's module-level `engine` and `async_session`. */
+/* The seed's module-level `engine`, `Base` and `async_session`. */
 extern alch_engine *engine;
+extern alch_base *base;
 extern alch_sessionmaker *session_factory;
 
 /* Create the engine, the base and the session factory, and the tables (create_all).

@@ -399,6 +399,15 @@ int alch_session_load_async(alch_session *s, const alch_model *model, void *obj,
                             const char *relationship, alch_session_cb cb, void *data);
 
 /**
+ * @brief Async face of alch_session_execute(): @p cb receives the ::alch_result * as its
+ *        `obj` and frees it with alch_result_free(). The SQL and the values are not copied:
+ *        keep them alive until @p cb runs.
+ * @return 0 when started, or a negative code (see alch_session_start_error()).
+ */
+int alch_session_execute_async(alch_session *s, const char *sql, const alch_value *params,
+                               size_t nparams, alch_session_cb cb, void *data);
+
+/**
  * @brief Async face of alch_session_scalars(): @p cb receives an ::alch_list * (owned by the
  *        session) as its `obj`. The statement must stay alive until @p cb runs.
  * @return 0 when started, or a negative code (see alch_session_start_error()).

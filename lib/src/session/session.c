@@ -1158,3 +1158,22 @@ int alch_session_exec_async(alch_session *s, alch_stmt *st, alch_session_cb cb, 
 {
     return stmt_async(s, st, Q_RESULT, cb, data);
 }
+
+int alch_session_execute_async(alch_session *s, const char *sql, const alch_value *params,
+                               size_t nparams, alch_session_cb cb, void *data)
+{
+    int rc = check_face(s, true, s ? &s->start_err : NULL);
+    if (rc)
+        return rc;
+    if (!sql || (nparams && !params))
+        return alch__error_set(&s->start_err, ALCH_EMISUSE,
+                               "alch_session_execute_async needs SQL text%s",
+                               nparams ? " and the values" : "");
+    alch__sop *op = new_op(OP_EXECUTE, NULL, NULL);
+    if (op) {
+        op->exec_sql = sql;
+        op->exec_params = params;
+        op->exec_n = nparams;
+    }
+    return start_async(s, op, cb, data);
+}
