@@ -778,6 +778,29 @@ static void on_scalars(alch_session *s, int status, void *obj, const alch_error 
     alch_session_close(s); /* closing the session inside its own callback is allowed */
 }
 
+typedef struct async_shapes {
+    int calls, results, nulls, noresult;
+    char first_name[32];
+} async_shapes;
+
+static void on_shape(alch_session *s, int status, void *obj, const alch_error *err, void *data)
+{
+    (void)err;
+    async_shapes *sh = data;
+    sh->calls++;
+    if (status == ALCH_ENORESULT)
+        sh->noresult++;
+    else if (status == 0 && !obj)
+        sh->nulls++;
+    else if (status == 0 && alch_session_state(s, obj) == ALCH_PERSISTENT)
+        snprintf(sh->first_name, sizeof sh->first_name, "%s", ((Item *)obj)->name);
+    else if (status == 0) {
+        sh->results++;
+        alch_result_free(obj);
+    }
+    alch_session_close(s);
+}
+
 static void test_async(void **state)
 {
     (void)state;
@@ -802,6 +825,32 @@ static void test_async(void **state)
     assert_true(run.done);
     assert_int_equal(run.status, 0);
     assert_int_equal(run.count, 3);
+
+    /* the other shapes, each in a session of its own */
+    async_shapes shapes = {0};
+    alch_stmt *first = alch_order_by(alch_select(&Item_model), alch_desc(ALCH_COL(Item, price)));
+    alch_stmt *one = alch_select_columns(alch_count_all());
+    alch_select_from(one, &Item_model);
+    alch_stmt *exec = alch_select_columns(ALCH_COL(Item, name));
+    alch_stmt *none = alch_where(alch_select(&Item_model), alch_eq(ALCH_COL(Item, id), 777));
+    alch_session *ss[5];
+    for (int i = 0; i < 5; i++)
+        CHECK_OK(alch_session_open(m, &ss[i], &err), err);
+    CHECK_OK(alch_session_first_async(ss[0], first, on_shape, &shapes), err);
+    CHECK_OK(alch_session_one_async(ss[1], one, on_shape, &shapes), err);
+    CHECK_OK(alch_session_exec_async(ss[2], exec, on_shape, &shapes), err);
+    CHECK_OK(alch_session_scalar_one_or_none_async(ss[3], none, on_shape, &shapes), err);
+    CHECK_OK(alch_session_scalar_one_async(ss[4], none, on_shape, &shapes), err);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(shapes.calls, 5);
+    assert_string_equal(shapes.first_name, "Oolong");
+    assert_int_equal(shapes.results, 2);  /* one and exec handed over a result */
+    assert_int_equal(shapes.nulls, 1);    /* one_or_none found nothing */
+    assert_int_equal(shapes.noresult, 1); /* scalar_one found nothing: NoResultFound */
+    alch_stmt_free(first);
+    alch_stmt_free(one);
+    alch_stmt_free(exec);
+    alch_stmt_free(none);
     alch_stmt_free(run.st);
     alch_sessionmaker_free(m);
     alch_engine_free(e);

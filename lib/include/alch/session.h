@@ -424,6 +424,14 @@ int alch_session_scalar_one_async(alch_session *s, alch_stmt *st, alch_session_c
 int alch_session_scalar_one_or_none_async(alch_session *s, alch_stmt *st, alch_session_cb cb,
                                           void *data);
 
+/** @brief Async face of alch_session_first(): @p cb receives the object or NULL.
+ *  @return 0 when started, or a negative code. */
+int alch_session_first_async(alch_session *s, alch_stmt *st, alch_session_cb cb, void *data);
+
+/** @brief Async face of alch_session_one(): @p cb receives the ::alch_result * (it frees it).
+ *  @return 0 when started, or a negative code. */
+int alch_session_one_async(alch_session *s, alch_stmt *st, alch_session_cb cb, void *data);
+
 /**
  * @brief Async face of alch_session_exec(): @p cb receives the ::alch_result * as its `obj`;
  *        the callback owns it and frees it with alch_result_free().

@@ -1154,6 +1154,16 @@ int alch_session_scalar_one_or_none_async(alch_session *s, alch_stmt *st, alch_s
     return stmt_async(s, st, Q_ONE_OR_NONE, cb, data);
 }
 
+int alch_session_first_async(alch_session *s, alch_stmt *st, alch_session_cb cb, void *data)
+{
+    return stmt_async(s, st, Q_FIRST, cb, data);
+}
+
+int alch_session_one_async(alch_session *s, alch_stmt *st, alch_session_cb cb, void *data)
+{
+    return stmt_async(s, st, Q_ONE_ROW, cb, data);
+}
+
 int alch_session_exec_async(alch_session *s, alch_stmt *st, alch_session_cb cb, void *data)
 {
     return stmt_async(s, st, Q_RESULT, cb, data);
