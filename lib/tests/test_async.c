@@ -415,12 +415,59 @@ static void test_listen(void **state)
     alch_engine_free(sync);
 }
 
+static void on_resolve_conn(alch_conn *c, int status, const alch_error *err, void *data)
+{
+    (void)err;
+    *(int *)data = status;
+    if (c)
+        alch_conn_close(c);
+}
+
+/* ---- host names are looked up off the loop ------------------------------------------------ */
+
+static void test_resolve(void **state)
+{
+    (void)state;
+    alch_error err = ALCH_ERROR_INIT;
+    alch_conn *c = NULL;
+    /* the lookup fails: our sentence, not a frozen loop inside libpq */
+    assert_int_equal(alch_conn_open("postgresql://alch@no-such-host.invalid/db", &c, &err),
+                     ALCH_EOPERATIONAL);
+    assert_non_null(strstr(err.message, "could not translate host name \"no-such-host.invalid\""));
+    alch_error_clear(&err);
+    /* a name that resolves reaches libpq as an address; nothing listens on port 1 */
+    assert_int_equal(alch_conn_open("postgresql://alch@localhost:1/db", &c, &err),
+                     ALCH_EOPERATIONAL);
+    assert_non_null(strstr(err.message, "port 1 failed"));
+    alch_error_clear(&err);
+    /* a host that does not resolve is skipped, the next one is tried */
+    assert_int_equal(
+        alch_conn_open("postgresql://alch@no-such-host.invalid:1,localhost:2/db", &c, &err),
+        ALCH_EOPERATIONAL);
+    assert_non_null(strstr(err.message, "port 2 failed"));
+    alch_error_clear(&err);
+    /* and the same through an async engine's pool */
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    alch_engine *e = NULL;
+    CHECK_OK(alch_engine_create_async(&loop, "postgresql://alch@no-such-host.invalid/db", NULL, &e,
+                                      &err),
+             err);
+    int status = 0;
+    assert_int_equal(alch_engine_connect_async(e, on_resolve_conn, &status), 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(status, ALCH_EOPERATIONAL);
+    alch_engine_free(e);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cancel), cmocka_unit_test(test_timeout),
         cmocka_unit_test(test_crowd),  cmocka_unit_test(test_free_in_callback),
-        cmocka_unit_test(test_listen),
+        cmocka_unit_test(test_listen), cmocka_unit_test(test_resolve),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

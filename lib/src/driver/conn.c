@@ -16,6 +16,8 @@
 
 static void on_io(uv_poll_t *handle, int status, int events);
 static void deliver_notifies(alch_conn *c);
+static void connect_done(alch_conn *c, int status, alch_error *err);
+static void on_connect_timeout(uv_timer_t *t);
 static void op_run_step(alch_conn *c);
 
 /* ---- lifetime ---------------------------------------------------------------------- */
@@ -75,6 +77,14 @@ static void close_timer(alch_conn *c)
     }
 }
 
+static void free_resolved(alch_conn *c)
+{
+    for (int i = 0; i < 3; i++) {
+        free(c->resolved[i]);
+        c->resolved[i] = NULL;
+    }
+}
+
 void alch__op_free(alch__op *op)
 {
     if (!op)
@@ -107,6 +117,8 @@ static void release_resources(alch_conn *c)
     free(c->conn_keys);
     free(c->conn_vals);
     c->conn_keys = c->conn_vals = NULL;
+    alch__resolve_detach(c);
+    free_resolved(c);
     alch_url_free(c->url);
     c->url = NULL;
 }
@@ -231,6 +243,7 @@ static void connect_done(alch_conn *c, int status, alch_error *err)
     free(c->conn_keys);
     free(c->conn_vals);
     c->conn_keys = c->conn_vals = NULL;
+    free_resolved(c);
     alch_connect_cb cb = c->connect_cb;
     void *data = c->connect_data;
     c->connect_cb = NULL;
@@ -296,6 +309,33 @@ static void on_connect_timeout(uv_timer_t *t)
     conn_unref(c);
 }
 
+/* Hand the parameters to libpq and watch the socket. Returns 0 or an error (the caller
+ * destroys the connection). */
+static int start_libpq(alch_conn *c, alch_error *err)
+{
+    c->pg = PQconnectStartParams(c->conn_keys, c->conn_vals, 0);
+    if (!c->pg)
+        return alch__error_set(err, ALCH_ENOMEM, "out of memory starting a connection");
+    if (PQstatus(c->pg) == CONNECTION_BAD)
+        return alch__error_from_conn(err, ALCH_EOPERATIONAL, c->pg, NULL);
+    /* libpq wants us to wait for write-readiness before the first PQconnectPoll */
+    int rc = arm(c, UV_WRITABLE, true);
+    if (rc)
+        return alch__error_set(err, ALCH_EOPERATIONAL, "cannot watch the socket: %s",
+                               uv_strerror(rc));
+    return 0;
+}
+
+static void on_resolved(alch_conn *c, int status, alch_error *err)
+{
+    conn_ref(c);
+    if (status == 0)
+        status = start_libpq(c, err);
+    if (status)
+        connect_done(c, status, err);
+    conn_unref(c);
+}
+
 int alch__conn_start(alch_conn *c, alch_url *url, const char *const *extra_keys,
                      const char *const *extra_vals, int timeout_ms, alch_error *err)
 {
@@ -305,17 +345,7 @@ int alch__conn_start(alch_conn *c, alch_url *url, const char *const *extra_keys,
         destroy_now(c);
         return alch__error_set(err, ALCH_ENOMEM, "out of memory");
     }
-    c->pg = PQconnectStartParams(c->conn_keys, c->conn_vals, 0);
-    if (!c->pg) {
-        destroy_now(c);
-        return alch__error_set(err, ALCH_ENOMEM, "out of memory starting a connection");
-    }
-    if (PQstatus(c->pg) == CONNECTION_BAD) {
-        alch__error_from_conn(err, ALCH_EOPERATIONAL, c->pg, NULL);
-        destroy_now(c);
-        return ALCH_EOPERATIONAL;
-    }
-    if (timeout_ms > 0) {
+    if (timeout_ms > 0) { /* the timeout covers the name lookup too */
         if (ensure_timer(c) != 0) {
             destroy_now(c);
             return alch__error_set(err, ALCH_ENOMEM, "out of memory");
@@ -323,14 +353,14 @@ int alch__conn_start(alch_conn *c, alch_url *url, const char *const *extra_keys,
         uv_timer_start(c->timer, on_connect_timeout, (uint64_t)timeout_ms, 0);
         uv_timer_set_repeat(c->timer, (uint64_t)timeout_ms); /* remembered for the message */
     }
-    /* libpq wants us to wait for write-readiness before the first PQconnectPoll */
-    rc = arm(c, UV_WRITABLE, true);
-    if (rc) {
+    rc = alch__resolve_start(c, on_resolved, err);
+    if (rc == 0)
+        rc = start_libpq(c, err);
+    if (rc < 0) {
         destroy_now(c);
-        return alch__error_set(err, ALCH_EOPERATIONAL, "cannot watch the socket: %s",
-                               uv_strerror(rc));
+        return rc;
     }
-    return 0;
+    return 0; /* connecting (or looking names up first) */
 }
 
 /* connect_timeout in the URL is in seconds, as for libpq; we enforce it ourselves since

@@ -114,6 +114,8 @@ struct alch_conn {
     const char **conn_keys; /* kept until connected: PQconnectStartParams copies them, */
     const char **conn_vals; /* but the URL copy they point into is ours to free */
     alch_url *url;
+    struct alch__resolve *resolver; /* host names being looked up (resolve.c), or NULL */
+    char *resolved[3];      /* host, hostaddr and port lists after the lookup */
 
     /* pool bookkeeping (engine/pool.c) */
     struct alch__pool *pool;
@@ -166,6 +168,18 @@ void alch__cache_remove(alch_conn *c, int i);
  * request still on its way (then alch__batch_start() or the next step runs later). */
 typedef struct alch__cancel alch__cancel;
 bool alch__op_begin(alch_conn *c);
+
+/* ---- resolve.c: host names looked up off the loop ------------------------------------ */
+
+typedef struct alch__resolve alch__resolve;
+typedef void (*alch__resolve_cb)(alch_conn *c, int status, alch_error *err);
+
+/* Look up the host names among c's libpq parameters on the thread pool, then rewrite them
+ * (host, hostaddr, port) and call cb. Returns 1 when lookups were started, 0 when there is
+ * nothing to look up (Unix sockets, numeric addresses, hostaddr given), or an error. */
+int alch__resolve_start(alch_conn *c, alch__resolve_cb cb, alch_error *err);
+/* The connection goes away: the lookups finish on their own and report to nobody. */
+void alch__resolve_detach(alch_conn *c);
 
 /* ---- pipeline.c: many statements in one round trip ------------------------------------ */
 

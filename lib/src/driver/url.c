@@ -978,7 +978,8 @@ int alch__url_libpq_params(const alch_url *url, const char *const *extra_keys,
     size_t nextra = 0;
     while (extra_keys && extra_keys[nextra])
         nextra++;
-    size_t cap = 5 + url->noptions + nextra + 1;
+    /* + 2: room for the hostaddr and port that resolve.c may add */
+    size_t cap = 5 + url->noptions + nextra + 1 + 2;
     const char **k = malloc(cap * sizeof *k);
     const char **v = malloc(cap * sizeof *v);
     if (!k || !v) {
