@@ -257,7 +257,8 @@ static void finish(alch_conn *c, alch__batch *b)
         alch__echo_line(c->cfg.echo, "[pipeline failed, %zu of %zu statements sent, %.3f ms]",
                         b->sent, b->count, ms);
     else
-        alch__echo_line(c->cfg.echo, "[pipeline, %zu statements, %.3f ms]", b->sent, ms);
+        alch__echo_line(c->cfg.echo, "[pipeline, %zu statement%s, %.3f ms]", b->sent,
+                        b->sent == 1 ? "" : "s", ms);
     alch__op_finish(c, status, status ? &err : NULL);
     alch_error_clear(&err);
 }

@@ -151,6 +151,8 @@ static int next_item(void *ctx, size_t i, alch__batch_item *out, alch_error *err
 static int item_done(void *ctx, size_t i, alch_result *res, alch_error *err);
 static void on_flushed(alch_conn *c, int status, alch_result *res, const alch_error *err,
                        void *data);
+static void on_single(alch_conn *c, int status, alch_result *res, const alch_error *err,
+                      void *data);
 
 /* Send the whole plan in one pipeline; alch__session_step() runs again when it is done. */
 void alch__flush_next(alch_session *s)
@@ -166,7 +168,15 @@ void alch__flush_next(alch_session *s)
     if (f) {
         f->s = s;
         op->flush = f;
-        rc = alch__conn_batch(s->conn, op->nplan, next_item, item_done, f, on_flushed, s, &err);
+        if (op->nplan == 1) { /* one statement: no pipeline needed, the usual echo */
+            alch__batch_item it = {0};
+            rc = next_item(f, 0, &it, &err);
+            if (rc == 0)
+                rc = alch__conn_exec(s->conn, it.sql, it.vals, it.n, on_single, s, &err);
+        } else {
+            rc = alch__conn_batch(s->conn, op->nplan, next_item, item_done, f, on_flushed, s,
+                                  &err);
+        }
     }
     if (rc)
         alch__session_fail(s, rc, &err);
@@ -211,6 +221,21 @@ static int item_done(void *ctx, size_t i, alch_result *res, alch_error *err)
     s->op->cur = i + 1;
     alch_result_free(res);
     return rc;
+}
+
+/* The one statement of a one-item plan came back. */
+static void on_single(alch_conn *c, int status, alch_result *res, const alch_error *err,
+                      void *data)
+{
+    alch_session *s = data;
+    alch_error local = ALCH_ERROR_INIT;
+    if (status == 0 && s->op) {
+        status = item_done(s->op->flush, 0, res, &local); /* takes the result */
+        res = NULL;
+        err = &local;
+    }
+    on_flushed(c, status, res, err, data);
+    alch_error_clear(&local);
 }
 
 static void on_flushed(alch_conn *c, int status, alch_result *res, const alch_error *err,
