@@ -621,6 +621,26 @@ static bool wants_flush(const alch_session *s, const alch__sop *op)
            ((op->kind == OP_GET || op->kind == OP_LOAD) && s->unflushed);
 }
 
+/* A many-to-one load whose parent the session already holds needs no query. */
+static bool load_known_parent(alch_session *s, alch__sop *op)
+{
+    const alch_model *owner;
+    const alch_column *fk = rel_fk_column(s, op->model, op->rel, &owner);
+    const alch_model *target = alch_base_find(s->maker->base, op->rel->target);
+    alch_value val;
+    char tmp[ALCH__FIELD_TMP];
+    if (!fk || !target || alch__field_value(op->model, fk, op->obj, &val, tmp, NULL) != 0)
+        return false;
+    uint64_t h;
+    const char *key = alch__pk_key(s, target, &val, &h);
+    alch__rec *r = key ? alch__rec_by_key(s, h, key) : NULL;
+    if (!r || r->state == ALCH_DELETED)
+        return false;
+    alch_one *one = (alch_one *)((char *)op->obj + op->rel->offset);
+    *one = (alch_one){r->obj, true};
+    return true;
+}
+
 static bool is_query(const alch__sop *op)
 {
     return op->kind == OP_GET || op->kind == OP_REFRESH || op->kind == OP_LOAD ||
@@ -647,6 +667,11 @@ void alch__session_step(alch_session *s)
                 alch__session_step(s);
                 return;
             }
+        }
+        if (op->kind == OP_LOAD && !op->rel->many && load_known_parent(s, op)) {
+            op->stage = ST_DONE;
+            alch__session_step(s);
+            return;
         }
         /* a connection only when a round trip is needed: a commit of nothing sends nothing */
         if (!s->conn && (is_query(op) || (wants_flush(s, op) && alch__has_changes(s)))) {
