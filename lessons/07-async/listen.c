@@ -10,13 +10,25 @@
 
 static alch_engine *engine;
 
+/* The sender's answer and the notification travel on two connections, so either may come
+ * first: print when both are in, for the same output every run. */
+static bool sent;
+static char heard[128];
+
+static void report(void)
+{
+    if (sent && heard[0])
+        printf("sent, and heard: %s\n", heard);
+}
+
 static void on_sent(alch_conn *c, int status, alch_result *res, const alch_error *err, void *data)
 {
     (void)err;
     (void)data;
-    printf("sent: %s\n", status == 0 ? "yes" : "no");
+    sent = status == 0;
     alch_result_free(res);
     alch_conn_close(c);
+    report();
 }
 
 //! [notify]
@@ -44,8 +56,9 @@ static void on_event(alch_listener *l, int status, const alch_notification *n,
         printf("listening on 'orders'\n");
         alch_engine_connect_async(engine, send_order, NULL);
     } else {
-        printf("notification on '%s': %s\n", n->channel, n->payload);
+        snprintf(heard, sizeof heard, "'%s' on channel '%s'", n->payload, n->channel);
         alch_listener_close(l); /* one is enough for this program */
+        report();
     }
 }
 //! [listen]

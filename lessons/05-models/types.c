@@ -1,0 +1,89 @@
+/* Lesson 05, program 2: the other column types, NULL, and defaults. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <alch/alch.h>
+
+//! [order]
+typedef struct Order {
+    int64_t id;
+    alch_timestamp created; /* TIMESTAMPTZ: microseconds since 1970 UTC */
+    char *code;             /* UUID, as text */
+    int32_t quantity;       /* INTEGER with a client-side default */
+    bool paid;              /* BOOLEAN with a server-side default */
+    char *total;            /* NUMERIC, as text: "12.50" stays exact */
+    double weight;          /* DOUBLE PRECISION */
+    char *note;             /* TEXT that may be NULL: a NULL pointer */
+    alch_opt_i32 discount;  /* INTEGER that may be NULL */
+    alch_date ship_date;    /* DATE that may be NULL */
+    alch_blob receipt;      /* BYTEA that may be NULL */
+    char *meta;             /* JSONB, as text */
+} Order;
+
+static const alch_column order_columns[] = {
+    ALCH_COLUMN(Order, id, ALCH_BIGINT, .primary_key = true),
+    ALCH_COLUMN(Order, created, ALCH_TIMESTAMPTZ, .server_default = "now()"),
+    ALCH_COLUMN(Order, code, ALCH_UUID, .server_default = "gen_random_uuid()", .unique = true),
+    ALCH_COLUMN(Order, quantity, ALCH_INTEGER, .client_default = ALCH_DEFAULT_INT(1)),
+    ALCH_COLUMN(Order, paid, ALCH_BOOLEAN, .server_default = "false"),
+    ALCH_COLUMN(Order, total, ALCH_NUMERIC),
+    ALCH_COLUMN(Order, weight, ALCH_DOUBLE, .index = true),
+    ALCH_COLUMN(Order, note, ALCH_TEXT, .nullable = true),
+    ALCH_COLUMN(Order, discount, ALCH_INTEGER, .nullable = true),
+    ALCH_COLUMN(Order, ship_date, ALCH_DATE, .nullable = true),
+    ALCH_COLUMN(Order, receipt, ALCH_BYTEA, .nullable = true),
+    ALCH_COLUMN(Order, meta, ALCH_JSONB, .nullable = true),
+};
+static const alch_model Order_model = ALCH_MODEL(Order, "orders", order_columns);
+//! [order]
+
+int main(void)
+{
+    alch_error err = ALCH_ERROR_INIT;
+    alch_engine *engine;
+    alch_base *base;
+    alch_conn *conn;
+    alch_sessionmaker *factory;
+    alch_engine_create(getenv("ALCH_DATABASE_URL"), NULL, &engine, &err);
+    alch_base_create(&base, &err);
+    alch_base_add(base, &Order_model, &err);
+
+    //! [ddl]
+    char *ddl = alch_base_ddl(base, &err); /* the DDL create_all will send, without sending it */
+    printf("%s", ddl);
+    free(ddl);
+    //! [ddl]
+
+    alch_engine_connect(engine, &conn, &err);
+    alch_base_create_all(base, conn, &err);
+    alch_conn_commit(conn, &err);
+    alch_conn_close(conn);
+    alch_sessionmaker_create(engine, base, NULL, &factory, &err);
+    alch_engine_set_echo(engine, true);
+
+    //! [insert]
+    alch_session *s;
+    alch_session_open(factory, &s, &err);
+    Order o = {.total = "12.50",
+               .weight = 0.75,
+               .discount = {.is_null = true},
+               .ship_date = {.is_null = true},
+               .meta = "{\"gift\": true}"};
+    alch_session_add(s, &Order_model, &o, &err);
+    if (alch_session_commit(s, &err) != 0)
+        printf("%s\n", err.message);
+    printf("id %lld, quantity %d (client default), paid %s (server default)\n", (long long)o.id,
+           o.quantity, o.paid ? "true" : "false");
+    printf("created %s, code %s\n", o.created.usec > 0 ? "set by the server" : "missing",
+           o.code ? "set by the server" : "missing");
+    printf("note %s, discount %s, ship_date %s, receipt %s\n", o.note ? o.note : "NULL",
+           o.discount.is_null ? "NULL" : "set", o.ship_date.is_null ? "NULL" : "set",
+           o.receipt.data ? "set" : "NULL");
+    alch_session_close(s);
+    //! [insert]
+
+    alch_sessionmaker_free(factory);
+    alch_base_free(base);
+    alch_engine_free(engine);
+    return 0;
+}
