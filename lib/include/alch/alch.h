@@ -1,5 +1,6 @@
 /**
  * @file alch.h
+ * @ingroup driver
  * @brief The umbrella header: include this one file to use alch.
  *
  * alch follows the layers of SQLAlchemy's asyncio tutorial, one header each:

@@ -1,5 +1,6 @@
 /**
  * @file base.h
+ * @ingroup base
  * @brief The declarative base: the registry every model joins, and the DDL it emits.
  *
  * The seed writes `class Base(AsyncAttrs, DeclarativeBase): pass`, and every model

@@ -1,5 +1,6 @@
 /**
  * @file conn.h
+ * @ingroup driver
  * @brief The driver layer: one connection to PostgreSQL, non-blocking underneath.
  *
  * This is the seed's first step, the driver. An ::alch_conn wraps one libpq

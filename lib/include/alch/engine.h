@@ -1,5 +1,6 @@
 /**
  * @file engine.h
+ * @ingroup engine
  * @brief The engine: a URL, options and a pool of connections (the seed's `create_async_engine`).
  *
  * Creating an engine does no I/O. Connections are opened lazily when first

@@ -1,5 +1,6 @@
 /**
  * @file error.h
+ * @ingroup driver
  * @brief Status codes and the error object every alch call can fill.
  *
  * Every function that can fail returns an `int`: `0` on success or a negative

@@ -1,5 +1,6 @@
 /**
  * @file model.h
+ * @ingroup models
  * @brief Models: a plain C struct plus a table describing its columns (the seed's `Mapped[...]`).
  *
  * The seed declares a model as a Python class:

@@ -1,5 +1,6 @@
 /**
  * @file result.h
+ * @ingroup requests
  * @brief The rows a statement returned, read with typed getters.
  *
  * A result owns all its memory and is freed with one call, alch_result_free().

@@ -1,5 +1,6 @@
 /**
  * @file session.h
+ * @ingroup session
  * @brief The session factory and the session: a unit of work with an identity map.
  *
  * The seed writes `async_session = async_sessionmaker(engine)` once, then opens a session

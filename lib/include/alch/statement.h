@@ -1,5 +1,6 @@
 /**
  * @file statement.h
+ * @ingroup requests
  * @brief Statements built from models, not from SQL strings (the seed's `select(...)`).
  *
  * The seed's `requests` module builds queries with SQLAlchemy's expression language:

@@ -1,5 +1,6 @@
 /**
  * @file url.h
+ * @ingroup driver
  * @brief Database URLs in SQLAlchemy's form, parsed and rendered with the password masked.
  *
  * Accepted forms (percent-escapes are decoded in every part):

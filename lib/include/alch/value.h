@@ -1,5 +1,6 @@
 /**
  * @file value.h
+ * @ingroup driver
  * @brief Typed C values that travel to the server as bound parameters.
  *
  * A value is never pasted into SQL text: it is sent beside the statement, so a

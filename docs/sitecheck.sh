@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# sitecheck.sh: check the generated site: a page per lesson, reachable from the front page,
+# every quoted block of the README present on the page (a \snippet that did not resolve
+# leaves a warning, which docs.build turns into a failure, and no code here), and a page
+# per API group.
+#
+#   docs/sitecheck.sh HTML_DIR LESSONS_DIR
+set -euo pipefail
+html=$1
+lessons=$2
+fail=0
+problem() {
+    echo "sitecheck: $*" >&2
+    fail=1
+}
+[[ -f $html/index.html ]] || { echo "sitecheck: no $html/index.html: build the docs first" >&2; exit 1; }
+pages=0
+for dir in "$lessons"/[0-9][0-9]-*/; do
+    folder=$(basename "$dir")
+    nn=${folder:0:2}
+    page=$html/lesson_$nn.html
+    if [[ ! -f $page ]]; then
+        problem "lesson $folder has no page ($page)"
+        continue
+    fi
+    pages=$((pages + 1))
+    grep -q "lesson_$nn.html" "$html/index.html" || problem "the front page does not link to lesson $nn"
+    blocks=$(grep -c '^```[a-z]' "$dir/README.md" || true)
+    fragments=$(grep -o 'class="fragment"' "$page" | wc -l)
+    ((fragments >= blocks)) ||
+        problem "lesson $nn: $blocks code blocks in the README, $fragments on the page"
+    if grep -q 'snippet: \|\\snippet' "$page"; then
+        problem "lesson $nn: an unresolved snippet is left on the page"
+    fi
+    # the code on the page is the program's: the first snippet's first line must be there
+    first=$(awk '/^<!-- snippet: /{getline; getline; print; exit}' "$dir/README.md")
+    if [[ -n $first ]]; then
+        word=$(printf '%s' "$first" | grep -o '[A-Za-z_][A-Za-z_0-9]*' | sed -n 2p)
+        [[ -z $word ]] || grep -q "$word" "$page" || problem "lesson $nn: '$word' from its first snippet is not on the page"
+    fi
+done
+for group in driver engine session base models requests async; do
+    [[ -f $html/group__$group.html ]] || problem "no API page for the group '$group'"
+done
+((fail == 0)) && echo "sitecheck: $pages lesson pages, 7 API groups: fine"
+exit $fail
