@@ -611,6 +611,23 @@ static void test_results(void **state)
     assert_null(one);
     alch_stmt_free(st);
 
+    /* without a session: structs owned by the result */
+    alch_conn *conn = NULL;
+    CHECK_OK(alch_engine_connect(engine, &conn, &err), err);
+    alch_stmt *all = alch_order_by(alch_select(&Item_model), ALCH_COL(Item, id));
+    alch_result *rows = NULL;
+    CHECK_OK(alch_conn_execute_stmt(conn, all, &rows, &err), err);
+    alch_list mapped;
+    CHECK_OK(alch_result_scalars(rows, &Item_model, &mapped, &err), err);
+    assert_int_equal(mapped.count, 5);
+    assert_string_equal(((Item *)mapped.items[4])->name, "Filter");
+    assert_int_equal(((Item *)mapped.items[4])->price, 400);
+    assert_int_equal(alch_result_scalars(rows, &Category_model, &mapped, &err), ALCH_EMISUSE);
+    alch_error_clear(&err);
+    alch_result_free(rows);
+    alch_stmt_free(all);
+    alch_conn_close(conn);
+
     /* columns are not objects */
     st = alch_select_columns(ALCH_COL(Item, name));
     assert_int_equal(alch_session_scalars(s, st, &items, &err), ALCH_EMISUSE);

@@ -215,16 +215,7 @@ int alch_session_rollback(alch_session *s, alch_error *err);
 int alch_session_execute(alch_session *s, const char *sql, const alch_value *params,
                          size_t nparams, alch_result **res, alch_error *err);
 
-/**
- * @brief Objects a query returned: `items[0] .. items[count - 1]`, each a struct of the
- *        statement's model (cast it: `Item *it = list.items[i];`).
- *
- * The array and the objects belong to the session and are freed when it closes.
- */
-typedef struct alch_list {
-    void **items; /**< The objects, in the order the rows came. */
-    size_t count; /**< How many. */
-} alch_list;
+
 
 /**
  * @brief Run a statement and turn every row into an object of its model (the seed's

@@ -464,6 +464,37 @@ int alch_conn_execute_stmt(alch_conn *conn, alch_stmt *st, alch_result **res, al
  */
 int alch_conn_execute_stmt_async(alch_conn *conn, alch_stmt *st, alch_exec_cb cb, void *data);
 
+/**
+ * @brief Objects a result holds: `items[0] .. items[count - 1]`, each a struct of a model.
+ *
+ * Who owns them depends on where they come from: alch_session_scalars() (the session) or
+ * alch_result_scalars() (the result).
+ */
+typedef struct alch_list {
+    void **items; /**< The objects, in the order the rows came. */
+    size_t count; /**< How many. */
+} alch_list;
+
+/**
+ * @brief Map every row of a result to a struct of @p model, without a session: no identity
+ *        map, no change tracking, nothing copied that need not be.
+ *
+ * The fast way to read many rows you will not change (a report, an export): the structs
+ * live in one block owned by the result, and their strings point into the result itself,
+ * so everything is freed by alch_result_free(), and nothing may be modified or kept after
+ * it. The result must come from a statement that selects the model (alch_select()), run
+ * with alch_conn_execute_stmt() or alch_session_exec().
+ *
+ * @param res    The result.
+ * @param model  The model whose columns the result holds, in order.
+ * @param out    Receives the structs (owned by the result).
+ * @param err    Optional details on failure.
+ * @return 0; ::ALCH_EMISUSE when the result's columns are not the model's; ::ALCH_ETYPE or
+ *         ::ALCH_EDATA for a value that does not fit its field; ::ALCH_ENOMEM.
+ */
+int alch_result_scalars(alch_result *res, const alch_model *model, alch_list *out,
+                        alch_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -17,15 +17,34 @@ typedef struct chunk {
 struct alch_result {
     PGresult *pg;
     chunk *chunks;
+    chunk *owned; /* memory of ours (alch__result_alloc), freed with free() */
 };
 
 /* Type OIDs from pg_type.h. */
 enum {
-    OID_BOOL = 16, OID_BYTEA = 17, OID_CHAR = 18, OID_NAME = 19, OID_INT8 = 20, OID_INT2 = 21,
-    OID_INT4 = 23, OID_TEXT = 25, OID_OID = 26, OID_JSON = 114, OID_FLOAT4 = 700,
-    OID_FLOAT8 = 701, OID_UNKNOWN = 705, OID_BPCHAR = 1042, OID_VARCHAR = 1043,
-    OID_DATE = 1082, OID_TIME = 1083, OID_TIMESTAMP = 1114, OID_TIMESTAMPTZ = 1184,
-    OID_INTERVAL = 1186, OID_NUMERIC = 1700, OID_UUID = 2950, OID_JSONB = 3802,
+    OID_BOOL = 16,
+    OID_BYTEA = 17,
+    OID_CHAR = 18,
+    OID_NAME = 19,
+    OID_INT8 = 20,
+    OID_INT2 = 21,
+    OID_INT4 = 23,
+    OID_TEXT = 25,
+    OID_OID = 26,
+    OID_JSON = 114,
+    OID_FLOAT4 = 700,
+    OID_FLOAT8 = 701,
+    OID_UNKNOWN = 705,
+    OID_BPCHAR = 1042,
+    OID_VARCHAR = 1043,
+    OID_DATE = 1082,
+    OID_TIME = 1083,
+    OID_TIMESTAMP = 1114,
+    OID_TIMESTAMPTZ = 1184,
+    OID_INTERVAL = 1186,
+    OID_NUMERIC = 1700,
+    OID_UUID = 2950,
+    OID_JSONB = 3802,
 };
 
 alch_result *alch__result_wrap(PGresult *pg)
@@ -39,6 +58,20 @@ alch_result *alch__result_wrap(PGresult *pg)
     return res;
 }
 
+void *alch__result_alloc(alch_result *res, size_t size)
+{
+    chunk *c = malloc(sizeof *c);
+    void *mem = c ? calloc(1, size ? size : 1) : NULL;
+    if (!mem) {
+        free(c);
+        return NULL;
+    }
+    c->mem = mem;
+    c->next = res->owned;
+    res->owned = c;
+    return mem;
+}
+
 void alch_result_free(alch_result *res)
 {
     if (!res)
@@ -46,6 +79,11 @@ void alch_result_free(alch_result *res)
     for (chunk *c = res->chunks, *next; c; c = next) {
         next = c->next;
         PQfreemem(c->mem);
+        free(c);
+    }
+    for (chunk *c = res->owned, *next; c; c = next) {
+        next = c->next;
+        free(c->mem);
         free(c);
     }
     PQclear(res->pg);
@@ -97,30 +135,54 @@ int alch_result_column_index(const alch_result *res, const char *name, size_t *c
 static const char *type_name(Oid oid)
 {
     switch (oid) {
-    case OID_BOOL: return "bool";
-    case OID_BYTEA: return "bytea";
-    case OID_CHAR: return "char";
-    case OID_NAME: return "name";
-    case OID_INT8: return "int8";
-    case OID_INT2: return "int2";
-    case OID_INT4: return "int4";
-    case OID_TEXT: return "text";
-    case OID_OID: return "oid";
-    case OID_JSON: return "json";
-    case OID_FLOAT4: return "float4";
-    case OID_FLOAT8: return "float8";
-    case OID_UNKNOWN: return "unknown";
-    case OID_BPCHAR: return "bpchar";
-    case OID_VARCHAR: return "varchar";
-    case OID_DATE: return "date";
-    case OID_TIME: return "time";
-    case OID_TIMESTAMP: return "timestamp";
-    case OID_TIMESTAMPTZ: return "timestamptz";
-    case OID_INTERVAL: return "interval";
-    case OID_NUMERIC: return "numeric";
-    case OID_UUID: return "uuid";
-    case OID_JSONB: return "jsonb";
-    default: return "unknown";
+    case OID_BOOL:
+        return "bool";
+    case OID_BYTEA:
+        return "bytea";
+    case OID_CHAR:
+        return "char";
+    case OID_NAME:
+        return "name";
+    case OID_INT8:
+        return "int8";
+    case OID_INT2:
+        return "int2";
+    case OID_INT4:
+        return "int4";
+    case OID_TEXT:
+        return "text";
+    case OID_OID:
+        return "oid";
+    case OID_JSON:
+        return "json";
+    case OID_FLOAT4:
+        return "float4";
+    case OID_FLOAT8:
+        return "float8";
+    case OID_UNKNOWN:
+        return "unknown";
+    case OID_BPCHAR:
+        return "bpchar";
+    case OID_VARCHAR:
+        return "varchar";
+    case OID_DATE:
+        return "date";
+    case OID_TIME:
+        return "time";
+    case OID_TIMESTAMP:
+        return "timestamp";
+    case OID_TIMESTAMPTZ:
+        return "timestamptz";
+    case OID_INTERVAL:
+        return "interval";
+    case OID_NUMERIC:
+        return "numeric";
+    case OID_UUID:
+        return "uuid";
+    case OID_JSONB:
+        return "jsonb";
+    default:
+        return "unknown";
     }
 }
 
@@ -139,8 +201,7 @@ bool alch_result_is_null(const alch_result *res, size_t row, size_t col)
 }
 
 /* Common checks of every getter: position in range, value not NULL. */
-static int locate(const alch_result *res, size_t row, size_t col, const char *what,
-                  alch_error *err)
+static int locate(const alch_result *res, size_t row, size_t col, const char *what, alch_error *err)
 {
     if (!res)
         return alch__error_set(err, ALCH_EMISUSE, "no result (NULL)");
@@ -167,9 +228,10 @@ static int wrong_type(const alch_result *res, size_t col, const char *what, alch
     alch__error_set(err, ALCH_ETYPE, "column '%s' has SQL type %s, not %s",
                     PQfname(res->pg, (int)col), type_name(oid), what);
     alch__error_hint(err, "read it with alch_result_get_text(), or cast it in SQL (::%s)",
-                     strcmp(what, "an integer") == 0 ? "bigint"
-                     : strcmp(what, "a number") == 0 ? "float8"
-                     : strcmp(what, "a boolean") == 0 ? "boolean" : "bytea");
+                     strcmp(what, "an integer") == 0  ? "bigint"
+                     : strcmp(what, "a number") == 0  ? "float8"
+                     : strcmp(what, "a boolean") == 0 ? "boolean"
+                                                      : "bytea");
     return ALCH_ETYPE;
 }
 
@@ -187,8 +249,7 @@ int alch_result_get_int(const alch_result *res, size_t row, size_t col, int64_t 
     long long v = strtoll(PQgetvalue(res->pg, (int)row, (int)col), &end, 10);
     if (errno || *end)
         return alch__error_set(err, ALCH_EDATA, "column '%s': '%s' is not a 64-bit integer",
-                               PQfname(res->pg, (int)col),
-                               PQgetvalue(res->pg, (int)row, (int)col));
+                               PQfname(res->pg, (int)col), PQgetvalue(res->pg, (int)row, (int)col));
     if (out)
         *out = (int64_t)v;
     return 0;
@@ -216,8 +277,7 @@ int alch_result_get_double(const alch_result *res, size_t row, size_t col, doubl
     return 0;
 }
 
-int alch_result_get_bool(const alch_result *res, size_t row, size_t col, bool *out,
-                         alch_error *err)
+int alch_result_get_bool(const alch_result *res, size_t row, size_t col, bool *out, alch_error *err)
 {
     int rc = locate(res, row, col, "a boolean", err);
     if (rc)
@@ -310,7 +370,8 @@ void alch_result_print(const alch_result *res, FILE *out)
     for (size_t r = 0; r < rows; r++) {
         for (size_t c = 0; c < cols; c++)
             print_cell(out, c, cols, w[c],
-                       PQgetisnull(res->pg, (int)r, (int)c) ? "" : PQgetvalue(res->pg, (int)r, (int)c));
+                       PQgetisnull(res->pg, (int)r, (int)c) ? ""
+                                                            : PQgetvalue(res->pg, (int)r, (int)c));
         fputc('\n', out);
     }
     free(w);

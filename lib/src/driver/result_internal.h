@@ -8,4 +8,7 @@
 /* Take ownership of a PGresult. Returns NULL (and clears pg) when out of memory. */
 alch_result *alch__result_wrap(PGresult *pg);
 
+/* Zeroed memory freed with the result (for structs mapped from its rows). */
+void *alch__result_alloc(alch_result *res, size_t size);
+
 #endif

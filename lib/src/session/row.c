@@ -281,8 +281,8 @@ int alch__field_load(const alch_model *m, const alch_column *col, void *obj,
             *FIELD(obj, col, alch_opt_double) = (alch_opt_double){v, false};
         return 0;
     }
-    case ALCH_C_STRING: {
-        char *s = alch__arena_strndup(arena, text, strlen(text));
+    case ALCH_C_STRING: { /* no arena: point into the result, which outlives the struct */
+        char *s = arena ? alch__arena_strndup(arena, text, strlen(text)) : (char *)text;
         if (!s)
             return alch__error_set(err, ALCH_ENOMEM, "out of memory");
         *FIELD(obj, col, char *) = s;
@@ -294,7 +294,7 @@ int alch__field_load(const alch_model *m, const alch_column *col, void *obj,
         rc = alch_result_get_bytes(res, row, rcol, &bytes, &len, err);
         if (rc)
             return rc;
-        void *copy = alch__arena_memdup(arena, bytes, len);
+        void *copy = arena ? alch__arena_memdup(arena, bytes, len) : (void *)bytes;
         if (!copy)
             return alch__error_set(err, ALCH_ENOMEM, "out of memory");
         *FIELD(obj, col, alch_blob) = (alch_blob){copy, len};

@@ -24,7 +24,8 @@ void alch__field_clear(const alch_column *col, void *obj);
 /* Write a value into the field (a client default; the base checked that it fits). */
 void alch__field_set(const alch_column *col, void *obj, const alch_value *v);
 
-/* Read result cell (row, rcol) into the field; strings and bytes are copied into arena. */
+/* Read result cell (row, rcol) into the field; strings and bytes are copied into arena, or
+ * (arena NULL) point into the result itself. */
 int alch__field_load(const alch_model *m, const alch_column *col, void *obj,
                      const alch_result *res, size_t row, size_t rcol, alch__arena *arena,
                      alch_error *err);

@@ -4,6 +4,8 @@
 #include "driver/conn_internal.h"
 #include "driver/error_internal.h"
 #include "driver/params.h"
+#include "driver/result_internal.h"
+#include "session/row.h"
 #include "statement/statement_internal.h"
 
 int alch_conn_execute_stmt(alch_conn *conn, alch_stmt *st, alch_result **res, alch_error *err)
@@ -41,4 +43,35 @@ void alch_stmt_print(alch_stmt *st, FILE *out)
     }
     alch__params_free(&p);
     alch_error_clear(&err);
+}
+
+int alch_result_scalars(alch_result *res, const alch_model *model, alch_list *out, alch_error *err)
+{
+    if (out)
+        *out = (alch_list){NULL, 0};
+    if (!res || !model || !out)
+        return alch__error_set(err, ALCH_EMISUSE,
+                               "alch_result_scalars needs a result, a model "
+                               "and out");
+    size_t rows = alch_result_rows(res), cols = alch_result_columns(res);
+    if (rows && cols != model->ncolumns)
+        return alch__error_set(err, ALCH_EMISUSE,
+                               "the result has %zu columns, model %s has %zu: "
+                               "select the model (alch_select) to read its structs",
+                               cols, model->name, model->ncolumns);
+    /* one block for the pointers and one for the structs, both freed with the result */
+    void **items = alch__result_alloc(res, rows * sizeof *items);
+    char *objs = alch__result_alloc(res, rows * model->size);
+    if (!items || !objs)
+        return alch__error_set(err, ALCH_ENOMEM, "out of memory");
+    for (size_t r = 0; r < rows; r++) {
+        items[r] = objs + r * model->size;
+        for (size_t c = 0; c < cols; c++) {
+            int rc = alch__field_load(model, &model->columns[c], items[r], res, r, c, NULL, err);
+            if (rc)
+                return rc;
+        }
+    }
+    *out = (alch_list){items, rows};
+    return 0;
 }
