@@ -1,0 +1,71 @@
+/* The exercises' check chain: compiles and links (CTest builds the test), connects (the
+ * database answers), behaves (each step of the exercise). A check that fails says what is
+ * wrong and the mistake that usually causes it; the ones after it are skipped. */
+#ifndef EXERCISE_CHECK_H
+#define EXERCISE_CHECK_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <alch/alch.h>
+
+#include "support.h"
+
+/* The step's function returned DB_TODO: its db_todo() said what is missing. */
+#define NOT_DONE(rc)                                                                               \
+    do {                                                                                           \
+        if ((rc) == DB_TODO) {                                                                     \
+            printf("FAIL: this exercise is not done yet (see the TODO above)\n");                  \
+            exit(1);                                                                               \
+        }                                                                                          \
+    } while (0)
+
+/* One check: print ok, or what went wrong, why it usually does, and the error; then stop. */
+static inline void check(bool ok, const char *what, const char *likely, const alch_error *err)
+{
+    if (ok) {
+        printf("ok: %s\n", what);
+        return;
+    }
+    printf("FAIL: %s\n", what);
+    if (likely)
+        printf("  likely: %s\n", likely);
+    if (err && err->code) {
+        char *text = alch_error_format(err);
+        printf("  error: %s\n", text ? text : "");
+        free(text);
+    }
+    exit(1);
+}
+
+/* "connects": a database of the test's own, or a clear stop. */
+static inline char *check_connects(const char *name)
+{
+    char *url = alch_test_db_create(name);
+    alch_conn *c = NULL;
+    alch_error err = ALCH_ERROR_INIT;
+    int rc = url ? alch_conn_open(url, &c, &err) : ALCH_EOPERATIONAL;
+    check(rc == 0, "the database answers",
+          "the sandbox is not running: `./tutor db start` (or check ALCH_DATABASE_URL)", &err);
+    alch_conn_close(c);
+    return url;
+}
+
+/* One number from SQL of the check's own (not the learner's code). */
+static inline long long scalar(const char *url, const char *sql)
+{
+    alch_conn *c = NULL;
+    alch_result *r = NULL;
+    long long n = -1;
+    int64_t v;
+    if (alch_conn_open(url, &c, NULL) == 0 && alch_conn_execute(c, sql, NULL, 0, &r, NULL) == 0 &&
+        alch_result_get_int(r, 0, 0, &v, NULL) == 0)
+        n = v;
+    alch_result_free(r);
+    alch_conn_close(c);
+    return n;
+}
+
+#endif
