@@ -1,6 +1,6 @@
 /* alch-bench: alch against raw libpq, in one run, on the same server.
  *
- *     alch-bench [--quick] [--runs N] [URL]
+ *     alch-bench [--quick] [--runs N] [--only Wn] [URL]
  *
  * The shop schema (10 categories, 100,000 items with 60-character descriptions) is made in
  * a database of its own. Each workload runs the library and a raw-libpq baseline written
@@ -95,9 +95,16 @@ static void pq_params(const alch_url *u)
     pq_keys[n] = pq_vals[n] = NULL;
 }
 
+static void quiet(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message; /* NOTICEs such as "table does not exist, skipping" */
+}
+
 static PGconn *raw_connect(void)
 {
     PGconn *c = PQconnectdbParams(pq_keys, pq_vals, 0);
+    PQsetNoticeProcessor(c, quiet, NULL);
     if (PQstatus(c) != CONNECTION_OK) {
         fprintf(stderr, "alch-bench: cannot connect: %s", PQerrorMessage(c));
         exit(2);
@@ -151,6 +158,7 @@ typedef struct row {
 
 static row rows[16];
 static int nrows;
+static const char *only; /* --only W2: run that workload alone (for profiling) */
 
 static double median(double *v, int n)
 {
@@ -757,6 +765,8 @@ static void pair(const char *workload, const char *what, const char *baseline, b
                  bench_fn r, int n, int items, int runs)
 {
     double av[9], rv[9];
+    if (only && strcmp(only, workload) != 0)
+        return;
     for (int i = 0; i < runs; i++) {
         av[i] = a(n, items);
         rv[i] = r(n, items);
@@ -773,6 +783,8 @@ int main(int argc, char **argv)
             quick = true;
         else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc)
             runs = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
+            only = argv[++i];
         else
             url = argv[i];
     }
@@ -827,7 +839,8 @@ int main(int argc, char **argv)
          z.w4, runs);
     pair("W4", "fetch all, result scalars", "PQexec + parse", w4_result_n, w4_raw_n, z.w4, z.w4,
          runs);
-    w5(z.w5);
+    if (!only || strcmp(only, "W5") == 0)
+        w5(z.w5);
 
     printf("\n%-4s %-36s %-28s %12s %12s %6s\n", "", "alch", "raw libpq baseline", "alch ops/s",
            "raw ops/s", "ratio");

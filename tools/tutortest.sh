@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# tutortest.sh: the tutor, end to end, in a temporary copy of the repository (the tree is never
+# touched): start on exercise 1, ask for hints, be refused the solution, copy a solution in,
+# see exercises pass and the next one become current, and see a compile error with its file
+# and line.
+#
+#   tools/tutortest.sh SOURCE_DIR
+set -euo pipefail
+src=$1
+tmp=$(mktemp -d)
+trap 'bash "$tmp/repo/tools/pgsandbox" stop "$tmp/repo/build/sandbox" >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT
+mkdir "$tmp/repo"
+(cd "$src" && git ls-files -z 2>/dev/null || find . -path ./build -prune -o -type f -print0) |
+    (cd "$src" && xargs -0 cp --parents -t "$tmp/repo")
+cd "$tmp/repo"
+git init -q && git add -A && git -c user.email=t@t -c user.name=t commit -qm starter
+fail=0
+expect() { # description, pattern, output
+    if grep -qE -- "$2" <<<"$3"; then
+        echo "ok: $1"
+    else
+        echo "FAIL: $1 (no '$2' in:)"
+        sed 's/^/    /' <<<"$3" | tail -n 15
+        fail=1
+    fi
+}
+
+out=$(./tutor check 1 2>&1 || true)
+expect "exercise 1 starts unfinished" "not done yet: exercise 01" "$out"
+expect "the chain shows what passed" '\[ok\] the database answers' "$out"
+out=$(./tutor hint 1 2>&1)
+expect "hint level 1" "Hint 1 of 2 for exercise 01" "$out"
+out=$(./tutor hint 1 2>&1)
+expect "hint level 2" "Hint 2 of 2 for exercise 01: alch_conn_open" "$out"
+out=$(./tutor solution 1 2>&1 || true)
+expect "the solution is refused before the exercise passes" "does not pass yet" "$out"
+out=$(./tutor list 2>&1)
+expect "list: exercise 1 is current" '(>|▶).*01  driver' "$out"
+
+cp solutions/database/models.c exercises/database/models.c
+out=$(./tutor check 1 2>&1)
+expect "exercise 1 passes with the solution" "Exercise 01 passes" "$out"
+out=$(./tutor 2>&1 || true)
+expect "watch mode moves on to the first unfinished exercise" "Exercise 06: requests" "$out"
+expect "and shows its first hint" "Hint 1 of 2 for exercise 06" "$out"
+out=$(./tutor list 2>&1)
+expect "list: five done" "5/7" "$out"
+out=$(./tutor solution 1 2>&1)
+expect "the solution opens once it passes" "The reference for exercise 01" "$out"
+
+printf 'int broken(void) { return 1 }\n' >>exercises/database/requests.c
+out=$(./tutor check 6 2>&1 || true)
+expect "a compile error shows its file and line" 'exercises/database/requests.c:[0-9]+:[0-9]+: error' "$out"
+./tutor reset 6 >/dev/null 2>&1
+out=$(./tutor check 6 2>&1 || true)
+expect "reset puts the starter back" "not done yet: exercise 06" "$out"
+
+exit $fail
