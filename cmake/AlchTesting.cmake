@@ -63,12 +63,14 @@ function(alch_add_test)
                          $<TARGET_FILE:${T_NAME}>)
         set_tests_properties(${T_NAME}.valgrind PROPERTIES
             LABELS "${labels};valgrind" TIMEOUT 600)
+        # timing bounds in the tests allow for Valgrind's slowdown when this is set
+        set_property(TEST ${T_NAME}.valgrind APPEND PROPERTY ENVIRONMENT ALCH_UNDER_VALGRIND=1)
     endif()
 
     foreach(run IN LISTS runs)
         if(T_DB)
             set_tests_properties(${run} PROPERTIES FIXTURES_REQUIRED alch_pg)
-            set_property(TEST ${run} PROPERTY ENVIRONMENT ${ALCH_TEST_ENV})
+            set_property(TEST ${run} APPEND PROPERTY ENVIRONMENT ${ALCH_TEST_ENV})
         endif()
         if(T_SERIAL)
             set_tests_properties(${run} PROPERTIES RUN_SERIAL TRUE)
