@@ -44,7 +44,7 @@ out=$(./tutor 2>&1 || true)
 expect "watch mode moves on to the first unfinished exercise" "Exercise 06: requests" "$out"
 expect "and shows its first hint" "Hint 1 of 2 for exercise 06" "$out"
 out=$(./tutor list 2>&1)
-expect "list: five done" "5/7" "$out"
+expect "list: five done" "5/8" "$out"
 out=$(./tutor solution 1 2>&1)
 expect "the solution opens once it passes" "The reference for exercise 01" "$out"
 

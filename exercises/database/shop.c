@@ -1,0 +1,24 @@
+/* database/shop.c: the capstone. The shop's server (exercises/shop/server.c) hands you each
+ * line a client sends; answer it with your package, asynchronously, so that one loop serves
+ * every client at once. */
+#include "shop.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void shop_handle(uv_loop_t *loop, alch_sessionmaker *async_session, const char *line,
+                 shop_reply_fn reply, void *data)
+{
+    /* TODO 08: parse the line (start TG_ID, categories, items ID, item ID; check that each id
+     * is a number: strtoll), build the statement, open a session from async_session and run
+     * it with the *_async call that fits; in the callback, format the answer as shop.h says,
+     * call reply(answer, data), free the statement and close the session. A line you cannot
+     * answer gets "error: ...\n", also from the loop (a uv_timer_t with timeout 0 will do). */
+    (void)loop;
+    (void)async_session;
+    (void)line;
+    db_todo("exercise 08: shop_handle() in database/shop.c");
+    reply("error: not done yet\n", data);
+}
