@@ -221,10 +221,12 @@ static void flush_with_cache(int cache_size)
     alch_engine_free(e);
 
     char *text = slurp(log);
-    assert_non_null(strstr(text, "[pipeline, 2000 statements, ")); /* 1000 items, 1000 users */
+    /* 1000 items and 1000 users: one multi-row INSERT each, in one pipeline */
+    assert_non_null(strstr(text, "[pipeline, 2 statements, "));
     assert_non_null(strstr(text, "[pipeline, 1500 statements, ")); /* 1000 updates, 500 deletes */
     assert_non_null(strstr(text, "INSERT INTO items (name, description, price, category) "
-                                 "VALUES ($1, $2, $3, $4) RETURNING items.id"));
+                                 "VALUES ($1, $2, $3, $4), ($5, $6, $7, $8), "));
+    assert_non_null(strstr(text, "($3997, $3998, $3999, $4000) RETURNING items.id"));
     free(text);
     fclose(log);
 }

@@ -71,33 +71,123 @@ int alch__make_plan(alch_session *s, alch__sop *op, alch_error *err)
 /* The values of one planned statement, and its SQL (built by the statement builder, once
  * per shape: see sql.c). An empty primary key or server-default column is left out of an
  * INSERT, so the server fills it and sends it back through RETURNING. */
+/* The plan's statements: one per planned object, except that new objects of one model with
+ * the same columns to send go together, as one multi-row INSERT (up to MAX_ROWS rows). */
+typedef struct group {
+    size_t first, count; /* plan items */
+    uint64_t mask, ret;  /* a multi-row INSERT's columns sent and columns returned */
+} group;
+
+enum { MAX_ROWS = 1000, MAX_PARAMS = 30000 };
+
 typedef struct flush_ctx {
     alch_session *s;
-    alch_value vals[65];
-    char tmp[65][ALCH__FIELD_TMP];
+    group *groups;
+    size_t ngroups;
+    alch_value *vals; /* room for the largest statement's values */
+    char (*tmp)[ALCH__FIELD_TMP];
 } flush_ctx;
 
-static int insert_item(flush_ctx *f, alch__rec *r, alch__batch_item *out, alch_error *err)
+/* Which columns an INSERT of r sends (mask) and which come back (ret): an unset primary key
+ * or server-default column is left to the server. Client defaults are filled in here. */
+static void insert_shape(alch__rec *r, uint64_t *mask, uint64_t *ret)
 {
     const alch_model *m = r->model;
-    uint64_t mask = 0, returning = 0;
-    size_t n = 0;
+    *mask = *ret = 0;
     for (size_t i = 0; i < m->ncolumns; i++) {
         const alch_column *c = &m->columns[i];
         if (c->client_default.type != ALCH_V_NULL && alch__field_empty(c, r->obj))
             alch__field_set(c, r->obj, &c->client_default);
-        if ((c->primary_key || c->server_default) && alch__field_empty(c, r->obj)) {
-            returning |= 1ULL << i;
+        if ((c->primary_key || c->server_default) && alch__field_empty(c, r->obj))
+            *ret |= 1ULL << i;
+        else
+            *mask |= 1ULL << i;
+    }
+}
+
+/* The values of r's INSERT, appended at vals[*n]. */
+static int insert_values(flush_ctx *f, alch__rec *r, uint64_t mask, size_t *n, alch_error *err)
+{
+    const alch_model *m = r->model;
+    for (size_t i = 0; i < m->ncolumns; i++) {
+        if (!(mask & (1ULL << i)))
             continue;
-        }
-        int rc = alch__field_value(m, c, r->obj, &f->vals[n], f->tmp[n], err);
+        int rc = alch__field_value(m, &m->columns[i], r->obj, &f->vals[*n], f->tmp[*n], err);
         if (rc)
             return rc;
-        mask |= 1ULL << i;
-        n++;
+        (*n)++;
     }
-    r->generated = returning;
-    out->sql = alch__session_sql(f->s, SQL_INSERT, m, NULL, mask, returning, err);
+    return 0;
+}
+
+/* Several rows in one INSERT: only when what comes back is nothing, or the identity key
+ * alone. The server numbers the rows of one statement in the order of VALUES, so the keys,
+ * sorted, belong to the objects in order, whatever order RETURNING lists them in. */
+static bool multi_row_ok(const alch__rec *r, uint64_t ret)
+{
+    const alch_column *pk = alch__model_pk(r->model);
+    uint64_t pk_bit = 1ULL << (size_t)(pk - r->model->columns);
+    /* an identity column: numbered in order (a server_default might not be) */
+    bool identity =
+        (pk->type == ALCH_SMALLINT || pk->type == ALCH_INTEGER || pk->type == ALCH_BIGINT) &&
+        !pk->server_default;
+    return ret == 0 || (ret == pk_bit && identity);
+}
+
+static int make_groups(flush_ctx *f, alch__sop *op)
+{
+    f->groups = calloc(op->nplan ? op->nplan : 1, sizeof *f->groups);
+    if (!f->groups)
+        return ALCH_ENOMEM;
+    size_t most = 65; /* values of the largest statement */
+    for (size_t i = 0; i < op->nplan; i++) {
+        alch__plan_item *it = &op->plan[i];
+        uint64_t mask = 0, ret = 0;
+        if (it->act == ACT_INSERT)
+            insert_shape(it->rec, &mask, &ret);
+        group *g = f->ngroups ? &f->groups[f->ngroups - 1] : NULL;
+        const alch__plan_item *prev = g ? &op->plan[g->first] : NULL;
+        size_t cols = (size_t)__builtin_popcountll(mask);
+        if (g && it->act == ACT_INSERT && prev->act == ACT_INSERT &&
+            prev->rec->model == it->rec->model && g->mask == mask && g->ret == ret &&
+            multi_row_ok(it->rec, ret) && g->count < MAX_ROWS &&
+            (g->count + 1) * cols <= MAX_PARAMS) {
+            g->count++;
+            if (g->count * cols > most)
+                most = g->count * cols;
+            continue;
+        }
+        f->groups[f->ngroups++] = (group){i, 1, mask, ret};
+    }
+    f->vals = calloc(most, sizeof *f->vals);
+    f->tmp = calloc(most, sizeof *f->tmp);
+    return f->vals && f->tmp ? 0 : ALCH_ENOMEM;
+}
+
+void alch__flush_ctx_free(void *ctx)
+{
+    flush_ctx *f = ctx;
+    if (!f)
+        return;
+    free(f->groups);
+    free(f->vals);
+    free(f->tmp);
+    free(f);
+}
+
+static int insert_item(flush_ctx *f, const group *g, alch__batch_item *out, alch_error *err)
+{
+    alch__plan_item *plan = f->s->op->plan;
+    const alch_model *m = plan[g->first].rec->model;
+    size_t n = 0;
+    for (size_t k = 0; k < g->count; k++) {
+        alch__rec *r = plan[g->first + k].rec;
+        r->generated = g->ret;
+        int rc = insert_values(f, r, g->mask, &n, err);
+        if (rc)
+            return rc;
+    }
+    out->sql = alch__session_sql(f->s, SQL_INSERT, m, NULL, g->mask, g->ret, g->count, err);
     out->n = n;
     return out->sql ? 0 : ALCH_ENOMEM;
 }
@@ -119,7 +209,7 @@ static int update_item(flush_ctx *f, alch__rec *r, uint64_t changed, alch__batch
     int rc = alch__field_value(m, pk, r->flushed, &f->vals[n], f->tmp[n], err);
     if (rc)
         return rc;
-    out->sql = alch__session_sql(f->s, SQL_UPDATE, m, NULL, changed, 0, err);
+    out->sql = alch__session_sql(f->s, SQL_UPDATE, m, NULL, changed, 0, 1, err);
     out->n = n + 1;
     return out->sql ? 0 : ALCH_ENOMEM;
 }
@@ -132,18 +222,19 @@ static int delete_item(flush_ctx *f, alch__rec *r, alch__batch_item *out, alch_e
         alch__field_value(m, pk, r->flushed ? r->flushed : r->obj, &f->vals[0], f->tmp[0], err);
     if (rc)
         return rc;
-    out->sql = alch__session_sql(f->s, SQL_DELETE, m, NULL, 0, 0, err);
+    out->sql = alch__session_sql(f->s, SQL_DELETE, m, NULL, 0, 0, 1, err);
     out->n = 1;
     return out->sql ? 0 : ALCH_ENOMEM;
 }
 
-/* The batch's next statement: plan item i. */
+/* The batch's next statement: group i. */
 static int next_item(void *ctx, size_t i, alch__batch_item *out, alch_error *err)
 {
     flush_ctx *f = ctx;
-    alch__plan_item *it = &f->s->op->plan[i];
+    const group *g = &f->groups[i];
+    alch__plan_item *it = &f->s->op->plan[g->first];
     out->vals = f->vals;
-    return it->act == ACT_INSERT   ? insert_item(f, it->rec, out, err)
+    return it->act == ACT_INSERT   ? insert_item(f, g, out, err)
            : it->act == ACT_UPDATE ? update_item(f, it->rec, it->changed, out, err)
                                    : delete_item(f, it->rec, out, err);
 }
@@ -168,14 +259,17 @@ void alch__flush_next(alch_session *s)
     if (f) {
         f->s = s;
         op->flush = f;
-        if (op->nplan == 1) { /* one statement: no pipeline needed, the usual echo */
+        rc = make_groups(f, op) ? alch__error_set(&err, ALCH_ENOMEM, "out of memory") : 0;
+    }
+    if (rc == 0) {
+        if (f->ngroups == 1) { /* one statement: no pipeline needed, the usual echo */
             alch__batch_item it = {0};
             rc = next_item(f, 0, &it, &err);
             if (rc == 0)
                 rc = alch__conn_exec(s->conn, it.sql, it.vals, it.n, on_single, s, &err);
         } else {
-            rc = alch__conn_batch(s->conn, op->nplan, next_item, item_done, f, on_flushed, s,
-                                  &err);
+            rc =
+                alch__conn_batch(s->conn, f->ngroups, next_item, item_done, f, on_flushed, s, &err);
         }
     }
     if (rc)
@@ -183,14 +277,17 @@ void alch__flush_next(alch_session *s)
     alch_error_clear(&err);
 }
 
-static int after_insert(alch_session *s, alch__rec *r, alch_result *res, alch_error *err)
+/* An INSERTed object: what RETURNING brought (row `row` of res, unless res is NULL), then
+ * its place in the identity map. */
+static int after_insert(alch_session *s, alch__rec *r, alch_result *res, size_t row,
+                        alch_error *err)
 {
     const alch_model *m = r->model;
     size_t rcol = 0;
-    for (size_t i = 0; i < m->ncolumns; i++) {
+    for (size_t i = 0; res && i < m->ncolumns; i++) {
         if (!(r->generated & (1ULL << i)))
             continue;
-        int rc = alch__field_load(m, &m->columns[i], r->obj, res, 0, rcol++, &s->arena, err);
+        int rc = alch__field_load(m, &m->columns[i], r->obj, res, row, rcol++, &s->arena, err);
         if (rc)
             return rc;
     }
@@ -202,15 +299,56 @@ static int after_insert(alch_session *s, alch__rec *r, alch_result *res, alch_er
     return 0;
 }
 
-/* One statement of the plan came back: bring the object's state up to date. */
+static int cmp_key(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* A multi-row INSERT came back: the sorted keys go to the objects in order. */
+static int after_multi_insert(alch_session *s, const group *g, alch_result *res, alch_error *err)
+{
+    alch__plan_item *plan = s->op->plan;
+    if (g->ret && alch_result_rows(res) != g->count)
+        return alch__error_set(err, ALCH_EINTERNAL, "an INSERT of %zu rows returned %zu keys",
+                               g->count, alch_result_rows(res));
+    int64_t *keys = g->ret ? malloc(g->count * sizeof *keys) : NULL;
+    if (g->ret && !keys)
+        return alch__error_set(err, ALCH_ENOMEM, "out of memory");
+    for (size_t k = 0; g->ret && k < g->count; k++) {
+        int rc = alch_result_get_int(res, k, 0, &keys[k], err);
+        if (rc) {
+            free(keys);
+            return rc;
+        }
+    }
+    if (keys)
+        qsort(keys, g->count, sizeof *keys, cmp_key);
+    int rc = 0;
+    for (size_t k = 0; rc == 0 && k < g->count; k++) {
+        alch__rec *r = plan[g->first + k].rec;
+        if (keys) {
+            alch_value v = alch_int(keys[k]);
+            alch__field_set(alch__model_pk(r->model), r->obj, &v);
+        }
+        rc = after_insert(s, r, NULL, 0, err);
+    }
+    free(keys);
+    return rc;
+}
+
+/* One statement of the plan came back: bring the objects' state up to date. */
 static int item_done(void *ctx, size_t i, alch_result *res, alch_error *err)
 {
     flush_ctx *f = ctx;
     alch_session *s = f->s;
-    alch__plan_item *it = &s->op->plan[i];
+    const group *g = &f->groups[i];
+    alch__plan_item *it = &s->op->plan[g->first];
     int rc = 0;
-    if (it->act == ACT_INSERT) {
-        rc = after_insert(s, it->rec, res, err);
+    if (it->act == ACT_INSERT && g->count > 1) {
+        rc = after_multi_insert(s, g, res, err);
+    } else if (it->act == ACT_INSERT) {
+        rc = after_insert(s, it->rec, res, 0, err);
     } else if (it->act == ACT_UPDATE) {
         it->rec->flushed = alch__snapshot(s, it->rec->model, it->rec->obj);
         if (!it->rec->flushed)
@@ -218,14 +356,13 @@ static int item_done(void *ctx, size_t i, alch_result *res, alch_error *err)
     } else {
         alch__rec_set(s, it->rec, ALCH_DELETED, true);
     }
-    s->op->cur = i + 1;
+    s->op->cur = g->first + g->count;
     alch_result_free(res);
     return rc;
 }
 
 /* The one statement of a one-item plan came back. */
-static void on_single(alch_conn *c, int status, alch_result *res, const alch_error *err,
-                      void *data)
+static void on_single(alch_conn *c, int status, alch_result *res, const alch_error *err, void *data)
 {
     alch_session *s = data;
     alch_error local = ALCH_ERROR_INIT;
@@ -246,7 +383,7 @@ static void on_flushed(alch_conn *c, int status, alch_result *res, const alch_er
     alch_result_free(res);
     if (!s->op)
         return;
-    free(s->op->flush);
+    alch__flush_ctx_free(s->op->flush);
     s->op->flush = NULL;
     if (status)
         alch__session_fail(s, status, err);

@@ -260,7 +260,7 @@ static void finish(alch_session *s, int status, const alch_error *err)
     alch_session_cb cb = op->cb;
     void *data = op->data;
     free(op->plan);
-    free(op->flush);
+    alch__flush_ctx_free(op->flush);
     free(op->pk_text);
     free(op);
     s->refs++;
@@ -463,14 +463,14 @@ static void start_query(alch_session *s)
         const alch_model *target = alch_base_find(s->maker->base, op->rel->target);
         if (op->rel->many) { /* children whose fk = my primary key, in key order */
             rc = alch__field_value(op->model, alch__model_pk(op->model), op->obj, &val, tmp, &err);
-            sql = alch__session_sql(s, SQL_BY_COLUMN, target, fk, 0, 0, &err);
+            sql = alch__session_sql(s, SQL_BY_COLUMN, target, fk, 0, 0, 1, &err);
         } else { /* the parent whose primary key = my fk */
             rc = alch__field_value(op->model, fk, op->obj, &val, tmp, &err);
-            sql = alch__session_sql(s, SQL_BY_COLUMN, target, alch__model_pk(target), 0, 0, &err);
+            sql = alch__session_sql(s, SQL_BY_COLUMN, target, alch__model_pk(target), 0, 0, 1, &err);
         }
     } else { /* get, refresh: by primary key */
         const alch_column *pk = alch__model_pk(op->model);
-        sql = alch__session_sql(s, SQL_BY_COLUMN, op->model, pk, 0, 0, &err);
+        sql = alch__session_sql(s, SQL_BY_COLUMN, op->model, pk, 0, 0, 1, &err);
         if (op->kind == OP_GET)
             val = op->pk;
         else

@@ -88,10 +88,11 @@ struct alch_sessionmaker {
 };
 
 /* sql.c: the SQL of the session's own statements. Values are $n in column order (mask
- * bits), then the key for UPDATE; SQL_BY_COLUMN has one value, for `col`. */
+ * bits), row after row for an INSERT of `rows` rows, then the key for UPDATE; SQL_BY_COLUMN
+ * has one value, for `col`. `rows` is 1 but for multi-row INSERTs. */
 typedef enum { SQL_BY_COLUMN, SQL_INSERT, SQL_UPDATE, SQL_DELETE } alch__sqlkind;
 const char *alch__session_sql(alch_session *s, alch__sqlkind kind, const alch_model *m,
-                              const alch_column *col, uint64_t mask, uint64_t ret,
+                              const alch_column *col, uint64_t mask, uint64_t ret, size_t rows,
                               alch_error *err);
 void alch__sql_cache_free(alch_sessionmaker *maker);
 
@@ -137,6 +138,7 @@ void alch__restore(alch_session *s, const alch_model *m, void *obj, const void *
 int alch__make_plan(alch_session *s, alch__sop *op, alch_error *err);
 void alch__flush_next(alch_session *s);
 uint64_t alch__changed_columns(const alch__rec *r);
+void alch__flush_ctx_free(void *ctx);
 bool alch__has_changes(alch_session *s);
 
 /* stream.c: the session is closing; its streams lose it */

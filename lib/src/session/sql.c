@@ -12,6 +12,7 @@ struct alch__sqlshape {
     const alch_model *model;
     const alch_column *col; /* SQL_BY_COLUMN: the column the WHERE compares */
     uint64_t mask, ret;
+    size_t rows; /* SQL_INSERT: rows in its VALUES */
     char *sql;
     struct alch__sqlshape *next;
 };
@@ -32,7 +33,7 @@ static alch_expr *param(const alch_column *c)
 }
 
 static alch_stmt *build(alch__sqlkind kind, const alch_model *m, const alch_column *col,
-                        uint64_t mask, uint64_t ret)
+                        uint64_t mask, uint64_t ret, size_t rows)
 {
     const alch_column *pk = alch__model_pk(m);
     alch_stmt *st = NULL;
@@ -43,11 +44,15 @@ static alch_stmt *build(alch__sqlkind kind, const alch_model *m, const alch_colu
         if (col != pk) /* a one-to-many load: in key order */
             alch_order_by(st, alch_col(m, pk->name));
         return st;
-    case SQL_INSERT:
+    case SQL_INSERT: /* rows > 1: VALUES (...), (...), ... */
         st = alch_insert(m);
-        for (size_t i = 0; i < m->ncolumns; i++)
-            if (mask & (1ULL << i))
-                alch_set_expr(st, alch_col(m, m->columns[i].name), param(&m->columns[i]));
+        for (size_t r = 0; r < rows; r++) {
+            if (r)
+                alch_insert_row(st);
+            for (size_t i = 0; i < m->ncolumns; i++)
+                if (mask & (1ULL << i))
+                    alch_set_expr(st, alch_col(m, m->columns[i].name), param(&m->columns[i]));
+        }
         for (size_t i = 0; i < m->ncolumns; i++)
             if (ret & (1ULL << i))
                 alch_returning(st, alch_col(m, m->columns[i].name));
@@ -69,13 +74,14 @@ static alch_stmt *build(alch__sqlkind kind, const alch_model *m, const alch_colu
 }
 
 const char *alch__session_sql(alch_session *s, alch__sqlkind kind, const alch_model *m,
-                              const alch_column *col, uint64_t mask, uint64_t ret, alch_error *err)
+                              const alch_column *col, uint64_t mask, uint64_t ret, size_t rows,
+                              alch_error *err)
 {
     alch_sessionmaker *maker = s->maker;
     for (alch__sqlshape *p = maker->shapes; p; p = p->next)
         if (p->kind == kind && p->model == m && p->col == col && p->mask == mask && p->ret == ret)
             return p->sql;
-    alch_stmt *st = build(kind, m, col, mask, ret);
+    alch_stmt *st = build(kind, m, col, mask, ret, rows);
     const char *text = NULL;
     int rc = alch_stmt_sql(st, &text, err);
     alch__sqlshape *p = rc == 0 ? calloc(1, sizeof *p) : NULL;
@@ -88,7 +94,7 @@ const char *alch__session_sql(alch_session *s, alch__sqlkind kind, const alch_mo
         alch__error_set(err, ALCH_ENOMEM, "out of memory");
         return NULL;
     }
-    *p = (alch__sqlshape){kind, m, col, mask, ret, copy, maker->shapes};
+    *p = (alch__sqlshape){kind, m, col, mask, ret, rows, copy, maker->shapes};
     maker->shapes = p;
     return copy;
 }
