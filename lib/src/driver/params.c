@@ -138,10 +138,9 @@ int alch__params_rewrite(const char *sql, const alch_value *vals, size_t n, char
                               memcmp(vals[k].name, sql + start, end - start) == 0))
                 k++;
             if (k == n) {
-                rc = alch__error_set(err, ALCH_EMISUSE,
-                                     "the SQL uses :%.*s but no value is named '%.*s'",
-                                     (int)(end - start), sql + start, (int)(end - start),
-                                     sql + start);
+                rc = alch__error_set(
+                    err, ALCH_EMISUSE, "the SQL uses :%.*s but no value is named '%.*s'",
+                    (int)(end - start), sql + start, (int)(end - start), sql + start);
                 alch__error_hint(err, "pass alch_named(\"%.*s\", alch_v(...)) with the values",
                                  (int)(end - start), sql + start);
                 goto done;
@@ -204,11 +203,16 @@ static size_t encoded_size(const alch_value *v)
 {
     switch (v->type) {
     case ALCH_V_INT:
-    case ALCH_V_DOUBLE: return 8;
-    case ALCH_V_BOOL: return 1;
-    case ALCH_V_TEXT: return v->len + 1;
-    case ALCH_V_BYTES: return v->len;
-    default: return 0;
+    case ALCH_V_DOUBLE:
+        return 8;
+    case ALCH_V_BOOL:
+        return 1;
+    case ALCH_V_TEXT:
+        return v->len + 1;
+    case ALCH_V_BYTES:
+        return v->len;
+    default:
+        return 0;
     }
 }
 
@@ -231,17 +235,24 @@ int alch__params_encode(alch__params *p, const alch_value *vals, size_t n, const
         if (v->type == ALCH_V_TEXT && memchr(v->u.s, '\0', v->len))
             return alch__error_set(err, ALCH_EDATA,
                                    "parameter $%zu: text cannot contain a NUL byte "
-                                   "(use alch_bytes() for binary data)", i + 1);
+                                   "(use alch_bytes() for binary data)",
+                                   i + 1);
         if (v->type > ALCH_V_BYTES)
             return alch__error_set(err, ALCH_EMISUSE, "parameter $%zu has an unknown type %d",
                                    i + 1, (int)v->type);
         total += encoded_size(v);
     }
-    p->types = calloc(count, sizeof *p->types);
-    p->values = calloc(count, sizeof *p->values);
-    p->lengths = calloc(count, sizeof *p->lengths);
-    p->formats = calloc(count, sizeof *p->formats);
-    p->storage = malloc(total ? total : 1);
+    /* one block: the value pointers, the types, the lengths, the formats, then the bytes */
+    size_t head = count * (sizeof *p->values + sizeof *p->types + 2 * sizeof(int));
+    char *block = malloc(head + (total ? total : 1));
+    if (block) {
+        memset(block, 0, head);
+        p->values = (const char **)(void *)block;
+        p->types = (Oid *)(void *)(block + count * sizeof *p->values);
+        p->lengths = (int *)(void *)((char *)p->types + count * sizeof *p->types);
+        p->formats = p->lengths + count;
+        p->storage = (char *)(p->formats + count);
+    }
     if (order) {
         p->names = calloc(count, sizeof *p->names);
         if (p->names)
@@ -257,7 +268,8 @@ int alch__params_encode(alch__params *p, const alch_value *vals, size_t n, const
     for (size_t i = 0; i < count; i++) {
         const alch_value *v = &vals[order ? order[i] : i];
         switch (v->type) {
-        case ALCH_V_NULL: break;
+        case ALCH_V_NULL:
+            break;
         case ALCH_V_BOOL:
             p->types[i] = OID_BOOL;
             *at = v->u.b ? 1 : 0;
@@ -318,11 +330,7 @@ void alch__params_free(alch__params *p)
         for (int i = 0; i < p->n; i++)
             free(p->names[i]);
     free(p->names);
-    free(p->types);
-    free(p->values);
-    free(p->lengths);
-    free(p->formats);
-    free(p->storage);
+    free((void *)p->values); /* the block with the types, lengths, formats and bytes */
     memset(p, 0, sizeof *p);
 }
 
@@ -358,8 +366,12 @@ char *alch__params_render(const alch__params *p)
             continue;
         }
         switch (p->types[i]) {
-        case OID_BOOL: alch__buf_puts(&b, *v ? "true" : "false"); break;
-        case OID_INT8: alch__buf_printf(&b, "%lld", (long long)(int64_t)get_be64(v)); break;
+        case OID_BOOL:
+            alch__buf_puts(&b, *v ? "true" : "false");
+            break;
+        case OID_INT8:
+            alch__buf_printf(&b, "%lld", (long long)(int64_t)get_be64(v));
+            break;
         case OID_FLOAT8: {
             uint64_t bits = get_be64(v);
             double d;
@@ -367,8 +379,12 @@ char *alch__params_render(const alch__params *p)
             alch__buf_printf(&b, "%.17g", d);
             break;
         }
-        case OID_BYTEA: alch__buf_printf(&b, "<%d bytes>", p->lengths[i]); break;
-        default: render_text(&b, v, (size_t)p->lengths[i]); break;
+        case OID_BYTEA:
+            alch__buf_printf(&b, "<%d bytes>", p->lengths[i]);
+            break;
+        default:
+            render_text(&b, v, (size_t)p->lengths[i]);
+            break;
         }
     }
     alch__buf_putc(&b, ')');

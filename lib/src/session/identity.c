@@ -1,5 +1,6 @@
 /* The session's bookkeeping: which objects it tracks (by pointer), the identity map (by
  * table + primary key), and snapshots of column values for change tracking and rollback. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,39 +89,86 @@ static int grow(alch_session *s)
     return 0;
 }
 
-/* The identity key: the table, a separator, and the primary key as text. It lives in the
- * arena, as long as the session. */
-static const char *finish_key(alch_session *s, alch__buf *b, uint64_t *h)
+/* The identity key: the table, a separator, and the primary key as text, built on the stack
+ * (it is looked up far more often than kept) and copied to the arena only when a record
+ * keeps it. */
+static size_t put_int(char *out, int64_t v)
 {
-    const char *key = b->oom ? NULL : alch__arena_strndup(&s->arena, b->data, b->len);
-    *h = key ? hash_bytes(key, strlen(key), 1469598103934665603ULL) : 0;
-    alch__buf_free(b);
-    return key;
+    char digits[24];
+    size_t n = 0, len = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        digits[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        out[len++] = '-';
+    while (n)
+        out[len++] = digits[--n];
+    return len;
 }
 
-static void key_prefix(alch__buf *b, const alch_model *m)
+int alch__key_make(const alch_model *m, const alch_value *v, alch__key *k)
 {
-    alch__buf_puts(b, m->table);
-    alch__buf_putc(b, '\x1f');
+    size_t tl = strlen(m->table);
+    size_t vlen = v->type == ALCH_V_TEXT || v->type == ALCH_V_BYTES ? v->len : 32;
+    char *out = k->text;
+    k->heap = NULL;
+    if (tl + 1 + vlen + 1 > sizeof k->text) {
+        out = k->heap = malloc(tl + 1 + vlen + 1);
+        if (!out)
+            return ALCH_ENOMEM;
+    }
+    memcpy(out, m->table, tl);
+    size_t len = tl;
+    out[len++] = '\x1f';
+    switch (v->type) {
+    case ALCH_V_INT:
+        len += put_int(out + len, v->u.i);
+        break;
+    case ALCH_V_TEXT:
+    case ALCH_V_BYTES:
+        memcpy(out + len, v->u.s, v->len);
+        len += v->len;
+        break;
+    case ALCH_V_BOOL:
+        out[len++] = v->u.b ? 't' : 'f';
+        break;
+    case ALCH_V_DOUBLE:
+        len += (size_t)snprintf(out + len, 32, "%.17g", v->u.d);
+        break;
+    default:
+        memcpy(out + len, "\x01null", 5);
+        len += 5;
+        break;
+    }
+    out[len] = '\0';
+    k->s = out;
+    k->len = len;
+    k->hash = hash_bytes(out, len, 1469598103934665603ULL);
+    return 0;
 }
 
-/* The key of an object, from its primary key field. */
-const char *alch__make_key(alch_session *s, const alch_model *m, const void *obj, uint64_t *h)
+int alch__key_of(const alch_model *m, const void *obj, alch__key *k)
 {
-    alch__buf b = ALCH__BUF_INIT;
-    key_prefix(&b, m);
-    alch__field_key(alch__model_pk(m), obj, &b);
-    return finish_key(s, &b, h);
+    alch_value v;
+    char tmp[ALCH__FIELD_TMP];
+    alch_model none = {0};
+    none.table = "";
+    if (alch__field_value(&none, alch__model_pk(m), obj, &v, tmp, NULL) != 0)
+        v = alch_null();
+    return alch__key_make(m, &v, k);
 }
 
-/* The key a get() looks for, from the primary key value it was given. */
-const char *alch__pk_key(alch_session *s, const alch_model *m, const alch_value *pk,
-                             uint64_t *h)
+void alch__key_done(alch__key *k)
 {
-    alch__buf b = ALCH__BUF_INIT;
-    key_prefix(&b, m);
-    alch__value_key(pk, &b);
-    return finish_key(s, &b, h);
+    free(k->heap);
+    k->heap = NULL;
+}
+
+const char *alch__key_keep(alch_session *s, const alch__key *k)
+{
+    return alch__arena_strndup(&s->arena, k->s, k->len);
 }
 
 static bool unflushed(const alch__rec *r)
@@ -176,13 +224,16 @@ void alch__untrack(alch_session *s, alch__rec *r)
 
 int alch__set_key(alch_session *s, alch__rec *r)
 {
-    uint64_t h;
-    const char *key = alch__make_key(s, r->model, r->obj, &h);
+    alch__key k;
+    if (alch__key_of(r->model, r->obj, &k) != 0)
+        return ALCH_ENOMEM;
+    const char *key = alch__key_keep(s, &k);
+    alch__key_done(&k);
     if (!key)
         return ALCH_ENOMEM;
     unlink_key(s, r);
     r->key = key;
-    r->keyhash = h;
+    r->keyhash = k.hash;
     alch__link_key(s, r);
     return 0;
 }

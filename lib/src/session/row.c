@@ -33,20 +33,31 @@ static void render_date(int32_t days, char tmp[ALCH__FIELD_TMP])
     time_t t = (time_t)days * 86400;
     struct tm tm;
     gmtime_r(&t, &tm);
-    snprintf(tmp, ALCH__FIELD_TMP, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday);
+    snprintf(tmp, ALCH__FIELD_TMP, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 }
 
-int alch__field_value(const alch_model *m, const alch_column *col, const void *obj,
-                      alch_value *out, char tmp[ALCH__FIELD_TMP], alch_error *err)
+int alch__field_value(const alch_model *m, const alch_column *col, const void *obj, alch_value *out,
+                      char tmp[ALCH__FIELD_TMP], alch_error *err)
 {
     switch (col->ctype) {
-    case ALCH_C_I16: *out = alch_int(*CFIELD(obj, col, int16_t)); break;
-    case ALCH_C_I32: *out = alch_int(*CFIELD(obj, col, int32_t)); break;
-    case ALCH_C_I64: *out = alch_int(*CFIELD(obj, col, int64_t)); break;
-    case ALCH_C_BOOL: *out = alch_bool(*CFIELD(obj, col, bool)); break;
-    case ALCH_C_FLOAT: *out = alch_double(*CFIELD(obj, col, float)); break;
-    case ALCH_C_DOUBLE: *out = alch_double(*CFIELD(obj, col, double)); break;
+    case ALCH_C_I16:
+        *out = alch_int(*CFIELD(obj, col, int16_t));
+        break;
+    case ALCH_C_I32:
+        *out = alch_int(*CFIELD(obj, col, int32_t));
+        break;
+    case ALCH_C_I64:
+        *out = alch_int(*CFIELD(obj, col, int64_t));
+        break;
+    case ALCH_C_BOOL:
+        *out = alch_bool(*CFIELD(obj, col, bool));
+        break;
+    case ALCH_C_FLOAT:
+        *out = alch_double(*CFIELD(obj, col, float));
+        break;
+    case ALCH_C_DOUBLE:
+        *out = alch_double(*CFIELD(obj, col, double));
+        break;
     case ALCH_C_STRING: {
         const char *s = *CFIELD(obj, col, char *const);
         if (s && col->type == ALCH_VARCHAR && col->length > 0 &&
@@ -98,8 +109,8 @@ int alch__field_value(const alch_model *m, const alch_column *col, const void *o
         OPT(ALCH_C_OPT_DOUBLE, alch_opt_double, alch_double)
 #undef OPT
     default:
-        return alch__error_set(err, ALCH_EMISUSE, "%s.%s has a C type alch cannot map",
-                               m->table, col->name);
+        return alch__error_set(err, ALCH_EMISUSE, "%s.%s has a C type alch cannot map", m->table,
+                               col->name);
     }
     return 0;
 }
@@ -111,16 +122,40 @@ static size_t ctype_size(alch_ctype t);
 bool alch__field_empty(const alch_column *col, const void *obj)
 {
     switch (col->ctype) {
-    case ALCH_C_STRING: return *CFIELD(obj, col, char *const) == NULL;
-    case ALCH_C_BLOB: return CFIELD(obj, col, alch_blob)->data == NULL;
-    case ALCH_C_TIMESTAMP: if (CFIELD(obj, col, alch_timestamp)->is_null) return true; break;
-    case ALCH_C_DATE: if (CFIELD(obj, col, alch_date)->is_null) return true; break;
-    case ALCH_C_OPT_I16: if (CFIELD(obj, col, alch_opt_i16)->is_null) return true; break;
-    case ALCH_C_OPT_I32: if (CFIELD(obj, col, alch_opt_i32)->is_null) return true; break;
-    case ALCH_C_OPT_I64: if (CFIELD(obj, col, alch_opt_i64)->is_null) return true; break;
-    case ALCH_C_OPT_BOOL: if (CFIELD(obj, col, alch_opt_bool)->is_null) return true; break;
-    case ALCH_C_OPT_DOUBLE: if (CFIELD(obj, col, alch_opt_double)->is_null) return true; break;
-    default: break;
+    case ALCH_C_STRING:
+        return *CFIELD(obj, col, char *const) == NULL;
+    case ALCH_C_BLOB:
+        return CFIELD(obj, col, alch_blob)->data == NULL;
+    case ALCH_C_TIMESTAMP:
+        if (CFIELD(obj, col, alch_timestamp)->is_null)
+            return true;
+        break;
+    case ALCH_C_DATE:
+        if (CFIELD(obj, col, alch_date)->is_null)
+            return true;
+        break;
+    case ALCH_C_OPT_I16:
+        if (CFIELD(obj, col, alch_opt_i16)->is_null)
+            return true;
+        break;
+    case ALCH_C_OPT_I32:
+        if (CFIELD(obj, col, alch_opt_i32)->is_null)
+            return true;
+        break;
+    case ALCH_C_OPT_I64:
+        if (CFIELD(obj, col, alch_opt_i64)->is_null)
+            return true;
+        break;
+    case ALCH_C_OPT_BOOL:
+        if (CFIELD(obj, col, alch_opt_bool)->is_null)
+            return true;
+        break;
+    case ALCH_C_OPT_DOUBLE:
+        if (CFIELD(obj, col, alch_opt_double)->is_null)
+            return true;
+        break;
+    default:
+        break;
     }
     const unsigned char *p = (const unsigned char *)obj + col->offset;
     size_t n = ctype_size(col->ctype);
@@ -133,22 +168,38 @@ bool alch__field_empty(const alch_column *col, const void *obj)
 static size_t ctype_size(alch_ctype t)
 {
     switch (t) {
-    case ALCH_C_I16: return sizeof(int16_t);
-    case ALCH_C_I32: return sizeof(int32_t);
-    case ALCH_C_I64: return sizeof(int64_t);
-    case ALCH_C_BOOL: return sizeof(bool);
-    case ALCH_C_FLOAT: return sizeof(float);
-    case ALCH_C_DOUBLE: return sizeof(double);
-    case ALCH_C_STRING: return sizeof(char *);
-    case ALCH_C_BLOB: return sizeof(alch_blob);
-    case ALCH_C_TIMESTAMP: return sizeof(alch_timestamp);
-    case ALCH_C_DATE: return sizeof(alch_date);
-    case ALCH_C_OPT_I16: return sizeof(alch_opt_i16);
-    case ALCH_C_OPT_I32: return sizeof(alch_opt_i32);
-    case ALCH_C_OPT_I64: return sizeof(alch_opt_i64);
-    case ALCH_C_OPT_BOOL: return sizeof(alch_opt_bool);
-    case ALCH_C_OPT_DOUBLE: return sizeof(alch_opt_double);
-    default: return 0;
+    case ALCH_C_I16:
+        return sizeof(int16_t);
+    case ALCH_C_I32:
+        return sizeof(int32_t);
+    case ALCH_C_I64:
+        return sizeof(int64_t);
+    case ALCH_C_BOOL:
+        return sizeof(bool);
+    case ALCH_C_FLOAT:
+        return sizeof(float);
+    case ALCH_C_DOUBLE:
+        return sizeof(double);
+    case ALCH_C_STRING:
+        return sizeof(char *);
+    case ALCH_C_BLOB:
+        return sizeof(alch_blob);
+    case ALCH_C_TIMESTAMP:
+        return sizeof(alch_timestamp);
+    case ALCH_C_DATE:
+        return sizeof(alch_date);
+    case ALCH_C_OPT_I16:
+        return sizeof(alch_opt_i16);
+    case ALCH_C_OPT_I32:
+        return sizeof(alch_opt_i32);
+    case ALCH_C_OPT_I64:
+        return sizeof(alch_opt_i64);
+    case ALCH_C_OPT_BOOL:
+        return sizeof(alch_opt_bool);
+    case ALCH_C_OPT_DOUBLE:
+        return sizeof(alch_opt_double);
+    default:
+        return 0;
     }
 }
 
@@ -156,14 +207,29 @@ void alch__field_clear(const alch_column *col, void *obj)
 {
     memset((char *)obj + col->offset, 0, ctype_size(col->ctype));
     switch (col->ctype) { /* the types whose "empty" is a flag, not zero */
-    case ALCH_C_TIMESTAMP: FIELD(obj, col, alch_timestamp)->is_null = true; break;
-    case ALCH_C_DATE: FIELD(obj, col, alch_date)->is_null = true; break;
-    case ALCH_C_OPT_I16: FIELD(obj, col, alch_opt_i16)->is_null = true; break;
-    case ALCH_C_OPT_I32: FIELD(obj, col, alch_opt_i32)->is_null = true; break;
-    case ALCH_C_OPT_I64: FIELD(obj, col, alch_opt_i64)->is_null = true; break;
-    case ALCH_C_OPT_BOOL: FIELD(obj, col, alch_opt_bool)->is_null = true; break;
-    case ALCH_C_OPT_DOUBLE: FIELD(obj, col, alch_opt_double)->is_null = true; break;
-    default: break;
+    case ALCH_C_TIMESTAMP:
+        FIELD(obj, col, alch_timestamp)->is_null = true;
+        break;
+    case ALCH_C_DATE:
+        FIELD(obj, col, alch_date)->is_null = true;
+        break;
+    case ALCH_C_OPT_I16:
+        FIELD(obj, col, alch_opt_i16)->is_null = true;
+        break;
+    case ALCH_C_OPT_I32:
+        FIELD(obj, col, alch_opt_i32)->is_null = true;
+        break;
+    case ALCH_C_OPT_I64:
+        FIELD(obj, col, alch_opt_i64)->is_null = true;
+        break;
+    case ALCH_C_OPT_BOOL:
+        FIELD(obj, col, alch_opt_bool)->is_null = true;
+        break;
+    case ALCH_C_OPT_DOUBLE:
+        FIELD(obj, col, alch_opt_double)->is_null = true;
+        break;
+    default:
+        break;
     }
 }
 
@@ -172,19 +238,44 @@ void alch__field_set(const alch_column *col, void *obj, const alch_value *v)
     int64_t i = v->u.i;
     double d = v->type == ALCH_V_DOUBLE ? v->u.d : 0;
     switch (col->ctype) {
-    case ALCH_C_I16: *FIELD(obj, col, int16_t) = (int16_t)i; break;
-    case ALCH_C_I32: *FIELD(obj, col, int32_t) = (int32_t)i; break;
-    case ALCH_C_I64: *FIELD(obj, col, int64_t) = i; break;
-    case ALCH_C_OPT_I16: *FIELD(obj, col, alch_opt_i16) = (alch_opt_i16){(int16_t)i, false}; break;
-    case ALCH_C_OPT_I32: *FIELD(obj, col, alch_opt_i32) = (alch_opt_i32){(int32_t)i, false}; break;
-    case ALCH_C_OPT_I64: *FIELD(obj, col, alch_opt_i64) = (alch_opt_i64){i, false}; break;
-    case ALCH_C_BOOL: *FIELD(obj, col, bool) = v->u.b; break;
-    case ALCH_C_OPT_BOOL: *FIELD(obj, col, alch_opt_bool) = (alch_opt_bool){v->u.b, false}; break;
-    case ALCH_C_FLOAT: *FIELD(obj, col, float) = (float)d; break;
-    case ALCH_C_DOUBLE: *FIELD(obj, col, double) = d; break;
-    case ALCH_C_OPT_DOUBLE: *FIELD(obj, col, alch_opt_double) = (alch_opt_double){d, false}; break;
-    case ALCH_C_STRING: *FIELD(obj, col, const char *) = v->u.s; break;
-    default: break;
+    case ALCH_C_I16:
+        *FIELD(obj, col, int16_t) = (int16_t)i;
+        break;
+    case ALCH_C_I32:
+        *FIELD(obj, col, int32_t) = (int32_t)i;
+        break;
+    case ALCH_C_I64:
+        *FIELD(obj, col, int64_t) = i;
+        break;
+    case ALCH_C_OPT_I16:
+        *FIELD(obj, col, alch_opt_i16) = (alch_opt_i16){(int16_t)i, false};
+        break;
+    case ALCH_C_OPT_I32:
+        *FIELD(obj, col, alch_opt_i32) = (alch_opt_i32){(int32_t)i, false};
+        break;
+    case ALCH_C_OPT_I64:
+        *FIELD(obj, col, alch_opt_i64) = (alch_opt_i64){i, false};
+        break;
+    case ALCH_C_BOOL:
+        *FIELD(obj, col, bool) = v->u.b;
+        break;
+    case ALCH_C_OPT_BOOL:
+        *FIELD(obj, col, alch_opt_bool) = (alch_opt_bool){v->u.b, false};
+        break;
+    case ALCH_C_FLOAT:
+        *FIELD(obj, col, float) = (float)d;
+        break;
+    case ALCH_C_DOUBLE:
+        *FIELD(obj, col, double) = d;
+        break;
+    case ALCH_C_OPT_DOUBLE:
+        *FIELD(obj, col, alch_opt_double) = (alch_opt_double){d, false};
+        break;
+    case ALCH_C_STRING:
+        *FIELD(obj, col, const char *) = v->u.s;
+        break;
+    default:
+        break;
     }
 }
 
@@ -211,24 +302,28 @@ static int parse_timestamp(const char *s, int64_t *usec)
             return -1;
         off = sign * (oh * 3600 + om * 60 + os);
     }
-    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
-                    .tm_min = mi, .tm_sec = sec};
+    struct tm tm = {.tm_year = y - 1900,
+                    .tm_mon = mo - 1,
+                    .tm_mday = d,
+                    .tm_hour = h,
+                    .tm_min = mi,
+                    .tm_sec = sec};
     *usec = ((int64_t)timegm(&tm) - off) * 1000000 + frac;
     return 0;
 }
 
-static int bad_value(const alch_model *m, const alch_column *col, const char *text,
-                     alch_error *err)
+static int bad_value(const alch_model *m, const alch_column *col, const char *text, alch_error *err)
 {
-    alch__error_set(err, ALCH_ETYPE, "%s.%s: the database sent '%s', which does not fit the "
-                    "field's C type", m->table, col->name, text);
+    alch__error_set(err, ALCH_ETYPE,
+                    "%s.%s: the database sent '%s', which does not fit the "
+                    "field's C type",
+                    m->table, col->name, text);
     alch__error_hint(err, "check that the column's SQL type in the model matches the table");
     return ALCH_ETYPE;
 }
 
-int alch__field_load(const alch_model *m, const alch_column *col, void *obj,
-                     const alch_result *res, size_t row, size_t rcol, alch__arena *arena,
-                     alch_error *err)
+int alch__field_load(const alch_model *m, const alch_column *col, void *obj, const alch_result *res,
+                     size_t row, size_t rcol, alch__arena *arena, alch_error *err)
 {
     if (alch_result_is_null(res, row, rcol)) {
         alch__field_clear(col, obj);
@@ -264,8 +359,11 @@ int alch__field_load(const alch_model *m, const alch_column *col, void *obj,
             *FIELD(obj, col, alch_opt_i64) = (alch_opt_i64){v, false};
         return 0;
     }
-    case ALCH_C_BOOL: *FIELD(obj, col, bool) = text[0] == 't'; return 0;
-    case ALCH_C_OPT_BOOL: *FIELD(obj, col, alch_opt_bool) = (alch_opt_bool){text[0] == 't', false};
+    case ALCH_C_BOOL:
+        *FIELD(obj, col, bool) = text[0] == 't';
+        return 0;
+    case ALCH_C_OPT_BOOL:
+        *FIELD(obj, col, alch_opt_bool) = (alch_opt_bool){text[0] == 't', false};
         return 0;
     case ALCH_C_FLOAT:
     case ALCH_C_DOUBLE:
@@ -315,7 +413,8 @@ int alch__field_load(const alch_model *m, const alch_column *col, void *obj,
         *FIELD(obj, col, alch_date) = (alch_date){(int32_t)(timegm(&tm) / 86400), false};
         return 0;
     }
-    default: return bad_value(m, col, text, err);
+    default:
+        return bad_value(m, col, text, err);
     }
 }
 
@@ -333,16 +432,23 @@ bool alch__field_equal(const alch_column *col, const void *a, const void *b)
     }
     /* compare the value member only: struct padding is not ours to compare */
     switch (col->ctype) {
-    case ALCH_C_I16: return *CFIELD(a, col, int16_t) == *CFIELD(b, col, int16_t);
-    case ALCH_C_I32: return *CFIELD(a, col, int32_t) == *CFIELD(b, col, int32_t);
-    case ALCH_C_I64: return *CFIELD(a, col, int64_t) == *CFIELD(b, col, int64_t);
-    case ALCH_C_BOOL: return *CFIELD(a, col, bool) == *CFIELD(b, col, bool);
-    case ALCH_C_FLOAT: return *CFIELD(a, col, float) == *CFIELD(b, col, float);
-    case ALCH_C_DOUBLE: return *CFIELD(a, col, double) == *CFIELD(b, col, double);
+    case ALCH_C_I16:
+        return *CFIELD(a, col, int16_t) == *CFIELD(b, col, int16_t);
+    case ALCH_C_I32:
+        return *CFIELD(a, col, int32_t) == *CFIELD(b, col, int32_t);
+    case ALCH_C_I64:
+        return *CFIELD(a, col, int64_t) == *CFIELD(b, col, int64_t);
+    case ALCH_C_BOOL:
+        return *CFIELD(a, col, bool) == *CFIELD(b, col, bool);
+    case ALCH_C_FLOAT:
+        return *CFIELD(a, col, float) == *CFIELD(b, col, float);
+    case ALCH_C_DOUBLE:
+        return *CFIELD(a, col, double) == *CFIELD(b, col, double);
 #define OPT_EQ(ctype, T)                                                                           \
     case ctype:                                                                                    \
         return CFIELD(a, col, T)->is_null == CFIELD(b, col, T)->is_null &&                         \
-               (CFIELD(a, col, T)->is_null || CFIELD(a, col, T)->value == CFIELD(b, col, T)->value);
+               (CFIELD(a, col, T)->is_null ||                                                      \
+                CFIELD(a, col, T)->value == CFIELD(b, col, T)->value);
         OPT_EQ(ALCH_C_OPT_I16, alch_opt_i16)
         OPT_EQ(ALCH_C_OPT_I32, alch_opt_i32)
         OPT_EQ(ALCH_C_OPT_I64, alch_opt_i64)
@@ -357,7 +463,8 @@ bool alch__field_equal(const alch_column *col, const void *a, const void *b)
         return CFIELD(a, col, alch_date)->is_null == CFIELD(b, col, alch_date)->is_null &&
                (CFIELD(a, col, alch_date)->is_null ||
                 CFIELD(a, col, alch_date)->days == CFIELD(b, col, alch_date)->days);
-    default: return false;
+    default:
+        return false;
     }
 }
 
@@ -380,26 +487,4 @@ int alch__field_copy(const alch_column *col, void *dst, const void *src, alch__a
         }
     }
     return 0;
-}
-
-void alch__field_key(const alch_column *col, const void *obj, alch__buf *b)
-{
-    alch_value v;
-    char tmp[ALCH__FIELD_TMP];
-    alch_model none = {0};
-    none.table = "";
-    if (alch__field_value(&none, col, obj, &v, tmp, NULL) == 0)
-        alch__value_key(&v, b);
-}
-
-void alch__value_key(const alch_value *v, alch__buf *b)
-{
-    switch (v->type) {
-    case ALCH_V_INT: alch__buf_printf(b, "%" PRId64, v->u.i); break;
-    case ALCH_V_TEXT:
-    case ALCH_V_BYTES: alch__buf_append(b, v->u.s, v->len); break;
-    case ALCH_V_BOOL: alch__buf_puts(b, v->u.b ? "t" : "f"); break;
-    case ALCH_V_DOUBLE: alch__buf_printf(b, "%.17g", v->u.d); break;
-    default: alch__buf_puts(b, "\x01null"); break;
-    }
 }

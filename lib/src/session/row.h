@@ -34,9 +34,5 @@ bool alch__field_equal(const alch_column *col, const void *a, const void *b);
 /* Copy the field from src to dst, duplicating strings and bytes into arena. */
 int alch__field_copy(const alch_column *col, void *dst, const void *src, alch__arena *arena);
 
-/* Append the field's value as identity-map key text. */
-void alch__field_key(const alch_column *col, const void *obj, alch__buf *b);
-/* Append a bound value as key text, so that get(pk) finds what a flush registered. */
-void alch__value_key(const alch_value *v, alch__buf *b);
 
 #endif

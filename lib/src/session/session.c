@@ -402,11 +402,14 @@ static int row_object(alch_session *s, const alch_model *m, const alch_result *r
     int rc = load_fields(s, m, obj, res, row, err);
     if (rc)
         return rc;
-    uint64_t h;
-    const char *key = alch__make_key(s, m, obj, &h);
-    if (!key)
+    alch__key k;
+    if (alch__key_of(m, obj, &k) != 0)
         return alch__error_set(err, ALCH_ENOMEM, "out of memory");
-    alch__rec *known = alch__rec_by_key(s, h, key);
+    alch__rec *known = alch__rec_by_key(s, k.hash, k.s);
+    const char *key = known ? NULL : alch__key_keep(s, &k);
+    alch__key_done(&k);
+    if (!known && !key)
+        return alch__error_set(err, ALCH_ENOMEM, "out of memory");
     if (known && s->op && s->op->kind == OP_STMT && alch__stmt_writes(s->op->stmt)) {
         /* an UPDATE (or INSERT) ... RETURNING: the row is what the database has now; the
          * autoflush before it sent any change the object had */
@@ -425,7 +428,7 @@ static int row_object(alch_session *s, const alch_model *m, const alch_result *r
         return alch__error_set(err, ALCH_ENOMEM, "out of memory");
     r->owned = true;
     r->key = key;
-    r->keyhash = h;
+    r->keyhash = k.hash;
     alch__link_key(s, r);
     r->flushed = alch__snapshot(s, m, obj);
     r->committed = r->flushed; /* what a rollback restores */
@@ -466,7 +469,8 @@ static void start_query(alch_session *s)
             sql = alch__session_sql(s, SQL_BY_COLUMN, target, fk, 0, 0, 1, &err);
         } else { /* the parent whose primary key = my fk */
             rc = alch__field_value(op->model, fk, op->obj, &val, tmp, &err);
-            sql = alch__session_sql(s, SQL_BY_COLUMN, target, alch__model_pk(target), 0, 0, 1, &err);
+            sql =
+                alch__session_sql(s, SQL_BY_COLUMN, target, alch__model_pk(target), 0, 0, 1, &err);
         }
     } else { /* get, refresh: by primary key */
         const alch_column *pk = alch__model_pk(op->model);
@@ -631,9 +635,11 @@ static bool load_known_parent(alch_session *s, alch__sop *op)
     char tmp[ALCH__FIELD_TMP];
     if (!fk || !target || alch__field_value(op->model, fk, op->obj, &val, tmp, NULL) != 0)
         return false;
-    uint64_t h;
-    const char *key = alch__pk_key(s, target, &val, &h);
-    alch__rec *r = key ? alch__rec_by_key(s, h, key) : NULL;
+    alch__key k;
+    if (alch__key_make(target, &val, &k) != 0)
+        return false;
+    alch__rec *r = alch__rec_by_key(s, k.hash, k.s);
+    alch__key_done(&k);
     if (!r || r->state == ALCH_DELETED)
         return false;
     alch_one *one = (alch_one *)((char *)op->obj + op->rel->offset);
@@ -658,9 +664,12 @@ void alch__session_step(alch_session *s)
     case ST_START:
         op->stage = ST_FLUSH;
         if (op->kind == OP_GET) { /* the identity map first: no round trip for a known key */
-            uint64_t h;
-            const char *key = alch__pk_key(s, op->model, &op->pk, &h);
-            alch__rec *r = key ? alch__rec_by_key(s, h, key) : NULL;
+            alch__key k;
+            alch__rec *r = NULL;
+            if (alch__key_make(op->model, &op->pk, &k) == 0) {
+                r = alch__rec_by_key(s, k.hash, k.s);
+                alch__key_done(&k);
+            }
             if (r && r->state != ALCH_DELETED) {
                 op->obj = r->obj;
                 op->stage = ST_DONE;

@@ -128,9 +128,18 @@ void alch__link_key(alch_session *s, alch__rec *r);
 alch__rec *alch__track(alch_session *s, const alch_model *m, void *obj, alch_object_state st);
 void alch__untrack(alch_session *s, alch__rec *r);
 int alch__set_key(alch_session *s, alch__rec *r);
-const char *alch__make_key(alch_session *s, const alch_model *m, const void *obj, uint64_t *h);
-const char *alch__pk_key(alch_session *s, const alch_model *m, const alch_value *pk,
-                         uint64_t *h);
+/* An identity key: on the stack when short; alch__key_keep() copies it into the session. */
+typedef struct alch__key {
+    char text[128];
+    char *heap;
+    const char *s;
+    size_t len;
+    uint64_t hash;
+} alch__key;
+int alch__key_make(const alch_model *m, const alch_value *pk, alch__key *k);
+int alch__key_of(const alch_model *m, const void *obj, alch__key *k);
+void alch__key_done(alch__key *k);
+const char *alch__key_keep(alch_session *s, const alch__key *k);
 void *alch__snapshot(alch_session *s, const alch_model *m, const void *obj);
 void alch__restore(alch_session *s, const alch_model *m, void *obj, const void *snap);
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { BLOCK_SIZE = 32 * 1024 };
+enum { FIRST_BLOCK = 2 * 1024, BLOCK_SIZE = 32 * 1024 };
 
 struct alch__arena_block {
     alch__arena_block *next;
@@ -24,7 +24,9 @@ void *alch__arena_alloc(alch__arena *a, size_t size)
     size = round_up(size ? size : 1);
     alch__arena_block *b = a->head;
     if (!b || b->cap - b->used < size) {
-        size_t cap = size > BLOCK_SIZE / 4 ? size : BLOCK_SIZE;
+        /* small first (most sessions load a few rows), then full blocks */
+        size_t block = a->head ? BLOCK_SIZE : FIRST_BLOCK;
+        size_t cap = size > block / 4 ? size : block;
         b = malloc(sizeof *b + cap);
         if (!b)
             return NULL;
