@@ -776,6 +776,73 @@ static void test_stream_batches(void **state)
     alch_stream_close(orphan);
 }
 
+/* ---- eager loading (alch_selectin) -------------------------------------------------------- */
+
+static void test_selectin(void **state)
+{
+    (void)state;
+    FILE *log = tmpfile();
+    alch_engine_options o = alch_engine_options_default();
+    o.echo = true;
+    o.echo_file = log;
+    alch_engine *e = NULL;
+    alch_sessionmaker *m = NULL;
+    alch_error err = ALCH_ERROR_INIT;
+    CHECK_OK(alch_engine_create(db_url, &o, &e, &err), err);
+    CHECK_OK(alch_sessionmaker_create(e, base, NULL, &m, &err), err);
+    alch_session *s = NULL;
+    CHECK_OK(alch_session_open(m, &s, &err), err);
+
+    /* one-to-many: every category's items, in one more query */
+    alch_stmt *st = alch_order_by(alch_select(&Category_model), ALCH_COL(Category, id));
+    alch_selectin(st, "items");
+    alch_list cats;
+    CHECK_OK(alch_session_scalars(s, st, &cats, &err), err);
+    alch_stmt_free(st);
+    assert_int_equal(cats.count, 3);
+    Category *tea = cats.items[0], *coffee = cats.items[1], *empty = cats.items[2];
+    assert_true(tea->items.loaded && coffee->items.loaded && empty->items.loaded);
+    assert_int_equal(tea->items.count, 3);
+    assert_int_equal(coffee->items.count, 2);
+    assert_int_equal(empty->items.count, 0);
+    assert_string_equal(((Item *)tea->items.items[2])->name, "Oolong");
+
+    /* many-to-one: every item's category; the categories are the session's objects */
+    st = alch_order_by(alch_select(&Item_model), ALCH_COL(Item, id));
+    alch_selectin(st, "category_obj");
+    alch_list items;
+    CHECK_OK(alch_session_scalars(s, st, &items, &err), err);
+    alch_stmt_free(st);
+    for (size_t i = 0; i < items.count; i++) {
+        Item *it = items.items[i];
+        assert_true(it->category_obj.loaded);
+        assert_ptr_equal(it->category_obj.obj, it->category == 1 ? (void *)tea : (void *)coffee);
+    }
+
+    /* scalar_one with selectin, and an unknown name */
+    st = alch_where(alch_select(&Category_model), alch_eq(ALCH_COL(Category, id), 3));
+    alch_selectin(st, "itemz");
+    Category *c = NULL;
+    assert_int_equal(alch_session_scalar_one(s, st, (void **)&c, &err), ALCH_EARGUMENT);
+    assert_non_null(strstr(err.message, "has no relationship named 'itemz'"));
+    alch_error_clear(&err);
+    alch_stmt_free(st);
+    alch_stmt *cols = alch_selectin(alch_select_columns(ALCH_COL(Item, id)), "x");
+    assert_non_null(alch_stmt_error(cols)); /* columns have no relationships */
+    alch_stmt_free(cols);
+    alch_session_close(s);
+
+    char text[16384];
+    rewind(log);
+    size_t n = fread(text, 1, sizeof text - 1, log);
+    text[n] = '\0';
+    assert_non_null(strstr(text, "WHERE items.category IN ($1, $2, $3) ORDER BY items.id"));
+    assert_non_null(strstr(text, "WHERE categories.id IN ($1, $2, $3, $4, $5) ORDER BY"));
+    fclose(log);
+    alch_sessionmaker_free(m);
+    alch_engine_free(e);
+}
+
 /* ---- the async face ------------------------------------------------------------------------- */
 
 typedef struct async_run {
@@ -881,7 +948,7 @@ int main(void)
         cmocka_unit_test(test_cases),          cmocka_unit_test(test_injection),
         cmocka_unit_test(test_mistakes),       cmocka_unit_test(test_results),
         cmocka_unit_test(test_reuse),          cmocka_unit_test(test_async),
-        cmocka_unit_test(test_stream_batches),
+        cmocka_unit_test(test_stream_batches), cmocka_unit_test(test_selectin),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -330,6 +330,22 @@ alch_stmt *alch_offset(alch_stmt *st, int64_t n);
 /** @brief `SELECT DISTINCT`. @return @p st. */
 alch_stmt *alch_distinct(alch_stmt *st);
 
+/**
+ * @brief Load a relationship of every object the query returns, in one more query (the
+ *        seed's `selectinload`): `alch_selectin(alch_select(&Category_model), "items")`.
+ *
+ * After the rows come back, the session sends one `SELECT ... WHERE <key> IN (...)` for all
+ * of them and fills each object's ::alch_many or ::alch_one field, `loaded` included.
+ * Nothing is loaded lazily later: this is the explicit, eager alternative to calling
+ * alch_session_load() per object. Up to 8 relationships per statement.
+ *
+ * @param st            A SELECT of a model (run with alch_session_scalars() and friends).
+ * @param relationship  The relationship's name (copied); an unknown one is reported, with
+ *                      the model's relationships, when the statement runs.
+ * @return @p st.
+ */
+alch_stmt *alch_selectin(alch_stmt *st, const char *relationship);
+
 /* ---- INSERT, UPDATE, DELETE ------------------------------------------------------------- */
 
 /** @brief `INSERT INTO <table>`; give it values with alch_set(). @return A new statement. */

@@ -488,3 +488,28 @@ int alch__field_copy(const alch_column *col, void *dst, const void *src, alch__a
     }
     return 0;
 }
+
+bool alch__field_equal_cols(const alch_column *ca, const void *a, const alch_column *cb,
+                            const void *b)
+{
+    alch_value x, y;
+    char tx[ALCH__FIELD_TMP], ty[ALCH__FIELD_TMP];
+    alch_model none = {0};
+    none.table = "";
+    if (alch__field_value(&none, ca, a, &x, tx, NULL) != 0 ||
+        alch__field_value(&none, cb, b, &y, ty, NULL) != 0 || x.type != y.type)
+        return false;
+    switch (x.type) {
+    case ALCH_V_INT:
+        return x.u.i == y.u.i;
+    case ALCH_V_BOOL:
+        return x.u.b == y.u.b;
+    case ALCH_V_DOUBLE:
+        return x.u.d == y.u.d;
+    case ALCH_V_TEXT:
+    case ALCH_V_BYTES:
+        return x.len == y.len && memcmp(x.u.s, y.u.s, x.len) == 0;
+    default:
+        return false; /* NULL matches nothing, as in SQL */
+    }
+}

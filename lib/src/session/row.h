@@ -31,6 +31,10 @@ int alch__field_load(const alch_model *m, const alch_column *col, void *obj,
                      alch_error *err);
 
 bool alch__field_equal(const alch_column *col, const void *a, const void *b);
+/* Whether field ca of a and field cb of b hold the same value (a foreign key and the key it
+ * references, of possibly different C types). */
+bool alch__field_equal_cols(const alch_column *ca, const void *a, const alch_column *cb,
+                            const void *b);
 /* Copy the field from src to dst, duplicating strings and bytes into arena. */
 int alch__field_copy(const alch_column *col, void *dst, const void *src, alch__arena *arena);
 

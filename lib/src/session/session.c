@@ -393,8 +393,8 @@ static int load_fields(alch_session *s, const alch_model *m, void *obj, const al
 }
 
 /* The object for a row: the one the identity map already has, or a new one. */
-static int row_object(alch_session *s, const alch_model *m, const alch_result *res, size_t row,
-                      void **out, alch_error *err)
+int alch__row_object(alch_session *s, const alch_model *m, const alch_result *res, size_t row,
+                     void **out, alch_error *err)
 {
     void *obj = alch__arena_alloc(&s->arena, m->size);
     if (!obj)
@@ -438,8 +438,8 @@ static int row_object(alch_session *s, const alch_model *m, const alch_result *r
     return 0;
 }
 
-static const alch_column *rel_fk_column(const alch_session *s, const alch_model *m,
-                                        const alch_relationship *rel, const alch_model **owner)
+const alch_column *alch__rel_fk_column(const alch_session *s, const alch_model *m,
+                                       const alch_relationship *rel, const alch_model **owner)
 {
     const alch_model *target = alch_base_find(s->maker->base, rel->target);
     *owner = rel->many ? target : m;
@@ -462,7 +462,7 @@ static void start_query(alch_session *s)
     const char *sql;
     if (op->kind == OP_LOAD) {
         const alch_model *owner;
-        const alch_column *fk = rel_fk_column(s, op->model, op->rel, &owner);
+        const alch_column *fk = alch__rel_fk_column(s, op->model, op->rel, &owner);
         const alch_model *target = alch_base_find(s->maker->base, op->rel->target);
         if (op->rel->many) { /* children whose fk = my primary key, in key order */
             rc = alch__field_value(op->model, alch__model_pk(op->model), op->obj, &val, tmp, &err);
@@ -501,7 +501,7 @@ static int apply_rows(alch_session *s, alch__sop *op, alch_result *res, alch_err
         if (!op->list || !items)
             return alch__error_set(err, ALCH_ENOMEM, "out of memory");
         for (size_t i = 0; i < rows; i++) {
-            int rc = row_object(s, m, res, i, &items[i], err);
+            int rc = alch__row_object(s, m, res, i, &items[i], err);
             if (rc)
                 return rc;
         }
@@ -520,7 +520,7 @@ static int apply_rows(alch_session *s, alch__sop *op, alch_result *res, alch_err
         return ALCH_ENORESULT;
     }
     op->obj = NULL;
-    return rows ? row_object(s, m, res, 0, &op->obj, err) : 0;
+    return rows ? alch__row_object(s, m, res, 0, &op->obj, err) : 0;
 }
 
 static int apply_query(alch_session *s, alch__sop *op, alch_result *res, alch_error *err)
@@ -528,7 +528,7 @@ static int apply_query(alch_session *s, alch__sop *op, alch_result *res, alch_er
     size_t rows = alch_result_rows(res);
     if (op->kind == OP_GET) {
         op->obj = NULL;
-        return rows ? row_object(s, op->model, res, 0, &op->obj, err) : 0;
+        return rows ? alch__row_object(s, op->model, res, 0, &op->obj, err) : 0;
     }
     if (op->kind == OP_REFRESH) {
         if (rows == 0) {
@@ -552,7 +552,7 @@ static int apply_query(alch_session *s, alch__sop *op, alch_result *res, alch_er
         alch_one *one = (alch_one *)field;
         one->obj = NULL;
         if (rows) {
-            int rc = row_object(s, target, res, 0, &one->obj, err);
+            int rc = alch__row_object(s, target, res, 0, &one->obj, err);
             if (rc)
                 return rc;
         }
@@ -564,12 +564,18 @@ static int apply_query(alch_session *s, alch__sop *op, alch_result *res, alch_er
     if (!items)
         return alch__error_set(err, ALCH_ENOMEM, "out of memory");
     for (size_t i = 0; i < rows; i++) {
-        int rc = row_object(s, target, res, i, &items[i], err);
+        int rc = alch__row_object(s, target, res, i, &items[i], err);
         if (rc)
             return rc;
     }
     *many = (alch_many){items, rows, true};
     return 0;
+}
+
+static bool eager_left(const alch__sop *op)
+{
+    const char *const *names;
+    return op->eager < alch__stmt_eager(op->stmt, &names);
 }
 
 static void on_query(alch_conn *c, int status, alch_result *res, const alch_error *err, void *data)
@@ -603,6 +609,8 @@ static void on_query(alch_conn *c, int status, alch_result *res, const alch_erro
         alch_result_free(res);
     if (rc)
         alch__session_fail(s, rc, &local);
+    else if (op->kind == OP_STMT && !hand_over && eager_left(op))
+        alch__eager_next(s); /* alch_selectin: the relationships, then the next step */
     else
         alch__session_step(s);
     alch_error_clear(&local);
@@ -629,7 +637,7 @@ static bool wants_flush(const alch_session *s, const alch__sop *op)
 static bool load_known_parent(alch_session *s, alch__sop *op)
 {
     const alch_model *owner;
-    const alch_column *fk = rel_fk_column(s, op->model, op->rel, &owner);
+    const alch_column *fk = alch__rel_fk_column(s, op->model, op->rel, &owner);
     const alch_model *target = alch_base_find(s->maker->base, op->rel->target);
     alch_value val;
     char tmp[ALCH__FIELD_TMP];
@@ -899,7 +907,7 @@ int alch_session_get(alch_session *s, const alch_model *m, alch_value pk, void *
     return op ? run_sync(s, op, out, err) : err ? err->code : ALCH_EMISUSE;
 }
 
-static const alch_relationship *find_rel(const alch_model *m, const char *name, alch_error *err)
+const alch_relationship *alch__find_rel(const alch_model *m, const char *name, alch_error *err)
 {
     for (size_t i = 0; i < m->nrelationships; i++)
         if (strcmp(m->relationships[i].name, name) == 0)
@@ -923,7 +931,7 @@ static alch__sop *obj_op(alch_session *s, alch__opkind kind, const alch_model *m
         return NULL;
     }
     const alch_relationship *found = NULL;
-    if (rel && !(found = find_rel(m, rel, err)))
+    if (rel && !(found = alch__find_rel(m, rel, err)))
         return NULL;
     alch__sop *op = make_op(s, kind, m, obj, err);
     if (op)

@@ -76,6 +76,7 @@ typedef struct alch__sop {
     alch__qmode mode;               /* make of its rows */
     alch_list *list;                /* Q_SCALARS: in the session's arena */
     void *flush;                    /* the flush's batch context (flush.c) */
+    size_t eager;                   /* alch_selectin: the next relationship to load */
 } alch__sop;
 
 typedef struct alch__sqlshape alch__sqlshape;
@@ -152,6 +153,17 @@ bool alch__has_changes(alch_session *s);
 
 /* stream.c: the session is closing; its streams lose it */
 void alch__streams_detach(alch_session *s);
+
+/* eager.c: alch_selectin(): load the next relationship of a statement's objects, then
+ * alch__session_step() */
+void alch__eager_next(alch_session *s);
+
+/* session.c: shared with eager.c */
+int alch__row_object(alch_session *s, const alch_model *m, const alch_result *res, size_t row,
+                     void **out, alch_error *err);
+const alch_column *alch__rel_fk_column(const alch_session *s, const alch_model *m,
+                                       const alch_relationship *rel, const alch_model **owner);
+const alch_relationship *alch__find_rel(const alch_model *m, const char *name, alch_error *err);
 
 /* session.c: the stage machine */
 void alch__session_step(alch_session *s);

@@ -89,6 +89,8 @@ struct alch_stmt {
     alch_expr *conflict_target;
     alch__xlist conflict_cols;
     alch_error *error; /* the first mistake found while building */
+    char *eager[8];    /* relationships to load for the results (alch_selectin) */
+    size_t neager;
     alch__bind *binds;
     size_t nbinds, capbinds;
     /* the rendering, redone when the statement changes (not when a value is bound) */
@@ -118,6 +120,9 @@ bool alch__row_matches(const alch_stmt *st, size_t start);
 
 /* Whether the statement changes rows (INSERT, UPDATE, DELETE). */
 bool alch__stmt_writes(const alch_stmt *st);
+
+/* The relationships alch_selectin() asked for. */
+size_t alch__stmt_eager(const alch_stmt *st, const char *const **names);
 
 /* render.c: fills st->sql, st->params (placeholders from binds). Returns 0 or the error. */
 int alch__stmt_render(alch_stmt *st, alch_error *err);

@@ -311,6 +311,33 @@ alch_stmt *alch_outerjoin_on(alch_stmt *st, const alch_model *model, alch_expr *
     return join(st, model, cond, true, false);
 }
 
+alch_stmt *alch_selectin(alch_stmt *st, const char *relationship)
+{
+    if (!is_kind(st, SEL, "alch_selectin"))
+        return st;
+    if (!relationship || st->cols.n) {
+        alch__stmt_fail(st, ALCH_EMISUSE,
+                        "alch_selectin needs a SELECT of a model and a "
+                        "relationship name");
+        return st;
+    }
+    if (st->neager == sizeof st->eager / sizeof st->eager[0]) {
+        alch__stmt_fail(st, ALCH_EARGUMENT, "alch_selectin: at most 8 relationships");
+        return st;
+    }
+    if (!(st->eager[st->neager] = strdup(relationship)))
+        alch__stmt_fail(st, ALCH_ENOMEM, "out of memory");
+    else
+        st->neager++;
+    return st;
+}
+
+size_t alch__stmt_eager(const alch_stmt *st, const char *const **names)
+{
+    *names = (const char *const *)st->eager;
+    return st->neager;
+}
+
 /* ---- INSERT, UPDATE, DELETE -------------------------------------------------------------- */
 
 alch_stmt *alch_insert(const alch_model *model)
@@ -553,6 +580,8 @@ void alch_stmt_free(alch_stmt *st)
         free(st->binds[i].copy);
     }
     free(st->binds);
+    for (size_t i = 0; i < st->neager; i++)
+        free(st->eager[i]);
     free(st->sql);
     free(st->params);
     free(st->param_bind);
