@@ -211,6 +211,12 @@ static int arm(alch_conn *c, int events, bool fresh)
         c->poll->data = c;
         c->poll_events = 0;
     }
+    /* an idle connection stays watched (a hang-up or a notification is seen at once) but
+     * does not keep the loop alive: uv_run() returns when no operation is left */
+    if (c->state == CONN_CONNECTING || c->op || c->notify)
+        uv_ref((uv_handle_t *)c->poll);
+    else
+        uv_unref((uv_handle_t *)c->poll);
     if (events == c->poll_events)
         return 0;
     c->poll_events = events;
@@ -249,7 +255,7 @@ static void connect_done(alch_conn *c, int status, alch_error *err)
     c->connect_cb = NULL;
     if (status == 0) {
         c->state = CONN_READY;
-        arm(c, 0, false);
+        arm(c, UV_READABLE, false);
         cb(c, 0, NULL, data);
         return;
     }
@@ -465,7 +471,7 @@ int alch_conn_open(const char *url_text, alch_conn **out, alch_error *err)
 static void deliver_notifies(alch_conn *c)
 {
     if (!c->notify) {
-        arm(c, 0, false);
+        arm(c, UV_READABLE, false);
         return;
     }
     PGnotify *n;
@@ -475,7 +481,7 @@ static void deliver_notifies(alch_conn *c)
         PQfreemem(n);
     }
     if (c->state == CONN_READY && !c->destroy_pending && !c->op)
-        arm(c, c->notify ? UV_READABLE : 0, false);
+        arm(c, UV_READABLE, false);
 }
 
 void alch__conn_set_notify(alch_conn *c, alch__notify_fn fn, void *data)
@@ -1002,7 +1008,7 @@ void alch__op_finish(alch_conn *c, int status, const alch_error *err)
     if (!c->pg || PQstatus(c->pg) != CONNECTION_OK)
         mark_broken(c);
     else
-        arm(c, 0, false);
+        arm(c, UV_READABLE, false);
     char *params = NULL;
     if (op->user_stmt && (status != 0 || (c->cfg.echo && c->cfg.echo->on)))
         params = alch__params_render(&op->params);
