@@ -44,7 +44,7 @@ cmake --build "$tmp/consumer" >"$tmp/build.log" 2>&1 || {
 }
 "$tmp/consumer/consumer"
 
-step "pkg-config alch: compile and run main.c"
+step "pkg-config alch: compile main.c as strict C17 and run it"
 pc=$(find "$prefix" -name alch.pc -print -quit)
 [[ -n $pc ]] || {
     echo "alch.pc was not installed under $prefix" >&2
@@ -53,7 +53,7 @@ pc=$(find "$prefix" -name alch.pc -print -quit)
 # alch.pc names the prefix chosen at configure time; point it at this one.
 pkgconfig=(env PKG_CONFIG_PATH="$(dirname "$pc")" pkg-config --define-variable=prefix="$prefix")
 # shellcheck disable=SC2046 # word splitting of pkg-config's output is intended
-cc "${flags[@]}" -o "$tmp/consumer-pc" "$source/tools/consumer/main.c" \
+cc -std=c17 -Wall -Werror "${flags[@]}" -o "$tmp/consumer-pc" "$source/tools/consumer/main.c" \
     $("${pkgconfig[@]}" --cflags --libs --static alch)
 "$tmp/consumer-pc"
 

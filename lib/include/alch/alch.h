@@ -15,7 +15,12 @@
  * | engine  | engine.h   | engine options and the connection pool          |
  * | models  | model.h    | structs + column descriptors                    |
  * | base    | base.h     | the registry of models and its DDL              |
+ * | requests| statement.h| select/insert/update/delete built from models   |
  * | session | session.h  | the session factory and the unit of work        |
+ *
+ * libuv's uv.h needs POSIX types that a strict `-std=c17` hides. Build with
+ * `-D_DEFAULT_SOURCE` (or `-std=gnu17`); the CMake target `alch::alch` and
+ * `pkg-config --cflags alch` add it for you.
  */
 #ifndef ALCH_H
 #define ALCH_H
