@@ -127,6 +127,19 @@ int main(void)
     alch_session_close(s);
     //! [read]
 
+    //! [relate]
+    alch_session_open(factory, &s, &err);
+    Category coffee = {.name = "Coffee"};
+    Item espresso = {.name = "Espresso",
+                     .description = "Short",
+                     .price = 250,
+                     .category_obj = {.obj = &coffee}}; /* no id yet: the object itself */
+    alch_session_add(s, &Item_model, &espresso, &err);  /* coffee comes along */
+    alch_session_commit(s, &err);
+    printf("%s: category %lld (%s)\n", espresso.name, (long long)espresso.category, coffee.name);
+    alch_session_close(s);
+    //! [relate]
+
     alch_sessionmaker_free(factory);
     alch_base_free(base);
     alch_engine_free(engine);

@@ -208,6 +208,10 @@ typedef struct alch_relationship {
  *
  * Nothing loads it implicitly. Until alch_session_load() fills it, `loaded` is false and
  * `items` is NULL: reading it is a detectable state, never garbage.
+ *
+ * You may also fill it yourself (an array of pointers to children): at flush, every child
+ * listed gets this object's key in its foreign-key column, and a child the session does
+ * not track yet is added (SQLAlchemy's save-update cascade). The array stays yours.
  */
 typedef struct alch_many {
     void **items;  /**< The related objects (owned by the session that loaded them). */
@@ -215,7 +219,15 @@ typedef struct alch_many {
     bool loaded;   /**< Whether it was loaded. */
 } alch_many;
 
-/** @brief A many-to-one relationship field (an item's category), loaded on request. */
+/**
+ * @brief A many-to-one relationship field (an item's category), loaded on request.
+ *
+ * Setting `obj` to a parent object is how you say "this item is in that category": at
+ * flush the parent's key is written into the foreign-key column (the relationship wins
+ * over a number written there by hand). A new parent is inserted first, and added to the
+ * session if it was not in it; the child's statement waits for its generated key. Leave
+ * the field zeroed (`= {0}`) when you set the foreign key yourself.
+ */
 typedef struct alch_one {
     void *obj;     /**< The related object, or NULL (when not loaded, or no row). */
     bool loaded;   /**< Whether it was loaded. */

@@ -189,7 +189,15 @@ int alch_session_load(alch_session *s, const alch_model *model, void *obj,
  * @brief Send pending changes: INSERT ... RETURNING for new objects (filling generated keys
  *        and server defaults into your structs), UPDATE of changed columns only, DELETE.
  *        Parents are inserted before children, children deleted before parents.
- * @return 0 or the first failing statement's error (the transaction then needs a rollback).
+ *
+ * Relationship fields decide foreign keys first: an ::alch_one pointing at a parent, or a
+ * parent's ::alch_many listing children, writes the parent's key into the child's
+ * foreign-key column, and related objects not in the session are added. Everything goes
+ * in one pipeline; a child that needs a new parent's generated key waits for it there.
+ * New objects of one model go as multi-row INSERTs of 2^k rows (up to 1024).
+ *
+ * @return 0 or the first failing statement's error (the transaction then needs a rollback);
+ *         ::ALCH_EMISUSE when a relationship field points at an object of another model.
  */
 int alch_session_flush(alch_session *s, alch_error *err);
 

@@ -191,7 +191,10 @@ typedef struct alch__batch_item {
 } alch__batch_item;
 
 /* Produce item i. Called in order, and once more for an item that failed (to name it in
- * the error). Returns 0 or an error code (the batch stops). */
+ * the error). Returns 0 or an error code (the batch stops), or ALCH__BATCH_LATER when
+ * item i needs the answers of the items sent before it: it is asked for again once they
+ * are all in. */
+enum { ALCH__BATCH_LATER = 1 };
 typedef int (*alch__batch_next_fn)(void *ctx, size_t i, alch__batch_item *out, alch_error *err);
 
 /* Item i's result, in order; the result is handed over. Non-zero stops the batch. */

@@ -33,6 +33,7 @@ struct alch__batch {
     pending ring[3 * WINDOW + 4];
     size_t head, len;
     bool sync_sent, stopping;
+    bool later;        /* the next item waits until everything sent is answered */
     bool head_skipped; /* the oldest query failed or was skipped */
     PGresult *last;    /* the current statement's rows */
     PGresult *error;   /* the first failure */
@@ -140,6 +141,14 @@ static bool send_item(alch_conn *c, alch__batch *b)
     alch_error err = ALCH_ERROR_INIT;
     alch__params p = {0};
     int rc = b->next(b->ctx, b->sent, &it, &err);
+    if (rc == ALCH__BATCH_LATER && b->sent > b->answered) {
+        b->later = true;
+        return true;
+    }
+    if (rc == ALCH__BATCH_LATER)
+        rc = alch__error_set(&err, ALCH_EINTERNAL,
+                             "statement %zu of the batch waits for an answer that never comes",
+                             b->sent + 1);
     if (rc == 0)
         rc = alch__params_encode(&p, it.vals, it.n, NULL, 0, &err);
     if (rc) {
@@ -170,11 +179,15 @@ static bool send_item(alch_conn *c, alch__batch *b)
 static void pump(alch_conn *c)
 {
     alch__batch *b = c->op->batch;
-    while (!b->stopping && b->sent < b->count && b->sent - b->answered < WINDOW)
+    while (!b->stopping && b->sent < b->count && b->sent - b->answered < WINDOW) {
+        if (b->later && b->sent > b->answered)
+            break; /* still waiting for answers */
+        b->later = false;
         if (!send_item(c, b)) {
             alch__conn_fail(c, "could not queue a statement of the batch");
             return;
         }
+    }
     if (!b->sync_sent && (b->stopping || b->sent == b->count)) {
         if (!PQpipelineSync(c->pg)) {
             alch__conn_fail(c, "could not end the batch");

@@ -30,8 +30,37 @@ uint64_t alch__changed_columns(const alch__rec *r)
     return bits;
 }
 
+static int cmp_link(const void *a, const void *b)
+{
+    const alch__link *x = a, *y = b;
+    return x->child->pos < y->child->pos ? -1 : x->child->pos > y->child->pos;
+}
+
+/* Children waiting for new parents: the links sorted by the child's place in the plan, and
+ * each plan item told where its own are. */
+static void place_links(alch__sop *op)
+{
+    for (size_t i = 0; i < op->nplan; i++)
+        op->plan[i].rec->pos = i;
+    qsort(op->links, op->nlinks, sizeof *op->links, cmp_link);
+    size_t j = 0;
+    for (size_t i = 0; i < op->nplan; i++) {
+        op->plan[i].link0 = j;
+        while (j < op->nlinks && op->links[j].child->pos == i)
+            j++;
+        op->plan[i].nlinks = j - op->plan[i].link0;
+    }
+}
+
 int alch__make_plan(alch_session *s, alch__sop *op, alch_error *err)
 {
+    int rc = alch__relate(s, op, err);
+    if (rc)
+        return rc;
+    for (alch__rec *r = s->first; r; r = r->next)
+        r->pos = SIZE_MAX;
+    for (size_t i = 0; i < op->nlinks; i++)
+        op->links[i].child->pos = 0; /* waits for a parent: planned even if nothing changed */
     size_t n = 0;
     for (alch__rec *r = s->first; r; r = r->next)
         n += r->state != ALCH_TRANSIENT;
@@ -40,7 +69,7 @@ int alch__make_plan(alch_session *s, alch__sop *op, alch_error *err)
         return alch__error_set(err, ALCH_ENOMEM, "out of memory");
     op->nplan = 0;
     for (alch__rec *r = s->first; r; r = r->next) {
-        alch__plan_item it = {r, ACT_INSERT, 0, alch__base_rank(s->maker->base, r->model)};
+        alch__plan_item it = {.rec = r, .rank = alch__base_rank(s->maker->base, r->model)};
         if (r->state == ALCH_PENDING) {
             it.act = ACT_INSERT;
         } else if (r->state == ALCH_DELETED && !r->deleted_in_tx) {
@@ -48,7 +77,7 @@ int alch__make_plan(alch_session *s, alch__sop *op, alch_error *err)
         } else if (r->state == ALCH_PERSISTENT && r->flushed) {
             it.act = ACT_UPDATE;
             it.changed = alch__changed_columns(r);
-            if (!it.changed)
+            if (!it.changed && r->pos != 0)
                 continue;
             const alch_column *pk = alch__model_pk(r->model);
             if (it.changed & (1ULL << (size_t)(pk - r->model->columns))) {
@@ -65,6 +94,7 @@ int alch__make_plan(alch_session *s, alch__sop *op, alch_error *err)
         op->plan[op->nplan++] = it;
     }
     qsort(op->plan, op->nplan, sizeof *op->plan, cmp_plan);
+    place_links(op);
     return 0;
 }
 
@@ -78,7 +108,7 @@ typedef struct group {
     uint64_t mask, ret;  /* a multi-row INSERT's columns sent and columns returned */
 } group;
 
-enum { MAX_ROWS = 1000, MAX_PARAMS = 30000 };
+enum { MAX_ROWS = 1024, MAX_PARAMS = 30000 };
 
 typedef struct flush_ctx {
     alch_session *s;
@@ -134,6 +164,38 @@ static bool multi_row_ok(const alch__rec *r, uint64_t ret)
     return ret == 0 || (ret == pk_bit && identity);
 }
 
+/* Whether a plan item's new parents all come before position `first` (so it may go in a
+ * statement that starts there). */
+static bool parents_before(const alch__sop *op, const alch__plan_item *it, size_t first)
+{
+    for (size_t k = it->link0; k < it->link0 + it->nlinks; k++)
+        if (op->links[k].parent->pos >= first)
+            return false;
+    return true;
+}
+
+/* A multi-row INSERT goes as pieces of 2^k rows (600 = 512 + 64 + 16 + 8), so a model has
+ * a handful of INSERT shapes, each built, cached and prepared once, whatever the counts. */
+static void split_groups(flush_ctx *f)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < f->ngroups; i++)
+        n += (size_t)__builtin_popcountll(f->groups[i].count);
+    /* at most one group per plan item, the size groups was allocated with: fill from the end */
+    size_t out = n;
+    for (size_t i = f->ngroups; i-- > 0;) {
+        group g = f->groups[i];
+        size_t end = g.first + g.count;
+        for (size_t bit = 1; bit <= g.count; bit <<= 1) {
+            if (!(g.count & bit))
+                continue;
+            end -= bit; /* small pieces last */
+            f->groups[--out] = (group){end, bit, g.mask, g.ret};
+        }
+    }
+    f->ngroups = n;
+}
+
 static int make_groups(flush_ctx *f, alch__sop *op)
 {
     f->groups = calloc(op->nplan ? op->nplan : 1, sizeof *f->groups);
@@ -150,7 +212,7 @@ static int make_groups(flush_ctx *f, alch__sop *op)
         size_t cols = (size_t)__builtin_popcountll(mask);
         if (g && it->act == ACT_INSERT && prev->act == ACT_INSERT &&
             prev->rec->model == it->rec->model && g->mask == mask && g->ret == ret &&
-            multi_row_ok(it->rec, ret) && g->count < MAX_ROWS &&
+            multi_row_ok(it->rec, ret) && g->count < MAX_ROWS && parents_before(op, it, g->first) &&
             (g->count + 1) * cols <= MAX_PARAMS) {
             g->count++;
             if (g->count * cols > most)
@@ -159,6 +221,7 @@ static int make_groups(flush_ctx *f, alch__sop *op)
         }
         f->groups[f->ngroups++] = (group){i, 1, mask, ret};
     }
+    split_groups(f);
     f->vals = calloc(most, sizeof *f->vals);
     f->tmp = calloc(most, sizeof *f->tmp);
     return f->vals && f->tmp ? 0 : ALCH_ENOMEM;
@@ -227,12 +290,46 @@ static int delete_item(flush_ctx *f, alch__rec *r, alch__batch_item *out, alch_e
     return out->sql ? 0 : ALCH_ENOMEM;
 }
 
+/* The keys of new parents into the foreign keys of group g's objects. ALCH__BATCH_LATER
+ * when a parent's INSERT has not answered yet: the batch waits for it. */
+static int apply_links(flush_ctx *f, const group *g, alch_error *err)
+{
+    alch__sop *op = f->s->op;
+    for (size_t i = g->first; i < g->first + g->count; i++) {
+        alch__plan_item *it = &op->plan[i];
+        for (size_t k = it->link0; k < it->link0 + it->nlinks; k++) {
+            const alch__link *l = &op->links[k];
+            if (alch__link_ready(l)) {
+                int rc = alch__link_apply(l, err);
+                if (rc)
+                    return rc;
+                continue;
+            }
+            if (l->parent->pos < g->first)
+                return ALCH__BATCH_LATER;
+            alch__error_set(err, ALCH_EMISUSE,
+                            "a new %s refers to a new %s that is inserted after it, so its "
+                            "key is not known in time",
+                            l->child->model->name, l->parent->model->name);
+            alch__error_hint(err, "add the parent to the session before the child, or flush "
+                                  "after adding the parent");
+            return ALCH_EMISUSE;
+        }
+        if (it->nlinks && it->act == ACT_UPDATE)
+            it->changed = alch__changed_columns(it->rec);
+    }
+    return 0;
+}
+
 /* The batch's next statement: group i. */
 static int next_item(void *ctx, size_t i, alch__batch_item *out, alch_error *err)
 {
     flush_ctx *f = ctx;
     const group *g = &f->groups[i];
     alch__plan_item *it = &f->s->op->plan[g->first];
+    int rc = apply_links(f, g, err);
+    if (rc)
+        return rc;
     out->vals = f->vals;
     return it->act == ACT_INSERT   ? insert_item(f, g, out, err)
            : it->act == ACT_UPDATE ? update_item(f, it->rec, it->changed, out, err)
@@ -264,7 +361,7 @@ void alch__flush_next(alch_session *s)
     if (rc == 0) {
         if (f->ngroups == 1) { /* one statement: no pipeline needed, the usual echo */
             alch__batch_item it = {0};
-            rc = next_item(f, 0, &it, &err);
+            rc = next_item(f, 0, &it, &err); /* never LATER: nothing comes before it */
             if (rc == 0)
                 rc = alch__conn_exec(s->conn, it.sql, it.vals, it.n, on_single, s, &err);
         } else {

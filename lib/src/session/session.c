@@ -260,6 +260,7 @@ static void finish(alch_session *s, int status, const alch_error *err)
     alch_session_cb cb = op->cb;
     void *data = op->data;
     free(op->plan);
+    free(op->links);
     alch__flush_ctx_free(op->flush);
     free(op->pk_text);
     free(op);
@@ -688,6 +689,11 @@ void alch__session_step(alch_session *s)
         if (op->kind == OP_LOAD && !op->rel->many && load_known_parent(s, op)) {
             op->stage = ST_DONE;
             alch__session_step(s);
+            return;
+        }
+        if (wants_flush(s, op) && alch__relate(s, NULL, &err) != 0) {
+            alch__session_fail(s, err.code, &err);
+            alch_error_clear(&err);
             return;
         }
         /* a connection only when a round trip is needed: a commit of nothing sends nothing */

@@ -23,6 +23,7 @@ typedef struct alch__rec {
     const char *key;       /* identity key (model table + primary key), when persistent */
     uint64_t keyhash;
     uint64_t seq;          /* the order objects were added or loaded in */
+    size_t pos;            /* its place in the flush being sent (flush.c) */
     struct alch__rec *next_ptr;  /* hash chain by object pointer */
     struct alch__rec *next_key;  /* hash chain by identity key */
     struct alch__rec *next;      /* all records, in seq order */
@@ -35,7 +36,15 @@ typedef struct alch__plan_item {
     alch__act act;
     uint64_t changed; /* ACT_UPDATE: bit i set when column i changed */
     int rank;         /* the model's place in foreign-key order */
+    size_t link0, nlinks; /* its links to new parents (op->links), after the plan is sorted */
 } alch__plan_item;
+
+/* A child whose foreign key waits for a new parent's generated key (relate.c). */
+typedef struct alch__link {
+    struct alch__rec *child;
+    const alch_column *fk;
+    struct alch__rec *parent;
+} alch__link;
 
 typedef enum {
     OP_FLUSH, OP_COMMIT, OP_ROLLBACK, OP_GET, OP_REFRESH, OP_LOAD, OP_EXECUTE, OP_STMT
@@ -77,6 +86,8 @@ typedef struct alch__sop {
     alch_list *list;                /* Q_SCALARS: in the session's arena */
     void *flush;                    /* the flush's batch context (flush.c) */
     size_t eager;                   /* alch_selectin: the next relationship to load */
+    alch__link *links;              /* the flush's children that wait for a parent's key */
+    size_t nlinks, caplinks;
 } alch__sop;
 
 typedef struct alch__sqlshape alch__sqlshape;
@@ -150,6 +161,13 @@ void alch__flush_next(alch_session *s);
 uint64_t alch__changed_columns(const alch__rec *r);
 void alch__flush_ctx_free(void *ctx);
 bool alch__has_changes(alch_session *s);
+
+/* relate.c: relationship fields set foreign keys. Related objects not in the session are
+ * added; a parent's key is copied into the child now, or (parent new and op given) left as
+ * a link in op->links for the flush to apply once the parent's INSERT brings the key. */
+int alch__relate(alch_session *s, alch__sop *op, alch_error *err);
+bool alch__link_ready(const alch__link *l);
+int alch__link_apply(const alch__link *l, alch_error *err);
 
 /* stream.c: the session is closing; its streams lose it */
 void alch__streams_detach(alch_session *s);

@@ -79,7 +79,8 @@ const char *alch__session_sql(alch_session *s, alch__sqlkind kind, const alch_mo
 {
     alch_sessionmaker *maker = s->maker;
     for (alch__sqlshape *p = maker->shapes; p; p = p->next)
-        if (p->kind == kind && p->model == m && p->col == col && p->mask == mask && p->ret == ret)
+        if (p->kind == kind && p->model == m && p->col == col && p->mask == mask && p->ret == ret &&
+            p->rows == rows)
             return p->sql;
     alch_stmt *st = build(kind, m, col, mask, ret, rows);
     const char *text = NULL;

@@ -1,0 +1,123 @@
+/* Relationship fields decide foreign keys at flush, as in SQLAlchemy.
+ *
+ * `item.category_obj.obj = &cat` makes the flush write cat's key into item.category, and
+ * every object in `cat.items.items` gets cat's key in its `category`. A related object the
+ * session does not track yet is added to it (SQLAlchemy's save-update cascade). When the
+ * parent is new, its key comes back from its INSERT: the child waits for it (flush.c). */
+#include <stdlib.h>
+
+#include "base/base_internal.h"
+#include "driver/error_internal.h"
+#include "session/row.h"
+#include "session/session_internal.h"
+
+/* Copy the parent's key into the child's foreign-key column. */
+static int copy_key(alch__rec *child, const alch_column *fk, const alch__rec *parent,
+                    alch_error *err)
+{
+    const alch_column *pk = alch__model_pk(parent->model);
+    alch_value v;
+    char tmp[ALCH__FIELD_TMP];
+    int rc = alch__field_value(parent->model, pk, parent->obj, &v, tmp, err);
+    if (rc == 0)
+        alch__field_set(fk, child->obj, &v);
+    return rc;
+}
+
+bool alch__link_ready(const alch__link *l)
+{
+    return !alch__field_empty(alch__model_pk(l->parent->model), l->parent->obj);
+}
+
+int alch__link_apply(const alch__link *l, alch_error *err)
+{
+    return copy_key(l->child, l->fk, l->parent, err);
+}
+
+/* The record of a related object: tracked already, or added now as pending. */
+static alch__rec *related(alch_session *s, const alch_model *owner, const alch_relationship *rel,
+                          const alch_model *m, void *obj, alch_error *err)
+{
+    alch__rec *r = alch__rec_by_ptr(s, obj);
+    if (r && r->model != m) {
+        alch__error_set(err, ALCH_EMISUSE, "%s.%s points to a %s, not a %s", owner->name,
+                        rel->name, r->model->name, m->name);
+        alch__error_hint(err, "a relationship field holds objects of the model it names");
+        return NULL;
+    }
+    if (!r && !(r = alch__track(s, m, obj, ALCH_PENDING)))
+        alch__error_set(err, ALCH_ENOMEM, "out of memory");
+    return r;
+}
+
+static int add_link(alch__sop *op, alch__rec *child, const alch_column *fk, alch__rec *parent,
+                    alch_error *err)
+{
+    if (op->nlinks == op->caplinks) {
+        size_t cap = op->caplinks ? 2 * op->caplinks : 16;
+        alch__link *p = realloc(op->links, cap * sizeof *p);
+        if (!p)
+            return alch__error_set(err, ALCH_ENOMEM, "out of memory");
+        op->links = p;
+        op->caplinks = cap;
+    }
+    op->links[op->nlinks++] = (alch__link){child, fk, parent};
+    return 0;
+}
+
+/* child.fk = parent's key now, or (parent new, op given) a link the flush resolves. */
+static int relate(alch__sop *op, alch__rec *child, const alch_column *fk,
+                  alch__rec *parent, alch_error *err)
+{
+    if (child->state == ALCH_DELETED || child->state == ALCH_TRANSIENT)
+        return 0;
+    alch__link l = {child, fk, parent};
+    if (alch__link_ready(&l))
+        return alch__link_apply(&l, err);
+    return op ? add_link(op, child, fk, parent, err) : 0;
+}
+
+static int relate_rel(alch_session *s, alch__sop *op, alch__rec *r, const alch_relationship *rel,
+                      alch_error *err)
+{
+    const alch_model *owner;
+    const alch_column *fk = alch__rel_fk_column(s, r->model, rel, &owner);
+    const alch_model *target = alch_base_find(s->maker->base, rel->target);
+    if (!fk || !target) /* the base checked both; a model outside it has no say */
+        return 0;
+    void *field = (char *)r->obj + rel->offset;
+    if (!rel->many) {
+        alch_one *one = field;
+        if (!one->obj)
+            return 0;
+        alch__rec *parent = related(s, r->model, rel, target, one->obj, err);
+        return parent ? relate(op, r, fk, parent, err) : err->code;
+    }
+    alch_many *many = field;
+    for (size_t i = 0; many->items && i < many->count; i++) {
+        if (!many->items[i])
+            continue;
+        alch__rec *child = related(s, r->model, rel, target, many->items[i], err);
+        int rc = child ? relate(op, child, fk, r, err) : err->code;
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int alch__relate(alch_session *s, alch__sop *op, alch_error *err)
+{
+    if (op)
+        op->nlinks = 0;
+    /* records added here land at the end of the list, and are visited in turn */
+    for (alch__rec *r = s->first; r; r = r->next) {
+        if (r->state == ALCH_DELETED || r->state == ALCH_TRANSIENT)
+            continue;
+        for (size_t k = 0; k < r->model->nrelationships; k++) {
+            int rc = relate_rel(s, op, r, &r->model->relationships[k], err);
+            if (rc)
+                return rc;
+        }
+    }
+    return 0;
+}
