@@ -335,6 +335,20 @@ static void test_error_classes(void **state)
     assert_non_null(strstr(text, "IntegrityError: duplicate key"));
     assert_non_null(strstr(text, "[SQL: INSERT INTO users VALUES ($1, $2)]"));
     free(text);
+
+    /* your own functions fill errors the same way; what the error held is freed first */
+    assert_int_equal(alch_error_set(&err, ALCH_ENORESULT, "no user with tg_id %d", 42),
+                     ALCH_ENORESULT);
+    alch_error_hint(&err, "register the user with %s first", "add_user()");
+    assert_int_equal(err.code, ALCH_ENORESULT);
+    assert_null(err.constraint);
+    assert_null(err.statement);
+    text = alch_error_format(&err);
+    assert_string_equal(text, "NoResultFound: no user with tg_id 42\n"
+                              "HINT: register the user with add_user() first");
+    free(text);
+    assert_int_equal(alch_error_set(NULL, ALCH_EMISUSE, "ignored"), ALCH_EMISUSE);
+    alch_error_hint(NULL, "ignored");
     alch_error_clear(&err);
 
     alch_value nul[] = {alch_v(2), alch_null()};

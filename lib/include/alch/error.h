@@ -75,6 +75,29 @@ typedef struct alch_error {
 void alch_error_clear(alch_error *err);
 
 /**
+ * @brief Fill an error yourself, for your own functions that report the alch way.
+ *
+ * The `requests` functions a learner writes return alch's codes; when the mistake is theirs
+ * to name ("no user with tg_id 42"), this writes the sentence:
+ * `return alch_error_set(err, ALCH_ENORESULT, "no user with tg_id %lld", id);`
+ * Whatever the error held before is freed first.
+ *
+ * @param err   The error; NULL is allowed (only the code is returned).
+ * @param code  A negative ::alch_status value.
+ * @param fmt   printf-style format of the message.
+ * @return @p code, so that `return alch_error_set(...)` reads as one step.
+ */
+int alch_error_set(alch_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/**
+ * @brief Add a "how to fix it" line to an error (shown as `HINT:` by alch_error_format()).
+ * @param err  The error; NULL is allowed and ignored.
+ * @param fmt  printf-style format of the hint.
+ */
+void alch_error_hint(alch_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/**
  * @brief The short English name of a status code.
  * @param code  An ::alch_status value.
  * @return A static string such as "IntegrityError"; never NULL.
