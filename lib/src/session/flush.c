@@ -42,7 +42,8 @@ static void place_links(alch__sop *op)
 {
     for (size_t i = 0; i < op->nplan; i++)
         op->plan[i].rec->pos = i;
-    qsort(op->links, op->nlinks, sizeof *op->links, cmp_link);
+    if (op->nlinks)
+        qsort(op->links, op->nlinks, sizeof *op->links, cmp_link);
     size_t j = 0;
     for (size_t i = 0; i < op->nplan; i++) {
         op->plan[i].link0 = j;
