@@ -23,6 +23,11 @@
  * key), the objects it loaded, and the strings it wrote into structs. Closing it frees
  * all of that at once. Objects you added stay yours.
  *
+ * **Changing a loaded object.** Assign its fields: `item->price = 500;`, and for text a new
+ * pointer: `item->name = "Matcha";`. The strings the session wrote are its own and exactly
+ * as long as their text: do not write into them in place (the session would not see the
+ * change, and a longer text would overrun them).
+ *
  * **Lifetime rule.** open → work → commit or rollback → close. One session per task: a
  * second operation on a session that is still busy fails with ::ALCH_EBUSY.
  *

@@ -87,55 +87,27 @@ static char *vformat(const char *fmt, va_list ap)
     return s;
 }
 
-static int vset(alch_error *err, int code, const char *fmt, va_list ap)
+int alch_error_set(alch_error *err, int code, const char *fmt, ...)
 {
     if (!err)
         return code;
     alch_error_clear(err);
     err->code = code;
+    va_list ap;
+    va_start(ap, fmt);
     err->message = vformat(fmt, ap);
-    return code;
-}
-
-static void vhint(alch_error *err, const char *fmt, va_list ap)
-{
-    if (!err)
-        return;
-    free(err->hint);
-    err->hint = vformat(fmt, ap);
-}
-
-int alch__error_set(alch_error *err, int code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vset(err, code, fmt, ap);
     va_end(ap);
     return code;
-}
-
-int alch_error_set(alch_error *err, int code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vset(err, code, fmt, ap);
-    va_end(ap);
-    return code;
-}
-
-void alch__error_hint(alch_error *err, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vhint(err, fmt, ap);
-    va_end(ap);
 }
 
 void alch_error_hint(alch_error *err, const char *fmt, ...)
 {
+    if (!err)
+        return;
+    free(err->hint);
     va_list ap;
     va_start(ap, fmt);
-    vhint(err, fmt, ap);
+    err->hint = vformat(fmt, ap);
     va_end(ap);
 }
 

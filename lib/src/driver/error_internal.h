@@ -7,12 +7,12 @@
 #include "alch/error.h"
 
 /* Replace err's contents with code + a formatted message. Returns code, so callers can
- * write `return alch__error_set(err, ALCH_EMISUSE, "...")`. err may be NULL. */
-int alch__error_set(alch_error *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+ * write `return alch__error_set(err, ALCH_EMISUSE, "...")`. err may be NULL. The library
+ * uses the public functions (error.h) under these names. */
+#define alch__error_set alch_error_set
 
 /* Set the hint of an error already set (replaces any previous hint). */
-void alch__error_hint(alch_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define alch__error_hint alch_error_hint
 
 /* Fill err from a failed PGresult (SQLSTATE, message, detail, hint, constraint).
  * Returns the code mapped from the SQLSTATE. */

@@ -1,6 +1,7 @@
 /* The flush: work out what changed, then send INSERT ... RETURNING, UPDATE of the changed
  * columns, and DELETE, one statement at a time, parents before children. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/base_internal.h"
 #include "driver/error_internal.h"
@@ -23,6 +24,11 @@ static int cmp_plan(const void *a, const void *b)
 
 uint64_t alch__changed_columns(const alch__rec *r)
 {
+    /* the common case, an object loaded and not touched: its bytes are its snapshot's (both
+     * in the session's zeroed memory, padding included; strings shared, see
+     * alch__snapshot_loaded) */
+    if (r->owned && memcmp(r->obj, r->flushed, r->model->size) == 0)
+        return 0;
     uint64_t bits = 0;
     for (size_t i = 0; i < r->model->ncolumns; i++)
         if (!alch__field_equal(&r->model->columns[i], r->obj, r->flushed))
@@ -53,24 +59,34 @@ static void place_links(alch__sop *op)
     }
 }
 
+static int plan_add(alch__sop *op, size_t *cap, alch__plan_item it, alch_error *err)
+{
+    if (op->nplan == *cap) {
+        size_t n = *cap ? 2 * *cap : 16;
+        alch__plan_item *p = realloc(op->plan, n * sizeof *p);
+        if (!p)
+            return alch__error_set(err, ALCH_ENOMEM, "out of memory");
+        op->plan = p;
+        *cap = n;
+    }
+    op->plan[op->nplan++] = it;
+    return 0;
+}
+
+/* What the flush sends. This runs before every statement of yours when autoflush is on, over
+ * every object the session holds: the common case (nothing changed) allocates nothing. */
 int alch__make_plan(alch_session *s, alch__sop *op, alch_error *err)
 {
     int rc = alch__relate(s, op, err);
     if (rc)
         return rc;
-    for (alch__rec *r = s->first; r; r = r->next)
-        r->pos = SIZE_MAX;
+    uint64_t gen = ++s->flushes;
     for (size_t i = 0; i < op->nlinks; i++)
-        op->links[i].child->pos = 0; /* waits for a parent: planned even if nothing changed */
-    size_t n = 0;
-    for (alch__rec *r = s->first; r; r = r->next)
-        n += r->state != ALCH_TRANSIENT;
-    op->plan = calloc(n ? n : 1, sizeof *op->plan);
-    if (!op->plan)
-        return alch__error_set(err, ALCH_ENOMEM, "out of memory");
+        op->links[i].child->waits = gen; /* waits for a parent: planned even if unchanged */
+    size_t cap = 0;
     op->nplan = 0;
     for (alch__rec *r = s->first; r; r = r->next) {
-        alch__plan_item it = {.rec = r, .rank = alch__base_rank(s->maker->base, r->model)};
+        alch__plan_item it = {.rec = r};
         if (r->state == ALCH_PENDING) {
             it.act = ACT_INSERT;
         } else if (r->state == ALCH_DELETED && !r->deleted_in_tx) {
@@ -78,7 +94,7 @@ int alch__make_plan(alch_session *s, alch__sop *op, alch_error *err)
         } else if (r->state == ALCH_PERSISTENT && r->flushed) {
             it.act = ACT_UPDATE;
             it.changed = alch__changed_columns(r);
-            if (!it.changed && r->pos != 0)
+            if (!it.changed && r->waits != gen)
                 continue;
             const alch_column *pk = alch__model_pk(r->model);
             if (it.changed & (1ULL << (size_t)(pk - r->model->columns))) {
@@ -92,8 +108,12 @@ int alch__make_plan(alch_session *s, alch__sop *op, alch_error *err)
         } else {
             continue;
         }
-        op->plan[op->nplan++] = it;
+        it.rank = alch__base_rank(s->maker->base, r->model);
+        if (plan_add(op, &cap, it, err) != 0)
+            return ALCH_ENOMEM;
     }
+    if (op->nplan == 0)
+        return 0;
     qsort(op->plan, op->nplan, sizeof *op->plan, cmp_plan);
     place_links(op);
     return 0;

@@ -250,6 +250,14 @@ void *alch__snapshot(alch_session *s, const alch_model *m, const void *obj)
     return copy;
 }
 
+void *alch__snapshot_loaded(alch_session *s, const alch_model *m, const void *obj)
+{
+    void *copy = alch__arena_alloc(&s->arena, m->size);
+    if (copy)
+        memcpy(copy, obj, m->size);
+    return copy;
+}
+
 void alch__restore(alch_session *s, const alch_model *m, void *obj, const void *snap)
 {
     for (size_t i = 0; i < m->ncolumns; i++)

@@ -80,16 +80,16 @@ static int relate(alch__sop *op, alch__rec *child, const alch_column *fk,
 static int relate_rel(alch_session *s, alch__sop *op, alch__rec *r, const alch_relationship *rel,
                       alch_error *err)
 {
+    void *field = (char *)r->obj + rel->offset;
+    if (rel->many ? !((alch_many *)field)->items : !((alch_one *)field)->obj)
+        return 0; /* the usual case, checked before any lookup: every flush passes here */
     const alch_model *owner;
     const alch_column *fk = alch__rel_fk_column(s, r->model, rel, &owner);
     const alch_model *target = alch_base_find(s->maker->base, rel->target);
     if (!fk || !target) /* the base checked both; a model outside it has no say */
         return 0;
-    void *field = (char *)r->obj + rel->offset;
     if (!rel->many) {
         alch_one *one = field;
-        if (!one->obj)
-            return 0;
         alch__rec *parent = related(s, r->model, rel, target, one->obj, err);
         return parent ? relate(op, r, fk, parent, err) : err->code;
     }

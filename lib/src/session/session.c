@@ -415,7 +415,7 @@ int alch__row_object(alch_session *s, const alch_model *m, const alch_result *re
         /* an UPDATE (or INSERT) ... RETURNING: the row is what the database has now; the
          * autoflush before it sent any change the object had */
         rc = load_fields(s, m, known->obj, res, row, err);
-        if (rc == 0 && !(known->flushed = alch__snapshot(s, m, known->obj)))
+        if (rc == 0 && !(known->flushed = alch__snapshot_loaded(s, m, known->obj)))
             rc = alch__error_set(err, ALCH_ENOMEM, "out of memory");
         *out = known->obj;
         return rc;
@@ -431,7 +431,7 @@ int alch__row_object(alch_session *s, const alch_model *m, const alch_result *re
     r->key = key;
     r->keyhash = k.hash;
     alch__link_key(s, r);
-    r->flushed = alch__snapshot(s, m, obj);
+    r->flushed = alch__snapshot_loaded(s, m, obj);
     r->committed = r->flushed; /* what a rollback restores */
     if (!r->flushed)
         return alch__error_set(err, ALCH_ENOMEM, "out of memory");
@@ -540,8 +540,8 @@ static int apply_query(alch_session *s, alch__sop *op, alch_result *res, alch_er
         int rc = load_fields(s, op->model, op->obj, res, 0, err);
         alch__rec *r = alch__rec_by_ptr(s, op->obj);
         if (rc == 0 && r) {
-            r->flushed = alch__snapshot(s, op->model, op->obj);
-            if (!r->flushed)
+            r->flushed = alch__snapshot_loaded(s, op->model, op->obj);
+                    if (!r->flushed)
                 return alch__error_set(err, ALCH_ENOMEM, "out of memory");
         }
         return rc;
@@ -691,7 +691,9 @@ void alch__session_step(alch_session *s)
             alch__session_step(s);
             return;
         }
-        if (wants_flush(s, op) && alch__relate(s, NULL, &err) != 0) {
+        /* before asking whether there is anything to flush (the flush itself relates again,
+         * collecting the children that wait for new parents) */
+        if (!s->conn && !is_query(op) && wants_flush(s, op) && alch__relate(s, NULL, &err) != 0) {
             alch__session_fail(s, err.code, &err);
             alch_error_clear(&err);
             return;

@@ -24,6 +24,7 @@ typedef struct alch__rec {
     uint64_t keyhash;
     uint64_t seq;          /* the order objects were added or loaded in */
     size_t pos;            /* its place in the flush being sent (flush.c) */
+    uint64_t waits;        /* = session's flushes: waits for a new parent's key in this one */
     struct alch__rec *next_ptr;  /* hash chain by object pointer */
     struct alch__rec *next_key;  /* hash chain by identity key */
     struct alch__rec *next;      /* all records, in seq order */
@@ -121,6 +122,7 @@ struct alch_session {
     size_t unflushed;      /* pending objects and unflushed deletes (dirty ones are not
                               counted: finding those needs a scan) */
     uint64_t seq;
+    uint64_t flushes;      /* plans made: tells this flush's marks from older ones */
     alch__sop *op;         /* the operation in flight, or NULL */
     uv_timer_t *defer;     /* completes operations that need no round trip, on the next turn */
     alch_error start_err;  /* why the last async call could not start */
@@ -153,6 +155,10 @@ int alch__key_of(const alch_model *m, const void *obj, alch__key *k);
 void alch__key_done(alch__key *k);
 const char *alch__key_keep(alch_session *s, const alch__key *k);
 void *alch__snapshot(alch_session *s, const alch_model *m, const void *obj);
+/* The snapshot of an object the session has just filled from a row: its strings are the
+ * session's already, so the snapshot shares them (a byte copy of the struct). Unchanged, the
+ * object then compares equal to it with one memcmp. */
+void *alch__snapshot_loaded(alch_session *s, const alch_model *m, const void *obj);
 void alch__restore(alch_session *s, const alch_model *m, void *obj, const void *snap);
 
 /* flush.c: planning and sending the flush; alch__flush_next calls the stage machine back */
