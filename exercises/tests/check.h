@@ -4,10 +4,12 @@
 #ifndef EXERCISE_CHECK_H
 #define EXERCISE_CHECK_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <alch/alch.h>
 
@@ -21,6 +23,32 @@
             exit(1);                                                                               \
         }                                                                                          \
     } while (0)
+
+/* A crash is a failed check too, with the mistake that usually causes it. Only
+ * async-signal-safe calls here: write() and _exit(); the status stays 128 + signal. */
+static void check_crashed(int sig)
+{
+    static const char segv[] = "FAIL: the program crashed (SIGSEGV: a bad pointer)\n";
+    static const char abrt[] = "FAIL: the program crashed (SIGABRT: often a double free)\n";
+    static const char likely[] =
+        "  likely: a session, a result or an object used after it was freed: objects a session "
+        "loaded die with alch_session_close(), rows with alch_result_free(); or a pointer from "
+        "a call that failed (check its return code first)\n";
+    const char *what = sig == SIGABRT ? abrt : segv;
+    size_t n = sig == SIGABRT ? sizeof abrt - 1 : sizeof segv - 1;
+    if (write(STDOUT_FILENO, what, n) < 0 || write(STDOUT_FILENO, likely, sizeof likely - 1) < 0)
+        _exit(128 + sig);
+    _exit(128 + sig);
+}
+
+/* Lines go out as they are printed, so what passed before a crash is still shown. */
+__attribute__((constructor)) static void check_install(void)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    signal(SIGSEGV, check_crashed);
+    signal(SIGBUS, check_crashed);
+    signal(SIGABRT, check_crashed);
+}
 
 /* One check: print ok, or what went wrong, why it usually does, and the error; then stop. */
 static inline void check(bool ok, const char *what, const char *likely, const alch_error *err)

@@ -898,6 +898,10 @@ int main(int argc, char **argv)
            quick ? "quick" : "full", runs, runs == 1 ? "" : "s", ALCH_VERSION_STRING,
            PQlibVersion());
     make_shop(z.w4);
+    /* first: a forked child's peak RSS counts the pages it shares with its parent, so W5
+     * runs while the parent is still small (after W1-W4 its heap would be counted too) */
+    if (!only || strcmp(only, "W5") == 0)
+        w5(z.w5);
 
     pair("W1", "point select by key, session get", "PQexecPrepared", w1_get, w1_raw, z.w1, z.w4,
          runs);
@@ -917,8 +921,6 @@ int main(int argc, char **argv)
          z.w4, runs);
     pair("W4", "fetch all, result scalars", "PQexec + parse", w4_result_n, w4_raw_n, z.w4, z.w4,
          runs);
-    if (!only || strcmp(only, "W5") == 0)
-        w5(z.w5);
 
     printf("\n%-4s %-36s %-28s %12s %12s %6s\n", "", "alch", "raw libpq baseline", "alch ops/s",
            "raw ops/s", "ratio");
