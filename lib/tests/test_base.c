@@ -861,6 +861,13 @@ static void on_async_conn(alch_conn *c, int status, const alch_error *err, void 
     s->step = 1;
     /* a check error is returned at once, and the callback is not called */
     s->bad_rc = alch_base_create_all_async(s->bad_base, c, on_created, s);
+    const alch_error *why = alch_conn_start_error(c); /* the sentence, as the sync face has it */
+    assert_int_equal(why->code, s->bad_rc);
+    assert_non_null(why->message);
+    alch_error sync_err = ALCH_ERROR_INIT;
+    assert_int_equal(alch_base_check(s->bad_base, &sync_err), s->bad_rc);
+    assert_string_equal(why->message, sync_err.message);
+    alch_error_clear(&sync_err);
     s->returned = false;
     assert_int_equal(alch_base_create_all_async(s->base, c, on_created, s), 0);
     s->returned = true;

@@ -177,9 +177,9 @@ int alch_base_drop_all(alch_base *base, alch_conn *conn, alch_error *err);
  * The statements are sent one after the other; @p cb is called once, after the last one
  * or with the first error, and never before this function returns.
  *
- * This face has no error object for mistakes found before anything is sent: a check error
- * is returned as ::ALCH_EARGUMENT and @p cb is not called. Call alch_base_check() with an
- * ::alch_error first (for example right after adding the models) to read its sentence.
+ * A mistake found before anything is sent (a check error of the models, a missing
+ * callback) is returned as a code and @p cb is not called; its sentence, with the same
+ * "did you mean ...?" as the sync face, is in alch_conn_start_error(conn).
  *
  * @param base  The base.
  * @param conn  A connection on an async engine.

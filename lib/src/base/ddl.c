@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/base_internal.h"
+#include "driver/conn_internal.h"
 #include "driver/error_internal.h"
 #include "util/buf.h"
 
@@ -367,16 +368,22 @@ static void on_statement(alch_conn *conn, int status, alch_result *res, const al
     alch_error_clear(&own);
 }
 
-static int run_async(alch_base *base, alch_conn *conn, build_fn build, alch_exec_cb cb, void *data)
+static int run_async(alch_base *base, alch_conn *conn, build_fn build, const char *fn,
+                     alch_exec_cb cb, void *data)
 {
-    /* No error object on this face: a check error is returned as a code, and
-     * alch_base_check(base, &err) gives its sentence. */
-    if (!cb || check_call(base, conn, "", NULL))
-        return ALCH_EMISUSE;
+    /* Like every async call that cannot start: a code back, no callback, and the sentence
+     * in alch_conn_start_error(conn). */
+    alch_error *err = conn ? &conn->start_err : NULL;
+    alch_error_clear(err);
+    if (!cb)
+        return alch__error_set(err, ALCH_EMISUSE, "%s needs a callback", fn);
+    int rc = check_call(base, conn, fn, err);
+    if (rc)
+        return rc;
     ddl_run *run = calloc(1, sizeof *run);
     if (!run)
-        return ALCH_ENOMEM;
-    int rc = build(base, &run->list, NULL);
+        return alch__error_set(err, ALCH_ENOMEM, "out of memory");
+    rc = build(base, &run->list, err);
     if (rc == 0) {
         run->cb = cb;
         run->data = data;
@@ -392,10 +399,10 @@ static int run_async(alch_base *base, alch_conn *conn, build_fn build, alch_exec
 
 int alch_base_create_all_async(alch_base *base, alch_conn *conn, alch_exec_cb cb, void *data)
 {
-    return run_async(base, conn, build_create, cb, data);
+    return run_async(base, conn, build_create, "alch_base_create_all_async", cb, data);
 }
 
 int alch_base_drop_all_async(alch_base *base, alch_conn *conn, alch_exec_cb cb, void *data)
 {
-    return run_async(base, conn, build_drop, cb, data);
+    return run_async(base, conn, build_drop, "alch_base_drop_all_async", cb, data);
 }
