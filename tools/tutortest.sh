@@ -43,6 +43,7 @@ expect "exercise 1 passes with the solution" "Exercise 01 passes" "$out"
 out=$(./tutor 2>&1 || true)
 expect "watch mode moves on to the first unfinished exercise" "Exercise 06: requests" "$out"
 expect "and shows its first hint" "Hint 1 of 2 for exercise 06" "$out"
+expect "the progress bar moves on as exercises pass" "Progress.*\\] 5/8" "$out"
 out=$(./tutor list 2>&1)
 expect "list: five done" "5/8" "$out"
 out=$(./tutor solution 1 2>&1)
