@@ -507,6 +507,51 @@ static void test_relationships_set_foreign_keys(void **state)
     close_env(&v);
 }
 
+/* Integers come back exactly at both ends of BIGINT; text that is not an integer, or does
+ * not fit in 64 bits, is a TypeError naming the column, not a wrong number. */
+static void test_integer_edges(void **state)
+{
+    env v = open_env();
+    alch_session *s = open_session(&v);
+    alch_error err = ALCH_ERROR_INIT;
+    User big = {.tg_id = INT64_MAX}, small = {.tg_id = INT64_MIN};
+    CHECK_OK(alch_session_add(s, &User_model, &big, &err), err);
+    CHECK_OK(alch_session_add(s, &User_model, &small, &err), err);
+    CHECK_OK(alch_session_commit(s, &err), err);
+    alch_session_close(s);
+    s = open_session(&v);
+    void *got = NULL;
+    CHECK_OK(alch_session_get(s, &User_model, alch_v(big.id), &got, &err), err);
+    assert_true(((User *)got)->tg_id == INT64_MAX);
+    CHECK_OK(alch_session_get(s, &User_model, alch_v(small.id), &got, &err), err);
+    assert_true(((User *)got)->tg_id == INT64_MIN);
+    alch_session_close(s);
+
+    static const struct {
+        const char *sql, *sent;
+    } bad[] = {
+        {"SELECT 1::bigint AS id, '12x' AS tg_id", "'12x'"},
+        {"SELECT 1::bigint AS id, '9223372036854775808' AS tg_id", "'9223372036854775808'"},
+        {"SELECT 1::bigint AS id, '-9223372036854775809' AS tg_id", "'-9223372036854775809'"},
+        {"SELECT 1::bigint AS id, '' AS tg_id", "''"},
+        {"SELECT 1::bigint AS id, '-' AS tg_id", "'-'"},
+    };
+    alch_conn *c = NULL;
+    CHECK_OK(alch_engine_connect(v.engine, &c, &err), err);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        alch_result *r = NULL;
+        alch_list list = {0};
+        CHECK_OK(alch_conn_execute(c, bad[i].sql, NULL, 0, &r, &err), err);
+        assert_int_equal(alch_result_scalars(r, &User_model, &list, &err), ALCH_ETYPE);
+        assert_non_null(strstr(err.message, "users.tg_id: the database sent"));
+        assert_non_null(strstr(err.message, bad[i].sent));
+        alch_error_clear(&err);
+        alch_result_free(r);
+    }
+    alch_conn_close(c);
+    close_env(&v);
+}
+
 static void test_refresh(void **state)
 {
     env v = open_env();
@@ -643,6 +688,7 @@ int main(void)
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_relationships_load_explicitly),
         cmocka_unit_test(test_relationships_set_foreign_keys),
+        cmocka_unit_test(test_integer_edges),
         cmocka_unit_test(test_refresh),
         cmocka_unit_test(test_scope_and_execute),
         cmocka_unit_test(test_async_session),

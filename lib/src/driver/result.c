@@ -289,6 +289,15 @@ int alch_result_get_bool(const alch_result *res, size_t row, size_t col, bool *o
     return 0;
 }
 
+const char *alch__result_cell(const alch_result *res, size_t row, size_t col, size_t *len)
+{
+    const char *v = PQgetvalue(res->pg, (int)row, (int)col);
+    if (!v[0] && PQgetisnull(res->pg, (int)row, (int)col)) /* NULL reads as "" */
+        return NULL;
+    *len = (size_t)PQgetlength(res->pg, (int)row, (int)col);
+    return v;
+}
+
 int alch_result_get_text(const alch_result *res, size_t row, size_t col, const char **out,
                          alch_error *err)
 {

@@ -8,6 +8,10 @@
 /* Take ownership of a PGresult. Returns NULL (and clears pg) when out of memory. */
 alch_result *alch__result_wrap(PGresult *pg);
 
+/* One cell's text (NULL for SQL NULL) and its length, without the public getters' checks:
+ * for loops of the library's own that stay within rows x columns. */
+const char *alch__result_cell(const alch_result *res, size_t row, size_t col, size_t *len);
+
 /* Zeroed memory freed with the result (for structs mapped from its rows). */
 void *alch__result_alloc(alch_result *res, size_t size);
 
