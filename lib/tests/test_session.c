@@ -490,6 +490,22 @@ static void test_relationships_set_foreign_keys(void **state)
              (long long)apples[1].id, (long long)herbs.id);
     assert_int_equal(count(&v, sql), 1);
 
+    /* persistent items listed in a new category's items: the session met them before the
+     * category, and they still wait for its key (UPDATE after its INSERT) */
+    Category spices = {.name = "Spices"};
+    void *moved[2] = {&apples[0], &apples[1]};
+    apples[0].category_obj.obj = apples[1].category_obj.obj = NULL;
+    spices.items = (alch_many){moved, 2, true};
+    CHECK_OK(alch_session_add(s, &Category_model, &spices, &err), err);
+    CHECK_OK(alch_session_commit(s, &err), err);
+    assert_true(spices.id > 0);
+    assert_int_equal(apples[0].category, spices.id);
+    assert_int_equal(apples[1].category, spices.id);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM items WHERE category = %lld",
+             (long long)spices.id);
+    assert_int_equal(count(&v, sql), 2);
+    spices.items = (alch_many){0};
+
     /* a relationship field that points at the wrong model: a sentence, nothing sent */
     User stranger = {.tg_id = 1};
     CHECK_OK(alch_session_add(s, &User_model, &stranger, &err), err);

@@ -69,48 +69,69 @@ static int plan_add(alch__sop *op, size_t *cap, alch__plan_item it, alch_error *
         op->plan = p;
         *cap = n;
     }
+    it.rec->planned = op->gen;
+    it.rec->pos = op->nplan;
     op->plan[op->nplan++] = it;
     return 0;
 }
 
-/* What the flush sends. This runs before every statement of yours when autoflush is on, over
- * every object the session holds: the common case (nothing changed) allocates nothing. */
+/* Whether r goes in the plan, and as what. */
+static int plan_rec(alch_session *s, alch__sop *op, alch__rec *r, size_t *cap, alch_error *err)
+{
+    if (r->planned == op->gen) { /* looked at again: its foreign key may have changed */
+        alch__plan_item *it = &op->plan[r->pos];
+        if (it->act == ACT_UPDATE)
+            it->changed = alch__changed_columns(r);
+        return 0;
+    }
+    alch__plan_item it = {.rec = r};
+    if (r->state == ALCH_PENDING) {
+        it.act = ACT_INSERT;
+    } else if (r->state == ALCH_DELETED && !r->deleted_in_tx) {
+        it.act = ACT_DELETE;
+    } else if (r->state == ALCH_PERSISTENT && r->flushed) {
+        it.act = ACT_UPDATE;
+        it.changed = alch__changed_columns(r);
+        if (!it.changed && r->waits != op->gen)
+            return 0;
+        const alch_column *pk = alch__model_pk(r->model);
+        if (it.changed & (1ULL << (size_t)(pk - r->model->columns))) {
+            alch__error_set(err, ALCH_EMISUSE,
+                            "the primary key of a persistent %s was "
+                            "changed: alch does not move rows to a new key",
+                            r->model->name);
+            alch__error_hint(err, "delete the object and add a new one instead");
+            return ALCH_EMISUSE;
+        }
+    } else {
+        return 0;
+    }
+    it.rank = alch__base_rank(s->maker->base, r->model);
+    return plan_add(op, cap, it, err);
+}
+
+/* What the flush sends, in one pass over the objects the session holds: relationship fields
+ * first (they may set this object's foreign key), then whether it changed. This runs before
+ * every statement of yours when autoflush is on: the common case (nothing changed)
+ * allocates nothing. */
 int alch__make_plan(alch_session *s, alch__sop *op, alch_error *err)
 {
-    int rc = alch__relate(s, op, err);
-    if (rc)
-        return rc;
-    uint64_t gen = ++s->flushes;
-    for (size_t i = 0; i < op->nlinks; i++)
-        op->links[i].child->waits = gen; /* waits for a parent: planned even if unchanged */
+    op->gen = ++s->flushes;
+    op->nlinks = op->nrevisit = op->nplan = 0;
     size_t cap = 0;
-    op->nplan = 0;
+    /* records the relationships add land at the end of the list, and are visited in turn */
     for (alch__rec *r = s->first; r; r = r->next) {
-        alch__plan_item it = {.rec = r};
-        if (r->state == ALCH_PENDING) {
-            it.act = ACT_INSERT;
-        } else if (r->state == ALCH_DELETED && !r->deleted_in_tx) {
-            it.act = ACT_DELETE;
-        } else if (r->state == ALCH_PERSISTENT && r->flushed) {
-            it.act = ACT_UPDATE;
-            it.changed = alch__changed_columns(r);
-            if (!it.changed && r->waits != gen)
-                continue;
-            const alch_column *pk = alch__model_pk(r->model);
-            if (it.changed & (1ULL << (size_t)(pk - r->model->columns))) {
-                alch__error_set(err, ALCH_EMISUSE,
-                                "the primary key of a persistent %s was "
-                                "changed: alch does not move rows to a new key",
-                                r->model->name);
-                alch__error_hint(err, "delete the object and add a new one instead");
-                return ALCH_EMISUSE;
-            }
-        } else {
-            continue;
-        }
-        it.rank = alch__base_rank(s->maker->base, r->model);
-        if (plan_add(op, &cap, it, err) != 0)
-            return ALCH_ENOMEM;
+        r->seen = op->gen;
+        int rc = alch__relate_rec(s, op, r, err);
+        if (rc == 0)
+            rc = plan_rec(s, op, r, &cap, err);
+        if (rc)
+            return rc;
+    }
+    for (size_t i = 0; i < op->nrevisit; i++) {
+        int rc = plan_rec(s, op, op->revisit[i], &cap, err);
+        if (rc)
+            return rc;
     }
     if (op->nplan == 0)
         return 0;

@@ -62,6 +62,22 @@ static int add_link(alch__sop *op, alch__rec *child, const alch_column *fk, alch
         op->caplinks = cap;
     }
     op->links[op->nlinks++] = (alch__link){child, fk, parent};
+    child->waits = op->gen; /* planned even if nothing else changed */
+    return 0;
+}
+
+/* A child the plan has looked at already got a new key from its parent: look again. */
+static int revisit(alch__sop *op, alch__rec *child, alch_error *err)
+{
+    if (op->nrevisit == op->caprevisit) {
+        size_t cap = op->caprevisit ? 2 * op->caprevisit : 16;
+        alch__rec **p = realloc(op->revisit, cap * sizeof *p);
+        if (!p)
+            return alch__error_set(err, ALCH_ENOMEM, "out of memory");
+        op->revisit = p;
+        op->caprevisit = cap;
+    }
+    op->revisit[op->nrevisit++] = child;
     return 0;
 }
 
@@ -72,9 +88,12 @@ static int relate(alch__sop *op, alch__rec *child, const alch_column *fk,
     if (child->state == ALCH_DELETED || child->state == ALCH_TRANSIENT)
         return 0;
     alch__link l = {child, fk, parent};
-    if (alch__link_ready(&l))
-        return alch__link_apply(&l, err);
-    return op ? add_link(op, child, fk, parent, err) : 0;
+    int rc = alch__link_ready(&l) ? alch__link_apply(&l, err)
+             : op                 ? add_link(op, child, fk, parent, err)
+                                  : 0;
+    if (rc == 0 && op && child->seen == op->gen)
+        rc = revisit(op, child, err);
+    return rc;
 }
 
 static int relate_rel(alch_session *s, alch__sop *op, alch__rec *r, const alch_relationship *rel,
@@ -105,19 +124,25 @@ static int relate_rel(alch_session *s, alch__sop *op, alch__rec *r, const alch_r
     return 0;
 }
 
-int alch__relate(alch_session *s, alch__sop *op, alch_error *err)
+int alch__relate_rec(alch_session *s, alch__sop *op, alch__rec *r, alch_error *err)
 {
-    if (op)
-        op->nlinks = 0;
+    if (r->state == ALCH_DELETED || r->state == ALCH_TRANSIENT)
+        return 0;
+    for (size_t k = 0; k < r->model->nrelationships; k++) {
+        int rc = relate_rel(s, op, r, &r->model->relationships[k], err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int alch__relate(alch_session *s, alch_error *err)
+{
     /* records added here land at the end of the list, and are visited in turn */
     for (alch__rec *r = s->first; r; r = r->next) {
-        if (r->state == ALCH_DELETED || r->state == ALCH_TRANSIENT)
-            continue;
-        for (size_t k = 0; k < r->model->nrelationships; k++) {
-            int rc = relate_rel(s, op, r, &r->model->relationships[k], err);
-            if (rc)
-                return rc;
-        }
+        int rc = alch__relate_rec(s, NULL, r, err);
+        if (rc)
+            return rc;
     }
     return 0;
 }

@@ -261,6 +261,7 @@ static void finish(alch_session *s, int status, const alch_error *err)
     void *data = op->data;
     free(op->plan);
     free(op->links);
+    free(op->revisit);
     alch__flush_ctx_free(op->flush);
     free(op->pk_text);
     free(op);
@@ -693,7 +694,7 @@ void alch__session_step(alch_session *s)
         }
         /* before asking whether there is anything to flush (the flush itself relates again,
          * collecting the children that wait for new parents) */
-        if (!s->conn && !is_query(op) && wants_flush(s, op) && alch__relate(s, NULL, &err) != 0) {
+        if (!s->conn && !is_query(op) && wants_flush(s, op) && alch__relate(s, &err) != 0) {
             alch__session_fail(s, err.code, &err);
             alch_error_clear(&err);
             return;

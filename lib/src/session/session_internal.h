@@ -24,7 +24,9 @@ typedef struct alch__rec {
     uint64_t keyhash;
     uint64_t seq;          /* the order objects were added or loaded in */
     size_t pos;            /* its place in the flush being sent (flush.c) */
-    uint64_t waits;        /* = session's flushes: waits for a new parent's key in this one */
+    uint64_t waits;        /* = the flush's gen: waits for a new parent's key in this one */
+    uint64_t seen;         /* = the flush's gen: the plan has looked at it */
+    uint64_t planned;      /* = the flush's gen: it is in the plan, at pos */
     struct alch__rec *next_ptr;  /* hash chain by object pointer */
     struct alch__rec *next_key;  /* hash chain by identity key */
     struct alch__rec *next;      /* all records, in seq order */
@@ -89,6 +91,9 @@ typedef struct alch__sop {
     size_t eager;                   /* alch_selectin: the next relationship to load */
     alch__link *links;              /* the flush's children that wait for a parent's key */
     size_t nlinks, caplinks;
+    alch__rec **revisit;            /* children given a key after the plan looked at them */
+    size_t nrevisit, caprevisit;
+    uint64_t gen;                   /* this flush's number (the session's flushes) */
 } alch__sop;
 
 typedef struct alch__sqlshape alch__sqlshape;
@@ -170,8 +175,11 @@ bool alch__has_changes(alch_session *s);
 
 /* relate.c: relationship fields set foreign keys. Related objects not in the session are
  * added; a parent's key is copied into the child now, or (parent new and op given) left as
- * a link in op->links for the flush to apply once the parent's INSERT brings the key. */
-int alch__relate(alch_session *s, alch__sop *op, alch_error *err);
+ * a link in op->links for the flush to apply once the parent's INSERT brings the key.
+ * alch__relate_rec() does one record's relationships, within the plan's one pass (a child
+ * the pass has seen already goes to op->revisit); alch__relate() does every record. */
+int alch__relate_rec(alch_session *s, alch__sop *op, alch__rec *r, alch_error *err);
+int alch__relate(alch_session *s, alch_error *err);
 bool alch__link_ready(const alch__link *l);
 int alch__link_apply(const alch__link *l, alch_error *err);
 
