@@ -885,6 +885,54 @@ static void on_shape(alch_session *s, int status, void *obj, const alch_error *e
     alch_session_close(s);
 }
 
+/* The stream's async face: declare, then batch after batch from the callback itself. */
+typedef struct async_stream {
+    alch_session *s;
+    int64_t last_id;
+    size_t rows, batches, ends;
+    int status;
+    bool closed_early;
+} async_stream;
+
+static void on_batch(alch_stream *it, int status, const alch_list *batch, const alch_error *err,
+                     void *data)
+{
+    (void)err;
+    async_stream *as = data;
+    if (status < 0 || status == 0) {
+        as->status = status;
+        as->ends++;
+        alch_stream_close(it);
+        alch_session_close(as->s);
+        return;
+    }
+    as->batches++;
+    for (size_t i = 0; i < batch->count; i++) {
+        Item *item = batch->items[i];
+        assert_true(item->id > as->last_id); /* in order, every row once */
+        as->last_id = item->id;
+        as->rows++;
+    }
+    assert_int_equal(alch_stream_next_async(it, on_batch, as), 0);
+    assert_int_equal(alch_stream_next_async(it, on_batch, as), ALCH_EBUSY); /* one at a time */
+}
+
+static void on_declared_stream(alch_stream *it, int status, const alch_list *batch,
+                               const alch_error *err, void *data)
+{
+    (void)batch;
+    (void)err;
+    async_stream *as = data;
+    assert_int_equal(status, 0);
+    assert_non_null(it);
+    if (as->closed_early) { /* closing while a batch is on its way is allowed */
+        assert_int_equal(alch_stream_next_async(it, on_batch, as), 0);
+        alch_stream_close(it);
+        return;
+    }
+    assert_int_equal(alch_stream_next_async(it, on_batch, as), 0);
+}
+
 static void test_async(void **state)
 {
     (void)state;
@@ -931,6 +979,29 @@ static void test_async(void **state)
     assert_int_equal(shapes.results, 2);  /* one and exec handed over a result */
     assert_int_equal(shapes.nulls, 1);    /* one_or_none found nothing */
     assert_int_equal(shapes.noresult, 1); /* scalar_one found nothing: NoResultFound */
+    /* a stream, async: two rows a batch */
+    async_stream as = {0};
+    alch_stmt *all = alch_order_by(alch_select(&Item_model), ALCH_COL(Item, id));
+    CHECK_OK(alch_session_open(m, &as.s, &err), err);
+    assert_int_equal(alch_session_stream_async(as.s, all, 0, on_declared_stream, &as),
+                     ALCH_EARGUMENT);
+    assert_non_null(strstr(alch_session_start_error(as.s)->message, "batch size"));
+    CHECK_OK(alch_session_stream_async(as.s, all, 2, on_declared_stream, &as), err);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(as.status, 0);
+    assert_int_equal(as.ends, 1);
+    assert_int_equal(as.rows, 5);
+    assert_int_equal(as.batches, 3); /* 2 + 2 + 1 */
+    /* closed while its first batch is on its way: no callback, nothing leaks */
+    async_stream early = {.closed_early = true};
+    CHECK_OK(alch_session_open(m, &early.s, &err), err);
+    CHECK_OK(alch_session_stream_async(early.s, all, 2, on_declared_stream, &early), err);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(early.batches + early.ends, 0);
+    alch_session_close(early.s);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    alch_stmt_free(all);
+
     alch_stmt_free(first);
     alch_stmt_free(one);
     alch_stmt_free(exec);

@@ -319,7 +319,7 @@ typedef struct alch_stream alch_stream;
  * alch_stream_close(). The cursor ends with the transaction: read it to the end before
  * committing or rolling back.
  *
- * @param s      The session (of a sync engine).
+ * @param s      The session (of a sync engine; alch_session_stream_async() for an async one).
  * @param st     The statement; it may be freed once this returns.
  * @param batch  Rows per batch (e.g. 1000); 0 is an ::ALCH_EARGUMENT.
  * @param out    Receives the stream; close it with alch_stream_close(), before the session.
@@ -341,6 +341,36 @@ int alch_session_stream(alch_session *s, alch_stmt *st, size_t batch, alch_strea
 int alch_stream_next(alch_stream *it, alch_list *batch, alch_error *err);
 
 /**
+ * @brief What the async stream calls report.
+ * @param it      The stream (NULL when alch_session_stream_async() failed).
+ * @param status  alch_session_stream_async(): 0 when the cursor is declared.
+ *                alch_stream_next_async(): 1 with a batch, 0 when the rows are exhausted.
+ *                A negative code on failure.
+ * @param batch   alch_stream_next_async() with status 1: the batch's objects (as
+ *                alch_stream_next() gives them); otherwise NULL or empty.
+ * @param err     Details on failure, valid only during the call.
+ * @param data    The pointer given when the call was started.
+ */
+typedef void (*alch_stream_cb)(alch_stream *it, int status, const alch_list *batch,
+                               const alch_error *err, void *data);
+
+/**
+ * @brief Async face of alch_session_stream(), for a session of an async engine: @p cb gets
+ *        the stream once its cursor is declared. The statement must stay alive until then.
+ * @return 0 when started, or a negative code (see alch_session_start_error()).
+ */
+int alch_session_stream_async(alch_session *s, alch_stmt *st, size_t batch, alch_stream_cb cb,
+                              void *data);
+
+/**
+ * @brief Async face of alch_stream_next(): fetch the next batch; @p cb gets it. One fetch at a
+ *        time per stream (::ALCH_EBUSY otherwise); closing the stream meanwhile is allowed
+ *        (then @p cb is not called). The session is busy until @p cb runs.
+ * @return 0 when started, or a negative code (::ALCH_ECLOSED when the session was closed).
+ */
+int alch_stream_next_async(alch_stream *it, alch_stream_cb cb, void *data);
+
+/**
  * @brief The current batch as a result, for statements that select columns.
  * @return The result, owned by the stream (valid until the next batch); NULL before the
  *         first batch.
@@ -348,7 +378,9 @@ int alch_stream_next(alch_stream *it, alch_list *batch, alch_error *err);
 const alch_result *alch_stream_result(const alch_stream *it);
 
 /**
- * @brief Close the cursor (when its transaction is still open) and free the stream.
+ * @brief Close the cursor (when its transaction is still open) and free the stream. On an
+ *        async engine's session the cursor is left to the end of the transaction (a `CLOSE`
+ *        sent now would make the session busy behind your back).
  * @param it  The stream; NULL is allowed.
  */
 void alch_stream_close(alch_stream *it);

@@ -14,8 +14,13 @@ struct alch_stream {
     const alch_model *model; /* NULL: a column statement, read through the result */
     char name[32];           /* the cursor's name */
     char fetch[80];          /* "FETCH FORWARD n FROM name" */
+    char *declare;           /* "DECLARE name ... FOR <statement>", until it is sent */
     size_t batch;
     bool done;
+    bool busy;               /* an async DECLARE or FETCH is on its way */
+    bool close_pending;      /* closed meanwhile: freed when it comes back */
+    alch_stream_cb cb;       /* the async face's callback and its data */
+    void *cb_data;
     alch_result *res;  /* the current batch */
     alch__arena arena; /* the current batch's objects */
     alch_stream *next; /* the session's list */
@@ -28,40 +33,110 @@ void alch__streams_detach(alch_session *s)
     s->streams = NULL;
 }
 
+/* A stream for st, with its DECLARE text, not yet sent. */
+static alch_stream *stream_new(alch_session *s, alch_stmt *st, size_t batch,
+                               const alch_value **params, size_t *n, alch_error *err)
+{
+    if (batch == 0) {
+        alch__error_set(err, ALCH_EARGUMENT, "a stream needs a batch size of at least 1");
+        return NULL;
+    }
+    if (alch_stmt_params(st, params, n, err) != 0)
+        return NULL;
+    alch_stream *it = calloc(1, sizeof *it);
+    alch__buf sql = ALCH__BUF_INIT;
+    if (it) {
+        it->s = s;
+        it->model = alch_stmt_model(st);
+        it->batch = batch;
+        snprintf(it->name, sizeof it->name, "alch_cursor_%u", ++s->ncursors);
+        snprintf(it->fetch, sizeof it->fetch, "FETCH FORWARD %zu FROM %s", batch, it->name);
+        alch__buf_printf(&sql, "DECLARE %s NO SCROLL CURSOR FOR %s", it->name, st->sql);
+        it->declare = alch__buf_finish(&sql);
+    }
+    if (!it || !it->declare) {
+        free(it);
+        alch__error_set(err, ALCH_ENOMEM, "out of memory");
+        return NULL;
+    }
+    return it;
+}
+
+static void stream_link(alch_stream *it)
+{
+    free(it->declare);
+    it->declare = NULL;
+    it->next = it->s->streams;
+    it->s->streams = it;
+}
+
 int alch_session_stream(alch_session *s, alch_stmt *st, size_t batch, alch_stream **out,
                         alch_error *err)
 {
     if (!s || !out)
         return alch__error_set(err, ALCH_EMISUSE, "alch_session_stream needs a session and out");
     *out = NULL;
-    if (batch == 0)
-        return alch__error_set(err, ALCH_EARGUMENT, "a stream needs a batch size of at least 1");
     const alch_value *params;
     size_t n;
-    int rc = alch_stmt_params(st, &params, &n, err);
-    if (rc)
-        return rc;
-    alch_stream *it = calloc(1, sizeof *it);
-    alch__buf sql = ALCH__BUF_INIT;
+    alch_stream *it = stream_new(s, st, batch, &params, &n, err);
     if (!it)
-        return alch__error_set(err, ALCH_ENOMEM, "out of memory");
-    it->s = s;
-    it->model = alch_stmt_model(st);
-    it->batch = batch;
-    snprintf(it->name, sizeof it->name, "alch_cursor_%u", ++s->ncursors);
-    snprintf(it->fetch, sizeof it->fetch, "FETCH FORWARD %zu FROM %s", batch, it->name);
-    alch__buf_printf(&sql, "DECLARE %s NO SCROLL CURSOR FOR %s", it->name, st->sql);
-    rc = sql.oom ? alch__error_set(err, ALCH_ENOMEM, "out of memory")
-                 : alch_session_execute(s, sql.data, params, n, NULL, err);
-    alch__buf_free(&sql);
+        return err ? err->code : ALCH_EARGUMENT;
+    int rc = alch_session_execute(s, it->declare, params, n, NULL, err);
     if (rc) {
+        free(it->declare);
         free(it);
         return rc;
     }
-    it->next = s->streams;
-    s->streams = it;
+    stream_link(it);
     *out = it;
     return 0;
+}
+
+static void stream_free(alch_stream *it);
+
+static void on_declared(alch_session *s, int status, void *obj, const alch_error *err, void *data)
+{
+    (void)s;
+    alch_stream *it = data;
+    alch_result_free(obj);
+    it->busy = false;
+    alch_stream_cb cb = it->cb;
+    void *cb_data = it->cb_data;
+    if (status || it->close_pending || !it->s) {
+        free(it->declare);
+        bool tell = !it->close_pending;
+        free(it);
+        if (tell)
+            cb(NULL, status ? status : ALCH_ECLOSED, NULL, err, cb_data);
+        return;
+    }
+    stream_link(it);
+    cb(it, 0, NULL, NULL, cb_data);
+}
+
+int alch_session_stream_async(alch_session *s, alch_stmt *st, size_t batch, alch_stream_cb cb,
+                              void *data)
+{
+    if (!s)
+        return ALCH_EMISUSE;
+    alch_error_clear(&s->start_err);
+    if (!cb)
+        return alch__error_set(&s->start_err, ALCH_EMISUSE,
+                               "alch_session_stream_async needs a callback");
+    const alch_value *params;
+    size_t n;
+    alch_stream *it = stream_new(s, st, batch, &params, &n, &s->start_err);
+    if (!it)
+        return s->start_err.code;
+    it->cb = cb;
+    it->cb_data = data;
+    it->busy = true;
+    int rc = alch_session_execute_async(s, it->declare, params, n, on_declared, it);
+    if (rc) {
+        free(it->declare);
+        free(it);
+    }
+    return rc;
 }
 
 static void drop_batch(alch_stream *it)
@@ -71,20 +146,10 @@ static void drop_batch(alch_stream *it)
     alch__arena_free(&it->arena);
 }
 
-int alch_stream_next(alch_stream *it, alch_list *batch, alch_error *err)
+/* The batch just fetched (it->res) as objects of the stream's model. */
+static int map_batch(alch_stream *it, alch_list *batch, alch_error *err)
 {
-    if (batch)
-        *batch = (alch_list){NULL, 0};
-    if (!it)
-        return alch__error_set(err, ALCH_EMISUSE, "no stream (NULL)");
-    drop_batch(it);
-    if (it->done)
-        return 0;
-    if (!it->s)
-        return alch__error_set(err, ALCH_ECLOSED, "the stream's session was closed");
-    int rc = alch_session_execute(it->s, it->fetch, NULL, 0, &it->res, err);
-    if (rc)
-        return rc;
+    int rc;
     size_t rows = alch_result_rows(it->res);
     it->done = rows < it->batch;
     if (rows == 0)
@@ -109,29 +174,97 @@ int alch_stream_next(alch_stream *it, alch_list *batch, alch_error *err)
     return 1;
 }
 
+int alch_stream_next(alch_stream *it, alch_list *batch, alch_error *err)
+{
+    if (batch)
+        *batch = (alch_list){NULL, 0};
+    if (!it)
+        return alch__error_set(err, ALCH_EMISUSE, "no stream (NULL)");
+    if (it->busy)
+        return alch__error_set(err, ALCH_EBUSY, "this stream is already fetching a batch");
+    drop_batch(it);
+    if (it->done)
+        return 0;
+    if (!it->s)
+        return alch__error_set(err, ALCH_ECLOSED, "the stream's session was closed");
+    int rc = alch_session_execute(it->s, it->fetch, NULL, 0, &it->res, err);
+    return rc ? rc : map_batch(it, batch, err);
+}
+
+static void on_fetched(alch_session *s, int status, void *obj, const alch_error *err, void *data)
+{
+    (void)s;
+    alch_stream *it = data;
+    it->busy = false;
+    if (it->close_pending) { /* closed while this batch was on its way: nobody waits for it */
+        alch_result_free(obj);
+        stream_free(it);
+        return;
+    }
+    alch_list batch = {NULL, 0};
+    alch_error local = ALCH_ERROR_INIT;
+    int rc = status;
+    if (status == 0) {
+        it->res = obj;
+        rc = map_batch(it, &batch, &local);
+        if (rc < 0)
+            err = &local;
+    }
+    it->cb(it, rc, &batch, rc < 0 ? err : NULL, it->cb_data);
+    alch_error_clear(&local);
+}
+
+int alch_stream_next_async(alch_stream *it, alch_stream_cb cb, void *data)
+{
+    if (!it || !cb || it->busy)
+        return !it || !cb ? ALCH_EMISUSE : ALCH_EBUSY;
+    if (!it->s)
+        return ALCH_ECLOSED;
+    drop_batch(it);
+    it->cb = cb;
+    it->cb_data = data;
+    int rc = alch_session_execute_async(it->s, it->fetch, NULL, 0, on_fetched, it);
+    it->busy = rc == 0;
+    return rc;
+}
+
 const alch_result *alch_stream_result(const alch_stream *it)
 {
     return it ? it->res : NULL;
+}
+
+static void stream_free(alch_stream *it)
+{
+    drop_batch(it);
+    alch_session *s = it->s;
+    if (s)
+        for (alch_stream **p = &s->streams; *p; p = &(*p)->next)
+            if (*p == it) {
+                *p = it->next;
+                break;
+            }
+    free(it->declare);
+    free(it);
 }
 
 void alch_stream_close(alch_stream *it)
 {
     if (!it)
         return;
-    drop_batch(it);
-    alch_session *s = it->s;
-    if (s) {
-        for (alch_stream **p = &s->streams; *p; p = &(*p)->next)
-            if (*p == it) {
-                *p = it->next;
-                break;
-            }
-        /* a cursor read to the end stays open until the transaction ends; close it now */
-        if (s->conn && alch_conn_in_transaction(s->conn)) {
-            char sql[64];
-            snprintf(sql, sizeof sql, "CLOSE %s", it->name);
-            alch_session_execute(s, sql, NULL, 0, NULL, NULL);
-        }
+    if (it->busy) { /* a batch is on its way: freed when it comes back */
+        it->close_pending = true;
+        return;
     }
-    free(it);
+    alch_session *s = it->s;
+    /* a cursor read to the end stays open until the transaction ends; a sync session closes
+     * it now (an async one leaves it to COMMIT or ROLLBACK: a CLOSE on its way would make
+     * the session busy behind your back) */
+    if (s && !s->engine->own_loop)
+        s = NULL;
+    if (s && s->conn && alch_conn_in_transaction(s->conn) && !s->op) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "CLOSE %s", it->name);
+        alch_session_execute(s, sql, NULL, 0, NULL, NULL);
+    }
+    stream_free(it);
 }
