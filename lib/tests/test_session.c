@@ -373,6 +373,66 @@ static void test_bad_input(void **state)
     close_env(&v);
 }
 
+/* autobegin off: every transaction is explicit; without one, nothing reaches the server. */
+static int scoped_add(alch_session *s, void *data, alch_error *err)
+{
+    return alch_session_add(s, &User_model, data, err);
+}
+
+static void test_autobegin_off(void **state)
+{
+    env v = open_env();
+    alch_error err = ALCH_ERROR_INIT;
+    alch_sessionmaker_options o = alch_sessionmaker_options_default();
+    assert_true(o.autobegin); /* the default, as in SQLAlchemy */
+    o.autobegin = false;
+    alch_sessionmaker *strict = NULL;
+    CHECK_OK(alch_sessionmaker_create(v.engine, base, &o, &strict, &err), err);
+    alch_session *s = NULL;
+    CHECK_OK(alch_session_open(strict, &s, &err), err);
+    User u = {.tg_id = 777001};
+    CHECK_OK(alch_session_add(s, &User_model, &u, &err), err);
+    echoed(&v);
+    assert_int_equal(alch_session_commit(s, &err), ALCH_EMISUSE);
+    assert_non_null(strstr(err.message, "autobegin is off"));
+    assert_non_null(strstr(err.hint, "alch_session_begin"));
+    alch_error_clear(&err);
+    assert_string_equal(echoed(&v), ""); /* nothing was sent */
+    assert_int_equal(alch_session_state(s, &u), ALCH_PENDING);
+
+    CHECK_OK(alch_session_begin(s, &err), err);
+    assert_int_equal(alch_session_begin(s, &err), ALCH_EMISUSE);
+    assert_non_null(strstr(err.message, "already begun"));
+    alch_error_clear(&err);
+    CHECK_OK(alch_session_commit(s, &err), err);
+    assert_true(u.id > 0);
+    /* the commit ended it: the next statement needs a new begin */
+    void *got = NULL;
+    assert_int_equal(alch_session_get(s, &User_model, alch_v(u.id + 1000), &got, &err),
+                     ALCH_EMISUSE);
+    alch_error_clear(&err);
+    CHECK_OK(alch_session_rollback(s, &err), err); /* nothing to end: allowed */
+    CHECK_OK(alch_session_begin(s, &err), err);
+    CHECK_OK(alch_session_get(s, &User_model, alch_v(u.id + 1000), &got, &err), err);
+    assert_null(got);
+    alch_session_close(s);
+
+    /* the scope begins by itself */
+    User w = {.tg_id = 777002};
+    CHECK_OK(alch_session_scope(strict, scoped_add, &w, &err), err);
+    assert_int_equal(count(&v, "SELECT count(*) FROM users WHERE tg_id IN (777001, 777002)"), 2);
+
+    /* autobegin on: begin is allowed before the first statement, refused after it */
+    s = open_session(&v);
+    CHECK_OK(alch_session_begin(s, &err), err);
+    CHECK_OK(alch_session_get(s, &User_model, alch_v(u.id), &got, &err), err);
+    assert_int_equal(alch_session_begin(s, &err), ALCH_EMISUSE);
+    alch_error_clear(&err);
+    alch_session_close(s);
+    alch_sessionmaker_free(strict);
+    close_env(&v);
+}
+
 static void test_relationships_load_explicitly(void **state)
 {
     env v = open_env();
@@ -702,6 +762,7 @@ int main(void)
         cmocka_unit_test(test_rollback_restores),
         cmocka_unit_test(test_server_defaults),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_autobegin_off),
         cmocka_unit_test(test_relationships_load_explicitly),
         cmocka_unit_test(test_relationships_set_foreign_keys),
         cmocka_unit_test(test_integer_edges),

@@ -72,6 +72,10 @@ typedef struct alch_sessionmaker_options {
                                 not trigger it: finding one means scanning every object). */
     bool expire_on_commit; /**< Must stay false: alch never reloads objects implicitly.
                                 Setting it is an ::ALCH_EARGUMENT that explains why. */
+    bool autobegin;        /**< Begin a transaction by itself at the first statement
+                                (default true). When false, a session that needs the
+                                database before alch_session_begin() fails with
+                                ::ALCH_EMISUSE instead: every transaction is explicit. */
 } alch_sessionmaker_options;
 
 /** @brief The default session factory options. */
@@ -386,6 +390,19 @@ const alch_result *alch_stream_result(const alch_stream *it);
 void alch_stream_close(alch_stream *it);
 
 /**
+ * @brief Begin a transaction explicitly (SQLAlchemy's `session.begin()`), for factories
+ *        with `autobegin` off; allowed with autobegin on too.
+ *
+ * No I/O: the `BEGIN` goes out with the session's first statement, as always. The
+ * transaction ends with alch_session_commit() or alch_session_rollback(); then the next one
+ * needs another alch_session_begin() when autobegin is off.
+ *
+ * @return 0; ::ALCH_EMISUSE when a transaction is already begun; ::ALCH_EBUSY while an
+ *         operation runs.
+ */
+int alch_session_begin(alch_session *s, alch_error *err);
+
+/**
  * @brief Work done inside alch_session_scope(): return 0 to commit, non-zero to roll back.
  * @param s     The session.
  * @param data  The pointer given to alch_session_scope().
@@ -394,8 +411,8 @@ void alch_stream_close(alch_stream *it);
 typedef int (*alch_session_work_fn)(alch_session *s, void *data, alch_error *err);
 
 /**
- * @brief Open a session, run @p work, commit on success or roll back on error, close
- *        (the seed's `async with async_session() as session, session.begin():`).
+ * @brief Open a session, begin, run @p work, commit on success or roll back on error,
+ *        close (the seed's `async with async_session() as session, session.begin():`).
  * @return 0, or the work's (or the commit's) error after the rollback.
  */
 int alch_session_scope(alch_sessionmaker *maker, alch_session_work_fn work, void *data,

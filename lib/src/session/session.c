@@ -18,7 +18,8 @@ static void finish(alch_session *s, int status, const alch_error *err);
 
 alch_sessionmaker_options alch_sessionmaker_options_default(void)
 {
-    return (alch_sessionmaker_options){.autoflush = true, .expire_on_commit = false};
+    return (alch_sessionmaker_options){
+        .autoflush = true, .expire_on_commit = false, .autobegin = true};
 }
 
 int alch_sessionmaker_create(alch_engine *engine, alch_base *base,
@@ -318,6 +319,7 @@ static int start_op(alch_session *s, alch__sop *op, alch_error *err)
 
 static void after_commit(alch_session *s)
 {
+    s->begun = false;
     for (alch__rec *r = s->first; r; r = r->next) {
         if (r->state == ALCH_TRANSIENT)
             continue;
@@ -332,6 +334,7 @@ static void after_commit(alch_session *s)
 
 static void after_rollback(alch_session *s)
 {
+    s->begun = false;
     for (alch__rec *r = s->first; r; r = r->next) {
         if (r->state == ALCH_TRANSIENT)
             continue;
@@ -701,6 +704,16 @@ void alch__session_step(alch_session *s)
         }
         /* a connection only when a round trip is needed: a commit of nothing sends nothing */
         if (!s->conn && (is_query(op) || (wants_flush(s, op) && alch__has_changes(s)))) {
+            if (!s->maker->opts.autobegin && !s->begun) {
+                alch__error_set(&err, ALCH_EMISUSE,
+                                "autobegin is off for this session's factory, and no "
+                                "transaction was begun");
+                alch__error_hint(&err, "call alch_session_begin(s, &err) first; each commit "
+                                       "or rollback ends the transaction");
+                alch__session_fail(s, ALCH_EMISUSE, &err);
+                alch_error_clear(&err);
+                return;
+            }
             if (s->engine->freeing) {
                 alch__error_set(&err, ALCH_ECLOSED, "the session's engine was freed");
                 alch__session_fail(s, ALCH_ECLOSED, &err);
@@ -990,6 +1003,22 @@ int alch_session_execute(alch_session *s, const char *sql, const alch_value *par
     return rc;
 }
 
+int alch_session_begin(alch_session *s, alch_error *err)
+{
+    if (!s)
+        return alch__error_set(err, ALCH_EMISUSE, "alch_session_begin needs a session");
+    int rc = check_idle(s, err);
+    if (rc)
+        return rc;
+    if (s->begun || s->conn) {
+        alch__error_set(err, ALCH_EMISUSE, "a transaction is already begun on this session");
+        alch__error_hint(err, "commit or roll it back first");
+        return ALCH_EMISUSE;
+    }
+    s->begun = true;
+    return 0;
+}
+
 int alch_session_scope(alch_sessionmaker *maker, alch_session_work_fn work, void *data,
                        alch_error *err)
 {
@@ -999,7 +1028,9 @@ int alch_session_scope(alch_sessionmaker *maker, alch_session_work_fn work, void
     int rc = alch_session_open(maker, &s, err);
     if (rc)
         return rc;
-    rc = work(s, data, err);
+    rc = alch_session_begin(s, err);
+    if (rc == 0)
+        rc = work(s, data, err);
     if (rc == 0)
         rc = alch_session_commit(s, err);
     if (rc != 0)

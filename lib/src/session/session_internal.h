@@ -136,6 +136,7 @@ struct alch_session {
     int refs;
     bool close_pending;
     bool closing;
+    bool begun;            /* alch_session_begin() was called for the current transaction */
 };
 
 /* identity.c: tracked objects, the identity map, snapshots */
