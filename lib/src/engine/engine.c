@@ -329,6 +329,7 @@ void alch_engine_dispose(alch_engine *e)
 
 void alch__engine_release_memory(alch_engine *e)
 {
+    alch__pool_close_spares(&e->pool);
     uv_loop_t *own = e->own_loop;
     alch_url_free(e->url);
     free(e->url_shown);

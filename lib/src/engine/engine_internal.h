@@ -17,6 +17,8 @@ typedef struct alch__pool {
     alch__waiter *tail;
     int n_waiting;
     unsigned generation;    /* bumped by dispose: older connections close when returned */
+    alch__waiter *spare;    /* finished waiters kept for the next checkouts, timers open */
+    int n_spare;
 } alch__pool;
 
 struct alch_engine {
@@ -42,5 +44,7 @@ void alch__pool_dispose(alch__pool *pool);
 bool alch__pool_empty(const alch__pool *pool);
 /* Called by the pool when the engine may be freed now (freeing set and pool empty). */
 void alch__engine_release_memory(alch_engine *engine);
+/* Close the timers of the spare waiters (their memory goes with the close callbacks). */
+void alch__pool_close_spares(alch__pool *pool);
 
 #endif

@@ -76,12 +76,34 @@ static void push_front(alch__pool *pool, alch__waiter *w)
     pool->n_waiting++;
 }
 
-/* Give the waiter its answer and let it go. Its memory goes with the timer's close. */
+enum { MAX_SPARE = 64 };
+
+/* Give the waiter its answer and let it go: kept as a spare (its timer still open) for the
+ * next checkout, or freed with its timer's close. The callback may check out again at once. */
 static void finish_waiter(alch__waiter *w, alch_conn *conn, int status, const alch_error *err)
 {
+    alch__pool *pool = w->pool;
+    alch_connect_cb cb = w->cb;
+    void *data = w->data;
     uv_timer_stop(&w->timer);
-    uv_close((uv_handle_t *)&w->timer, free_waiter);
-    w->cb(conn, status, err, w->data);
+    if (pool->n_spare < MAX_SPARE && !pool->engine->freeing) {
+        w->next = pool->spare;
+        pool->spare = w;
+        pool->n_spare++;
+    } else {
+        uv_close((uv_handle_t *)&w->timer, free_waiter);
+    }
+    cb(conn, status, err, data);
+}
+
+void alch__pool_close_spares(alch__pool *pool)
+{
+    while (pool->spare) {
+        alch__waiter *w = pool->spare;
+        pool->spare = w->next;
+        uv_close((uv_handle_t *)&w->timer, free_waiter);
+    }
+    pool->n_spare = 0;
 }
 
 static void on_waiter_timer(uv_timer_t *t)
@@ -126,12 +148,20 @@ static void on_waiter_timer(uv_timer_t *t)
 
 int alch__pool_checkout(alch__pool *pool, alch_connect_cb cb, void *data)
 {
-    alch__waiter *w = calloc(1, sizeof *w);
-    if (!w)
-        return ALCH_ENOMEM;
-    if (uv_timer_init(pool->engine->loop, &w->timer) != 0) {
-        free(w);
-        return ALCH_ENOMEM;
+    alch__waiter *w = pool->spare;
+    if (w) { /* a finished waiter, its timer ready */
+        pool->spare = w->next;
+        pool->n_spare--;
+        w->next = NULL; /* the other fields are set below; the timer stays as it is */
+        w->tried = false;
+    } else {
+        w = calloc(1, sizeof *w);
+        if (!w)
+            return ALCH_ENOMEM;
+        if (uv_timer_init(pool->engine->loop, &w->timer) != 0) {
+            free(w);
+            return ALCH_ENOMEM;
+        }
     }
     w->timer.data = w;
     w->pool = pool;
@@ -400,4 +430,5 @@ void alch__pool_dispose(alch__pool *pool)
         finish_waiter(w, NULL, ALCH_ECANCELED, &err);
     }
     alch_error_clear(&err);
+    alch__pool_close_spares(pool); /* a disposed pool keeps no open handles */
 }
