@@ -240,6 +240,10 @@ const alch_error *alch_conn_start_error(const alch_conn *conn);
  * first; either way the connection stays usable, and a statement started meanwhile waits
  * until the request has been delivered, so it cannot be cancelled by mistake.
  *
+ * The server drops a cancel request that lands while nothing runs (before the statement has
+ * reached it, or between the operation's BEGIN and its statement). So while the operation
+ * goes on, the request is sent again every 100 ms (up to 20 times).
+ *
  * @param conn  The connection.
  * @return 0 when the request is on its way (or already was); ::ALCH_EMISUSE when nothing
  *         runs; ::ALCH_ENOMEM.

@@ -71,6 +71,11 @@ static void close_timer(alch_conn *c)
         uv_close((uv_handle_t *)c->qtimer, free_handle);
         c->qtimer = NULL;
     }
+    if (c->ctimer) {
+        c->ctimer->data = NULL;
+        uv_close((uv_handle_t *)c->ctimer, free_handle);
+        c->ctimer = NULL;
+    }
     if (c->cancel_req) { /* it finishes on the thread pool, then frees itself */
         c->cancel_req->conn = NULL;
         c->cancel_req = NULL;
@@ -523,6 +528,19 @@ static void cancel_work(uv_work_t *w)
 }
 
 static void start_waiting_op(alch_conn *c);
+static int send_cancel(alch_conn *c);
+
+/* The server cancels only a statement that is running when the request lands: one that
+ * lands between two statements of the operation (its BEGIN, or before the statement is
+ * read) is dropped. So while the operation goes on, ask again, a few times. */
+enum { CANCEL_RETRY_MS = 100, CANCEL_TRIES = 20 };
+
+static void on_cancel_retry(uv_timer_t *t)
+{
+    alch_conn *c = t->data;
+    if (c && c->op && c->op->cancel && !c->cancel_req && c->op->cancel_tries < CANCEL_TRIES)
+        send_cancel(c);
+}
 
 static void cancel_after(uv_work_t *w, int status)
 {
@@ -531,10 +549,21 @@ static void cancel_after(uv_work_t *w, int status)
     alch_conn *c = r->conn;
     PQfreeCancel(r->cancel);
     free(r);
-    if (c) {
-        c->cancel_req = NULL;
-        start_waiting_op(c);
+    if (!c)
+        return;
+    c->cancel_req = NULL;
+    if (c->op && c->op->cancel && !c->op->waiting) { /* still running: check again soon */
+        if (!c->ctimer && (c->ctimer = malloc(sizeof *c->ctimer)) &&
+            uv_timer_init(c->loop, c->ctimer) != 0) {
+            free(c->ctimer);
+            c->ctimer = NULL;
+        }
+        if (c->ctimer) {
+            c->ctimer->data = c;
+            uv_timer_start(c->ctimer, on_cancel_retry, CANCEL_RETRY_MS, 0);
+        }
     }
+    start_waiting_op(c);
 }
 
 /* Ask the server to cancel the running statement; `why` is how its failure is reported. */
@@ -543,6 +572,16 @@ static int request_cancel(alch_conn *c, int why)
     alch__op *op = c->op;
     if (op->cancel)
         return 0; /* already asked */
+    int rc = send_cancel(c);
+    if (rc == 0)
+        op->cancel = why;
+    return rc;
+}
+
+/* One cancel request, on the thread pool. */
+static int send_cancel(alch_conn *c)
+{
+    alch__op *op = c->op;
     alch__cancel *r = calloc(1, sizeof *r);
     if (!r || !(r->cancel = PQgetCancel(c->pg))) {
         free(r);
@@ -555,7 +594,7 @@ static int request_cancel(alch_conn *c, int why)
         free(r);
         return ALCH_ENOMEM;
     }
-    op->cancel = why;
+    op->cancel_tries++;
     c->cancel_req = r;
     return 0;
 }
@@ -1005,6 +1044,8 @@ void alch__op_finish(alch_conn *c, int status, const alch_error *err)
     c->op = NULL;
     if (c->qtimer)
         uv_timer_stop(c->qtimer);
+    if (c->ctimer)
+        uv_timer_stop(c->ctimer);
     if (!c->pg || PQstatus(c->pg) != CONNECTION_OK)
         mark_broken(c);
     else

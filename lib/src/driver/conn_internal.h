@@ -63,6 +63,7 @@ typedef struct alch__op {
     struct alch__batch *batch; /* a pipelined batch (pipeline.c) instead of steps */
     int cancel;             /* 0, or why a cancel was asked: ALCH_ECANCELED / ALCH_ETIMEOUT */
     bool waiting;           /* not sent yet: a cancel request is still on its way */
+    int cancel_tries;       /* cancel requests sent for it (one may land between statements) */
 } alch__op;
 
 typedef struct alch__stmt {
@@ -102,6 +103,7 @@ struct alch_conn {
 
     alch_error start_err;   /* why the last async call could not start */
     uv_timer_t *qtimer;     /* the client-side query timeout (heap, freed on close) */
+    uv_timer_t *ctimer;     /* asks again when a cancel landed before the statement ran */
     struct alch__cancel *cancel_req; /* a cancel request on the thread pool, or NULL */
     alch__notify_fn notify; /* LISTEN: called for each notification; the socket stays watched */
     void *notify_data;
