@@ -327,9 +327,16 @@ void alch_engine_dispose(alch_engine *e)
         alch__pool_dispose(&e->pool);
 }
 
+static void free_timer(uv_handle_t *h)
+{
+    free(h);
+}
+
 void alch__engine_release_memory(alch_engine *e)
 {
     alch__pool_close_spares(&e->pool);
+    if (e->defer_timer)
+        uv_close((uv_handle_t *)e->defer_timer, free_timer);
     uv_loop_t *own = e->own_loop;
     alch_url_free(e->url);
     free(e->url_shown);

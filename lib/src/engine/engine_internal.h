@@ -35,6 +35,9 @@ struct alch_engine {
     const char *extra_vals[4];
     alch__pool pool;
     bool freeing;           /* alch_engine_free() called; freed when the last connection goes */
+    /* sessions whose next step runs on the next loop turn (session.c): one timer for all */
+    uv_timer_t *defer_timer;
+    struct alch_session *defer_head, *defer_tail;
 };
 
 void alch__pool_init(alch__pool *pool, alch_engine *engine);

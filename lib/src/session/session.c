@@ -82,17 +82,11 @@ int alch_session_open(alch_sessionmaker *maker, alch_session **out, alch_error *
     return 0;
 }
 
-static void free_handle(uv_handle_t *h)
-{
-    free(h);
-}
+static void undefer(alch_session *s);
 
 static void really_close(alch_session *s)
 {
-    if (s->defer) {
-        uv_close((uv_handle_t *)s->defer, free_handle);
-        s->defer = NULL;
-    }
+    undefer(s);
     free(s->by_ptr);
     free(s->by_key);
     alch__arena_free(&s->arena);
@@ -223,26 +217,71 @@ alch_object_state alch_session_state(const alch_session *s, const void *obj)
 
 /* ---- the operation machinery --------------------------------------------------------- */
 
-static void on_deferred(uv_timer_t *t)
+/* Continue on the next loop turn: an async call never completes before it returns. The
+ * engine keeps one queue and one timer for all its sessions (a timer per session would be
+ * made and closed for every request). */
+static void undefer(alch_session *s)
 {
-    alch_session *s = t->data;
-    if (s && s->op)
-        alch__session_step(s);
+    if (!s->deferred)
+        return;
+    alch_engine *e = s->engine;
+    if (s->defer_prev)
+        s->defer_prev->defer_next = s->defer_next;
+    else
+        e->defer_head = s->defer_next;
+    if (s->defer_next)
+        s->defer_next->defer_prev = s->defer_prev;
+    else
+        e->defer_tail = s->defer_prev;
+    s->defer_prev = s->defer_next = NULL;
+    s->deferred = false;
 }
 
-/* Continue on the next loop turn: an async call never completes before it returns. */
+static void on_deferred(uv_timer_t *t)
+{
+    alch_engine *e = t->data;
+    /* the sessions queued now; one deferred again meanwhile waits for the next turn */
+    size_t n = 0;
+    for (alch_session *s = e->defer_head; s; s = s->defer_next)
+        n++;
+    while (n-- > 0 && e->defer_head) {
+        alch_session *s = e->defer_head;
+        undefer(s); /* a callback may close any session: each is taken off before it runs */
+        if (s->op)
+            alch__session_step(s);
+    }
+    if (e->defer_head)
+        uv_timer_start(t, on_deferred, 0, 0);
+}
+
 static int defer(alch_session *s)
 {
-    if (!s->defer) {
-        s->defer = malloc(sizeof *s->defer);
-        if (!s->defer || uv_timer_init(s->engine->loop, s->defer) != 0) {
-            free(s->defer);
-            s->defer = NULL;
+    alch_engine *e = s->engine;
+    if (!e->defer_timer) {
+        e->defer_timer = malloc(sizeof *e->defer_timer);
+        if (!e->defer_timer || uv_timer_init(e->loop, e->defer_timer) != 0) {
+            free(e->defer_timer);
+            e->defer_timer = NULL;
             return ALCH_ENOMEM;
         }
-        s->defer->data = s;
+        e->defer_timer->data = e;
     }
-    return uv_timer_start(s->defer, on_deferred, 0, 0) ? ALCH_ENOMEM : 0;
+    if (!s->deferred) {
+        s->deferred = true;
+        s->defer_prev = e->defer_tail;
+        s->defer_next = NULL;
+        if (e->defer_tail)
+            e->defer_tail->defer_next = s;
+        else
+            e->defer_head = s;
+        e->defer_tail = s;
+    }
+    if (!uv_is_active((uv_handle_t *)e->defer_timer) &&
+        uv_timer_start(e->defer_timer, on_deferred, 0, 0) != 0) {
+        undefer(s);
+        return ALCH_ENOMEM;
+    }
+    return 0;
 }
 
 static void finish(alch_session *s, int status, const alch_error *err)
