@@ -122,9 +122,14 @@ int alch__make_plan(alch_session *s, alch__sop *op, alch_error *err)
     /* records the relationships add land at the end of the list, and are visited in turn */
     for (alch__rec *r = s->first; r; r = r->next) {
         r->seen = op->gen;
-        int rc = alch__relate_rec(s, op, r, err);
-        if (rc == 0)
-            rc = plan_rec(s, op, r, &cap, err);
+        int rc = alch__rec_relates(r) ? alch__relate_rec(s, op, r, err) : 0;
+        if (rc)
+            return rc;
+        /* the common case first: a loaded object nobody touched (see alch__changed_columns) */
+        if (r->owned && r->state == ALCH_PERSISTENT && r->waits != op->gen &&
+            memcmp(r->obj, r->flushed, r->model->size) == 0)
+            continue;
+        rc = plan_rec(s, op, r, &cap, err);
         if (rc)
             return rc;
     }

@@ -181,6 +181,18 @@ bool alch__has_changes(alch_session *s);
  * alch__relate_rec() does one record's relationships, within the plan's one pass (a child
  * the pass has seen already goes to op->revisit); alch__relate() does every record. */
 int alch__relate_rec(alch_session *s, alch__sop *op, alch__rec *r, alch_error *err);
+/* Whether any relationship field of r is set (the common answer, no: nothing to relate). */
+static inline bool alch__rec_relates(const alch__rec *r)
+{
+    for (size_t k = 0; k < r->model->nrelationships; k++) {
+        const alch_relationship *rel = &r->model->relationships[k];
+        const char *field = (const char *)r->obj + rel->offset;
+        if (rel->many ? ((const alch_many *)(const void *)field)->items != NULL
+                      : ((const alch_one *)(const void *)field)->obj != NULL)
+            return true;
+    }
+    return false;
+}
 int alch__relate(alch_session *s, alch_error *err);
 bool alch__link_ready(const alch__link *l);
 int alch__link_apply(const alch__link *l, alch_error *err);
