@@ -59,23 +59,35 @@ static void close_poll(alch_conn *c)
     }
 }
 
+/* A timer of the connection's, made on first use; NULL when out of memory. */
+static uv_timer_t *conn_timer(alch_conn *c, uv_timer_t **slot)
+{
+    if (!*slot) {
+        *slot = malloc(sizeof **slot);
+        if (*slot && uv_timer_init(c->loop, *slot) != 0) {
+            free(*slot);
+            *slot = NULL;
+        }
+    }
+    if (*slot)
+        (*slot)->data = c;
+    return *slot;
+}
+
+static void drop_timer(uv_timer_t **slot)
+{
+    if (*slot) {
+        (*slot)->data = NULL;
+        uv_close((uv_handle_t *)*slot, free_handle);
+        *slot = NULL;
+    }
+}
+
 static void close_timer(alch_conn *c)
 {
-    if (c->timer) {
-        c->timer->data = NULL;
-        uv_close((uv_handle_t *)c->timer, free_handle);
-        c->timer = NULL;
-    }
-    if (c->qtimer) {
-        c->qtimer->data = NULL;
-        uv_close((uv_handle_t *)c->qtimer, free_handle);
-        c->qtimer = NULL;
-    }
-    if (c->ctimer) {
-        c->ctimer->data = NULL;
-        uv_close((uv_handle_t *)c->ctimer, free_handle);
-        c->ctimer = NULL;
-    }
+    drop_timer(&c->timer);
+    drop_timer(&c->qtimer);
+    drop_timer(&c->ctimer);
     if (c->cancel_req) { /* it finishes on the thread pool, then frees itself */
         c->cancel_req->conn = NULL;
         c->cancel_req = NULL;
@@ -171,19 +183,10 @@ static void conn_unref(alch_conn *c)
         destroy_now(c);
 }
 
-/* The connection's one timer (connect timeout, deferred completions), made on first use. */
+/* The connection's main timer (connect timeout, deferred completions), made on first use. */
 static int ensure_timer(alch_conn *c)
 {
-    if (!c->timer) {
-        c->timer = malloc(sizeof *c->timer);
-        if (!c->timer || uv_timer_init(c->loop, c->timer) != 0) {
-            free(c->timer);
-            c->timer = NULL;
-            return ALCH_ENOMEM;
-        }
-    }
-    c->timer->data = c;
-    return 0;
+    return conn_timer(c, &c->timer) ? 0 : ALCH_ENOMEM;
 }
 
 /* ---- the socket watcher ------------------------------------------------------------ */
@@ -552,17 +555,8 @@ static void cancel_after(uv_work_t *w, int status)
     if (!c)
         return;
     c->cancel_req = NULL;
-    if (c->op && c->op->cancel && !c->op->waiting) { /* still running: check again soon */
-        if (!c->ctimer && (c->ctimer = malloc(sizeof *c->ctimer)) &&
-            uv_timer_init(c->loop, c->ctimer) != 0) {
-            free(c->ctimer);
-            c->ctimer = NULL;
-        }
-        if (c->ctimer) {
-            c->ctimer->data = c;
-            uv_timer_start(c->ctimer, on_cancel_retry, CANCEL_RETRY_MS, 0);
-        }
-    }
+    if (c->op && c->op->cancel && !c->op->waiting && conn_timer(c, &c->ctimer))
+        uv_timer_start(c->ctimer, on_cancel_retry, CANCEL_RETRY_MS, 0); /* still running */
     start_waiting_op(c);
 }
 
@@ -628,19 +622,8 @@ static void on_query_timeout(uv_timer_t *t)
  * cancel request still on its way (which could otherwise hit this new statement). */
 bool alch__op_begin(alch_conn *c)
 {
-    if (c->cfg.query_timeout_ms > 0) {
-        if (!c->qtimer) {
-            c->qtimer = malloc(sizeof *c->qtimer);
-            if (c->qtimer && uv_timer_init(c->loop, c->qtimer) != 0) {
-                free(c->qtimer);
-                c->qtimer = NULL;
-            }
-        }
-        if (c->qtimer) {
-            c->qtimer->data = c;
-            uv_timer_start(c->qtimer, on_query_timeout, (uint64_t)c->cfg.query_timeout_ms, 0);
-        }
-    }
+    if (c->cfg.query_timeout_ms > 0 && conn_timer(c, &c->qtimer))
+        uv_timer_start(c->qtimer, on_query_timeout, (uint64_t)c->cfg.query_timeout_ms, 0);
     if (c->cancel_req) {
         c->op->waiting = true;
         return false;

@@ -1,12 +1,12 @@
 /* The flush: work out what changed, then send INSERT ... RETURNING, UPDATE of the changed
  * columns, and DELETE, one statement at a time, parents before children. */
 #include <stdlib.h>
-#include <string.h>
 
 #include "base/base_internal.h"
 #include "driver/error_internal.h"
 #include "session/row.h"
 #include "session/session_internal.h"
+#include "util/buf.h"
 #include "driver/conn_internal.h"
 
 /* Inserts and updates go parents first, deletes children first, each group in the order
@@ -24,10 +24,7 @@ static int cmp_plan(const void *a, const void *b)
 
 uint64_t alch__changed_columns(const alch__rec *r)
 {
-    /* the common case, an object loaded and not touched: its bytes are its snapshot's (both
-     * in the session's zeroed memory, padding included; strings shared, see
-     * alch__snapshot_loaded) */
-    if (r->owned && memcmp(r->obj, r->flushed, r->model->size) == 0)
+    if (alch__rec_untouched(r))
         return 0;
     uint64_t bits = 0;
     for (size_t i = 0; i < r->model->ncolumns; i++)
@@ -61,14 +58,10 @@ static void place_links(alch__sop *op)
 
 static int plan_add(alch__sop *op, size_t *cap, alch__plan_item it, alch_error *err)
 {
-    if (op->nplan == *cap) {
-        size_t n = *cap ? 2 * *cap : 16;
-        alch__plan_item *p = realloc(op->plan, n * sizeof *p);
-        if (!p)
-            return alch__error_set(err, ALCH_ENOMEM, "out of memory");
-        op->plan = p;
-        *cap = n;
-    }
+    alch__plan_item *plan = alch__grow(op->plan, cap, op->nplan, sizeof *plan, 16);
+    if (!plan)
+        return alch__error_set(err, ALCH_ENOMEM, "out of memory");
+    op->plan = plan;
     it.rec->planned = op->gen;
     it.rec->pos = op->nplan;
     op->plan[op->nplan++] = it;
@@ -125,9 +118,8 @@ int alch__make_plan(alch_session *s, alch__sop *op, alch_error *err)
         int rc = alch__rec_relates(r) ? alch__relate_rec(s, op, r, err) : 0;
         if (rc)
             return rc;
-        /* the common case first: a loaded object nobody touched (see alch__changed_columns) */
-        if (r->owned && r->state == ALCH_PERSISTENT && r->waits != op->gen &&
-            memcmp(r->obj, r->flushed, r->model->size) == 0)
+        /* the common case first, without a call: a loaded object nobody touched */
+        if (r->state == ALCH_PERSISTENT && r->waits != op->gen && alch__rec_untouched(r))
             continue;
         rc = plan_rec(s, op, r, &cap, err);
         if (rc)

@@ -10,28 +10,23 @@
 #include "driver/error_internal.h"
 #include "session/row.h"
 #include "session/session_internal.h"
-
-/* Copy the parent's key into the child's foreign-key column. */
-static int copy_key(alch__rec *child, const alch_column *fk, const alch__rec *parent,
-                    alch_error *err)
-{
-    const alch_column *pk = alch__model_pk(parent->model);
-    alch_value v;
-    char tmp[ALCH__FIELD_TMP];
-    int rc = alch__field_value(parent->model, pk, parent->obj, &v, tmp, err);
-    if (rc == 0)
-        alch__field_set(fk, child->obj, &v);
-    return rc;
-}
+#include "util/buf.h"
 
 bool alch__link_ready(const alch__link *l)
 {
     return !alch__field_empty(alch__model_pk(l->parent->model), l->parent->obj);
 }
 
+/* Copy the parent's key into the child's foreign-key column. */
 int alch__link_apply(const alch__link *l, alch_error *err)
 {
-    return copy_key(l->child, l->fk, l->parent, err);
+    const alch_column *pk = alch__model_pk(l->parent->model);
+    alch_value v;
+    char tmp[ALCH__FIELD_TMP];
+    int rc = alch__field_value(l->parent->model, pk, l->parent->obj, &v, tmp, err);
+    if (rc == 0)
+        alch__field_set(l->fk, l->child->obj, &v);
+    return rc;
 }
 
 /* The record of a related object: tracked already, or added now as pending. */
@@ -53,14 +48,10 @@ static alch__rec *related(alch_session *s, const alch_model *owner, const alch_r
 static int add_link(alch__sop *op, alch__rec *child, const alch_column *fk, alch__rec *parent,
                     alch_error *err)
 {
-    if (op->nlinks == op->caplinks) {
-        size_t cap = op->caplinks ? 2 * op->caplinks : 16;
-        alch__link *p = realloc(op->links, cap * sizeof *p);
-        if (!p)
-            return alch__error_set(err, ALCH_ENOMEM, "out of memory");
-        op->links = p;
-        op->caplinks = cap;
-    }
+    alch__link *links = alch__grow(op->links, &op->caplinks, op->nlinks, sizeof *links, 16);
+    if (!links)
+        return alch__error_set(err, ALCH_ENOMEM, "out of memory");
+    op->links = links;
     op->links[op->nlinks++] = (alch__link){child, fk, parent};
     child->waits = op->gen; /* planned even if nothing else changed */
     return 0;
@@ -69,14 +60,10 @@ static int add_link(alch__sop *op, alch__rec *child, const alch_column *fk, alch
 /* A child the plan has looked at already got a new key from its parent: look again. */
 static int revisit(alch__sop *op, alch__rec *child, alch_error *err)
 {
-    if (op->nrevisit == op->caprevisit) {
-        size_t cap = op->caprevisit ? 2 * op->caprevisit : 16;
-        alch__rec **p = realloc(op->revisit, cap * sizeof *p);
-        if (!p)
-            return alch__error_set(err, ALCH_ENOMEM, "out of memory");
-        op->revisit = p;
-        op->caprevisit = cap;
-    }
+    alch__rec **again = alch__grow(op->revisit, &op->caprevisit, op->nrevisit, sizeof *again, 16);
+    if (!again)
+        return alch__error_set(err, ALCH_ENOMEM, "out of memory");
+    op->revisit = again;
     op->revisit[op->nrevisit++] = child;
     return 0;
 }
@@ -99,9 +86,9 @@ static int relate(alch__sop *op, alch__rec *child, const alch_column *fk,
 static int relate_rel(alch_session *s, alch__sop *op, alch__rec *r, const alch_relationship *rel,
                       alch_error *err)
 {
-    void *field = (char *)r->obj + rel->offset;
-    if (rel->many ? !((alch_many *)field)->items : !((alch_one *)field)->obj)
+    if (!alch__rel_set(rel, r->obj))
         return 0; /* the usual case, checked before any lookup: every flush passes here */
+    void *field = (char *)r->obj + rel->offset;
     const alch_model *owner;
     const alch_column *fk = alch__rel_fk_column(s, r->model, rel, &owner);
     const alch_model *target = alch_base_find(s->maker->base, rel->target);
@@ -113,7 +100,7 @@ static int relate_rel(alch_session *s, alch__sop *op, alch__rec *r, const alch_r
         return parent ? relate(op, r, fk, parent, err) : err->code;
     }
     alch_many *many = field;
-    for (size_t i = 0; many->items && i < many->count; i++) {
+    for (size_t i = 0; i < many->count; i++) {
         if (!many->items[i])
             continue;
         alch__rec *child = related(s, r->model, rel, target, many->items[i], err);

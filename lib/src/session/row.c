@@ -1,7 +1,6 @@
 /* Struct fields ↔ database values. One switch per direction over the C types of model.h. */
 #include "session/row.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

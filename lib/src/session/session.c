@@ -584,7 +584,7 @@ static int apply_query(alch_session *s, alch__sop *op, alch_result *res, alch_er
         alch__rec *r = alch__rec_by_ptr(s, op->obj);
         if (rc == 0 && r) {
             r->flushed = alch__snapshot_loaded(s, op->model, op->obj);
-                    if (!r->flushed)
+            if (!r->flushed)
                 return alch__error_set(err, ALCH_ENOMEM, "out of memory");
         }
         return rc;

@@ -3,6 +3,7 @@
 #define ALCH_SESSION_INTERNAL_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "alch/session.h"
 #include "engine/engine_internal.h"
@@ -168,6 +169,15 @@ void *alch__snapshot(alch_session *s, const alch_model *m, const void *obj);
 void *alch__snapshot_loaded(alch_session *s, const alch_model *m, const void *obj);
 void alch__restore(alch_session *s, const alch_model *m, void *obj, const void *snap);
 
+/* A loaded object nobody touched: its bytes are still its snapshot's. Both live in the
+ * session's zeroed memory (padding included) and share their strings (see
+ * alch__snapshot_loaded), so one memcmp answers; objects of yours take the column by
+ * column way (alch__changed_columns). */
+static inline bool alch__rec_untouched(const alch__rec *r)
+{
+    return r->owned && r->flushed && memcmp(r->obj, r->flushed, r->model->size) == 0;
+}
+
 /* flush.c: planning and sending the flush; alch__flush_next calls the stage machine back */
 int alch__make_plan(alch_session *s, alch__sop *op, alch_error *err);
 void alch__flush_next(alch_session *s);
@@ -181,16 +191,20 @@ bool alch__has_changes(alch_session *s);
  * alch__relate_rec() does one record's relationships, within the plan's one pass (a child
  * the pass has seen already goes to op->revisit); alch__relate() does every record. */
 int alch__relate_rec(alch_session *s, alch__sop *op, alch__rec *r, alch_error *err);
+/* Whether obj's relationship field rel holds something: a parent, or a list of children. */
+static inline bool alch__rel_set(const alch_relationship *rel, const void *obj)
+{
+    const void *field = (const char *)obj + rel->offset;
+    return rel->many ? ((const alch_many *)field)->items != NULL
+                     : ((const alch_one *)field)->obj != NULL;
+}
+
 /* Whether any relationship field of r is set (the common answer, no: nothing to relate). */
 static inline bool alch__rec_relates(const alch__rec *r)
 {
-    for (size_t k = 0; k < r->model->nrelationships; k++) {
-        const alch_relationship *rel = &r->model->relationships[k];
-        const char *field = (const char *)r->obj + rel->offset;
-        if (rel->many ? ((const alch_many *)(const void *)field)->items != NULL
-                      : ((const alch_one *)(const void *)field)->obj != NULL)
+    for (size_t k = 0; k < r->model->nrelationships; k++)
+        if (alch__rel_set(&r->model->relationships[k], r->obj))
             return true;
-    }
     return false;
 }
 int alch__relate(alch_session *s, alch_error *err);

@@ -34,15 +34,15 @@ void alch__streams_detach(alch_session *s)
 }
 
 /* A stream for st, with its DECLARE text, not yet sent. */
-static alch_stream *stream_new(alch_session *s, alch_stmt *st, size_t batch,
-                               const alch_value **params, size_t *n, alch_error *err)
+static int stream_new(alch_session *s, alch_stmt *st, size_t batch, const alch_value **params,
+                      size_t *n, alch_stream **out, alch_error *err)
 {
-    if (batch == 0) {
-        alch__error_set(err, ALCH_EARGUMENT, "a stream needs a batch size of at least 1");
-        return NULL;
-    }
-    if (alch_stmt_params(st, params, n, err) != 0)
-        return NULL;
+    *out = NULL;
+    if (batch == 0)
+        return alch__error_set(err, ALCH_EARGUMENT, "a stream needs a batch size of at least 1");
+    int rc = alch_stmt_params(st, params, n, err);
+    if (rc)
+        return rc;
     alch_stream *it = calloc(1, sizeof *it);
     alch__buf sql = ALCH__BUF_INIT;
     if (it) {
@@ -56,11 +56,13 @@ static alch_stream *stream_new(alch_session *s, alch_stmt *st, size_t batch,
     }
     if (!it || !it->declare) {
         free(it);
-        alch__error_set(err, ALCH_ENOMEM, "out of memory");
-        return NULL;
+        return alch__error_set(err, ALCH_ENOMEM, "out of memory");
     }
-    return it;
+    *out = it;
+    return 0;
 }
+
+static void stream_free(alch_stream *it);
 
 static void stream_link(alch_stream *it)
 {
@@ -78,13 +80,12 @@ int alch_session_stream(alch_session *s, alch_stmt *st, size_t batch, alch_strea
     *out = NULL;
     const alch_value *params;
     size_t n;
-    alch_stream *it = stream_new(s, st, batch, &params, &n, err);
-    if (!it)
-        return err ? err->code : ALCH_EARGUMENT;
-    int rc = alch_session_execute(s, it->declare, params, n, NULL, err);
+    alch_stream *it;
+    int rc = stream_new(s, st, batch, &params, &n, &it, err);
+    if (rc == 0)
+        rc = alch_session_execute(s, it->declare, params, n, NULL, err);
     if (rc) {
-        free(it->declare);
-        free(it);
+        stream_free(it);
         return rc;
     }
     stream_link(it);
@@ -92,26 +93,23 @@ int alch_session_stream(alch_session *s, alch_stmt *st, size_t batch, alch_strea
     return 0;
 }
 
-static void stream_free(alch_stream *it);
-
+/* The async DECLARE came back: the caller gets its stream (not yours to close before this:
+ * you do not have it yet), or NULL and the error. */
 static void on_declared(alch_session *s, int status, void *obj, const alch_error *err, void *data)
 {
     (void)s;
     alch_stream *it = data;
     alch_result_free(obj);
     it->busy = false;
-    alch_stream_cb cb = it->cb;
-    void *cb_data = it->cb_data;
-    if (status || it->close_pending || !it->s) {
-        free(it->declare);
-        bool tell = !it->close_pending;
-        free(it);
-        if (tell)
-            cb(NULL, status ? status : ALCH_ECLOSED, NULL, err, cb_data);
+    if (status) {
+        alch_stream_cb cb = it->cb;
+        void *cb_data = it->cb_data;
+        stream_free(it);
+        cb(NULL, status, NULL, err, cb_data);
         return;
     }
     stream_link(it);
-    cb(it, 0, NULL, NULL, cb_data);
+    it->cb(it, 0, NULL, NULL, it->cb_data);
 }
 
 int alch_session_stream_async(alch_session *s, alch_stmt *st, size_t batch, alch_stream_cb cb,
@@ -125,17 +123,16 @@ int alch_session_stream_async(alch_session *s, alch_stmt *st, size_t batch, alch
                                "alch_session_stream_async needs a callback");
     const alch_value *params;
     size_t n;
-    alch_stream *it = stream_new(s, st, batch, &params, &n, &s->start_err);
-    if (!it)
-        return s->start_err.code;
+    alch_stream *it;
+    int rc = stream_new(s, st, batch, &params, &n, &it, &s->start_err);
+    if (rc)
+        return rc;
     it->cb = cb;
     it->cb_data = data;
     it->busy = true;
-    int rc = alch_session_execute_async(s, it->declare, params, n, on_declared, it);
-    if (rc) {
-        free(it->declare);
-        free(it);
-    }
+    rc = alch_session_execute_async(s, it->declare, params, n, on_declared, it);
+    if (rc)
+        stream_free(it);
     return rc;
 }
 
@@ -233,8 +230,11 @@ const alch_result *alch_stream_result(const alch_stream *it)
     return it ? it->res : NULL;
 }
 
+/* Free a stream, taking it off its session's list when it is on it. NULL is allowed. */
 static void stream_free(alch_stream *it)
 {
+    if (!it)
+        return;
     drop_batch(it);
     alch_session *s = it->s;
     if (s)

@@ -169,3 +169,14 @@ size_t alch__utf8_chars(const char *s)
         n += ((unsigned char)*s & 0xC0) != 0x80;
     return n;
 }
+
+void *alch__grow(void *items, size_t *cap, size_t n, size_t size, size_t first)
+{
+    if (n < *cap)
+        return items;
+    size_t want = *cap ? 2 * *cap : first;
+    void *grown = realloc(items, want * size);
+    if (grown)
+        *cap = want;
+    return grown;
+}

@@ -32,6 +32,12 @@ void alch__buf_ident(alch__buf *b, const char *name);
 /* Characters (not bytes) in a UTF-8 string: what VARCHAR(n) counts. */
 size_t alch__utf8_chars(const char *s);
 
+/* Make room for one more element in a growable array (items, with *cap slots, n used):
+ * doubles the capacity (from `first`) when it is full. Returns the array, moved or not, or
+ * NULL when out of memory (the old array is then still valid and unchanged):
+ *   T *p = alch__grow(a->items, &a->cap, a->n, sizeof *p, 16); if (!p) ...; a->items = p; */
+void *alch__grow(void *items, size_t *cap, size_t n, size_t size, size_t first);
+
 /* strdup that tolerates NULL (returns NULL) */
 char *alch__strdup(const char *s);
 char *alch__strndup(const char *s, size_t n);
