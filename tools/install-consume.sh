@@ -44,17 +44,27 @@ cmake --build "$tmp/consumer" >"$tmp/build.log" 2>&1 || {
 }
 "$tmp/consumer/consumer"
 
-step "pkg-config alch: compile main.c as strict C17 and run it"
-pc=$(find "$prefix" -name alch.pc -print -quit)
-[[ -n $pc ]] || {
-    echo "alch.pc was not installed under $prefix" >&2
-    exit 1
+# The README's recipe, as written: PKG_CONFIG_PATH names the installed pkgconfig folder and
+# nothing else is said (alch.pc finds its prefix from where it lies).
+readme_pkgconfig() {
+    local prefix=$1 out=$2 pc
+    pc=$(find "$prefix" -name alch.pc -print -quit)
+    [[ -n $pc ]] || {
+        echo "alch.pc was not installed under $prefix" >&2
+        exit 1
+    }
+    # shellcheck disable=SC2046 # word splitting of pkg-config's output is intended
+    PKG_CONFIG_PATH="$(dirname "$pc")" cc -std=c17 -Wall -Werror "${flags[@]}" -o "$out" \
+        "$source/tools/consumer/main.c" \
+        $(PKG_CONFIG_PATH="$(dirname "$pc")" pkg-config --cflags --libs --static alch)
+    "$out"
 }
-# alch.pc names the prefix chosen at configure time; point it at this one.
-pkgconfig=(env PKG_CONFIG_PATH="$(dirname "$pc")" pkg-config --define-variable=prefix="$prefix")
-# shellcheck disable=SC2046 # word splitting of pkg-config's output is intended
-cc -std=c17 -Wall -Werror "${flags[@]}" -o "$tmp/consumer-pc" "$source/tools/consumer/main.c" \
-    $("${pkgconfig[@]}" --cflags --libs --static alch)
-"$tmp/consumer-pc"
+
+step "pkg-config alch: compile main.c as strict C17 and run it"
+readme_pkgconfig "$prefix" "$tmp/consumer-pc"
+
+step "the installed tree moved elsewhere: pkg-config still finds it"
+mv "$prefix" "$tmp/moved"
+readme_pkgconfig "$tmp/moved" "$tmp/consumer-moved"
 
 step "ok: alch installs and links both ways"
