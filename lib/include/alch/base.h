@@ -58,6 +58,9 @@
 extern "C" {
 #endif
 
+/** @addtogroup base
+ * @{ */
+
 /** @brief A declarative base: registry + metadata (opaque). */
 typedef struct alch_base alch_base;
 
@@ -193,6 +196,8 @@ int alch_base_create_all_async(alch_base *base, alch_conn *conn, alch_exec_cb cb
 
 /** @brief Async face of alch_base_drop_all(); same contract as alch_base_create_all_async(). */
 int alch_base_drop_all_async(alch_base *base, alch_conn *conn, alch_exec_cb cb, void *data);
+
+/** @} */
 
 #ifdef __cplusplus
 }

@@ -44,6 +44,9 @@
 extern "C" {
 #endif
 
+/** @addtogroup driver
+ * @{ */
+
 /** @brief One database connection (opaque). */
 typedef struct alch_conn alch_conn;
 
@@ -270,6 +273,8 @@ void alch_conn_set_data(alch_conn *conn, void *data);
  * @return `PQlibVersion()`.
  */
 int alch_libpq_version(void);
+
+/** @} */
 
 #ifdef __cplusplus
 }

@@ -37,6 +37,9 @@
 extern "C" {
 #endif
 
+/** @addtogroup engine
+ * @{ */
+
 /** @brief An engine (opaque). */
 typedef struct alch_engine alch_engine;
 
@@ -222,7 +225,7 @@ void alch_engine_set_echo(alch_engine *engine, bool on);
 /** @brief A connection that listens for notifications (`LISTEN`/`NOTIFY`) (opaque). */
 typedef struct alch_listener alch_listener;
 
-/** @brief One notification: what `NOTIFY channel, 'payload'` (or `pg_notify()`) sent. */
+/** @brief One notification: what ``NOTIFY channel, 'payload'`` (or `pg_notify()`) sent. */
 typedef struct alch_notification {
     const char *channel; /**< The channel it was sent on. */
     const char *payload; /**< The payload text ("" when none). */
@@ -288,6 +291,8 @@ alch_pool_status alch_engine_pool_status(const alch_engine *engine);
  * @return A string owned by the engine.
  */
 const char *alch_engine_url(const alch_engine *engine);
+
+/** @} */
 
 #ifdef __cplusplus
 }

@@ -18,6 +18,9 @@
 extern "C" {
 #endif
 
+/** @addtogroup driver
+ * @{ */
+
 /** @brief Status codes. `0` is success; every error is negative. */
 enum alch_status {
     ALCH_OK = 0,             /**< Success. */
@@ -122,6 +125,8 @@ int alch_error_code_from_sqlstate(const char *sqlstate);
  * @return A string the caller frees with free(), or NULL when out of memory.
  */
 char *alch_error_format(const alch_error *err);
+
+/** @} */
 
 #ifdef __cplusplus
 }

@@ -72,6 +72,9 @@
 extern "C" {
 #endif
 
+/** @addtogroup models
+ * @{ */
+
 /** @brief SQL column types. */
 typedef enum alch_sql_type {
     ALCH_SMALLINT = 1, /**< 2-byte integer. */
@@ -368,6 +371,8 @@ typedef struct alch_model {
  * @return The column, or NULL when the model has none of that name.
  */
 const alch_column *alch_model_column(const alch_model *model, const char *name);
+
+/** @} */
 
 #ifdef __cplusplus
 }

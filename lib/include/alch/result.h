@@ -25,6 +25,9 @@
 extern "C" {
 #endif
 
+/** @addtogroup requests
+ * @{ */
+
 /** @brief Rows and columns returned by one statement (opaque). */
 typedef struct alch_result alch_result;
 
@@ -149,6 +152,8 @@ int alch_result_get_bytes(const alch_result *res, size_t row, size_t col, const 
  * @param out  Where to print, e.g. stdout.
  */
 void alch_result_print(const alch_result *res, FILE *out);
+
+/** @} */
 
 #ifdef __cplusplus
 }

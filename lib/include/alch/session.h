@@ -57,6 +57,9 @@
 extern "C" {
 #endif
 
+/** @addtogroup session
+ * @{ */
+
 /** @brief A session factory bound to an engine and a base (opaque). */
 typedef struct alch_sessionmaker alch_sessionmaker;
 
@@ -492,6 +495,8 @@ int alch_session_one_async(alch_session *s, alch_stmt *st, alch_session_cb cb, v
  * @return 0 when started, or a negative code.
  */
 int alch_session_exec_async(alch_session *s, alch_stmt *st, alch_session_cb cb, void *data);
+
+/** @} */
 
 #ifdef __cplusplus
 }

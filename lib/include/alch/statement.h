@@ -57,6 +57,9 @@
 extern "C" {
 #endif
 
+/** @addtogroup requests
+ * @{ */
+
 /** @brief A SELECT, INSERT, UPDATE or DELETE statement (opaque). */
 typedef struct alch_stmt alch_stmt;
 
@@ -510,6 +513,8 @@ typedef struct alch_list {
  */
 int alch_result_scalars(alch_result *res, const alch_model *model, alch_list *out,
                         alch_error *err);
+
+/** @} */
 
 #ifdef __cplusplus
 }

@@ -31,6 +31,9 @@
 extern "C" {
 #endif
 
+/** @addtogroup driver
+ * @{ */
+
 /** @brief A parsed database URL (opaque). Create with alch_url_parse(), free with alch_url_free(). */
 typedef struct alch_url alch_url;
 
@@ -127,6 +130,8 @@ int alch_url_query_at(const alch_url *url, size_t i, const char **key, const cha
  * @return 0, ::ALCH_ENOMEM, or ::ALCH_EMISUSE when @p url is NULL.
  */
 int alch_url_set_database(alch_url *url, const char *database);
+
+/** @} */
 
 #ifdef __cplusplus
 }

@@ -4,7 +4,7 @@
  * @brief Typed C values that travel to the server as bound parameters.
  *
  * A value is never pasted into SQL text: it is sent beside the statement, so a
- * quote or `'; DROP TABLE` inside it is just data. Build values with the
+ * quote or ``'; DROP TABLE`` inside it is just data. Build values with the
  * constructors below, or let alch_v() pick the constructor from the C type:
  *
  * @code
@@ -12,7 +12,7 @@
  * @endcode
  *
  * For named placeholders (`:name` in the SQL text), wrap each value with
- * alch_named(): `alch_named("name", alch_v("O'Brien"))`.
+ * alch_named(): ``alch_named("name", alch_v("O'Brien"))``.
  *
  * A value does not own what it points to: text and bytes must stay valid until
  * the call that takes them returns (the async calls copy what they need).
@@ -27,6 +27,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/** @addtogroup driver
+ * @{ */
 
 /** @brief The C type a value holds. */
 typedef enum alch_type {
@@ -141,6 +144,8 @@ static inline alch_value alch_named(const char *name, alch_value v)
         double: alch_double,                                                                       \
         char *: alch_text,                                                                         \
         const char *: alch_text)(x)
+
+/** @} */
 
 #ifdef __cplusplus
 }
