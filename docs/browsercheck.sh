@@ -10,6 +10,7 @@
 #   - a lesson page with fewer code fragments than its README has code blocks (a block
 #     swallowed by a broken span or table);
 #   - an image or diagram wider than the window;
+#   - a front page whose first screen (1280 x 800) does not link lesson 01;
 #   - an API group page that lists no function; an `*_async` call the Async group page does
 #     not link.
 #
@@ -48,7 +49,7 @@ trap 'rm -rf "$profile"' EXIT
 run_browser() {
     local dir
     dir=$(mktemp -d -p "$profile")
-    DBUS_SESSION_BUS_ADDRESS=disabled: timeout 120 "$browser" --headless --no-sandbox \
+    DBUS_SESSION_BUS_ADDRESS=disabled: timeout 300 "$browser" --headless --no-sandbox \
         --disable-gpu --no-first-run --disable-extensions --hide-scrollbars \
         --user-data-dir="$dir" --allow-file-access-from-files "$@" 2>/dev/null
 }
@@ -67,7 +68,7 @@ done
 for page in "$html"/*.html; do
     p=$(basename "$page")
     case $p in
-    index.html | lesson_* | group__* | *_source.html) ;;
+    index.html | lesson_* | group__* | *_source.html | glossary_*) ;; # glossary_*: one line each
     *) pages+=("$p") ;;
     esac
 done
@@ -139,6 +140,14 @@ function check(frame) {
                 + ') is ' + Math.round(r.width) + ' px wide and ends at ' + Math.round(r.right)
                 + ' px, past the ' + width + ' px window');
     }
+    // the front page starts with the lessons: the first is linked above the fold
+    if (name === 'index') {
+        const first = doc.querySelector('a[href="lesson_01.html"]');
+        const top = first ? Math.round(first.getBoundingClientRect().top) : -1;
+        if (top < 0 || top > frame.clientHeight)
+            say(page, 'the link to lesson 01 is not in the first ' + frame.clientHeight
+                + ' px of the front page (at ' + top + ' px)');
+    }
     // the async group links every *_async call; the others list their functions
     if (name === 'group__async') {
         const linked = new Set([...doc.querySelectorAll('a.el')].map(a => a.textContent.replace(/\(\)$/, '')));
@@ -180,7 +189,7 @@ fi
 shots=()
 if [[ -z ${NO_SCREENSHOTS:-} ]]; then
     while read -r _ page height; do
-        [[ $page == index.html || $page == lesson_* ]] || continue
+        [[ $page == index.html || $page =~ ^lesson_[0-9][0-9]\.html$ ]] || continue
         ((height > 20000)) && height=20000
         run_browser --window-size="1280,$height" --screenshot="$out/${page%.html}.png" \
             "file://$html/$page" >/dev/null &

@@ -7,11 +7,12 @@
 #   \snippet dir/file.c name, so the site quotes the compiled program itself;
 # - the other blocks (the output, Python, shell) stay as they are: snippetcheck.sh keeps the
 #   outputs equal to the files the tests check;
-# - links to the previous and next lessons and to the front page go at the top and bottom.
+# - links to the previous and next lessons and to the front page go at the top and bottom,
+#   and the page of the lesson's whole programs (lesson_NN_programs) is linked at the end.
 function nav() {
     line = ""
     if (prv != "") line = line "\\ref lesson_" prv " \"Previous: lesson " prv "\" &middot; "
-    line = line "\\ref mainpage \"All lessons\""
+    line = line "\\ref lessons \"All lessons\""
     if (nxt != "") line = line " &middot; \\ref lesson_" nxt " \"Next: lesson " nxt "\""
     return line
 }
@@ -51,6 +52,8 @@ snippet != "" && /^```c/ {
 }
 { print relink($0) }
 END {
+    print ""
+    print "The programs of this lesson in full, as the tests build and run them: \\subpage lesson_" nn "_programs"
     print ""
     print nav()
     print ""

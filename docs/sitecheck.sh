@@ -39,6 +39,18 @@ for dir in "$lessons"/[0-9][0-9]-*/; do
         [[ -z $word ]] || grep -q "$word" "$page" || problem "lesson $nn: '$word' from its first snippet is not on the page"
     fi
 done
+for page in lessons exercises glossary; do
+    [[ -f $html/$page.html ]] || problem "no $page page ($html/$page.html)"
+done
+grep -q 'lessons.html' "$html/menudata.js" || problem "the top navigation has no Lessons entry"
+# the search box finds a Python learner's words (Doxygen's search reads page titles)
+for word in create_all async_sessionmaker asyncattrs selectinload scalar_one_or_none; do
+    grep -qi "'$word" "$html"/search/pages_*.js || problem "the site's search does not find '$word'"
+done
+for dir in "$lessons"/[0-9][0-9]-*/; do
+    nn=$(basename "$dir" | cut -c1-2)
+    [[ -f $html/lesson_${nn}_programs.html ]] || problem "lesson $nn has no page of its whole programs"
+done
 for group in driver engine session base models requests async; do
     [[ -f $html/group__$group.html ]] || problem "no API page for the group '$group'"
 done
