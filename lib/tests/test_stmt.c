@@ -59,6 +59,39 @@ static const alch_column odd_columns[] = {
 };
 static const alch_model Odd_model = ALCH_MODEL(Odd, "order", odd_columns);
 
+/* Core tables (no struct): pgbench's four, with mtime as timestamptz, and a tree of nodes. */
+static const alch_column branch_columns[] = {
+    ALCH_TABLE_COLUMN("bid", ALCH_INTEGER, .primary_key = true),
+    ALCH_TABLE_COLUMN("bbalance", ALCH_INTEGER),
+};
+static const alch_model branches = ALCH_TABLE("pgbench_branches", branch_columns);
+static const alch_column teller_columns[] = {
+    ALCH_TABLE_COLUMN("tid", ALCH_INTEGER, .primary_key = true),
+    ALCH_TABLE_COLUMN("bid", ALCH_INTEGER, .foreign_key = "pgbench_branches.bid"),
+    ALCH_TABLE_COLUMN("tbalance", ALCH_INTEGER),
+};
+static const alch_model tellers = ALCH_TABLE("pgbench_tellers", teller_columns);
+static const alch_column account_columns[] = {
+    ALCH_TABLE_COLUMN("aid", ALCH_INTEGER, .primary_key = true),
+    ALCH_TABLE_COLUMN("bid", ALCH_INTEGER),
+    ALCH_TABLE_COLUMN("abalance", ALCH_INTEGER),
+};
+static const alch_model accounts = ALCH_TABLE("pgbench_accounts", account_columns);
+static const alch_column history_columns[] = {
+    ALCH_TABLE_COLUMN("tid", ALCH_INTEGER),
+    ALCH_TABLE_COLUMN("bid", ALCH_INTEGER),
+    ALCH_TABLE_COLUMN("aid", ALCH_INTEGER),
+    ALCH_TABLE_COLUMN("delta", ALCH_INTEGER),
+    ALCH_TABLE_COLUMN("mtime", ALCH_TIMESTAMPTZ, .nullable = true),
+};
+static const alch_model history = ALCH_TABLE("pgbench_history", history_columns);
+static const alch_column node_columns[] = {
+    ALCH_TABLE_COLUMN("id", ALCH_INTEGER, .primary_key = true),
+    ALCH_TABLE_COLUMN("parent", ALCH_INTEGER, .nullable = true),
+    ALCH_TABLE_COLUMN("name", ALCH_TEXT),
+};
+static const alch_model nodes = ALCH_TABLE("nodes", node_columns);
+
 static char *db_url;
 static alch_base *base;
 static alch_engine *engine;
@@ -74,6 +107,22 @@ static const char *const seed_sql[] = {
     "SELECT setval(pg_get_serial_sequence('items', 'id'), 100)",
     "SELECT setval(pg_get_serial_sequence('categories', 'id'), 100)",
     "SELECT setval(pg_get_serial_sequence('tags', 'id'), 100)",
+    /* Core tables: created here, as pgbench -i creates its own */
+    "CREATE TABLE pgbench_branches (bid int PRIMARY KEY, bbalance int NOT NULL, filler char(88))",
+    "CREATE TABLE pgbench_tellers (tid int PRIMARY KEY, bid int NOT NULL REFERENCES "
+    "pgbench_branches, tbalance int NOT NULL, filler char(84))",
+    "CREATE TABLE pgbench_accounts (aid int PRIMARY KEY, bid int NOT NULL, abalance int NOT NULL, "
+    "filler char(84))",
+    "CREATE TABLE pgbench_history (tid int, bid int, aid int, delta int, mtime timestamptz, "
+    "filler char(22))",
+    "INSERT INTO pgbench_branches VALUES (1, 0), (2, 0)",
+    "INSERT INTO pgbench_tellers VALUES (1, 1, 0), (2, 1, 0), (3, 2, 0)",
+    "INSERT INTO pgbench_accounts SELECT a, 1 + (a > 2)::int, 0 FROM generate_series(1, 4) a",
+    "INSERT INTO pgbench_history VALUES (1, 1, 1, 10, '2026-03-15 12:00+00'), "
+    "(1, 1, 2, -5, '2026-03-20 12:00+00'), (2, 1, 3, 7, '2026-04-02 12:00+00')",
+    "CREATE TABLE nodes (id int PRIMARY KEY, parent int REFERENCES nodes, name text NOT NULL)",
+    "INSERT INTO nodes VALUES (1, NULL, 'Drinks'), (2, 1, 'Tea'), (3, 2, 'Green'), "
+    "(4, 1, 'Coffee'), (5, NULL, 'Food')",
 };
 
 static int setup(void **state)
@@ -322,6 +371,260 @@ static alch_stmt *b_delete(void)
     return alch_returning(st, ALCH_COL(Item, name));
 }
 
+/* ---- more queries: expressions, functions, Core tables, set operations, CTEs, windows ---- */
+
+static alch_cte *case_cte; /* a case's CTE, freed after its statement */
+
+static alch_stmt *b_arith(void)
+{
+    alch_expr *price = ALCH_COL(Item, price);
+    alch_stmt *st = alch_select_columns(ALCH_COL(Item, name), alch_label(alch_mul(price, 2), "twice"));
+    alch_where(st, alch_gt(alch_sub(price, 100), 400));
+    return alch_order_by(st, alch_desc(alch_mod(price, 300)));
+}
+
+static alch_stmt *b_concat_neg_div(void)
+{
+    alch_expr *label = alch_concat(alch_concat(ALCH_COL(Item, name), " / "), ALCH_COL(Category, name));
+    alch_stmt *st = alch_select_columns(alch_label(label, "label"),
+                                        alch_label(alch_neg(ALCH_COL(Item, price)), "minus"),
+                                        alch_label(alch_div(ALCH_COL(Item, price), 100), "hundreds"));
+    alch_join(st, &Category_model);
+    alch_where(st, alch_gt(alch_mul(ALCH_COL(Item, category), 3), ALCH_COL(Item, id)));
+    return alch_order_by(st, ALCH_COL(Item, id));
+}
+
+static alch_stmt *b_func_lower(void)
+{
+    alch_expr *low = alch_func("lower", ALCH_TEXT, ALCH_COL(Item, name));
+    alch_stmt *st = alch_select_columns(alch_label(low, "low"));
+    alch_where(st, alch_like(alch_func("upper", ALCH_TEXT, ALCH_COL(Item, name)), "%TEA"));
+    return alch_order_by(st, low);
+}
+
+static alch_stmt *b_count_distinct(void)
+{
+    return alch_select_columns(alch_label(alch_count_distinct(ALCH_COL(Item, category)), "kinds"),
+                               alch_count(ALCH_COL(Item, id)));
+}
+
+static alch_stmt *b_case_cast(void)
+{
+    alch_expr *price = ALCH_COL(Item, price);
+    alch_expr *band = alch_case(alch_lt(price, 450), "cheap", alch_lt(price, 600), "mid", "dear");
+    alch_stmt *st = alch_select_columns(ALCH_COL(Item, name), alch_label(band, "band"),
+                                        alch_label(alch_concat(alch_cast(price, ALCH_TEXT), " RUB"),
+                                                   "price_text"));
+    alch_where(st, alch_eq(ALCH_COL(Item, category), 2));
+    return alch_order_by(st, ALCH_COL(Item, id));
+}
+
+static alch_stmt *b_coalesce(void)
+{
+    alch_expr *name = ALCH_COL(Category, name);
+    alch_expr *total = alch_func("coalesce", ALCH_BIGINT, alch_sum(ALCH_COL(Item, price)), 0);
+    alch_stmt *st = alch_select_columns(name, alch_label(total, "total"));
+    alch_outerjoin(st, &Item_model);
+    alch_group_by(st, name);
+    return alch_order_by(st, name);
+}
+
+static alch_stmt *b_extract_now(void)
+{
+    alch_expr *mtime = alch_col(&history, "mtime");
+    alch_expr *month = alch_extract("month", mtime);
+    alch_stmt *st = alch_select_columns(alch_label(month, "m"), alch_sum(alch_col(&history, "delta")));
+    alch_where(st, alch_lt(mtime, alch_func("now", ALCH_TIMESTAMPTZ)));
+    alch_group_by(st, month);
+    return alch_order_by(st, month);
+}
+
+static alch_stmt *b_date_trunc(void)
+{
+    alch_expr *day = alch_cast(alch_val(alch_text("2026-03-28 12:00+00")), ALCH_TIMESTAMPTZ);
+    alch_stmt *st = alch_select_columns(alch_count_all());
+    alch_select_from(st, &history);
+    return alch_where(st, alch_eq(alch_func("date_trunc", ALCH_TIMESTAMPTZ, "month",
+                                            alch_col(&history, "mtime")),
+                                  alch_func("date_trunc", ALCH_TIMESTAMPTZ, "month", day)));
+}
+
+static alch_stmt *b_core_insert(void)
+{
+    alch_stmt *st = alch_insert(&history);
+    alch_set(st, alch_col(&history, "tid"), 3);
+    alch_set(st, alch_col(&history, "bid"), 2);
+    alch_set(st, alch_col(&history, "aid"), 4);
+    alch_set(st, alch_col(&history, "delta"), 42);
+    alch_set(st, alch_col(&history, "mtime"), alch_func("now", ALCH_TIMESTAMPTZ));
+    return alch_returning(st, alch_col(&history, "delta"));
+}
+
+static alch_stmt *b_core_select(void)
+{
+    alch_stmt *st = alch_select(&nodes);
+    alch_where(st, alch_is_null(alch_col(&nodes, "parent")));
+    return alch_order_by(st, alch_col(&nodes, "id"));
+}
+
+static alch_stmt *b_core_join(void)
+{
+    alch_stmt *st = alch_select_columns(alch_col(&tellers, "tid"), alch_col(&branches, "bid"));
+    alch_join(st, &branches);
+    alch_where(st, alch_eq(alch_col(&branches, "bid"), 1));
+    return alch_order_by(st, alch_col(&tellers, "tid"));
+}
+
+static alch_stmt *b_core_delete(void)
+{
+    alch_stmt *st = alch_delete(&history);
+    alch_where(st, alch_lt(alch_col(&history, "delta"), 0));
+    return alch_returning(st, alch_col(&history, "aid"));
+}
+
+static alch_stmt *b_tpcb_update(void)
+{
+    alch_expr *abalance = alch_col(&accounts, "abalance");
+    alch_stmt *st = alch_update(&accounts);
+    alch_set(st, abalance, alch_add(abalance, -7));
+    alch_where(st, alch_eq(alch_col(&accounts, "aid"), 3));
+    return alch_returning(st, abalance);
+}
+
+static alch_stmt *b_union(void)
+{
+    alch_stmt *a = alch_select_columns(ALCH_COL(Item, name));
+    alch_where(a, alch_gt(ALCH_COL(Item, price), 500));
+    alch_stmt *st = alch_union(a, alch_select_columns(ALCH_COL(Category, name)));
+    return alch_order_by(st, ALCH_COL(Item, name));
+}
+
+static alch_stmt *b_union_all(void)
+{
+    alch_stmt *a = alch_select_columns(ALCH_COL(Item, category));
+    alch_where(a, alch_lt(ALCH_COL(Item, price), 450));
+    alch_stmt *st = alch_union_all(a, alch_select_columns(ALCH_COL(Category, id)));
+    alch_order_by(st, ALCH_COL(Item, category));
+    return alch_limit(st, 4);
+}
+
+static alch_stmt *b_intersect(void)
+{
+    alch_stmt *st = alch_intersect(alch_select_columns(ALCH_COL(Category, id)),
+                                   alch_select_columns(ALCH_COL(Item, category)));
+    return alch_order_by(st, ALCH_COL(Category, id));
+}
+
+static alch_stmt *b_except(void)
+{
+    return alch_except(alch_select_columns(ALCH_COL(Category, id)),
+                       alch_select_columns(ALCH_COL(Item, category)));
+}
+
+static alch_stmt *b_window(void)
+{
+    alch_expr *price = ALCH_COL(Item, price);
+    alch_stmt *st = alch_select_columns(
+        ALCH_COL(Item, name), alch_label(alch_over(alch_rank(), NULL, alch_desc(price)), "r"),
+        alch_label(alch_over(alch_sum(price), ALCH_COL(Item, category), NULL), "cat_total"));
+    return alch_order_by(st, ALCH_COL(Item, id));
+}
+
+/* The cheapest items of each category: a window in a CTE, filtered outside. */
+static alch_stmt *b_cte_top(void)
+{
+    alch_expr *rn = alch_over(alch_row_number(), ALCH_COL(Item, category), ALCH_COL(Item, price));
+    alch_stmt *body = alch_select_columns(ALCH_COL(Item, name), ALCH_COL(Item, category),
+                                          ALCH_COL(Item, price), alch_label(rn, "rn"));
+    if (alch_cte_create("ranked", body, &case_cte, NULL) != 0)
+        return NULL;
+    const alch_model *ranked = alch_cte_table(case_cte);
+    alch_stmt *st = alch_select_columns(alch_col(ranked, "category"), alch_col(ranked, "name"),
+                                        alch_col(ranked, "price"));
+    alch_where(st, alch_le(alch_col(ranked, "rn"), 2));
+    alch_order_by(st, alch_col(ranked, "category"));
+    return alch_order_by(st, alch_col(ranked, "rn"));
+}
+
+static alch_stmt *b_cte_join(void)
+{
+    alch_stmt *body = alch_select_columns(ALCH_COL(Item, category),
+                                          alch_label(alch_sum(ALCH_COL(Item, price)), "total"));
+    alch_group_by(body, ALCH_COL(Item, category));
+    if (alch_cte_create("totals", body, &case_cte, NULL) != 0)
+        return NULL;
+    const alch_model *totals = alch_cte_table(case_cte);
+    alch_stmt *st = alch_select_columns(ALCH_COL(Category, name), alch_col(totals, "total"));
+    alch_join_on(st, totals, alch_eq(alch_col(totals, "category"), ALCH_COL(Category, id)));
+    return alch_order_by(st, alch_desc(alch_col(totals, "total")));
+}
+
+/* A tree walked from its root: WITH RECURSIVE. */
+static alch_stmt *b_cte_recursive(void)
+{
+    alch_stmt *start = alch_select_columns(alch_col(&nodes, "id"), alch_col(&nodes, "name"),
+                                           alch_label(alch_val(alch_int(0)), "depth"));
+    alch_where(start, alch_is_null(alch_col(&nodes, "parent")));
+    alch_where(start, alch_eq(alch_col(&nodes, "name"), "Drinks"));
+    if (alch_cte_create("tree", start, &case_cte, NULL) != 0)
+        return NULL;
+    const alch_model *tree = alch_cte_table(case_cte);
+    alch_stmt *step = alch_select_columns(alch_col(&nodes, "id"), alch_col(&nodes, "name"),
+                                          alch_add(alch_col(tree, "depth"), 1));
+    alch_join_on(step, tree, alch_eq(alch_col(&nodes, "parent"), alch_col(tree, "id")));
+    if (alch_cte_recursive(case_cte, step, true, NULL) != 0)
+        return NULL;
+    alch_stmt *st = alch_select_columns(alch_col(tree, "name"), alch_col(tree, "depth"));
+    alch_order_by(st, alch_col(tree, "depth"));
+    return alch_order_by(st, alch_col(tree, "name"));
+}
+
+static alch_stmt *b_skip_locked(void)
+{
+    alch_stmt *st = alch_select_columns(ALCH_COL(Item, id));
+    alch_where(st, alch_eq(ALCH_COL(Item, category), 1));
+    alch_order_by(st, ALCH_COL(Item, id));
+    alch_limit(st, 1);
+    return alch_with_for_update(st, ALCH_FOR_UPDATE, ALCH_SKIP_LOCKED);
+}
+
+static alch_stmt *b_share_nowait(void)
+{
+    alch_stmt *st = alch_select(&Category_model);
+    alch_where(st, alch_eq(ALCH_COL(Category, id), 2));
+    return alch_with_for_update(st, ALCH_FOR_SHARE, ALCH_NOWAIT);
+}
+
+static alch_stmt *b_update_pks(void)
+{
+    alch_value ids[] = {alch_v(1), alch_v(3), alch_v(99)};
+    alch_stmt *st = alch_update(&Item_model);
+    alch_set(st, ALCH_COL(Item, price), alch_mul(ALCH_COL(Item, price), 2));
+    alch_where_pk_in(st, ids, 3);
+    alch_returning(st, ALCH_COL(Item, id));
+    return alch_returning(st, ALCH_COL(Item, price));
+}
+
+static alch_stmt *b_delete_pks(void)
+{
+    alch_value ids[] = {alch_v(2), alch_v(5)};
+    alch_stmt *st = alch_delete(&Item_model);
+    alch_where_pk_in(st, ids, 2);
+    return alch_returning(st, ALCH_COL(Item, name));
+}
+
+static alch_stmt *b_insert_select(void)
+{
+    alch_stmt *sel = alch_select_columns(alch_func("lower", ALCH_TEXT, ALCH_COL(Category, name)),
+                                         ALCH_COL(Category, id));
+    alch_where(sel, alch_lt(ALCH_COL(Category, id), 3));
+    alch_order_by(sel, ALCH_COL(Category, id));
+    alch_stmt *st = alch_insert_select(alch_insert(&Tag_model), sel, ALCH_COL(Tag, label),
+                                       ALCH_COL(Tag, hits));
+    alch_returning(st, ALCH_COL(Tag, label));
+    return alch_returning(st, ALCH_COL(Tag, hits));
+}
+
 static const stmt_case cases[] = {
     {"eq", b_eq, "SELECT " COLS_ITEM " FROM items WHERE items.category = $1 ORDER BY items.id",
      "($1=2)\n", "4|Espresso|Dark roast|550|2;5|Filter|Light roast|400|2"},
@@ -390,6 +693,114 @@ static const stmt_case cases[] = {
      "4;5"},
     {"delete returning", b_delete, "DELETE FROM items WHERE items.price < $1 RETURNING items.name",
      "($1=400)\n", "Black tea"},
+    {"arithmetic, order by an expression", b_arith,
+     "SELECT items.name, items.price * $1 AS twice FROM items WHERE (items.price - $2) > $3 ORDER BY "
+     "(items.price % $4) DESC",
+     "($1=2, $2=100, $3=400, $4=300)\n", "Espresso|1100;Oolong|1400"},
+    {"concatenation, unary minus, division, two columns compared", b_concat_neg_div,
+     "SELECT (items.name || $1) || categories.name AS label, -items.price AS minus, items.price / $2 "
+     "AS hundreds FROM items JOIN categories ON items.category = categories.id WHERE "
+     "(items.category * $3) > items.id ORDER BY items.id",
+     "($1=' / ', $2=100, $3=3)\n",
+     "Green tea / Tea|-450|4;Black tea / Tea|-300|3;Espresso / Coffee|-550|5;Filter / Coffee|-400|4"},
+    {"func: lower, upper", b_func_lower,
+     "SELECT lower(items.name) AS low FROM items WHERE upper(items.name) LIKE $1 ORDER BY "
+     "lower(items.name)",
+     "($1='%TEA')\n", "black tea;green tea"},
+    {"count distinct", b_count_distinct,
+     "SELECT count(DISTINCT items.category) AS kinds, count(items.id) FROM items", "", "2|5"},
+    {"case, cast", b_case_cast,
+     "SELECT items.name, CASE WHEN items.price < $1 THEN $2 WHEN items.price < $3 THEN $4 ELSE $5 "
+     "END AS band, CAST(items.price AS TEXT) || $6 AS price_text FROM items WHERE items.category = "
+     "$7 ORDER BY items.id",
+     "($1=450, $2='cheap', $3=600, $4='mid', $5='dear', $6=' RUB', $7=2)\n",
+     "Espresso|mid|550 RUB;Filter|cheap|400 RUB"},
+    {"func: coalesce of an aggregate", b_coalesce,
+     "SELECT categories.name, coalesce(sum(items.price), $1) AS total FROM categories LEFT OUTER "
+     "JOIN items ON items.category = categories.id GROUP BY categories.name ORDER BY "
+     "categories.name",
+     "($1=0)\n", "Coffee|950;Empty|0;Tea|1450"},
+    {"extract, now(), group by an expression", b_extract_now,
+     "SELECT EXTRACT(month FROM pgbench_history.mtime) AS m, sum(pgbench_history.delta) FROM "
+     "pgbench_history WHERE pgbench_history.mtime < now() GROUP BY EXTRACT(month FROM "
+     "pgbench_history.mtime) ORDER BY EXTRACT(month FROM pgbench_history.mtime)",
+     "", "3|5;4|7"},
+    {"func: date_trunc, cast of a value", b_date_trunc,
+     "SELECT count(*) FROM pgbench_history WHERE date_trunc($1, pgbench_history.mtime) = "
+     "date_trunc($2, CAST($3 AS TIMESTAMP WITH TIME ZONE))",
+     "($1='month', $2='month', $3='2026-03-28 12:00+00')\n", "2"},
+    {"core table: insert without a primary key", b_core_insert,
+     "INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES ($1, $2, $3, $4, now()) "
+     "RETURNING pgbench_history.delta",
+     "($1=3, $2=2, $3=4, $4=42)\n", "42"},
+    {"core table: select every column", b_core_select,
+     "SELECT nodes.id, nodes.parent, nodes.name FROM nodes WHERE nodes.parent IS NULL ORDER BY "
+     "nodes.id",
+     "", "1|NULL|Drinks;5|NULL|Food"},
+    {"core tables: join along a foreign key", b_core_join,
+     "SELECT pgbench_tellers.tid, pgbench_branches.bid FROM pgbench_tellers JOIN pgbench_branches ON "
+     "pgbench_tellers.bid = pgbench_branches.bid WHERE pgbench_branches.bid = $1 ORDER BY "
+     "pgbench_tellers.tid",
+     "($1=1)\n", "1|1;2|1"},
+    {"core table: delete", b_core_delete,
+     "DELETE FROM pgbench_history WHERE pgbench_history.delta < $1 RETURNING pgbench_history.aid",
+     "($1=0)\n", "2"},
+    {"update set col = col + value (TPC-B)", b_tpcb_update,
+     "UPDATE pgbench_accounts SET abalance = pgbench_accounts.abalance + $1 WHERE "
+     "pgbench_accounts.aid = $2 RETURNING pgbench_accounts.abalance",
+     "($1=-7, $2=3)\n", "-7"},
+    {"union, order by an output column", b_union,
+     "SELECT items.name FROM items WHERE items.price > $1 UNION SELECT categories.name FROM "
+     "categories ORDER BY name",
+     "($1=500)\n", "Coffee;Empty;Espresso;Oolong;Tea"},
+    {"union all, limit", b_union_all,
+     "SELECT items.category FROM items WHERE items.price < $1 UNION ALL SELECT categories.id FROM "
+     "categories ORDER BY category LIMIT $2",
+     "($1=450, $2=4)\n", "1;1;2;2"},
+    {"intersect", b_intersect,
+     "SELECT categories.id FROM categories INTERSECT SELECT items.category FROM items ORDER BY id",
+     "", "1;2"},
+    {"except", b_except,
+     "SELECT categories.id FROM categories EXCEPT SELECT items.category FROM items", "", "3"},
+    {"window: rank, sum over a partition", b_window,
+     "SELECT items.name, rank() OVER (ORDER BY items.price DESC) AS r, sum(items.price) OVER "
+     "(PARTITION BY items.category) AS cat_total FROM items ORDER BY items.id",
+     "", "Green tea|3|1450;Black tea|5|1450;Oolong|1|1450;Espresso|2|950;Filter|4|950"},
+    {"with: the two cheapest per category (row_number in a CTE)", b_cte_top,
+     "WITH ranked AS (SELECT items.name, items.category, items.price, row_number() OVER (PARTITION "
+     "BY items.category ORDER BY items.price) AS rn FROM items) SELECT ranked.category, ranked.name, "
+     "ranked.price FROM ranked WHERE ranked.rn <= $1 ORDER BY ranked.category, ranked.rn",
+     "($1=2)\n", "1|Black tea|300;1|Green tea|450;2|Filter|400;2|Espresso|550"},
+    {"with: a CTE joined to a model", b_cte_join,
+     "WITH totals AS (SELECT items.category, sum(items.price) AS total FROM items GROUP BY "
+     "items.category) SELECT categories.name, totals.total FROM categories JOIN totals ON "
+     "totals.category = categories.id ORDER BY totals.total DESC",
+     "", "Tea|1450;Coffee|950"},
+    {"with recursive: a tree", b_cte_recursive,
+     "WITH RECURSIVE tree AS (SELECT nodes.id, nodes.name, $1 AS depth FROM nodes WHERE "
+     "nodes.parent IS NULL AND nodes.name = $2 UNION ALL SELECT nodes.id, nodes.name, tree.depth + "
+     "$3 FROM nodes JOIN tree ON nodes.parent = tree.id) SELECT tree.name, tree.depth FROM tree "
+     "ORDER BY tree.depth, tree.name",
+     "($1=0, $2='Drinks', $3=1)\n", "Drinks|0;Coffee|1;Tea|1;Green|2"},
+    {"for update skip locked", b_skip_locked,
+     "SELECT items.id FROM items WHERE items.category = $1 ORDER BY items.id LIMIT $2 FOR UPDATE "
+     "SKIP LOCKED",
+     "($1=1, $2=1)\n", "1"},
+    {"for share nowait", b_share_nowait,
+     "SELECT categories.id, categories.name FROM categories WHERE categories.id = $1 FOR SHARE "
+     "NOWAIT",
+     "($1=2)\n", "2|Coffee"},
+    {"bulk update by primary keys", b_update_pks,
+     "UPDATE items SET price = items.price * $1 WHERE items.id IN ($2, $3, $4) RETURNING items.id, "
+     "items.price",
+     "($1=2, $2=1, $3=3, $4=99)\n", "1|900;3|1400"},
+    {"bulk delete by primary keys", b_delete_pks,
+     "DELETE FROM items WHERE items.id IN ($1, $2) RETURNING items.name", "($1=2, $2=5)\n",
+     "Black tea;Filter"},
+    {"insert ... select", b_insert_select,
+     "INSERT INTO tags (label, hits) SELECT lower(categories.name), categories.id FROM categories "
+     "WHERE categories.id < $1 ORDER BY categories.id RETURNING tags.label, tags.hits",
+     "($1=3)\n", "tea|1;coffee|2"},
 };
 
 static void test_cases(void **state)
@@ -422,6 +833,8 @@ static void test_cases(void **state)
         alch_result_free(res);
         alch_session_close(s); /* rolls back: every case sees the same data */
         alch_stmt_free(st);
+        alch_cte_free(case_cte);
+        case_cte = NULL;
     }
 }
 

@@ -141,7 +141,49 @@ alch_expr *alch__val_text(const char *s);
         const char *: alch__val_text)(x)
 #define ALCH__XS(...)                                                                              \
     ((alch_expr *[]){__VA_ARGS__}), (sizeof((alch_expr *[]){__VA_ARGS__}) / sizeof(alch_expr *))
+/* ALCH__XMAP(a, b, ...) is ALCH__X(a), ALCH__X(b), ...: up to 9 arguments. */
+#define ALCH__NARG(...) ALCH__NARG_(__VA_ARGS__, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
+#define ALCH__NARG_(a1, a2, a3, a4, a5, a6, a7, a8, a9, n, ...) n
+#define ALCH__CAT(a, b) ALCH__CAT_(a, b)
+#define ALCH__CAT_(a, b) a##b
+#define ALCH__XMAP(...) ALCH__CAT(ALCH__XMAP, ALCH__NARG(__VA_ARGS__))(__VA_ARGS__)
+#define ALCH__XMAP1(a) ALCH__X(a)
+#define ALCH__XMAP2(a, ...) ALCH__X(a), ALCH__XMAP1(__VA_ARGS__)
+#define ALCH__XMAP3(a, ...) ALCH__X(a), ALCH__XMAP2(__VA_ARGS__)
+#define ALCH__XMAP4(a, ...) ALCH__X(a), ALCH__XMAP3(__VA_ARGS__)
+#define ALCH__XMAP5(a, ...) ALCH__X(a), ALCH__XMAP4(__VA_ARGS__)
+#define ALCH__XMAP6(a, ...) ALCH__X(a), ALCH__XMAP5(__VA_ARGS__)
+#define ALCH__XMAP7(a, ...) ALCH__X(a), ALCH__XMAP6(__VA_ARGS__)
+#define ALCH__XMAP8(a, ...) ALCH__X(a), ALCH__XMAP7(__VA_ARGS__)
+#define ALCH__XMAP9(a, ...) ALCH__X(a), ALCH__XMAP8(__VA_ARGS__)
 /** @endcond */
+
+/* ---- Core tables ---------------------------------------------------------------------- */
+
+/**
+ * @brief One column of a Core table (a table with no struct): `ALCH_TABLE_COLUMN("delta",
+ *        ALCH_INTEGER)`, options as in ALCH_COLUMN(): `.nullable = true`, `.length = 22`.
+ */
+#define ALCH_TABLE_COLUMN(column_name, ...) {.name = (column_name), .type = __VA_ARGS__}
+
+/**
+ * @brief A Core table: a table described by its columns only, with no struct and no primary
+ *        key required (pgbench's `history`, a log table): SQLAlchemy's `Table(...)`.
+ *
+ * @code
+ * static const alch_column history_columns[] = {
+ *     ALCH_TABLE_COLUMN("tid", ALCH_INTEGER), ALCH_TABLE_COLUMN("delta", ALCH_INTEGER),
+ *     ALCH_TABLE_COLUMN("mtime", ALCH_TIMESTAMPTZ, .nullable = true),
+ * };
+ * static const alch_model history = ALCH_TABLE("pgbench_history", history_columns);
+ * @endcode
+ *
+ * alch_col(), alch_select(), alch_insert(), alch_update(), alch_delete() and the joins take
+ * it like a model; its rows come back as an ::alch_result (alch_session_exec()), read by
+ * index or by name (alch_result_column_index()). The table must exist (pgbench creates its
+ * own); alch_base_add() is for models, which have a struct and a primary key.
+ */
+#define ALCH_TABLE(table_name, cols) {(table_name), (table_name), 0, (cols), ALCH_COUNT(cols), NULL, 0}
 
 /* ---- conditions ------------------------------------------------------------------- */
 
@@ -272,6 +314,132 @@ alch_expr *alch_desc(alch_expr *a);
  *         plain column, which is ascending). Returns @p order. */
 alch_expr *alch_nulls(alch_expr *order, alch_nulls_at where);
 
+/* ---- arithmetic --------------------------------------------------------------------------- */
+
+/** @brief The operators of alch_arith(). */
+typedef enum alch_arith_op {
+    ALCH_ADD,    /**< `+` */
+    ALCH_SUB,    /**< `-` */
+    ALCH_MUL,    /**< `*` */
+    ALCH_DIV,    /**< `/` (integer division between integers, as in C) */
+    ALCH_MOD,    /**< `%` */
+    ALCH_CONCAT, /**< `||`: text concatenation */
+} alch_arith_op;
+
+/**
+ * @brief `a op b`: arithmetic on numbers, or `||` on text. Usually written with alch_add(),
+ *        alch_sub(), alch_mul(), alch_div(), alch_mod(), alch_concat().
+ *
+ * Checked while you build: `+` on a text column, `||` between two numbers, or a division by
+ * a literal 0 is an error with a sentence. The result's type follows PostgreSQL's (an
+ * INTEGER times a C integer, sent as BIGINT, is a BIGINT), so it can be compared, summed
+ * and stored: `alch_set(st, col, alch_add(col, delta))` is `SET col = col + $1`.
+ *
+ * @return A new expression (owning @p a and @p b), or NULL when out of memory.
+ */
+alch_expr *alch_arith(alch_expr *a, alch_arith_op op, alch_expr *b);
+/** @brief `a + b`; @p b may be an expression, an ::alch_value, a C number (as in alch_eq()). */
+#define alch_add(a, b) alch_arith((a), ALCH_ADD, ALCH__X(b))
+/** @brief `a - b`; @p b as in alch_add(). */
+#define alch_sub(a, b) alch_arith((a), ALCH_SUB, ALCH__X(b))
+/** @brief `a * b`; @p b as in alch_add(). */
+#define alch_mul(a, b) alch_arith((a), ALCH_MUL, ALCH__X(b))
+/** @brief `a / b`; @p b as in alch_add(). */
+#define alch_div(a, b) alch_arith((a), ALCH_DIV, ALCH__X(b))
+/** @brief `a % b`; @p b as in alch_add(). */
+#define alch_mod(a, b) alch_arith((a), ALCH_MOD, ALCH__X(b))
+/** @brief `a || b`: text joined; @p b may be a C string. */
+#define alch_concat(a, b) alch_arith((a), ALCH_CONCAT, ALCH__X(b))
+/** @brief `-a`, of a number. */
+alch_expr *alch_neg(alch_expr *a);
+
+/* ---- functions, CASE, CAST, EXTRACT ---------------------------------------------------------- */
+
+/**
+ * @brief `name(arg, ...)`: any SQL function, with the type of what it returns (SQLAlchemy's
+ *        `func.name(...)`).
+ *
+ * The declared type is what the builder checks the call against: `lower(name)` declared
+ * ::ALCH_TEXT and compared with an INTEGER column is an error before any SQL is sent. The
+ * arguments are checked by the server. The name must be a plain SQL name (letters, digits,
+ * `_`, and a `.` for a schema): it is SQL text, never a value.
+ *
+ * @param name    The function, e.g. "lower", "coalesce", "date_trunc", "now" (copied).
+ * @param result  The SQL type it returns.
+ * @param args    The arguments (each belongs to the result); may be NULL when @p n is 0.
+ * @param n       How many.
+ * @return A new expression, or NULL when out of memory.
+ */
+alch_expr *alch_func_list(const char *name, alch_sql_type result, alch_expr *const *args,
+                          size_t n);
+/**
+ * @brief `alch_func("lower", ALCH_TEXT, ALCH_COL(Item, name))`: alch_func_list() with up to 7
+ *        arguments, each an expression or a C value (as the right side of alch_eq()).
+ *        `alch_func("now", ALCH_TIMESTAMPTZ)` takes none.
+ */
+#define alch_func(...) ALCH__CAT(ALCH__FUNC, ALCH__NARG(__VA_ARGS__))(__VA_ARGS__)
+/** @cond INTERNAL */
+#define ALCH__FUNC2(name, type) alch_func_list((name), (type), NULL, 0)
+#define ALCH__FUNCN(name, type, ...) alch_func_list((name), (type), ALCH__XS(ALCH__XMAP(__VA_ARGS__)))
+#define ALCH__FUNC3 ALCH__FUNCN
+#define ALCH__FUNC4 ALCH__FUNCN
+#define ALCH__FUNC5 ALCH__FUNCN
+#define ALCH__FUNC6 ALCH__FUNCN
+#define ALCH__FUNC7 ALCH__FUNCN
+#define ALCH__FUNC8 ALCH__FUNCN
+#define ALCH__FUNC9 ALCH__FUNCN
+/** @endcond */
+
+/** @brief `count(DISTINCT a)`: how many different non-NULL values. */
+alch_expr *alch_count_distinct(alch_expr *a);
+
+/**
+ * @brief `CASE WHEN c1 THEN r1 WHEN c2 THEN r2 ... ELSE e END`.
+ *
+ * @param parts  The conditions and results in turn, then the ELSE result when @p n is odd
+ *               (without one, rows that match no condition give NULL). Each belongs to the
+ *               result.
+ * @param n      How many (at least 2). The results must have compatible types (a text
+ *               and a number are refused).
+ * @return A new expression, or NULL when out of memory.
+ */
+alch_expr *alch_case_list(alch_expr *const *parts, size_t n);
+/** @brief `alch_case(cond1, result1, cond2, result2, ..., else_result)`: alch_case_list()
+ *         with up to 9 parts; results may be C values. */
+#define alch_case(...) alch_case_list(ALCH__XS(ALCH__XMAP(__VA_ARGS__)))
+
+/** @brief `CAST(a AS type)`: the result has @p type (a text to a number, a number to text). */
+alch_expr *alch_cast(alch_expr *a, alch_sql_type type);
+
+/**
+ * @brief `EXTRACT(field FROM a)` of a date or timestamp: "year", "month", "day", "hour",
+ *        "minute", "second", "dow", "doy", "week", "quarter", "epoch" (a NUMERIC).
+ */
+alch_expr *alch_extract(const char *field, alch_expr *a);
+
+/* ---- window functions -------------------------------------------------------------------------- */
+
+/**
+ * @brief `fn OVER (PARTITION BY partition ORDER BY order)`: a window function, computed for
+ *        each row over the rows of its partition (SQLAlchemy's `func.x().over(...)`).
+ *
+ * @p fn is alch_row_number(), alch_rank(), an aggregate (alch_sum(), alch_count(), ...) or
+ * any alch_func(). A window is computed after WHERE has filtered the rows, so it cannot be
+ * used in WHERE, GROUP BY or HAVING (an error says so): select it in a CTE (alch_cte_create())
+ * and filter the CTE's column.
+ *
+ * @param fn         The function (belongs to the result).
+ * @param partition  The partition key, or NULL for one partition of every row.
+ * @param order      The order inside each partition (a column, alch_asc(), alch_desc()), or
+ *                   NULL.
+ * @return A new expression, or NULL when out of memory.
+ */
+alch_expr *alch_over(alch_expr *fn, alch_expr *partition, alch_expr *order);
+/** @brief `row_number()`: 1, 2, 3, ... in the window's order; for alch_over(). */
+alch_expr *alch_row_number(void);
+/** @brief `rank()`: like row_number(), with ties given the same rank; for alch_over(). */
+alch_expr *alch_rank(void);
+
 /* ---- SELECT ----------------------------------------------------------------------------- */
 
 /**
@@ -332,6 +500,104 @@ alch_stmt *alch_limit(alch_stmt *st, int64_t n);
 alch_stmt *alch_offset(alch_stmt *st, int64_t n);
 /** @brief `SELECT DISTINCT`. @return @p st. */
 alch_stmt *alch_distinct(alch_stmt *st);
+
+/** @brief How rows are locked by alch_with_for_update(). */
+typedef enum alch_lock_mode {
+    ALCH_LOCK_NONE = 0,     /**< No lock (the default). */
+    ALCH_FOR_UPDATE,        /**< `FOR UPDATE`: to change or delete the rows. */
+    ALCH_FOR_NO_KEY_UPDATE, /**< `FOR NO KEY UPDATE`: to change them, keys left alone. */
+    ALCH_FOR_SHARE,         /**< `FOR SHARE`: nobody changes them until the transaction ends. */
+    ALCH_FOR_KEY_SHARE,     /**< `FOR KEY SHARE`: nobody deletes them or changes their keys. */
+} alch_lock_mode;
+
+/** @brief What a locking SELECT does with a row another transaction has locked. */
+typedef enum alch_lock_wait {
+    ALCH_LOCK_WAIT = 0, /**< Wait for it (the default). */
+    ALCH_NOWAIT,        /**< `NOWAIT`: fail at once (SQLSTATE 55P03, lock_not_available). */
+    ALCH_SKIP_LOCKED,   /**< `SKIP LOCKED`: leave it out (the job-queue pattern). */
+} alch_lock_wait;
+
+/**
+ * @brief `SELECT ... FOR UPDATE [NOWAIT | SKIP LOCKED]` (SQLAlchemy's `with_for_update()`):
+ *        lock the rows read until the transaction ends.
+ *
+ * Only rows of tables can be locked: with GROUP BY, HAVING, DISTINCT, an aggregate or a set
+ * operation the statement is refused with a sentence.
+ *
+ * @return @p st.
+ */
+alch_stmt *alch_with_for_update(alch_stmt *st, alch_lock_mode mode, alch_lock_wait wait);
+
+/** @brief The set operations of alch_set_operation(). */
+typedef enum alch_setop {
+    ALCH_UNION,         /**< `UNION`: rows of both, duplicates removed. */
+    ALCH_UNION_ALL,     /**< `UNION ALL`: rows of both, all kept. */
+    ALCH_INTERSECT,     /**< `INTERSECT`: rows in both. */
+    ALCH_INTERSECT_ALL, /**< `INTERSECT ALL` */
+    ALCH_EXCEPT,        /**< `EXCEPT`: rows of the first not in the second. */
+    ALCH_EXCEPT_ALL,    /**< `EXCEPT ALL` */
+} alch_setop;
+
+/**
+ * @brief `a UNION b` (or another ::alch_setop): a new statement that owns @p a and @p b.
+ *
+ * Both must select the same number of columns, of compatible types, or the statement
+ * records an error that says which. alch_order_by() (by a column or label of the first
+ * SELECT), alch_limit() and alch_offset() apply to the whole; it may be an operand again,
+ * a subquery, or a CTE's body.
+ *
+ * @return A new statement, or NULL when out of memory.
+ */
+alch_stmt *alch_set_operation(alch_stmt *a, alch_setop op, alch_stmt *b);
+/** @brief `a UNION b`. */
+#define alch_union(a, b) alch_set_operation((a), ALCH_UNION, (b))
+/** @brief `a UNION ALL b`. */
+#define alch_union_all(a, b) alch_set_operation((a), ALCH_UNION_ALL, (b))
+/** @brief `a INTERSECT b`. */
+#define alch_intersect(a, b) alch_set_operation((a), ALCH_INTERSECT, (b))
+/** @brief `a EXCEPT b`. */
+#define alch_except(a, b) alch_set_operation((a), ALCH_EXCEPT, (b))
+
+/**
+ * @brief A common table expression: `WITH name AS (SELECT ...)` (opaque). Its table
+ *        (alch_cte_table()) is used like a model's.
+ */
+typedef struct alch_cte alch_cte;
+
+/**
+ * @brief Name a SELECT so other statements can read it like a table (SQLAlchemy's
+ *        `select(...).cte("name")`).
+ *
+ * The CTE's columns are the SELECT's: a label (alch_label()) or a column's own name; an
+ * unnamed expression is refused. A statement that selects from or joins the CTE's table
+ * gets `WITH name AS (...)` in front of it, by itself.
+ *
+ * @param name  The CTE's name (copied; quoted when it needs to be).
+ * @param body  A SELECT or a set operation (belongs to the CTE).
+ * @param out   Receives the CTE; free it with alch_cte_free() after the statements that use it.
+ * @param err   Optional details on failure.
+ * @return 0; ::ALCH_EARGUMENT for a body with an unnamed column; ::ALCH_ENOMEM.
+ */
+int alch_cte_create(const char *name, alch_stmt *body, alch_cte **out, alch_error *err);
+
+/**
+ * @brief Make a CTE recursive: `WITH RECURSIVE name AS (body UNION [ALL] step)`, where
+ *        @p step reads the CTE's own table (a category tree, a chain of parents).
+ * @param cte   The CTE; its body is the non-recursive start.
+ * @param step  The SELECT that joins alch_cte_table(cte) (belongs to the CTE); it must select
+ *              as many columns as the body.
+ * @param all   `UNION ALL` (true) or `UNION`.
+ * @param err   Optional details on failure.
+ * @return 0, ::ALCH_EARGUMENT (a column count that differs), ::ALCH_EMISUSE.
+ */
+int alch_cte_recursive(alch_cte *cte, alch_stmt *step, bool all, alch_error *err);
+
+/** @brief The table of a CTE, for alch_col(), alch_select(), alch_select_from(),
+ *         alch_join_on(); valid until alch_cte_free(). */
+const alch_model *alch_cte_table(const alch_cte *cte);
+
+/** @brief Free a CTE and its statements; NULL is allowed. */
+void alch_cte_free(alch_cte *cte);
 
 /**
  * @brief Load a relationship of every object the query returns, in one more query (the
@@ -401,6 +667,33 @@ alch_stmt *alch_returning(alch_stmt *st, alch_expr *e);
 /** @brief `RETURNING <every column>`, so alch_session_scalars() maps the rows to structs.
  *         @return @p st. */
 alch_stmt *alch_returning_model(alch_stmt *st);
+
+/**
+ * @brief `WHERE <primary key> IN ($1, $2, ...)`: a bulk UPDATE, DELETE or SELECT of the rows
+ *        whose keys are listed (each value bound and checked against the key's type).
+ *
+ * A Core table (ALCH_TABLE()) with no primary key is refused with a sentence.
+ *
+ * @param st   The statement.
+ * @param ids  The keys (copied); may be NULL when @p n is 0 (no row).
+ * @param n    How many.
+ * @return @p st.
+ */
+alch_stmt *alch_where_pk_in(alch_stmt *st, const alch_value *ids, size_t n);
+
+/**
+ * @brief `INSERT INTO table (c1, c2, ...) SELECT ...`: the rows come from a query.
+ * @param st      An INSERT with no alch_set().
+ * @param select  The SELECT (belongs to @p st); it must select one column per target column,
+ *                of compatible types.
+ * @param cols    The target columns, of @p st's table (each belongs to @p st).
+ * @param n       How many.
+ * @return @p st.
+ */
+alch_stmt *alch_insert_from_select(alch_stmt *st, alch_stmt *select, alch_expr *const *cols,
+                                   size_t n);
+/** @brief `alch_insert_select(st, select, col1, col2, ...)`: alch_insert_from_select(). */
+#define alch_insert_select(st, select, ...) alch_insert_from_select((st), (select), ALCH__XS(__VA_ARGS__))
 
 /* ---- using a statement ------------------------------------------------------------------ */
 

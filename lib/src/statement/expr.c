@@ -378,7 +378,7 @@ static const alch_expr *column_of(const alch_expr *e)
 static alch_expr *check_pair(alch_expr *a, alch_expr *b)
 {
     const alch_expr *c = column_of(a);
-    if (!c || !b)
+    if (!c || !b || !c->col->type) /* a CTE's column of an unknown type: the server checks */
         return NULL;
     if (b->kind == X_PARAM) {
         b->about = c->col;
@@ -392,6 +392,9 @@ static alch_expr *check_pair(alch_expr *a, alch_expr *b)
         return NULL;
     return error_from(&err);
 }
+
+static alch_expr *check_types(const alch_expr *a, const alch_expr *b, const char *what);
+static alch_sql_type type_of(const alch_expr *e);
 
 /* A finished node, unless the check found a mistake: then the error replaces it. */
 static alch_expr *checked(alch_expr *e, alch_expr *error)
@@ -413,7 +416,8 @@ alch_expr *alch_compare(alch_expr *a, alch_cmp op, alch_expr *b)
     e->op = op;
     e->type = ALCH_BOOLEAN;
     alch_expr *bad = check_pair(a, b);
-    return checked(e, bad ? bad : check_pair(b, a));
+    bad = bad ? bad : check_pair(b, a);
+    return checked(e, bad ? bad : check_types(a, b, "compared with"));
 }
 
 alch_expr *alch_like_expr(alch_expr *a, alch_expr *pattern, bool ignore_case)
@@ -507,8 +511,9 @@ static alch_expr *with_sub(alch__xkind kind, alch_expr *a, alch_stmt *sub, bool 
         return NULL;
     }
     const char *why = sub->owned              ? "this statement is already a subquery elsewhere"
-                      : sub->kind != S_SELECT ? "a subquery must be a SELECT"
-                      : one_column && (sub->cols.n != 1)
+                      : sub->kind != S_SELECT && sub->kind != S_COMPOUND
+                          ? "a subquery must be a SELECT"
+                      : one_column && alch__stmt_ncols(sub) != 1
                           ? "this subquery must select exactly one column (alch_select_columns)"
                           : NULL;
     if (why) {
@@ -524,7 +529,7 @@ static alch_expr *with_sub(alch__xkind kind, alch_expr *a, alch_stmt *sub, bool 
     }
     sub->owned = true;
     e->sub = sub;
-    e->type = kind == X_SUBQUERY ? sub->cols.v[0]->type : ALCH_BOOLEAN;
+    e->type = kind == X_SUBQUERY ? alch__stmt_col_type(sub, 0) : ALCH_BOOLEAN;
     return e;
 }
 
@@ -644,7 +649,7 @@ alch_expr *alch_label(alch_expr *a, const char *name)
     }
     alch_expr *e = with_kids(X_LABEL, &a, 1);
     if (e) {
-        e->type = a->type;
+        e->type = type_of(a);
         if (!(e->name = strdup(name))) {
             sink(e);
             return NULL;
@@ -677,5 +682,350 @@ alch_expr *alch_nulls(alch_expr *e, alch_nulls_at where)
         e = order(e, 0);
     if (e && e->kind == X_ORDER)
         e->nulls = where;
+    return e;
+}
+
+/* ---- types of expressions ------------------------------------------------------------------ */
+
+bool alch__types_compatible(alch_sql_type a, alch_sql_type b)
+{
+    if (!a || !b || a == b)
+        return true;
+    if (is_number(a) && is_number(b))
+        return true;
+    if (is_text(a) && is_text(b))
+        return true;
+    return (a == ALCH_DATE || a == ALCH_TIMESTAMPTZ) && (b == ALCH_DATE || b == ALCH_TIMESTAMPTZ);
+}
+
+/* The SQL type of an expression; a C value's from its C type (an integer travels as BIGINT). */
+static alch_sql_type type_of(const alch_expr *e)
+{
+    if (!e)
+        return 0;
+    if (e->kind != X_VALUE)
+        return e->type;
+    switch (e->val.type) {
+    case ALCH_V_BOOL:
+        return ALCH_BOOLEAN;
+    case ALCH_V_INT:
+        return ALCH_BIGINT;
+    case ALCH_V_DOUBLE:
+        return ALCH_DOUBLE;
+    case ALCH_V_TEXT:
+        return ALCH_TEXT;
+    case ALCH_V_BYTES:
+        return ALCH_BYTEA;
+    case ALCH_V_NULL:
+        return 0;
+    }
+    return 0;
+}
+
+/* What an expression is, for a sentence: "items.price", "lower()", "an expression". */
+static void describe(const alch_expr *e, char *out, size_t size)
+{
+    const alch_expr *c = column_of(e);
+    if (c)
+        snprintf(out, size, "%s.%s", c->model->table, c->col->name);
+    else if (e->kind == X_CALL)
+        snprintf(out, size, "%s()", e->name);
+    else if (e->kind == X_FUNC)
+        snprintf(out, size, "%s()", func_name((alch__func)e->op));
+    else if (e->kind == X_VALUE)
+        snprintf(out, size, "%s", value_kind(e->val.type));
+    else
+        snprintf(out, size, "an expression");
+}
+
+/* Two sides that cannot meet (a text function's result against an INTEGER column, ...):
+ * an error node, or NULL. A column against a value is check_pair()'s. */
+static alch_expr *check_types(const alch_expr *a, const alch_expr *b, const char *what)
+{
+    alch_sql_type ta = type_of(a), tb = type_of(b);
+    if (alch__types_compatible(ta, tb) ||
+        (column_of(a) && (b->kind == X_VALUE || b->kind == X_PARAM)) ||
+        (column_of(b) && (a->kind == X_VALUE || a->kind == X_PARAM)))
+        return NULL;
+    if (b->kind == X_VALUE && fits(ta, b->val.type, false))
+        return NULL;
+    if (a->kind == X_VALUE && fits(tb, a->val.type, false))
+        return NULL;
+    char da[80], db[80];
+    describe(a, da, sizeof da);
+    describe(b, db, sizeof db);
+    return error_node(ALCH_ETYPE, "compare like with like: convert one side with alch_cast()",
+                      "%s is %s, but it is %s %s, which is %s", da, alch__sql_type_name(ta), what,
+                      db, alch__sql_type_name(tb));
+}
+
+bool alch__expr_has_window(const alch_expr *e)
+{
+    if (!e)
+        return false;
+    if (e->kind == X_OVER)
+        return true;
+    for (size_t i = 0; i < e->nkids; i++)
+        if (alch__expr_has_window(e->kids[i]))
+            return true;
+    return false;
+}
+
+bool alch__expr_has_aggregate(const alch_expr *e)
+{
+    if (!e || e->kind == X_OVER)
+        return false; /* sum(x) OVER (...) is a window, not a grouping */
+    if (e->kind == X_FUNC || (e->kind == X_CALL && e->op == 1))
+        return true;
+    for (size_t i = 0; i < e->nkids; i++)
+        if (alch__expr_has_aggregate(e->kids[i]))
+            return true;
+    return false;
+}
+
+/* ---- arithmetic ------------------------------------------------------------------------------ */
+
+static const char *const arith_ops[] = {"+", "-", "*", "/", "%", "||"};
+
+/* The type of a op b for numbers, as PostgreSQL chooses it: the wider integer, or a
+ * floating-point or exact decimal as soon as one side is. */
+static alch_sql_type number_result(alch_sql_type a, alch_sql_type b)
+{
+    if (!a || !b)
+        return a ? a : b;
+    if (a == ALCH_DOUBLE || b == ALCH_DOUBLE || a == ALCH_REAL || b == ALCH_REAL)
+        return ALCH_DOUBLE;
+    if (a == ALCH_NUMERIC || b == ALCH_NUMERIC)
+        return ALCH_NUMERIC;
+    return a > b ? a : b; /* SMALLINT < INTEGER < BIGINT in the enum */
+}
+
+static alch_expr *arith_error(alch_expr *e, const alch_expr *side, alch_arith_op op)
+{
+    char d[80];
+    describe(side, d, sizeof d);
+    if (op == ALCH_CONCAT)
+        return checked(e, error_node(ALCH_ETYPE, "cast one side to text with alch_cast(x, ALCH_TEXT)",
+                                     "|| joins text, but neither side is text (%s is %s)", d,
+                                     alch__sql_type_name(type_of(side))));
+    return checked(e, error_node(ALCH_ETYPE,
+                                 is_text(type_of(side)) ? "to join texts use alch_concat()" : NULL,
+                                 "%s needs numbers, but %s is %s", arith_ops[op], d,
+                                 alch__sql_type_name(type_of(side))));
+}
+
+alch_expr *alch_arith(alch_expr *a, alch_arith_op op, alch_expr *b)
+{
+    alch_expr *kids[2] = {a, b};
+    alch_expr *e = with_kids(X_ARITH, kids, 2);
+    if (!e || has_error(kids, 2))
+        return e;
+    if ((unsigned)op > ALCH_CONCAT)
+        return checked(e, error_node(ALCH_EMISUSE, NULL, "alch_arith: unknown operator %d", op));
+    e->op = op;
+    alch_sql_type ta = type_of(a), tb = type_of(b);
+    if (op == ALCH_CONCAT) {
+        if (!is_text(ta) && !is_text(tb) && ta && tb)
+            return arith_error(e, a, op);
+        e->type = ALCH_TEXT;
+        return e;
+    }
+    if (ta && !is_number(ta))
+        return arith_error(e, a, op);
+    if (tb && !is_number(tb))
+        return arith_error(e, b, op);
+    if ((op == ALCH_DIV || op == ALCH_MOD) && b->kind == X_VALUE &&
+        ((b->val.type == ALCH_V_INT && b->val.u.i == 0) ||
+         (b->val.type == ALCH_V_DOUBLE && b->val.u.d == 0)))
+        return checked(e, error_node(ALCH_EARGUMENT, NULL,
+                                     "%s by the value 0: the server would fail with "
+                                     "'division by zero'",
+                                     op == ALCH_DIV ? "a division" : "a remainder (%)"));
+    alch_expr *bad = check_pair(a, b);
+    e->type = number_result(ta, tb);
+    return checked(e, bad ? bad : check_pair(b, a));
+}
+
+alch_expr *alch_neg(alch_expr *a)
+{
+    alch_expr *e = with_kids(X_NEG, &a, 1);
+    if (!e || has_error(&a, 1))
+        return e;
+    if (type_of(a) && !is_number(type_of(a))) {
+        char d[80];
+        describe(a, d, sizeof d);
+        return checked(e, error_node(ALCH_ETYPE, NULL, "unary minus needs a number, but %s is %s",
+                                     d, alch__sql_type_name(type_of(a))));
+    }
+    e->type = type_of(a);
+    return e;
+}
+
+/* ---- functions, CASE, CAST, EXTRACT ---------------------------------------------------------- */
+
+/* A name that is safe as SQL text: letters, digits and '_', a '.' between parts. */
+static bool plain_name(const char *s)
+{
+    if (!s || !*s || strlen(s) > 63)
+        return false;
+    bool start = true;
+    for (; *s; s++) {
+        bool letter = (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_';
+        bool digit = *s >= '0' && *s <= '9';
+        if (*s == '.' && !start)
+            start = true;
+        else if (letter || (digit && !start))
+            start = false;
+        else
+            return false;
+    }
+    return !start;
+}
+
+static alch_expr *call(const char *name, alch_sql_type result, alch_expr *const *args, size_t n,
+                       bool distinct)
+{
+    if (!plain_name(name)) {
+        for (size_t i = 0; args && i < n; i++)
+            sink(args[i]);
+        return error_node(ALCH_EARGUMENT, "a function name is SQL text, never a value",
+                          "'%s' is not a function name: use letters, digits and '_'",
+                          name ? name : "(NULL)");
+    }
+    if (n && !args)
+        return error_node(ALCH_EMISUSE, NULL, "alch_func_list: %zu arguments announced, none given",
+                          n);
+    alch_expr *e = with_kids(X_CALL, args, n);
+    if (!e)
+        return NULL;
+    e->type = result;
+    e->op = distinct;
+    if (!(e->name = strdup(name))) {
+        sink(e);
+        return NULL;
+    }
+    return e;
+}
+
+alch_expr *alch_func_list(const char *name, alch_sql_type result, alch_expr *const *args, size_t n)
+{
+    return call(name, result, args, n, false);
+}
+
+alch_expr *alch_count_distinct(alch_expr *a)
+{
+    return a ? call("count", ALCH_BIGINT, &a, 1, true) : NULL;
+}
+
+alch_expr *alch_row_number(void)
+{
+    return call("row_number", ALCH_BIGINT, NULL, 0, false);
+}
+
+alch_expr *alch_rank(void)
+{
+    return call("rank", ALCH_BIGINT, NULL, 0, false);
+}
+
+alch_expr *alch_case_list(alch_expr *const *parts, size_t n)
+{
+    if (n < 2 || !parts) {
+        for (size_t i = 0; parts && i < n; i++)
+            sink(parts[i]);
+        return error_node(ALCH_EMISUSE, NULL,
+                          "alch_case needs a condition and its result at least");
+    }
+    alch_expr *e = with_kids(X_CASE, parts, n);
+    if (!e || has_error(parts, n))
+        return e;
+    e->op = n % 2; /* an odd count ends with the ELSE */
+    const alch_expr *first = NULL;
+    for (size_t i = 0; i < n; i++) {
+        bool cond = i % 2 == 0 && i + 1 < n;
+        const alch_expr *k = parts[i];
+        if (cond && type_of(k) && type_of(k) != ALCH_BOOLEAN) {
+            char d[80];
+            describe(k, d, sizeof d);
+            return checked(e, error_node(ALCH_ETYPE, "write a condition, e.g. alch_gt(col, 100)",
+                                         "WHEN needs a condition, but %s is %s", d,
+                                         alch__sql_type_name(type_of(k))));
+        }
+        if (cond || !type_of(k))
+            continue;
+        if (!first) {
+            first = k;
+            e->type = type_of(k);
+            continue;
+        }
+        alch_expr *bad = check_types(first, k, "a CASE result beside");
+        if (bad)
+            return checked(e, bad);
+    }
+    return e;
+}
+
+alch_expr *alch_cast(alch_expr *a, alch_sql_type type)
+{
+    alch_expr *e = with_kids(X_CAST, &a, 1);
+    if (!e || has_error(&a, 1))
+        return e;
+    if (type < ALCH_SMALLINT || type > ALCH_JSONB)
+        return checked(e, error_node(ALCH_EMISUSE, NULL, "alch_cast: unknown SQL type %d", type));
+    e->type = type;
+    return e;
+}
+
+alch_expr *alch_extract(const char *field, alch_expr *a)
+{
+    static const char *const fields[] = {"year",  "month",   "day",   "hour", "minute", "second",
+                                         "dow",   "isodow",  "doy",   "week", "quarter", "epoch",
+                                         "decade", "century", "milliseconds", "microseconds"};
+    alch_expr *e = with_kids(X_EXTRACT, &a, 1);
+    if (!e || has_error(&a, 1))
+        return e;
+    const char *known = NULL;
+    for (size_t i = 0; field && i < sizeof fields / sizeof *fields && !known; i++)
+        if (strcmp(field, fields[i]) == 0)
+            known = fields[i];
+    if (!known) {
+        const char *near = field ? alch__suggest(field, fields, sizeof fields / sizeof *fields)
+                                 : NULL;
+        return checked(e, error_node(ALCH_EARGUMENT, NULL,
+                                     "EXTRACT has no field '%s'%s%s%s", field ? field : "(NULL)",
+                                     near ? " (did you mean '" : "", near ? near : "",
+                                     near ? "'?)" : ""));
+    }
+    alch_sql_type t = type_of(a);
+    if (t && t != ALCH_DATE && t != ALCH_TIMESTAMPTZ) {
+        char d[80];
+        describe(a, d, sizeof d);
+        return checked(e, error_node(ALCH_ETYPE, NULL,
+                                     "EXTRACT reads a date or a timestamp, but %s is %s", d,
+                                     alch__sql_type_name(t)));
+    }
+    e->name = strdup(known);
+    if (!e->name) {
+        sink(e);
+        return NULL;
+    }
+    e->type = ALCH_NUMERIC;
+    return e;
+}
+
+/* ---- window functions ------------------------------------------------------------------------- */
+
+alch_expr *alch_over(alch_expr *fn, alch_expr *partition, alch_expr *order)
+{
+    alch_expr *kids[3] = {fn, partition ? partition : order, order};
+    size_t n = 1 + (partition != NULL) + (order != NULL);
+    alch_expr *e = with_kids(X_OVER, kids, n);
+    if (!e || has_error(kids, n))
+        return e;
+    e->op = partition != NULL; /* how many kids after fn are the partition */
+    e->type = fn->type;
+    if (fn->kind != X_CALL && fn->kind != X_FUNC)
+        return checked(e, error_node(ALCH_EMISUSE, "use alch_row_number(), alch_rank(), an "
+                                                   "aggregate or alch_func()",
+                                     "OVER applies to a function"));
     return e;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/base_internal.h"
 #include "driver/error_internal.h"
 #include "statement/statement_internal.h"
 
@@ -20,9 +21,12 @@ typedef struct rctx {
     alch__buf sql;
     alch_error *err;
     int rc;
+    bool bare;                /* columns by name alone: a set operation's ORDER BY */
+    const alch_cte *ctes[16]; /* the CTEs declared by an enclosing WITH */
+    size_t nctes;
 } rctx;
 
-static void render_select(rctx *r, alch_stmt *st, const scope *outer);
+static void render_query(rctx *r, alch_stmt *st, const scope *outer);
 
 static void fail(rctx *r, int code, const char *what)
 {
@@ -120,6 +124,10 @@ static void render_expr(rctx *r, const scope *sc, const alch_expr *e, bool neste
 
 static void render_column(rctx *r, const scope *sc, const alch_expr *e)
 {
+    if (r->bare) { /* ORDER BY of a UNION names the output columns */
+        alch__buf_ident(&r->sql, e->col->name);
+        return;
+    }
     if (!in_scope(sc, e->model) && r->rc == 0) {
         r->rc = alch__error_set(r->err, ALCH_EARGUMENT,
                                 "%s.%s belongs to table %s, which this statement neither selects "
@@ -146,7 +154,7 @@ static void render_kids(rctx *r, const scope *sc, const alch_expr *e, size_t fro
 static void render_sub(rctx *r, const scope *sc, alch_stmt *sub)
 {
     alch__buf_putc(&r->sql, '(');
-    render_select(r, sub, sc);
+    render_query(r, sub, sc);
     alch__buf_putc(&r->sql, ')');
 }
 
@@ -154,6 +162,7 @@ static void render_expr(rctx *r, const scope *sc, const alch_expr *e, bool neste
 {
     static const char *const cmp[] = {" = ", " <> ", " < ", " <= ", " > ", " >= "};
     static const char *const funcs[] = {"count", "sum", "avg", "min", "max"};
+    static const char *const ariths[] = {" + ", " - ", " * ", " / ", " % ", " || "};
     switch (e->kind) {
     case X_COLUMN:
         render_column(r, sc, e);
@@ -242,6 +251,62 @@ static void render_expr(rctx *r, const scope *sc, const alch_expr *e, bool neste
         if (e->nulls)
             alch__buf_puts(&r->sql, e->nulls == ALCH_NULLS_FIRST ? " NULLS FIRST" : " NULLS LAST");
         return;
+    case X_ARITH:
+        if (nested)
+            alch__buf_putc(&r->sql, '(');
+        render_kids(r, sc, e, 0, ariths[e->op], true);
+        if (nested)
+            alch__buf_putc(&r->sql, ')');
+        return;
+    case X_NEG: /* (-x) when nested: "- -x" must never become the comment "--x" */
+        alch__buf_puts(&r->sql, nested ? "(-" : "-");
+        render_expr(r, sc, e->kids[0], true);
+        if (nested)
+            alch__buf_putc(&r->sql, ')');
+        return;
+    case X_CALL:
+        alch__buf_puts(&r->sql, e->name);
+        alch__buf_puts(&r->sql, e->op ? "(DISTINCT " : "(");
+        render_kids(r, sc, e, 0, ", ", false);
+        alch__buf_putc(&r->sql, ')');
+        return;
+    case X_CASE:
+        alch__buf_puts(&r->sql, "CASE");
+        for (size_t i = 0; i + 1 < e->nkids; i += 2) {
+            alch__buf_puts(&r->sql, " WHEN ");
+            render_expr(r, sc, e->kids[i], false);
+            alch__buf_puts(&r->sql, " THEN ");
+            render_expr(r, sc, e->kids[i + 1], false);
+        }
+        if (e->op) {
+            alch__buf_puts(&r->sql, " ELSE ");
+            render_expr(r, sc, e->kids[e->nkids - 1], false);
+        }
+        alch__buf_puts(&r->sql, " END");
+        return;
+    case X_CAST:
+        alch__buf_puts(&r->sql, "CAST(");
+        render_expr(r, sc, e->kids[0], false);
+        alch__buf_printf(&r->sql, " AS %s)", alch__sql_type_name(e->type));
+        return;
+    case X_EXTRACT:
+        alch__buf_printf(&r->sql, "EXTRACT(%s FROM ", e->name);
+        render_expr(r, sc, e->kids[0], false);
+        alch__buf_putc(&r->sql, ')');
+        return;
+    case X_OVER:
+        render_expr(r, sc, e->kids[0], false);
+        alch__buf_puts(&r->sql, " OVER (");
+        if (e->op) {
+            alch__buf_puts(&r->sql, "PARTITION BY ");
+            render_expr(r, sc, e->kids[1], false);
+        }
+        if (e->nkids > 1 + (size_t)e->op) {
+            alch__buf_puts(&r->sql, e->op ? " ORDER BY " : "ORDER BY ");
+            render_expr(r, sc, e->kids[e->nkids - 1], false);
+        }
+        alch__buf_putc(&r->sql, ')');
+        return;
     case X_ERROR:
         if (r->rc == 0)
             r->rc = alch__error_copy(r->err, e->error) ? ALCH_ENOMEM : e->error->code;
@@ -276,6 +341,135 @@ static void render_model_columns(rctx *r, const alch_model *m)
 
 /* ---- statements ---------------------------------------------------------------------------- */
 
+/* ---- WITH: the CTEs a SELECT reads, declared in front of it ----------------------------------- */
+
+static bool declared(const rctx *r, const alch_cte *cte)
+{
+    for (size_t i = 0; i < r->nctes; i++)
+        if (r->ctes[i] == cte)
+            return true;
+    return false;
+}
+
+/* The CTEs a SELECT reads (FROM and joins) that no enclosing WITH declared yet. */
+static size_t ctes_needed(const rctx *r, const alch_stmt *st, const alch_cte **out, size_t max)
+{
+    size_t n = 0;
+    if (st->kind != S_SELECT)
+        return 0;
+    const alch_model *from = alch__stmt_from(st);
+    for (size_t i = 0; i <= st->njoins && n < max; i++) {
+        const alch_model *m = i == 0 ? from : st->joins[i - 1].model;
+        if (!m || !ALCH__IS_CTE(m) || declared(r, (const alch_cte *)m))
+            continue;
+        bool dup = false;
+        for (size_t j = 0; j < n; j++)
+            dup = dup || out[j] == (const alch_cte *)m;
+        if (!dup)
+            out[n++] = (const alch_cte *)m;
+    }
+    return n;
+}
+
+static void render_with(rctx *r, const alch_stmt *st)
+{
+    const alch_cte *need[8];
+    size_t n = ctes_needed(r, st, need, 8);
+    if (n == 0)
+        return;
+    bool recursive = false;
+    for (size_t i = 0; i < n; i++)
+        recursive = recursive || need[i]->step;
+    alch__buf_puts(&r->sql, recursive ? "WITH RECURSIVE " : "WITH ");
+    for (size_t i = 0; i < n; i++) {
+        const alch_cte *cte = need[i];
+        if (r->nctes == sizeof r->ctes / sizeof r->ctes[0]) {
+            fail(r, ALCH_EARGUMENT, "more than 16 CTEs in one statement");
+            return;
+        }
+        r->ctes[r->nctes++] = cte; /* declared before its body: a recursive step reads it */
+        if (i)
+            alch__buf_puts(&r->sql, ", ");
+        alch__buf_ident(&r->sql, cte->name);
+        alch__buf_puts(&r->sql, " AS (");
+        render_query(r, cte->body, NULL);
+        if (cte->step) {
+            alch__buf_puts(&r->sql, cte->union_all ? " UNION ALL " : " UNION ");
+            render_query(r, cte->step, NULL);
+        }
+        alch__buf_puts(&r->sql, ")");
+    }
+    alch__buf_putc(&r->sql, ' ');
+}
+
+/* Row locks apply to rows of tables: a group, a distinct row or an aggregate is none. */
+static void render_lock(rctx *r, const alch_stmt *st)
+{
+    static const char *const modes[] = {"", " FOR UPDATE", " FOR NO KEY UPDATE", " FOR SHARE",
+                                        " FOR KEY SHARE"};
+    static const char *const waits[] = {"", " NOWAIT", " SKIP LOCKED"};
+    if (!st->lock)
+        return;
+    bool aggregate = false;
+    for (size_t i = 0; i < st->cols.n; i++)
+        aggregate = aggregate || alch__expr_has_aggregate(st->cols.v[i]);
+    const char *with = st->group.n ? "GROUP BY"
+                       : st->having.n ? "HAVING"
+                       : st->distinct ? "DISTINCT"
+                       : aggregate    ? "an aggregate (count, sum, ...)"
+                                      : NULL;
+    if (with && r->rc == 0) {
+        r->rc = alch__error_set(r->err, ALCH_EMISUSE,
+                                "%s cannot be used with %s: the rows it returns are not rows of "
+                                "a table, so there is nothing to lock",
+                                modes[st->lock] + 1, with);
+        alch__error_hint(r->err, "lock the rows in a subquery (alch_in_select) and group outside "
+                                 "it, or drop alch_with_for_update()");
+    }
+    alch__buf_puts(&r->sql, modes[st->lock]);
+    alch__buf_puts(&r->sql, waits[st->lock_wait]);
+}
+
+static void render_limit(rctx *r, const alch_stmt *st)
+{
+    if (st->limit.type != ALCH_V_NULL) {
+        alch__buf_puts(&r->sql, " LIMIT ");
+        add_param(r, &st->limit, -1);
+    }
+    if (st->offset.type != ALCH_V_NULL) {
+        alch__buf_puts(&r->sql, " OFFSET ");
+        add_param(r, &st->offset, -1);
+    }
+}
+
+/* One side of a set operation: in parentheses when it has its own ORDER BY, LIMIT, lock or
+ * WITH, or is a set operation itself (INTERSECT binds tighter than UNION). */
+static void render_part(rctx *r, alch_stmt *part, const scope *outer)
+{
+    const alch_cte *need[1];
+    bool paren = part->kind == S_COMPOUND || part->order.n || part->lock ||
+                 part->limit.type != ALCH_V_NULL || part->offset.type != ALCH_V_NULL ||
+                 ctes_needed(r, part, need, 1);
+    if (paren)
+        alch__buf_putc(&r->sql, '(');
+    render_query(r, part, outer);
+    if (paren)
+        alch__buf_putc(&r->sql, ')');
+}
+
+static void render_compound(rctx *r, alch_stmt *st, const scope *outer)
+{
+    static const char *const ops[] = {" UNION ",         " UNION ALL ", " INTERSECT ",
+                                      " INTERSECT ALL ", " EXCEPT ",    " EXCEPT ALL "};
+    render_part(r, st->left, outer);
+    alch__buf_puts(&r->sql, ops[st->setop]);
+    render_part(r, st->right, outer);
+    r->bare = true;
+    render_list(r, outer, " ORDER BY ", &st->order, false);
+    r->bare = false;
+    render_limit(r, st);
+}
+
 static void render_select(rctx *r, alch_stmt *st, const scope *outer)
 {
     const alch_model *from = alch__stmt_from(st);
@@ -285,6 +479,8 @@ static void render_select(rctx *r, alch_stmt *st, const scope *outer)
              "alch_select_from()");
         return;
     }
+    size_t nctes = r->nctes; /* the CTEs this SELECT declares are seen inside it only */
+    render_with(r, st);
     scope sc = {.outer = outer};
     scope_add(&sc, from);
     for (size_t i = 0; i < st->njoins; i++)
@@ -315,14 +511,17 @@ static void render_select(rctx *r, alch_stmt *st, const scope *outer)
     render_list(r, &sc, " GROUP BY ", &st->group, false);
     render_list(r, &sc, " HAVING ", &st->having, true);
     render_list(r, &sc, " ORDER BY ", &st->order, false);
-    if (st->limit.type != ALCH_V_NULL) {
-        alch__buf_puts(&r->sql, " LIMIT ");
-        add_param(r, &st->limit, -1);
-    }
-    if (st->offset.type != ALCH_V_NULL) {
-        alch__buf_puts(&r->sql, " OFFSET ");
-        add_param(r, &st->offset, -1);
-    }
+    render_limit(r, st);
+    render_lock(r, st);
+    r->nctes = nctes;
+}
+
+static void render_query(rctx *r, alch_stmt *st, const scope *outer)
+{
+    if (st->kind == S_COMPOUND)
+        render_compound(r, st, outer);
+    else
+        render_select(r, st, outer);
 }
 
 static void render_insert(rctx *r, alch_stmt *st, const scope *sc)
@@ -330,6 +529,17 @@ static void render_insert(rctx *r, alch_stmt *st, const scope *sc)
     alch__buf_puts(&r->sql, "INSERT INTO ");
     alch__buf_ident(&r->sql, st->model->table);
     size_t n = st->set_cols.n;
+    if (st->source) {
+        alch__buf_puts(&r->sql, " (");
+        for (size_t j = 0; j < n; j++) {
+            if (j)
+                alch__buf_puts(&r->sql, ", ");
+            alch__buf_ident(&r->sql, st->set_cols.v[j]->col->name);
+        }
+        alch__buf_puts(&r->sql, ") ");
+        render_query(r, st->source, NULL);
+        return;
+    }
     if (n == 0) {
         alch__buf_puts(&r->sql, " DEFAULT VALUES");
         return;
@@ -437,10 +647,10 @@ int alch__stmt_render(alch_stmt *st, alch_error *err)
         return alch__error_copy(err, st->error) ? ALCH_ENOMEM : st->error->code;
     if (!st->dirty)
         return 0;
-    rctx r = {st, ALCH__BUF_INIT, err, 0};
+    rctx r = {.top = st, .sql = ALCH__BUF_INIT, .err = err};
     st->nparams = 0;
-    if (st->kind == S_SELECT)
-        render_select(&r, st, NULL);
+    if (st->kind == S_SELECT || st->kind == S_COMPOUND)
+        render_query(&r, st, NULL);
     else
         render_dml(&r, st);
     if (r.rc == 0 && r.sql.oom)

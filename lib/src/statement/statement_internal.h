@@ -23,6 +23,13 @@ typedef enum {
     X_FUNC,     /* op names the aggregate; kids[0] its argument, none for count(*) */
     X_LABEL,    /* kids[0] AS name */
     X_ORDER,    /* kids[0] ASC/DESC; op = 1 for DESC */
+    X_ARITH,    /* kids[0] op kids[1]; op is an alch_arith */
+    X_NEG,      /* -kids[0] */
+    X_CALL,     /* name(kids...); op = 1 for name(DISTINCT kids[0]) */
+    X_CASE,     /* CASE WHEN kids[0] THEN kids[1] ... [ELSE kids[n-1]] END; op = 1 with ELSE */
+    X_CAST,     /* CAST(kids[0] AS type) */
+    X_EXTRACT,  /* EXTRACT(name FROM kids[0]) */
+    X_OVER,     /* kids[0] OVER (PARTITION BY kids[1..op] ORDER BY the rest) */
     X_ERROR,    /* a mistake found while building, reported by the statement */
 } alch__xkind;
 
@@ -67,7 +74,22 @@ typedef struct alch__bind {
     bool set;
 } alch__bind;
 
-typedef enum { S_SELECT, S_INSERT, S_UPDATE, S_DELETE } alch__skind;
+typedef enum { S_SELECT, S_INSERT, S_UPDATE, S_DELETE, S_COMPOUND } alch__skind;
+
+/* A common table expression: a statement with a name, seen by the builder as a table (its
+ * model), so alch_col(), alch_select_from() and the joins take it like any other. */
+struct alch_cte {
+    alch_model model;     /* first: a CTE's model is the CTE */
+    alch_column *columns; /* named after the body's select list */
+    char *name;
+    alch_stmt *body;      /* the anchor, for a recursive CTE */
+    alch_stmt *step;      /* the recursive part, or NULL */
+    bool union_all;       /* anchor UNION ALL step */
+};
+
+/* The tag in a CTE's model.name: how the renderer knows a CTE from a table. */
+extern const char alch__cte_tag[];
+#define ALCH__IS_CTE(m) ((m)->name == alch__cte_tag)
 typedef enum { C_NONE, C_NOTHING, C_UPDATE } alch__conflict;
 
 struct alch_stmt {
@@ -93,6 +115,11 @@ struct alch_stmt {
     size_t neager;
     alch__bind *binds;
     size_t nbinds, capbinds;
+    alch_stmt *left, *right; /* S_COMPOUND: left setop right */
+    int setop;               /* an alch_setop */
+    alch_stmt *source;       /* INSERT ... SELECT: the SELECT (set_cols name the columns) */
+    alch_lock_mode lock;     /* FOR UPDATE / SHARE ... */
+    alch_lock_wait lock_wait;
     /* the rendering, redone when the statement changes (not when a value is bound) */
     bool dirty;
     char *sql;
@@ -104,6 +131,12 @@ struct alch_stmt {
 /* expr.c */
 void alch__expr_take(alch_expr *e);
 void alch__expr_drop(alch_expr *e);
+/* Whether e holds a window function (X_OVER), subqueries left out. */
+bool alch__expr_has_window(const alch_expr *e);
+/* Whether e holds an aggregate (count, sum, ...), subqueries left out. */
+bool alch__expr_has_aggregate(const alch_expr *e);
+/* Whether values of SQL types a and b can be compared (0 = unknown is always fine). */
+bool alch__types_compatible(alch_sql_type a, alch_sql_type b);
 /* The first X_ERROR in e (subqueries included), or NULL. */
 const alch_error *alch__expr_find_error(const alch_expr *e);
 /* Whether a value of type v may be compared with (assign = false) or stored in (assign =
@@ -117,6 +150,13 @@ void alch__stmt_fail(alch_stmt *st, int code, const char *fmt, ...)
 
 /* Whether the INSERT row starting at `start` sets the same columns as the first row. */
 bool alch__row_matches(const alch_stmt *st, size_t start);
+
+/* How many columns a SELECT (or a set operation of SELECTs) returns. */
+size_t alch__stmt_ncols(const alch_stmt *st);
+/* The type of the i-th selected column, 0 when not known. */
+alch_sql_type alch__stmt_col_type(const alch_stmt *st, size_t i);
+/* The output name of the i-th selected column (a label or a column's name), or NULL. */
+const char *alch__stmt_col_name(const alch_stmt *st, size_t i);
 
 /* Whether the statement changes rows (INSERT, UPDATE, DELETE). */
 bool alch__stmt_writes(const alch_stmt *st);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/base_internal.h"
 #include "driver/error_internal.h"
 #include "statement/statement_internal.h"
 
@@ -112,7 +113,8 @@ static bool is_kind(alch_stmt *st, unsigned kinds, const char *call)
         return false;
     if (kinds & (1u << st->kind))
         return true;
-    static const char *const names[] = {"SELECT", "INSERT", "UPDATE", "DELETE"};
+    static const char *const names[] = {"SELECT", "INSERT", "UPDATE", "DELETE",
+                                        "a set operation (UNION, ...)"};
     alch__stmt_fail(st, ALCH_EMISUSE, "%s does not apply to %s", call, names[st->kind]);
     return false;
 }
@@ -121,6 +123,7 @@ static bool is_kind(alch_stmt *st, unsigned kinds, const char *call)
 #define INS (1u << S_INSERT)
 #define UPD (1u << S_UPDATE)
 #define DEL (1u << S_DELETE)
+#define CMP (1u << S_COMPOUND)
 
 alch_stmt *alch_select_from(alch_stmt *st, const alch_model *model)
 {
@@ -131,44 +134,60 @@ alch_stmt *alch_select_from(alch_stmt *st, const alch_model *model)
     return st;
 }
 
+/* A window is computed after WHERE, GROUP BY and HAVING: it cannot be used in them. */
+static void no_window(alch_stmt *st, const alch_expr *e, const char *clause)
+{
+    if (alch__expr_has_window(e))
+        alch__stmt_fail(st, ALCH_EMISUSE,
+                        "a window function (... OVER) cannot be used in %s: windows are computed "
+                        "after %s; select it in a CTE (alch_cte_create) and filter the CTE's "
+                        "column",
+                        clause, strcmp(clause, "WHERE") == 0 ? "WHERE has filtered the rows"
+                                                             : "the rows are grouped");
+}
+
 alch_stmt *alch_where(alch_stmt *st, alch_expr *cond)
 {
     if (!is_kind(st, SEL | UPD | DEL, "alch_where")) {
         alch_expr_free(cond);
         return st;
     }
+    no_window(st, cond, "WHERE");
     push(st, &st->where, cond);
     return st;
 }
 
-static alch_stmt *list_add(alch_stmt *st, alch__xlist *l, alch_expr *e, const char *call)
+static alch_stmt *list_add(alch_stmt *st, unsigned kinds, alch__xlist *l, alch_expr *e,
+                           const char *call)
 {
-    if (!is_kind(st, SEL, call)) {
+    if (!is_kind(st, kinds, call)) {
         alch_expr_free(e);
         return st;
     }
+    if (l != &st->order)
+        no_window(st, e, l == &st->group ? "GROUP BY" : "HAVING");
     push(st, l, e);
     return st;
 }
 
 alch_stmt *alch_order_by(alch_stmt *st, alch_expr *order)
 {
-    return list_add(st, st ? &st->order : NULL, order, "alch_order_by");
+    return list_add(st, SEL | CMP, st ? &st->order : NULL, order, "alch_order_by");
 }
 
 alch_stmt *alch_group_by(alch_stmt *st, alch_expr *e)
 {
-    return list_add(st, st ? &st->group : NULL, e, "alch_group_by");
+    return list_add(st, SEL, st ? &st->group : NULL, e, "alch_group_by");
 }
 
 alch_stmt *alch_having(alch_stmt *st, alch_expr *cond)
 {
-    return list_add(st, st ? &st->having : NULL, cond, "alch_having");
+    return list_add(st, SEL, st ? &st->having : NULL, cond, "alch_having");
 }
 
 static alch_stmt *limit(alch_stmt *st, alch_value *slot, int64_t n, const char *what)
 {
-    if (!is_kind(st, SEL, what))
+    if (!is_kind(st, SEL | CMP, what))
         return st;
     if (n < 0)
         alch__stmt_fail(st, ALCH_EARGUMENT, "%s(%lld): the count cannot be negative", what,
@@ -376,6 +395,14 @@ static const alch_expr *own_column(alch_stmt *st, const alch_expr *c, const char
 
 alch_stmt *alch_set_expr(alch_stmt *st, alch_expr *column, alch_expr *value)
 {
+    if (st && st->source) {
+        alch__stmt_fail(st, ALCH_EMISUSE,
+                        "alch_set: this INSERT takes its rows from a SELECT "
+                        "(alch_insert_from_select)");
+        alch_expr_free(column);
+        alch_expr_free(value);
+        return st;
+    }
     if (!is_kind(st, INS | UPD, "alch_set")) {
         alch_expr_free(column);
         alch_expr_free(value);
@@ -391,6 +418,10 @@ alch_stmt *alch_set_expr(alch_stmt *st, alch_expr *column, alch_expr *value)
         value->about = c->col;
         value->model = c->model;
         value->op = 1; /* a value to store: NULL and length rules apply at bind */
+    } else if (c && value && !alch__types_compatible(c->col->type, value->type)) {
+        alch__stmt_fail(st, ALCH_ETYPE, "%s.%s is %s, but the expression given for it is %s",
+                        c->model->table, c->col->name, alch__sql_type_name(c->col->type),
+                        alch__sql_type_name(value->type));
     }
     for (size_t i = st->row_start; c && i < st->set_cols.n; i++)
         if (st->set_cols.v[i]->col == c->col)
@@ -494,20 +525,198 @@ alch_stmt *alch_returning_model(alch_stmt *st)
     return st;
 }
 
+alch_stmt *alch_where_pk_in(alch_stmt *st, const alch_value *ids, size_t n)
+{
+    if (!is_kind(st, SEL | UPD | DEL, "alch_where_pk_in"))
+        return st;
+    const alch_model *m = st->model;
+    const alch_column *pk = NULL;
+    for (size_t i = 0; m && i < m->ncolumns && !pk; i++)
+        if (m->columns[i].primary_key)
+            pk = &m->columns[i];
+    if (!pk) {
+        alch__stmt_fail(st, ALCH_EARGUMENT,
+                        "alch_where_pk_in: %s has no primary key to list; choose the rows with "
+                        "alch_where(st, alch_in(column, values, n))",
+                        m ? m->table : "this statement");
+        return st;
+    }
+    return alch_where(st, alch_in(alch_col(m, pk->name), ids, n));
+}
+
+/* Adopt a statement as a part of another (a set operation's side, INSERT's source). */
+static bool adopt(alch_stmt *st, alch_stmt *part, const char *call)
+{
+    const char *why = !part                                                ? "no statement (NULL)"
+                      : part->owned                                        ? "the statement is already part of another"
+                      : part->kind != S_SELECT && part->kind != S_COMPOUND ? "it must be a SELECT"
+                                                                           : NULL;
+    if (!why) {
+        part->owned = true;
+        if (part->error)
+            keep_error(st, part->error);
+        return true;
+    }
+    alch__stmt_fail(st, ALCH_EMISUSE, "%s: %s", call, why);
+    if (part && !part->owned)
+        alch_stmt_free(part);
+    return false;
+}
+
+/* The two sides of a set operation, or an INSERT and its SELECT, line up column by column. */
+static void check_columns(alch_stmt *st, const alch_stmt *a, const alch_stmt *b, const char *what)
+{
+    size_t na = alch__stmt_ncols(a), nb = alch__stmt_ncols(b);
+    if (na != nb) {
+        alch__stmt_fail(st, ALCH_EARGUMENT,
+                        "%s: the first side has %zu column%s, the second %zu: both must have "
+                        "as many",
+                        what, na, na == 1 ? "" : "s", nb);
+        return;
+    }
+    for (size_t i = 0; i < na; i++) {
+        alch_sql_type ta = alch__stmt_col_type(a, i), tb = alch__stmt_col_type(b, i);
+        if (!alch__types_compatible(ta, tb))
+            alch__stmt_fail(st, ALCH_ETYPE, "%s: column %zu is %s on the first side, %s on the second",
+                            what, i + 1, alch__sql_type_name(ta), alch__sql_type_name(tb));
+    }
+}
+
+alch_stmt *alch_set_operation(alch_stmt *a, alch_setop op, alch_stmt *b)
+{
+    static const char *const names[] = {"UNION",         "UNION ALL", "INTERSECT",
+                                        "INTERSECT ALL", "EXCEPT",    "EXCEPT ALL"};
+    alch_stmt *st = calloc(1, sizeof *st);
+    if (!st) {
+        alch_stmt_free(a);
+        alch_stmt_free(b);
+        return NULL;
+    }
+    st->kind = S_COMPOUND;
+    st->dirty = true;
+    st->setop = op;
+    if ((unsigned)op > ALCH_EXCEPT_ALL) {
+        alch__stmt_fail(st, ALCH_EMISUSE, "alch_set_operation: unknown operation %d", op);
+        op = ALCH_UNION;
+    }
+    if (adopt(st, a, names[op]))
+        st->left = a;
+    if (adopt(st, b, names[op]))
+        st->right = b;
+    if (st->left && st->right)
+        check_columns(st, a, b, names[op]);
+    return st;
+}
+
+alch_stmt *alch_with_for_update(alch_stmt *st, alch_lock_mode mode, alch_lock_wait wait)
+{
+    if (!is_kind(st, SEL, "alch_with_for_update"))
+        return st;
+    if ((unsigned)mode > ALCH_FOR_KEY_SHARE || (unsigned)wait > ALCH_SKIP_LOCKED)
+        alch__stmt_fail(st, ALCH_EMISUSE, "alch_with_for_update: unknown mode or wait");
+    st->lock = mode;
+    st->lock_wait = wait;
+    st->dirty = true;
+    return st;
+}
+
+alch_stmt *alch_insert_from_select(alch_stmt *st, alch_stmt *select, alch_expr *const *cols,
+                                   size_t n)
+{
+    if (!is_kind(st, INS, "alch_insert_from_select") || st->set_cols.n || st->source) {
+        if (st && st->kind == S_INSERT)
+            alch__stmt_fail(st, ALCH_EMISUSE,
+                            "alch_insert_from_select: this INSERT already has its values");
+        for (size_t i = 0; cols && i < n; i++)
+            alch_expr_free(cols[i]);
+        alch_stmt_free(select);
+        return st;
+    }
+    if (!cols || n == 0)
+        alch__stmt_fail(st, ALCH_EMISUSE, "alch_insert_from_select needs the target columns");
+    for (size_t i = 0; cols && i < n; i++) {
+        own_column(st, cols[i], "alch_insert_from_select");
+        push(st, &st->set_cols, cols[i]);
+    }
+    if (!adopt(st, select, "alch_insert_from_select"))
+        return st;
+    st->source = select;
+    size_t ns = alch__stmt_ncols(select);
+    if (ns != st->set_cols.n) {
+        alch__stmt_fail(st, ALCH_EARGUMENT,
+                        "INSERT ... SELECT: %zu target column%s, but the SELECT gives %zu",
+                        st->set_cols.n, st->set_cols.n == 1 ? "" : "s", ns);
+        return st;
+    }
+    for (size_t i = 0; i < ns; i++) {
+        const alch_expr *c = st->set_cols.v[i];
+        alch_sql_type t = alch__stmt_col_type(select, i);
+        if (c->kind == X_COLUMN && !alch__types_compatible(c->col->type, t))
+            alch__stmt_fail(st, ALCH_ETYPE,
+                            "INSERT ... SELECT: %s.%s is %s, but the SELECT gives %s for it",
+                            c->model->table, c->col->name, alch__sql_type_name(c->col->type),
+                            alch__sql_type_name(t));
+    }
+    return st;
+}
+
+/* ---- the shape of a SELECT --------------------------------------------------------------------- */
+
+static const alch_stmt *first_select(const alch_stmt *st)
+{
+    while (st && st->kind == S_COMPOUND)
+        st = st->left;
+    return st;
+}
+
+size_t alch__stmt_ncols(const alch_stmt *st)
+{
+    st = first_select(st);
+    if (!st)
+        return 0;
+    return st->cols.n ? st->cols.n : st->model ? st->model->ncolumns : 0;
+}
+
+alch_sql_type alch__stmt_col_type(const alch_stmt *st, size_t i)
+{
+    st = first_select(st);
+    if (!st)
+        return 0;
+    if (st->cols.n)
+        return i < st->cols.n ? st->cols.v[i]->type : 0;
+    return st->model && i < st->model->ncolumns ? st->model->columns[i].type : 0;
+}
+
+const char *alch__stmt_col_name(const alch_stmt *st, size_t i)
+{
+    st = first_select(st);
+    if (!st)
+        return NULL;
+    if (!st->cols.n)
+        return st->model && i < st->model->ncolumns ? st->model->columns[i].name : NULL;
+    const alch_expr *e = i < st->cols.n ? st->cols.v[i] : NULL;
+    if (e && e->kind == X_LABEL)
+        return e->name;
+    return e && e->kind == X_COLUMN ? e->col->name : NULL;
+}
+
 /* ---- using a statement ------------------------------------------------------------------- */
 
 const alch_model *alch_stmt_model(const alch_stmt *st)
 {
     if (!st)
         return NULL;
+    const alch_model *m = NULL;
     if (st->kind == S_SELECT)
-        return st->cols.n == 0 ? st->model : NULL;
-    return st->returning_model ? st->model : NULL;
+        m = st->cols.n == 0 ? st->model : NULL;
+    else if (st->kind != S_COMPOUND)
+        m = st->returning_model ? st->model : NULL;
+    return m && m->size ? m : NULL; /* a Core table or a CTE has no struct */
 }
 
 bool alch__stmt_writes(const alch_stmt *st)
 {
-    return st && st->kind != S_SELECT;
+    return st && st->kind != S_SELECT && st->kind != S_COMPOUND;
 }
 
 const alch_error *alch_stmt_error(const alch_stmt *st)
@@ -571,6 +780,12 @@ void alch_stmt_free(alch_stmt *st)
     list_free(&st->set_vals);
     alch__expr_drop(st->conflict_target);
     list_free(&st->conflict_cols);
+    alch_stmt *subs[] = {st->left, st->right, st->source};
+    for (size_t i = 0; i < sizeof subs / sizeof *subs; i++)
+        if (subs[i]) {
+            subs[i]->owned = false;
+            alch_stmt_free(subs[i]);
+        }
     if (st->error) {
         alch_error_clear(st->error);
         free(st->error);
