@@ -970,6 +970,87 @@ static void test_mistakes(void **state)
     expect_error(alch_where(alch_select(&Item_model), alch_gt(ALCH_COL(Item, id), 1ULL << 63)),
                  ALCH_EDATA, "larger than any SQL integer");
 
+    /* the four the issue lists: a function's result against a column of another type, a
+     * window in WHERE, FOR UPDATE with GROUP BY, a UNION of different column counts */
+    st = alch_select(&Item_model);
+    alch_where(st, alch_eq(alch_func("lower", ALCH_TEXT, ALCH_COL(Item, name)), ALCH_COL(Item, price)));
+    expect_error(st, ALCH_ETYPE,
+                 "lower() is TEXT, but it is compared with items.price, which is INTEGER");
+    st = alch_select(&Item_model);
+    alch_where(st, alch_le(alch_over(alch_row_number(), ALCH_COL(Item, category), NULL), 3));
+    expect_error(st, ALCH_EMISUSE,
+                 "a window function (... OVER) cannot be used in WHERE: windows are computed after "
+                 "WHERE has filtered the rows");
+    st = alch_select_columns(ALCH_COL(Item, category), alch_count_all());
+    alch_group_by(st, ALCH_COL(Item, category));
+    alch_with_for_update(st, ALCH_FOR_UPDATE, ALCH_LOCK_WAIT);
+    expect_error(st, ALCH_EMISUSE, "FOR UPDATE cannot be used with GROUP BY");
+    expect_error(alch_union(alch_select_columns(ALCH_COL(Item, id), ALCH_COL(Item, name)),
+                            alch_select_columns(ALCH_COL(Category, name))),
+                 ALCH_EARGUMENT, "UNION: the first side has 2 columns, the second 1");
+
+    /* and their neighbours */
+    expect_error(alch_select_columns(alch_add(ALCH_COL(Item, name), 1)), ALCH_ETYPE,
+                 "+ needs numbers, but items.name is VARCHAR");
+    expect_error(alch_select_columns(alch_concat(ALCH_COL(Item, id), ALCH_COL(Item, price))),
+                 ALCH_ETYPE, "|| joins text, but neither side is text");
+    expect_error(alch_select_columns(alch_div(ALCH_COL(Item, price), 0)), ALCH_EARGUMENT,
+                 "a division by the value 0");
+    expect_error(alch_select_columns(alch_add(ALCH_COL(Item, price), "5")), ALCH_ETYPE,
+                 "items.price is INTEGER, but the value compared with it is a text");
+    expect_error(alch_select_columns(alch_func("lower(x); DROP TABLE items; --", ALCH_TEXT,
+                                               ALCH_COL(Item, name))),
+                 ALCH_EARGUMENT, "is not a function name");
+    expect_error(alch_select_columns(alch_extract("yaer", ALCH_COL(Item, price))), ALCH_EARGUMENT,
+                 "EXTRACT has no field 'yaer' (did you mean 'year'?)");
+    expect_error(alch_select_columns(alch_extract("year", ALCH_COL(Item, price))), ALCH_ETYPE,
+                 "EXTRACT reads a date or a timestamp, but items.price is INTEGER");
+    expect_error(alch_select_columns(
+                     alch_case(alch_gt(ALCH_COL(Item, price), 500), "dear", ALCH_COL(Item, price))),
+                 ALCH_ETYPE, "the results of a CASE must have one type, but a text is TEXT and items.price is INTEGER");
+    expect_error(alch_select_columns(alch_case(ALCH_COL(Item, price), "x")), ALCH_ETYPE,
+                 "WHEN needs a condition, but items.price is INTEGER");
+    expect_error(alch_set(alch_update(&Item_model), ALCH_COL(Item, price),
+                          alch_func("lower", ALCH_TEXT, ALCH_COL(Item, name))),
+                 ALCH_ETYPE, "items.price is INTEGER, but the expression given for it is TEXT");
+    st = alch_select_columns(ALCH_COL(Item, category), alch_sum(ALCH_COL(Item, price)));
+    alch_group_by(st, ALCH_COL(Item, category));
+    alch_having(st, alch_gt(alch_over(alch_rank(), NULL, ALCH_COL(Item, category)), 1));
+    expect_error(st, ALCH_EMISUSE, "cannot be used in HAVING");
+    expect_error(alch_with_for_update(alch_select_columns(alch_count_all(), ALCH_COL(Item, id)),
+                                      ALCH_FOR_SHARE, ALCH_NOWAIT),
+                 ALCH_EMISUSE, "FOR SHARE cannot be used with an aggregate");
+    expect_error(alch_except(alch_select_columns(ALCH_COL(Item, id)),
+                             alch_select_columns(ALCH_COL(Item, name))),
+                 ALCH_ETYPE, "EXCEPT: column 1 is BIGINT on the first side, VARCHAR on the second");
+    expect_error(alch_where_pk_in(alch_delete(&history), NULL, 0), ALCH_EARGUMENT,
+                 "pgbench_history has no primary key to list");
+    expect_error(alch_insert_select(alch_insert(&Tag_model), alch_select_columns(ALCH_COL(Item, id)),
+                                    ALCH_COL(Tag, label), ALCH_COL(Tag, hits)),
+                 ALCH_EARGUMENT, "INSERT ... SELECT: 2 target columns, but the SELECT gives 1");
+    expect_error(alch_insert_select(alch_insert(&Tag_model), alch_select_columns(ALCH_COL(Item, id)),
+                                    ALCH_COL(Tag, label)),
+                 ALCH_ETYPE, "tags.label is VARCHAR, but the SELECT gives BIGINT for it");
+
+    /* a CTE's columns are read by name: an unnamed one is refused when it is made */
+    alch_error err = ALCH_ERROR_INIT;
+    alch_cte *cte = NULL;
+    assert_int_equal(alch_cte_create("t", alch_select_columns(alch_count_all(), ALCH_COL(Item, id)),
+                                     &cte, &err),
+                     ALCH_EARGUMENT);
+    assert_null(cte);
+    assert_string_equal(err.message, "column 1 of CTE 't' has no name: a CTE's columns are read "
+                                     "by name");
+    alch_error_clear(&err);
+    CHECK_OK(alch_cte_create("t", alch_select_columns(ALCH_COL(Item, id)), &cte, &err), err);
+    assert_int_equal(alch_cte_recursive(cte, alch_select_columns(ALCH_COL(Item, id),
+                                                                 ALCH_COL(Item, name)),
+                                        true, &err),
+                     ALCH_EARGUMENT);
+    assert_non_null(strstr(err.message, "selects 2 columns, its start 1"));
+    alch_error_clear(&err);
+    alch_cte_free(cte);
+
     /* alch_stmt_error() tells early; a mistake does not stop later calls from chaining */
     st = alch_select(&Item_model);
     alch_where(st, alch_eq(ALCH_COL(Item, price), (bool)true));
@@ -980,6 +1061,157 @@ static void test_mistakes(void **state)
 
     /* an expression never given to a statement is freed with alch_expr_free() */
     alch_expr_free(alch_and(alch_eq(ALCH_COL(Item, id), 1), alch_eq(ALCH_COL(Item, id), 2)));
+}
+
+/* ---- locks: two sessions ------------------------------------------------------------------ */
+
+/* The rows of a statement run in a session, as rows_text() writes them. */
+static const char *run_text(alch_session *s, alch_stmt *st)
+{
+    alch_error err = ALCH_ERROR_INIT;
+    alch_result *res = NULL;
+    CHECK_OK(alch_session_exec(s, st, &res, &err), err);
+    const char *text = rows_text(res);
+    alch_result_free(res);
+    return text;
+}
+
+/* Two workers take jobs from one queue (the items of category 1): SKIP LOCKED gives each its
+ * own row; NOWAIT fails at once on a row the other holds, and succeeds once it is released. */
+static void test_locks(void **state)
+{
+    (void)state;
+    alch_error err = ALCH_ERROR_INIT;
+    alch_session *a = NULL, *b = NULL;
+    CHECK_OK(alch_session_open(maker, &a, &err), err);
+    CHECK_OK(alch_session_open(maker, &b, &err), err);
+    /* should a lock clause go missing, b fails after 5 s instead of waiting for ever (SET is
+     * undone by b's rollback below) */
+    CHECK_OK(alch_session_execute(b, "SET lock_timeout = '5s'", NULL, 0, NULL, &err), err);
+    alch_stmt *take = alch_select_columns(ALCH_COL(Item, id));
+    alch_where(take, alch_eq(ALCH_COL(Item, category), 1));
+    alch_order_by(take, ALCH_COL(Item, id));
+    alch_limit(take, 1);
+    alch_with_for_update(take, ALCH_FOR_UPDATE, ALCH_SKIP_LOCKED);
+    assert_string_equal(run_text(a, take), "1");
+    assert_string_equal(run_text(b, take), "2"); /* row 1 is a's: b skips it */
+    assert_string_equal(run_text(a, take), "1"); /* a's own lock does not stop a */
+
+    alch_stmt *nowait = alch_select_columns(ALCH_COL(Item, name));
+    alch_where(nowait, alch_eq(ALCH_COL(Item, id), 1));
+    alch_with_for_update(nowait, ALCH_FOR_SHARE, ALCH_NOWAIT);
+    alch_result *res = NULL;
+    int rc = alch_session_exec(b, nowait, &res, &err);
+    assert_true(rc < 0);
+    assert_null(res);
+    assert_string_equal(err.sqlstate, "55P03"); /* lock_not_available */
+    alch_error_clear(&err);
+    CHECK_OK(alch_session_rollback(b, &err), err);
+
+    alch_session_close(a); /* rolls back: the lock goes */
+    assert_string_equal(run_text(b, nowait), "Green tea");
+    alch_session_close(b);
+    alch_stmt_free(take);
+    alch_stmt_free(nowait);
+}
+
+/* ---- pgbench's TPC-B transaction, with the builder alone ------------------------------------ */
+
+typedef struct tpcb {
+    alch_stmt *account, *balance, *teller, *branch, *history;
+} tpcb;
+
+/* UPDATE t SET col = col + :delta WHERE key = :key */
+static alch_stmt *add_delta(const alch_model *t, const char *col, const char *key)
+{
+    alch_expr *c = alch_col(t, col);
+    alch_stmt *st = alch_update(t);
+    alch_set(st, c, alch_add(c, alch_param("delta")));
+    return alch_where(st, alch_eq(alch_col(t, key), alch_param(key)));
+}
+
+static tpcb tpcb_build(void)
+{
+    tpcb t;
+    t.account = add_delta(&accounts, "abalance", "aid");
+    t.balance = alch_select_columns(alch_col(&accounts, "abalance"));
+    alch_where(t.balance, alch_eq(alch_col(&accounts, "aid"), alch_param("aid")));
+    t.teller = add_delta(&tellers, "tbalance", "tid");
+    t.branch = add_delta(&branches, "bbalance", "bid");
+    t.history = alch_insert(&history);
+    const char *const cols[] = {"tid", "bid", "aid", "delta"};
+    for (size_t i = 0; i < ALCH_COUNT(cols); i++)
+        alch_set(t.history, alch_col(&history, cols[i]), alch_param(cols[i]));
+    alch_set(t.history, alch_col(&history, "mtime"), alch_func("now", ALCH_TIMESTAMPTZ));
+    return t;
+}
+
+/* One transaction: the account's new balance comes back as text. */
+static const char *tpcb_run(alch_session *s, tpcb *t, int aid, int tid, int bid, int delta)
+{
+    alch_error err = ALCH_ERROR_INIT;
+    alch_stmt *all[] = {t->account, t->balance, t->teller, t->branch, t->history};
+    const char *const names[] = {"aid", "tid", "bid", "delta"};
+    const int values[] = {aid, tid, bid, delta};
+    for (size_t i = 0; i < ALCH_COUNT(all); i++)
+        for (size_t j = 0; j < ALCH_COUNT(names); j++) {
+            int rc = alch_stmt_bind(all[i], names[j], alch_int(values[j]), &err);
+            assert_true(rc == 0 || rc == ALCH_EARGUMENT); /* not every statement has each */
+            alch_error_clear(&err);
+        }
+    static char balance[32];
+    for (size_t i = 0; i < ALCH_COUNT(all); i++) {
+        const char *rows = run_text(s, all[i]);
+        if (all[i] == t->balance)
+            snprintf(balance, sizeof balance, "%s", rows);
+    }
+    CHECK_OK(alch_session_commit(s, &err), err);
+    return balance;
+}
+
+static const char *sum_of(alch_session *s, const alch_model *t, const char *col)
+{
+    alch_stmt *st = alch_select_columns(alch_sum(alch_col(t, col)));
+    const char *text = run_text(s, st);
+    alch_stmt_free(st);
+    return text;
+}
+
+static void test_tpcb(void **state)
+{
+    (void)state;
+    alch_error err = ALCH_ERROR_INIT;
+    alch_session *s = NULL;
+    CHECK_OK(alch_session_open(maker, &s, &err), err);
+    tpcb t = tpcb_build();
+    const char *sql = NULL;
+    CHECK_OK(alch_stmt_sql(t.account, &sql, &err), err);
+    assert_string_equal(sql, "UPDATE pgbench_accounts SET abalance = pgbench_accounts.abalance + $1 "
+                             "WHERE pgbench_accounts.aid = $2");
+    CHECK_OK(alch_stmt_sql(t.history, &sql, &err), err);
+    assert_string_equal(sql, "INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES ($1, "
+                             "$2, $3, $4, now())");
+    assert_string_equal(tpcb_run(s, &t, 1, 1, 1, 100), "100");
+    assert_string_equal(tpcb_run(s, &t, 3, 3, 2, -30), "-30");
+    assert_string_equal(tpcb_run(s, &t, 1, 2, 1, 5), "105");
+    /* pgbench's consistency check: every balance adds up to the deltas in the history */
+    char sums[4][32];
+    snprintf(sums[0], sizeof sums[0], "%s", sum_of(s, &accounts, "abalance"));
+    snprintf(sums[1], sizeof sums[1], "%s", sum_of(s, &tellers, "tbalance"));
+    snprintf(sums[2], sizeof sums[2], "%s", sum_of(s, &branches, "bbalance"));
+    snprintf(sums[3], sizeof sums[3], "%s", sum_of(s, &history, "delta"));
+    assert_string_equal(sums[0], "75");
+    assert_string_equal(sums[1], "75");
+    assert_string_equal(sums[2], "75");
+    assert_string_equal(sums[3], "87"); /* 12 from the seed rows */
+    alch_stmt *rows = alch_select_columns(alch_count_all());
+    alch_select_from(rows, &history);
+    assert_string_equal(run_text(s, rows), "6");
+    alch_stmt_free(rows);
+    alch_stmt *all[] = {t.account, t.balance, t.teller, t.branch, t.history};
+    for (size_t i = 0; i < ALCH_COUNT(all); i++)
+        alch_stmt_free(all[i]);
+    alch_session_close(s);
 }
 
 /* ---- result shapes ------------------------------------------------------------------------ */
@@ -1433,6 +1665,7 @@ int main(void)
         cmocka_unit_test(test_mistakes),       cmocka_unit_test(test_results),
         cmocka_unit_test(test_reuse),          cmocka_unit_test(test_async),
         cmocka_unit_test(test_stream_batches), cmocka_unit_test(test_selectin),
+        cmocka_unit_test(test_locks),          cmocka_unit_test(test_tpcb),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

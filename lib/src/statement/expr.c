@@ -832,6 +832,9 @@ alch_expr *alch_arith(alch_expr *a, alch_arith_op op, alch_expr *b)
     }
     if (ta && !is_number(ta))
         return arith_error(e, a, op);
+    alch_expr *bad = check_pair(a, b); /* a number column and a string: say so, with the hint */
+    if (bad)
+        return checked(e, bad);
     if (tb && !is_number(tb))
         return arith_error(e, b, op);
     if ((op == ALCH_DIV || op == ALCH_MOD) && b->kind == X_VALUE &&
@@ -841,9 +844,8 @@ alch_expr *alch_arith(alch_expr *a, alch_arith_op op, alch_expr *b)
                                      "%s by the value 0: the server would fail with "
                                      "'division by zero'",
                                      op == ALCH_DIV ? "a division" : "a remainder (%)"));
-    alch_expr *bad = check_pair(a, b);
     e->type = number_result(ta, tb);
-    return checked(e, bad ? bad : check_pair(b, a));
+    return checked(e, check_pair(b, a));
 }
 
 alch_expr *alch_neg(alch_expr *a)
@@ -957,9 +959,16 @@ alch_expr *alch_case_list(alch_expr *const *parts, size_t n)
             e->type = type_of(k);
             continue;
         }
-        alch_expr *bad = check_types(first, k, "a CASE result beside");
-        if (bad)
-            return checked(e, bad);
+        if (!alch__types_compatible(type_of(first), type_of(k))) {
+            char d1[80], d2[80];
+            describe(first, d1, sizeof d1);
+            describe(k, d2, sizeof d2);
+            return checked(e, error_node(ALCH_ETYPE, "convert one with alch_cast()",
+                                         "the results of a CASE must have one type, but %s is "
+                                         "%s and %s is %s",
+                                         d1, alch__sql_type_name(type_of(first)), d2,
+                                         alch__sql_type_name(type_of(k))));
+        }
     }
     return e;
 }
