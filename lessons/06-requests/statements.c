@@ -9,7 +9,7 @@
 int main(void)
 {
     //! [select]
-    alch_stmt *st = alch_select(&Item_model); /* the seed's select(Item) */
+    alch_stmt *st = alch_select(&Item_model); /* SQLAlchemy's select(Item) */
     alch_stmt_print(st, stdout);
     //! [select]
 
