@@ -17,6 +17,7 @@
  * | base    | base.h     | the registry of models and its DDL              |
  * | requests| statement.h| select/insert/update/delete built from models   |
  * | session | session.h  | the session factory and the unit of work        |
+ * | migrate | migrate.h  | migrations and the models-versus-database diff  |
  *
  * libuv's uv.h needs POSIX types that a strict `-std=c17` hides. Build with
  * `-D_DEFAULT_SOURCE` (or `-std=gnu17`); the CMake target `alch::alch` and
@@ -36,5 +37,6 @@
 #include "alch/base.h"
 #include "alch/statement.h"
 #include "alch/session.h"
+#include "alch/migrate.h"
 
 #endif
