@@ -150,15 +150,16 @@ static int check_recorded(const alch_migrations *m, version_state *st, alch_resu
     return 0;
 }
 
-static int read_state(alch_conn *conn, const alch_migrations *m, version_state *st,
+/* known: the version table is known to exist (the upgrade has just made sure of it). */
+static int read_state(alch_conn *conn, const alch_migrations *m, bool known, version_state *st,
                       alch_error *err)
 {
     st->at = 0;
     st->applied = calloc(m->count ? m->count : 1, sizeof *st->applied);
     if (!st->applied)
         return alch__error_set(err, ALCH_ENOMEM, "out of memory");
-    bool exists = false;
-    int rc = table_exists(conn, &exists, err);
+    bool exists = known;
+    int rc = known ? 0 : table_exists(conn, &exists, err);
     if (rc || !exists)
         return rc;
     alch_result *res;
@@ -284,11 +285,9 @@ static int upgrade_locked(alch_conn *conn, const alch_migrations *m, long target
                           alch_error *err)
 {
     int rc = alch_conn_execute(conn, version_ddl, NULL, 0, NULL, err);
-    if (rc == 0)
-        rc = alch_conn_commit(conn, err);
     version_state st = {NULL, 0};
     if (rc == 0)
-        rc = read_state(conn, m, &st, err);
+        rc = read_state(conn, m, true, &st, err);
     if (rc == 0)
         rc = alch_conn_commit(conn, err);
     size_t end = target < 0 ? m->count : (size_t)target + 1;
@@ -325,7 +324,7 @@ static int downgrade_locked(alch_conn *conn, const alch_migrations *m, long targ
                             size_t *done, alch_error *err)
 {
     version_state st = {NULL, 0};
-    int rc = read_state(conn, m, &st, err);
+    int rc = read_state(conn, m, false, &st, err);
     if (rc == 0)
         rc = alch_conn_commit(conn, err);
     size_t stop = (size_t)(target + 1); /* steps [stop, at) are undone, newest first */
@@ -378,7 +377,7 @@ static int peek(alch_conn *conn, const alch_migrations *m, const char *fn, versi
     *st = (version_state){NULL, 0};
     int rc = check_list(conn, m, fn, err);
     if (rc == 0)
-        rc = read_state(conn, m, st, err);
+        rc = read_state(conn, m, false, st, err);
     alch_error scratch = ALCH_ERROR_INIT;
     alch_conn_rollback(conn, &scratch);
     alch_error_clear(&scratch);
