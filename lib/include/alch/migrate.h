@@ -60,6 +60,9 @@
 extern "C" {
 #endif
 
+/** @addtogroup migrate
+ * @{ */
+
 /** @brief The key of the advisory lock migrations hold ("alch_mig" as eight bytes). */
 #define ALCH_MIGRATION_LOCK_KEY 0x616c63685f6d6967LL
 
@@ -201,8 +204,8 @@ enum alch_diff_flags {
  * Constraints and indexes are matched by the names create_all gives them (`pk_`, `uq_`,
  * `fk_`, `ix_`): one named otherwise is reported as extra, and the model's as missing (a
  * primary key is renamed instead). Check constraints are not compared. A server default is
- * compared as text after dropping the trailing cast the server adds to it (it prints `'new'`
- * back as `'new'` cast to text): otherwise write it the way the server prints it back.
+ * compared as text after dropping the trailing cast the server adds to it (it prints ``'new'``
+ * back as ``'new'`` cast to text): otherwise write it the way the server prints it back.
  *
  * A change that would lose data is written as a comment,
  * `-- not emitted, it would lose data: ALTER TABLE items DROP COLUMN weight;`,
@@ -219,6 +222,8 @@ enum alch_diff_flags {
  */
 int alch_base_diff(alch_base *base, alch_conn *conn, unsigned flags, char **ddl,
                    alch_error *err);
+
+/** @} */
 
 #ifdef __cplusplus
 }
