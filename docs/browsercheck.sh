@@ -7,8 +7,8 @@
 #     puts a broken table row inside a code span);
 #   - Markdown left as text outside code: ** (bold that did not render), a backtick (a
 #     code span that did not render);
-#   - a lesson page with fewer code fragments than its README has code blocks (a block
-#     swallowed by a broken span or table);
+#   - a lesson whose pages (lesson_NN, lesson_NNb, ...) show fewer code fragments than its
+#     README has code blocks (a block swallowed by a broken span or table);
 #   - an image or diagram wider than the window;
 #   - a front page whose first screen (1280 x 800) does not link lesson 01;
 #   - an API group page that lists no function; an `*_async` call the Async group page does
@@ -96,6 +96,7 @@ harness=$out/harness.html
     echo '];'
     cat <<'EOF'
 const lines = [];
+const got = {};
 const skip = 'code, pre, div.fragment, .memproto, .memItemLeft, .memItemRight, script, style, '
     + 'table.memname, .mdescLeft, #MSearchBox, #MSearchSelectWindow, #MSearchResultsWindow';
 function say(page, what) { lines.push('FAIL ' + page + ': ' + what); }
@@ -124,12 +125,9 @@ function check(frame) {
         if (t.includes('**')) say(page, 'shows "**" as text in "' + block + '"');
         if (t.includes('`')) say(page, 'shows a backtick as text in "' + block + '"');
     }
-    // every code block of the README is on the page
-    if (name in want) {
-        const got = doc.querySelectorAll('div.fragment').length;
-        if (got < want[name])
-            say(page, want[name] + ' code blocks in the README, ' + got + ' on the page');
-    }
+    // every code block of the README is on the lesson's pages (lesson_NN, lesson_NNb, ...)
+    const lesson = name.match(/^(lesson_[0-9][0-9])[b-z]?$/);
+    if (lesson) got[lesson[1]] = (got[lesson[1]] || 0) + doc.querySelectorAll('div.fragment').length;
     // nothing wider than the window
     const width = doc.documentElement.clientWidth;
     for (const img of doc.querySelectorAll('img, object, iframe, svg')) {
@@ -166,6 +164,10 @@ function check(frame) {
 window.addEventListener('load', () => {
     try {
         for (const f of document.querySelectorAll('iframe')) check(f);
+        for (const name in want)
+            if ((got[name] || 0) < want[name])
+                say(name + '.html', want[name] + ' code blocks in the README, ' + (got[name] || 0)
+                    + ' on the lesson\'s pages');
         lines.push('DONE');
     } catch (e) { lines.push('ERROR ' + e); }
     document.getElementById('report').textContent = lines.join('\n') + '\n';
@@ -189,7 +191,7 @@ fi
 shots=()
 if [[ -z ${NO_SCREENSHOTS:-} ]]; then
     while read -r _ page height; do
-        [[ $page == index.html || $page =~ ^lesson_[0-9][0-9]\.html$ ]] || continue
+        [[ $page == index.html || $page =~ ^lesson_[0-9][0-9][b-z]?\.html$ ]] || continue
         ((height > 20000)) && height=20000
         run_browser --window-size="1280,$height" --screenshot="$out/${page%.html}.png" \
             "file://$html/$page" >/dev/null &

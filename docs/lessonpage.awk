@@ -7,15 +7,31 @@
 #   \snippet dir/file.c name, so the site quotes the compiled program itself;
 # - the other blocks (the output, Python, shell) stay as they are: snippetcheck.sh keeps the
 #   outputs equal to the files the tests check;
-# - links to the previous and next lessons and to the front page go at the top and bottom,
+# - a line <!-- page: b Title --> starts a sub-page, lesson_NNb "Lesson NNb: Title";
+# - links to the previous and next pages and to the lessons go at the top and bottom,
 #   and the page of the lesson's whole programs (lesson_NN_programs) is linked at the end.
-function nav() {
+# The pages of this lesson: "" (lesson_NN itself), then one letter per <!-- page: --> marker.
+function pagelist(    line, k) {
+    npages = 1
+    part[1] = ""
+    while ((getline line < ARGV[1]) > 0)
+        if (line ~ /^<!-- page: [b-z] /) {
+            split(line, k, " ")
+            part[++npages] = k[3]
+        }
+    close(ARGV[1])
+}
+# Previous, all lessons, next: across sub-pages first, then across lessons.
+function nav(i,    line, p, n) {
+    p = i > 1 ? "lesson_" nn part[i - 1] : (prv != "" ? "lesson_" prv : "")
+    n = i < npages ? "lesson_" nn part[i + 1] : (nxt != "" ? "lesson_" nxt : "")
     line = ""
-    if (prv != "") line = line "\\ref lesson_" prv " \"Previous: lesson " prv "\" &middot; "
+    if (p != "") line = line "\\ref " p " \"Previous: " label(p) "\" &middot; "
     line = line "\\ref lessons \"All lessons\""
-    if (nxt != "") line = line " &middot; \\ref lesson_" nxt " \"Next: lesson " nxt "\""
+    if (n != "") line = line " &middot; \\ref " n " \"Next: " label(n) "\""
     return line
 }
+function label(id) { return "lesson " substr(id, 8) }
 # Links between lessons, written for GitHub as ../NN-name/README.md, point at the pages.
 function relink(text,    out, m) {
     out = ""
@@ -26,7 +42,7 @@ function relink(text,    out, m) {
     }
     return out text
 }
-BEGIN { snippet = ""; skipping = 0; titled = 0 }
+BEGIN { snippet = ""; skipping = 0; titled = 0; at = 1; pagelist() }
 skipping {
     if ($0 ~ /^```/) skipping = 0
     next
@@ -34,8 +50,25 @@ skipping {
 !titled && /^# / {
     print $0 " {#lesson_" nn "}"
     print ""
-    print nav()
+    print nav(1)
     titled = 1
+    next
+}
+# <!-- page: b The pool --> starts the lesson's next page (lesson_NNb): a long lesson is read
+# a page at a time, in order, while its README stays one file for GitHub and the checks.
+/^<!-- page: [b-z] / {
+    title = $0
+    sub(/^<!-- page: [b-z] /, "", title)
+    sub(/ *-->$/, "", title)
+    print ""
+    print "Continued on the next page: \\subpage lesson_" nn part[at + 1]
+    print ""
+    print nav(at)
+    at++
+    print ""
+    print "\\page lesson_" nn part[at] " Lesson " nn part[at] ": " title
+    print ""
+    print nav(at)
     next
 }
 /^<!-- snippet: / {
@@ -55,6 +88,6 @@ END {
     print ""
     print "The programs of this lesson in full, as the tests build and run them: \\subpage lesson_" nn "_programs"
     print ""
-    print nav()
+    print nav(at)
     print ""
 }

@@ -26,7 +26,9 @@ for dir in "$lessons"/[0-9][0-9]-*/; do
     pages=$((pages + 1))
     grep -q "lesson_$nn.html" "$html/index.html" || problem "the front page does not link to lesson $nn"
     blocks=$(grep -c '^```[a-z]' "$dir/README.md" || true)
-    fragments=$(grep -o 'class="fragment"' "$page" | wc -l)
+    # a long lesson is split into pages lesson_NN, lesson_NNb, ... (lessonpage.awk)
+    mapfile -t subpages < <(compgen -G "$html/lesson_${nn}[b-z].html" || true)
+    fragments=$(cat "$page" "${subpages[@]}" | grep -o 'class="fragment"' | wc -l)
     ((fragments >= blocks)) ||
         problem "lesson $nn: $blocks code blocks in the README, $fragments on the page"
     if grep -q 'snippet: \|\\snippet' "$page"; then
