@@ -2,6 +2,7 @@
  *
  * Sessions of an async engine have the same calls with `_async` and a callback. Lesson 07
  * is about running many of them at once; here, one session does two steps in order. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -69,22 +70,39 @@ static void on_tables(alch_conn *c, int status, alch_result *res, const alch_err
 }
 //! [open]
 
+/* Setting up, step by step: any step that fails says why and stops the chain. */
+static bool setup_ok(alch_conn *c, int status, const alch_error *err)
+{
+    if (status == 0)
+        return true;
+    printf("setting up failed: %s\n", err && err->message ? err->message : "unknown error");
+    alch_conn_close(c);
+    return false;
+}
+
 static void on_created(alch_conn *c, int status, alch_result *res, const alch_error *err,
                        void *data)
 {
-    (void)err;
     alch_result_free(res);
-    if (status == 0)
+    if (setup_ok(c, status, err))
         alch_conn_commit_async(c, on_tables, data);
-    else
-        alch_conn_close(c);
+}
+
+/* A fresh start (see the lesson): the table is dropped, then created. */
+static void on_dropped(alch_conn *c, int status, alch_result *res, const alch_error *err,
+                       void *data)
+{
+    alch_result_free(res);
+    if (setup_ok(c, status, err))
+        alch_base_create_all_async(base, c, on_created, data);
 }
 
 static void on_conn(alch_conn *c, int status, const alch_error *err, void *data)
 {
-    (void)err;
-    if (status == 0)
-        alch_base_create_all_async(base, c, on_created, data);
+    if (status != 0)
+        printf("cannot connect: %s\n", err && err->message ? err->message : "unknown error");
+    else
+        alch_base_drop_all_async(base, c, on_dropped, data);
 }
 
 int main(void)

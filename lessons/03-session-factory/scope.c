@@ -48,6 +48,7 @@ int main(void)
     if (alch_engine_create(getenv("ALCH_DATABASE_URL"), NULL, &engine, &err) != 0 ||
         alch_base_create(&base, &err) != 0 || alch_base_add(base, &User_model, &err) != 0 ||
         alch_engine_connect(engine, &conn, &err) != 0 ||
+        alch_base_drop_all(base, conn, &err) != 0 || /* a fresh start: see the lesson */
         alch_base_create_all(base, conn, &err) != 0 || alch_conn_commit(conn, &err) != 0 ||
         alch_sessionmaker_create(engine, base, NULL, &session_factory, &err) != 0) {
         print_error(&err);

@@ -19,10 +19,8 @@ static void print_error(alch_error *err)
 int main(void)
 {
     alch_error err = ALCH_ERROR_INIT;
-    alch_engine_options opts = alch_engine_options_default();
-    opts.echo = true;
     alch_engine *engine;
-    if (alch_engine_create(getenv("ALCH_DATABASE_URL"), &opts, &engine, &err) != 0) {
+    if (alch_engine_create(getenv("ALCH_DATABASE_URL"), NULL, &engine, &err) != 0) {
         print_error(&err);
         return 1;
     }
@@ -36,9 +34,16 @@ int main(void)
     alch_base_add(base, &Category_model, &err);
     //! [base]
 
-    //! [create_all]
+    /* A fresh start, before echo is on: drop the tables an earlier run or lesson left. */
     alch_conn *conn;
-    alch_engine_connect(engine, &conn, &err);
+    if (alch_engine_connect(engine, &conn, &err) != 0 ||
+        alch_base_drop_all(base, conn, &err) != 0 || alch_conn_commit(conn, &err) != 0) {
+        print_error(&err);
+        return 1;
+    }
+    alch_engine_set_echo(engine, true);
+
+    //! [create_all]
     if (alch_base_create_all(base, conn, &err) != 0)
         print_error(&err);
     alch_conn_commit(conn, &err);

@@ -14,20 +14,26 @@ int main(void)
     alch_base *base;
     alch_conn *conn;
     alch_sessionmaker *factory;
-    alch_engine_create(getenv("ALCH_DATABASE_URL"), NULL, &engine, &err);
-    alch_base_create(&base, &err);
-    alch_base_add(base, &Category_model, &err);
-    alch_base_add(base, &Item_model, &err);
-    alch_engine_connect(engine, &conn, &err);
-    alch_base_create_all(base, conn, &err);
-    alch_conn_execute(conn, "INSERT INTO categories (name) VALUES ('Tea')", NULL, 0, NULL, &err);
-    alch_conn_execute(conn,
-                      "INSERT INTO items (name, description, price, category) VALUES "
-                      "('Green tea', 'Sencha', 450, 1), ('Oolong', 'Half-oxidised', 700, 1)",
-                      NULL, 0, NULL, &err);
-    alch_conn_commit(conn, &err);
+    /* A fresh start (lesson 03): drop the tables, create them, add one category, two items. */
+    if (alch_engine_create(getenv("ALCH_DATABASE_URL"), NULL, &engine, &err) != 0 ||
+        alch_base_create(&base, &err) != 0 || alch_base_add(base, &Category_model, &err) != 0 ||
+        alch_base_add(base, &Item_model, &err) != 0 ||
+        alch_engine_connect(engine, &conn, &err) != 0 ||
+        alch_base_drop_all(base, conn, &err) != 0 || alch_base_create_all(base, conn, &err) != 0 ||
+        alch_conn_execute(conn, "INSERT INTO categories (name) VALUES ('Tea')", NULL, 0, NULL,
+                          &err) != 0 ||
+        alch_conn_execute(conn,
+                          "INSERT INTO items (name, description, price, category) VALUES "
+                          "('Green tea', 'Sencha', 450, 1), ('Oolong', 'Half-oxidised', 700, 1)",
+                          NULL, 0, NULL, &err) != 0 ||
+        alch_conn_commit(conn, &err) != 0 ||
+        alch_sessionmaker_create(engine, base, NULL, &factory, &err) != 0) {
+        char *text = alch_error_format(&err);
+        printf("setting up failed: %s\n", text ? text : "out of memory");
+        free(text);
+        return 1;
+    }
     alch_conn_close(conn);
-    alch_sessionmaker_create(engine, base, NULL, &factory, &err);
     alch_engine_set_echo(engine, true);
 
     //! [unloaded]

@@ -72,13 +72,11 @@ static void print_error(alch_error *err)
 int main(void)
 {
     alch_error err = ALCH_ERROR_INIT;
-    alch_engine_options opts = alch_engine_options_default();
-    opts.echo = true;
     alch_engine *engine;
     alch_base *base;
     alch_conn *conn;
     alch_sessionmaker *factory;
-    if (alch_engine_create(getenv("ALCH_DATABASE_URL"), &opts, &engine, &err) != 0) {
+    if (alch_engine_create(getenv("ALCH_DATABASE_URL"), NULL, &engine, &err) != 0) {
         print_error(&err);
         return 1;
     }
@@ -89,6 +87,9 @@ int main(void)
     alch_base_add(base, &Category_model, &err);
     alch_base_add(base, &Item_model, &err);
     alch_engine_connect(engine, &conn, &err);
+    if (alch_base_drop_all(base, conn, &err) != 0 || alch_conn_commit(conn, &err) != 0)
+        print_error(&err);              /* a fresh start (lesson 03), before echo is on */
+    alch_engine_set_echo(engine, true); /* from here on, show the SQL */
     if (alch_base_create_all(base, conn, &err) != 0)
         print_error(&err);
     alch_conn_commit(conn, &err);

@@ -54,11 +54,15 @@ int main(void)
     free(ddl);
     //! [ddl]
 
-    alch_engine_connect(engine, &conn, &err);
-    alch_base_create_all(base, conn, &err);
-    alch_conn_commit(conn, &err);
+    /* a fresh start (lesson 03): the table is dropped, then created */
+    if (alch_engine_connect(engine, &conn, &err) != 0 ||
+        alch_base_drop_all(base, conn, &err) != 0 || alch_base_create_all(base, conn, &err) != 0 ||
+        alch_conn_commit(conn, &err) != 0 ||
+        alch_sessionmaker_create(engine, base, NULL, &factory, &err) != 0) {
+        printf("setting up failed: %s\n", err.message);
+        return 1;
+    }
     alch_conn_close(conn);
-    alch_sessionmaker_create(engine, base, NULL, &factory, &err);
     alch_engine_set_echo(engine, true);
 
     //! [insert]

@@ -77,6 +77,8 @@ int models_init(const char *url, bool fill, alch_error *err)
     alch_conn *conn = NULL;
     if (rc == 0)
         rc = alch_engine_connect(engine, &conn, err);
+    if (rc == 0) /* a fresh start (lesson 03): what an earlier run left is dropped */
+        rc = alch_base_drop_all(base, conn, err);
     if (rc == 0)
         rc = alch_base_create_all(base, conn, err);
     if (rc == 0)

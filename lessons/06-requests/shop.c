@@ -15,6 +15,16 @@ static void print_error(alch_error *err)
     alch_error_clear(err);
 }
 
+/* A request failed: say why, clean up, and end the program with status 1. */
+static int stop(alch_session *s, alch_error *err)
+{
+    if (err->code)
+        print_error(err);
+    alch_session_close(s);
+    models_close();
+    return 1;
+}
+
 static void print_items(const char *title, alch_list items)
 {
     printf("%s:\n", title);
@@ -34,17 +44,19 @@ int main(void)
     }
     alch_engine_set_echo(engine, true);
     alch_session *s;
-    alch_session_open(session_factory, &s, &err);
+    if (alch_session_open(session_factory, &s, &err) != 0)
+        return stop(NULL, &err);
 
     //! [set_user]
-    set_user(s, 123456789, &err);
-    set_user(s, 123456789, &err); /* the same user writes again: nothing happens */
+    if (set_user(s, 123456789, &err) != 0 ||
+        set_user(s, 123456789, &err) != 0) /* the same user writes again: nothing happens */
+        return stop(s, &err);
     //! [set_user]
 
     //! [categories]
     alch_list categories;
     if (get_categories(s, &categories, &err) != 0)
-        print_error(&err);
+        return stop(s, &err);
     for (size_t i = 0; i < categories.count; i++) {
         Category *c = categories.items[i];
         printf("category %lld: %s\n", (long long)c->id, c->name);
@@ -53,6 +65,10 @@ int main(void)
 
     //! [items]
     alch_list items;
+    if (categories.count == 0) {
+        printf("no categories: models_init(url, true, ...) adds two\n");
+        return stop(s, &err);
+    }
     Category *tea = categories.items[0];
     if (get_category_items(s, tea->id, &items, &err) == 0)
         print_items("items in Tea", items);
