@@ -753,6 +753,92 @@ static void test_async_session(void **state)
     assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* ---- use after close ------------------------------------------------------------------ */
+
+/* A closed session or a freed result used again: a MisuseError that says so, not a crash
+ * (and, under AddressSanitizer, not a heap-use-after-free). */
+static void expect_misuse(int rc, alch_error *err, const char *sentence)
+{
+    assert_int_equal(rc, ALCH_EMISUSE);
+    char *text = alch_error_format(err);
+    if (!text || !strstr(text, sentence))
+        fail_msg("expected \"%s\" in: %s", sentence, text ? text : "(nothing)");
+    assert_non_null(strstr(text, "MisuseError: "));
+    free(text);
+    alch_error_clear(err);
+}
+
+static void test_use_after_close(void **state)
+{
+    env v = open_env();
+    alch_error err = ALCH_ERROR_INIT;
+    alch_session *s = open_session(&v);
+    User u = {.tg_id = 6006};
+    CHECK_OK(alch_session_add(s, &User_model, &u, &err), err);
+    CHECK_OK(alch_session_commit(s, &err), err);
+    alch_result *r = NULL;
+    CHECK_OK(alch_session_execute(s, "SELECT 42 AS answer", NULL, 0, &r, &err), err);
+    alch_session_close(s);
+
+    const char *closed = "this session was closed";
+    void *found = NULL;
+    expect_misuse(alch_session_get(s, &User_model, alch_v(u.id), &found, &err), &err, closed);
+    assert_null(found);
+    User w = {.tg_id = 6007};
+    expect_misuse(alch_session_add(s, &User_model, &w, &err), &err, closed);
+    expect_misuse(alch_session_commit(s, &err), &err, closed);
+    expect_misuse(alch_session_begin(s, &err), &err, closed);
+    alch_stmt *st = alch_select(&User_model);
+    alch_list users = {0};
+    expect_misuse(alch_session_scalars(s, st, &users, &err), &err, closed);
+    assert_int_equal(users.count, 0);
+    alch_stream *stream = NULL;
+    expect_misuse(alch_session_stream(s, st, 10, &stream, &err), &err, closed);
+    assert_null(stream);
+    alch_stmt_free(st);
+    assert_int_equal(alch_session_state(s, &u), ALCH_TRANSIENT);
+    alch_session_close(s); /* twice: nothing happens */
+
+    /* the result outlives its session; freed, it is empty and says why */
+    int64_t answer = 0;
+    CHECK_OK(alch_result_get_int(r, 0, 0, &answer, &err), err);
+    assert_int_equal(answer, 42);
+    alch_result_free(r);
+    expect_misuse(alch_result_get_int(r, 0, 0, &answer, &err), &err, "this result was freed");
+    const char *text = NULL;
+    expect_misuse(alch_result_get_text(r, 0, 0, &text, &err), &err, "this result was freed");
+    assert_null(text);
+    assert_int_equal(alch_result_rows(r), 0);
+    assert_int_equal(alch_result_columns(r), 0);
+    size_t col = 9;
+    assert_int_equal(alch_result_column_index(r, "answer", &col), ALCH_EMISUSE);
+    alch_result_free(r); /* twice: nothing happens */
+    close_env(&v);
+}
+
+static void test_use_after_close_async(void **state)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    alch_engine *engine = NULL;
+    alch_sessionmaker *maker = NULL;
+    alch_session *s = NULL;
+    alch_error err = ALCH_ERROR_INIT;
+    CHECK_OK(alch_engine_create_async(&loop, db_url, NULL, &engine, &err), err);
+    CHECK_OK(alch_sessionmaker_create(engine, base, NULL, &maker, &err), err);
+    CHECK_OK(alch_session_open(maker, &s, &err), err);
+    alch_session_close(s);
+    assert_int_equal(alch_session_commit_async(s, on_committed, NULL), ALCH_EMISUSE);
+    assert_non_null(strstr(alch_session_start_error(s)->message, "this session was closed"));
+    alch_stmt *st = alch_select(&User_model);
+    assert_int_equal(alch_session_scalars_async(s, st, on_committed, NULL), ALCH_EMISUSE);
+    alch_stmt_free(st);
+    alch_sessionmaker_free(maker);
+    alch_engine_free(engine);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -769,6 +855,8 @@ int main(void)
         cmocka_unit_test(test_refresh),
         cmocka_unit_test(test_scope_and_execute),
         cmocka_unit_test(test_async_session),
+        cmocka_unit_test(test_use_after_close),
+        cmocka_unit_test(test_use_after_close_async),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

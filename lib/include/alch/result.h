@@ -33,6 +33,12 @@ typedef struct alch_result alch_result;
 
 /**
  * @brief Free a result and everything its getters returned.
+ *
+ * A getter called on a freed result is a mistake that alch catches for the last 32 results
+ * freed: it returns ::ALCH_EMISUSE, "this result was freed", and the result reads as empty (no
+ * rows, no columns; a second free does nothing). Rows mapped into structs and text the
+ * getters returned are freed at once: an AddressSanitizer build catches a use of those.
+ *
  * @param res  The result; NULL is allowed.
  */
 void alch_result_free(alch_result *res);

@@ -121,6 +121,11 @@ int alch_session_open(alch_sessionmaker *maker, alch_session **out, alch_error *
  * came back through RETURNING) are: do not use those fields afterwards. Allowed inside
  * the session's own callbacks.
  *
+ * A call on a closed session is a mistake that alch catches for the last 32 sessions closed:
+ * it returns ::ALCH_EMISUSE, "this session was closed", instead of reading freed memory (a
+ * second close does nothing). Older ones are freed for real, and the objects the session
+ * loaded are freed at once: an AddressSanitizer build (preset `asan`) catches a use of those.
+ *
  * @param s  The session; NULL is allowed. Do not use it afterwards.
  */
 void alch_session_close(alch_session *s);

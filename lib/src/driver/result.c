@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "driver/error_internal.h"
+#include "util/quarantine.h"
 
 /* Memory handed out by getters that must convert (bytea), freed with the result. */
 typedef struct chunk {
@@ -14,7 +15,12 @@ typedef struct chunk {
     unsigned char *mem;
 } chunk;
 
+/* First in the struct: freeing a block overwrites its first bytes, so even a header that
+ * left the quarantine most likely reads as not live. */
+enum { RESULT_LIVE = 0x52534c54u /* "RSLT" */, RESULT_FREED = 0x0deadfee };
+
 struct alch_result {
+    unsigned magic;
     PGresult *pg;
     chunk *chunks;
     chunk *owned; /* memory of ours (alch__result_alloc), freed with free() */
@@ -54,8 +60,27 @@ alch_result *alch__result_wrap(PGresult *pg)
         PQclear(pg);
         return NULL;
     }
+    res->magic = RESULT_LIVE;
     res->pg = pg;
     return res;
+}
+
+static void release_result(void *p)
+{
+    free(p);
+}
+
+/* Freed results wait here a while (util/quarantine.h): a getter called on one says so. */
+static alch__quarantine freed_results = {.release = release_result};
+
+__attribute__((destructor)) static void drain_freed_results(void)
+{
+    alch__quarantine_drain(&freed_results);
+}
+
+static bool is_freed(const alch_result *res)
+{
+    return res->magic != RESULT_LIVE;
 }
 
 void *alch__result_alloc(alch_result *res, size_t size)
@@ -74,7 +99,7 @@ void *alch__result_alloc(alch_result *res, size_t size)
 
 void alch_result_free(alch_result *res)
 {
-    if (!res)
+    if (!res || is_freed(res)) /* freed twice: the first free counts */
         return;
     for (chunk *c = res->chunks, *next; c; c = next) {
         next = c->next;
@@ -87,7 +112,8 @@ void alch_result_free(alch_result *res)
         free(c);
     }
     PQclear(res->pg);
-    free(res);
+    *res = (alch_result){.magic = RESULT_FREED}; /* no rows, no columns, and is_freed() */
+    alch__quarantine_put(&freed_results, res);
 }
 
 size_t alch_result_rows(const alch_result *res)
@@ -121,7 +147,7 @@ const char *alch_result_column_name(const alch_result *res, size_t col)
 
 int alch_result_column_index(const alch_result *res, const char *name, size_t *col)
 {
-    if (!res || !name || !col)
+    if (!res || !name || !col || is_freed(res))
         return ALCH_EMISUSE;
     for (size_t i = 0; i < alch_result_columns(res); i++) {
         if (strcmp(PQfname(res->pg, (int)i), name) == 0) {
@@ -200,11 +226,21 @@ bool alch_result_is_null(const alch_result *res, size_t row, size_t col)
     return PQgetisnull(res->pg, (int)row, (int)col);
 }
 
+static int freed(alch_error *err)
+{
+    alch__error_set(err, ALCH_EMISUSE,
+                    "this result was freed (alch_result_free): its rows are gone");
+    alch__error_hint(err, "read what you need before alch_result_free(), or copy it");
+    return ALCH_EMISUSE;
+}
+
 /* Common checks of every getter: position in range, value not NULL. */
 static int locate(const alch_result *res, size_t row, size_t col, const char *what, alch_error *err)
 {
     if (!res)
         return alch__error_set(err, ALCH_EMISUSE, "no result (NULL)");
+    if (is_freed(res))
+        return freed(err);
     if (col >= alch_result_columns(res))
         return alch__error_set(err, ALCH_EMISUSE,
                                "column %zu is out of range: the result has %zu column(s)", col,
@@ -351,6 +387,10 @@ void alch_result_print(const alch_result *res, FILE *out)
 {
     if (!res || !out)
         return;
+    if (is_freed(res)) {
+        fputs("(this result was freed)\n", out);
+        return;
+    }
     size_t rows = alch_result_rows(res), cols = alch_result_columns(res);
     if (cols == 0) {
         fprintf(out, "%s\n", alch_result_command(res));

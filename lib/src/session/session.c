@@ -11,6 +11,7 @@
 #include "session/row.h"
 #include "session/session_internal.h"
 #include "statement/statement_internal.h"
+#include "util/quarantine.h"
 
 static void finish(alch_session *s, int status, const alch_error *err);
 
@@ -76,10 +77,37 @@ int alch_session_open(alch_sessionmaker *maker, alch_session **out, alch_error *
     alch_session *s = calloc(1, sizeof *s);
     if (!s)
         return alch__error_set(err, ALCH_ENOMEM, "out of memory");
+    s->magic = SESSION_LIVE;
     s->maker = maker;
     s->engine = maker->engine;
     *out = s;
     return 0;
+}
+
+static void release_session(void *p)
+{
+    alch_session *s = p;
+    alch_error_clear(&s->start_err); /* a call made on it while it waited here */
+    free(s);
+}
+
+/* Closed sessions wait here a while (util/quarantine.h): a call on one says so. */
+static alch__quarantine closed_sessions = {.release = release_session};
+
+__attribute__((destructor)) static void drain_closed_sessions(void)
+{
+    alch__quarantine_drain(&closed_sessions);
+}
+
+int alch__session_closed(const alch_session *s, alch_error *err)
+{
+    if (s->magic == SESSION_LIVE)
+        return 0;
+    alch__error_set(err, ALCH_EMISUSE,
+                    "this session was closed (alch_session_close): it cannot be used again");
+    alch__error_hint(err, "open a new one with alch_session_open(), and keep each session "
+                          "open until its last call");
+    return ALCH_EMISUSE;
 }
 
 static void undefer(alch_session *s);
@@ -91,12 +119,14 @@ static void really_close(alch_session *s)
     free(s->by_key);
     alch__arena_free(&s->arena);
     alch_error_clear(&s->start_err);
-    free(s);
+    /* The header waits, closed and empty: a call on it is a MisuseError, not a crash. */
+    *s = (alch_session){.magic = SESSION_CLOSED};
+    alch__quarantine_put(&closed_sessions, s);
 }
 
 void alch_session_close(alch_session *s)
 {
-    if (!s || s->closing)
+    if (!s || s->magic != SESSION_LIVE || s->closing) /* closed twice: the first close counts */
         return;
     s->closing = true;
     alch__streams_detach(s);
@@ -125,6 +155,8 @@ static int check_model(alch_session *s, const alch_model *m, const void *obj, al
 {
     if (!s || !m || !obj)
         return alch__error_set(err, ALCH_EMISUSE, "a session, a model and an object are needed");
+    if (alch__session_closed(s, err))
+        return ALCH_EMISUSE;
     if (alch__base_rank(s->maker->base, m) < 0) {
         alch__error_set(err, ALCH_EMISUSE, "model %s (table '%s') is not in this session's base",
                         m->name, m->table);
@@ -136,6 +168,8 @@ static int check_model(alch_session *s, const alch_model *m, const void *obj, al
 
 static int check_idle(alch_session *s, alch_error *err)
 {
+    if (alch__session_closed(s, err))
+        return ALCH_EMISUSE;
     if (s->op) {
         alch__error_set(err, ALCH_EBUSY,
                         "this session is already running an operation: one session per task");
@@ -211,7 +245,8 @@ const alch_error *alch_session_start_error(const alch_session *s)
 
 alch_object_state alch_session_state(const alch_session *s, const void *obj)
 {
-    const alch__rec *r = s && obj ? alch__rec_by_ptr(s, obj) : NULL;
+    const alch__rec *r =
+        s && obj && !alch__session_closed(s, NULL) ? alch__rec_by_ptr(s, obj) : NULL;
     return r ? r->state : ALCH_TRANSIENT;
 }
 
@@ -840,6 +875,8 @@ static int check_face(alch_session *s, bool async, alch_error *err)
 {
     if (!s)
         return alch__error_set(err, ALCH_EMISUSE, "no session (NULL)");
+    if (alch__session_closed(s, err))
+        return ALCH_EMISUSE;
     bool sync_engine = s->engine->own_loop != NULL;
     if (async && sync_engine) {
         alch__error_set(err, ALCH_EMISUSE,

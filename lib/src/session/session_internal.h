@@ -115,7 +115,12 @@ const char *alch__session_sql(alch_session *s, alch__sqlkind kind, const alch_mo
                               alch_error *err);
 void alch__sql_cache_free(alch_sessionmaker *maker);
 
+/* First in the struct: freeing a block overwrites its first bytes, so even a header that left
+ * the quarantine (util/quarantine.h) most likely reads as closed. */
+enum { SESSION_LIVE = 0x53455353u /* "SESS" */, SESSION_CLOSED = 0x0dead5e5 };
+
 struct alch_session {
+    unsigned magic;        /* SESSION_LIVE until the session is really closed */
     alch_sessionmaker *maker;
     alch_engine *engine;
     alch_conn *conn;       /* checked out at the first round trip, handed back at the end */
@@ -140,6 +145,10 @@ struct alch_session {
     bool closing;
     bool begun;            /* alch_session_begin() was called for the current transaction */
 };
+
+/* 0, or ALCH_EMISUSE with "this session was closed" in @p err (which may be NULL) when @p s
+ * was closed already: every public entry point asks this before it reads anything else. */
+int alch__session_closed(const alch_session *s, alch_error *err);
 
 /* identity.c: tracked objects, the identity map, snapshots */
 /* Change a record's state (and whether its DELETE was flushed), keeping s->unflushed right. */

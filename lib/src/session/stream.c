@@ -78,6 +78,8 @@ int alch_session_stream(alch_session *s, alch_stmt *st, size_t batch, alch_strea
     if (!s || !out)
         return alch__error_set(err, ALCH_EMISUSE, "alch_session_stream needs a session and out");
     *out = NULL;
+    if (alch__session_closed(s, err))
+        return ALCH_EMISUSE;
     const alch_value *params;
     size_t n;
     alch_stream *it;
@@ -118,6 +120,8 @@ int alch_session_stream_async(alch_session *s, alch_stmt *st, size_t batch, alch
     if (!s)
         return ALCH_EMISUSE;
     alch_error_clear(&s->start_err);
+    if (alch__session_closed(s, &s->start_err))
+        return ALCH_EMISUSE;
     if (!cb)
         return alch__error_set(&s->start_err, ALCH_EMISUSE,
                                "alch_session_stream_async needs a callback");
