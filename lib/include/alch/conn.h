@@ -76,10 +76,20 @@ typedef void (*alch_exec_cb)(alch_conn *conn, int status, alch_result *res,
                              const alch_error *err, void *data);
 
 /**
+ * @brief How long a connection attempt may take when the URL has no `connect_timeout`
+ *        (10 s): a server that accepts and never answers cannot hang a caller.
+ *
+ * The limit covers the whole attempt: the host name lookup, every host of a multi-host
+ * URL, TLS and authentication. `connect_timeout=0` in the URL waits without limit, as in
+ * libpq.
+ */
+#define ALCH_CONNECT_TIMEOUT_DEFAULT_MS 10000
+
+/**
  * @brief Open a standalone connection and wait until it is ready (sync face).
  *
  * @param url   A database URL (see url.h); its `connect_timeout` key, in seconds,
- *              bounds the whole attempt.
+ *              bounds the whole attempt (default ::ALCH_CONNECT_TIMEOUT_DEFAULT_MS).
  * @param out   Receives the connection; close it with alch_conn_close().
  * @param err   Optional details on failure.
  * @return 0; ::ALCH_EARGUMENT for a bad URL; ::ALCH_EOPERATIONAL when the server
@@ -91,7 +101,7 @@ int alch_conn_open(const char *url, alch_conn **out, alch_error *err);
  * @brief Start opening a standalone connection on @p loop (async face).
  *
  * @param loop  The caller's loop; it must outlive the connection.
- * @param url   A database URL.
+ * @param url   A database URL; the attempt is bounded as for alch_conn_open().
  * @param cb    Called once with the connection or the error.
  * @param data  Passed to @p cb.
  * @return 0 when the attempt started (then @p cb will be called, never before this

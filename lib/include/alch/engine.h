@@ -55,8 +55,15 @@ typedef struct alch_engine_options {
     int pool_size;           /**< Connections kept open when idle (default 5). */
     int max_overflow;        /**< Extra connections allowed under load, closed when returned
                                   (default 10). */
-    int pool_timeout_ms;     /**< How long a checkout waits for a free connection
-                                  (default 30000). */
+    int pool_timeout_ms;     /**< How long a whole checkout may take: waiting for a free
+                                  connection *and* opening a new one (default 30000). 0 or
+                                  less: never wait for a connection to come free (one being
+                                  opened is still awaited, bounded by connect_timeout_ms). */
+    int connect_timeout_ms;  /**< How long opening one connection may take, lookup, TLS and
+                                  authentication included (default 10000, see
+                                  ::ALCH_CONNECT_TIMEOUT_DEFAULT_MS); `connect_timeout` in
+                                  the URL, in seconds, wins when present. 0 or less: no
+                                  limit. */
     int pool_recycle_ms;     /**< Replace a connection older than this at checkout
                                   (default -1: never). */
     bool pool_pre_ping;      /**< Check each connection with an empty query at checkout

@@ -119,6 +119,7 @@ void alch__op_free(alch__op *op)
 static void release_resources(alch_conn *c)
 {
     alch_error_clear(&c->start_err);
+    alch_error_clear(&c->fatal);
     close_poll(c);
     close_timer(c);
     if (c->pg)
@@ -242,9 +243,17 @@ static void mark_broken(alch_conn *c)
 
 /* ---- connecting -------------------------------------------------------------------- */
 
-static void on_notice(void *arg, const char *message)
+static bool is_fatal(const PGresult *r);
+
+/* Notices are echoed. A FATAL that arrives between two statements of a pipeline comes this
+ * way too (libpq treats an error it did not wait for as a notice): it is kept, it says why
+ * the server is about to hang up. */
+static void on_notice(void *arg, const PGresult *res)
 {
     alch_conn *c = arg;
+    if (is_fatal(res) && !c->fatal.code)
+        alch__error_from_result(&c->fatal, res);
+    const char *message = PQresultErrorMessage(res);
     size_t n = strlen(message);
     while (n > 0 && message[n - 1] == '\n')
         n--;
@@ -287,7 +296,7 @@ static void connect_step(alch_conn *c)
             connect_done(c, ALCH_EOPERATIONAL, &err);
             break;
         }
-        PQsetNoticeProcessor(c->pg, on_notice, c);
+        PQsetNoticeReceiver(c->pg, on_notice, c);
         connect_done(c, 0, NULL);
         break;
     case PGRES_POLLING_READING:
@@ -314,10 +323,19 @@ static void on_connect_timeout(uv_timer_t *t)
         return;
     conn_ref(c);
     alch_error err = ALCH_ERROR_INIT;
-    const char *host = PQhost(c->pg);
-    alch__error_set(&err, ALCH_ETIMEOUT, "could not connect to %s within %.1f s",
-                    host && *host ? host : "the server", (double)uv_timer_get_repeat(t) / 1e3);
-    alch__error_hint(&err, "is the server up and reachable? connect_timeout is in the URL");
+    const char *host = c->pg ? PQhost(c->pg) : NULL;
+    const char *port = c->pg ? PQport(c->pg) : NULL;
+    ConnStatusType st = c->pg ? PQstatus(c->pg) : CONNECTION_STARTED;
+    /* past the TCP (or socket) connect, libpq waits for the server to speak */
+    bool accepted = c->pg && st != CONNECTION_STARTED && st != CONNECTION_BAD;
+    alch__error_set(&err, ALCH_ETIMEOUT, "could not connect to %s%s%s within %.1f s: %s",
+                    host && *host ? host : "the server", port && *port ? " port " : "",
+                    port && *port ? port : "", (double)uv_timer_get_repeat(t) / 1e3,
+                    accepted ? "the server accepted the connection but never answered"
+                    : c->pg  ? "no answer to the connection request"
+                             : "the host name lookup did not finish");
+    alch__error_hint(&err, "is the server up and reachable? The limit is connect_timeout "
+                           "in the URL (seconds) or the engine's connect_timeout_ms");
     connect_done(c, ALCH_ETIMEOUT, &err);
     alch_error_clear(&err);
     conn_unref(c);
@@ -378,13 +396,12 @@ int alch__conn_start(alch_conn *c, alch_url *url, const char *const *extra_keys,
 }
 
 /* connect_timeout in the URL is in seconds, as for libpq; we enforce it ourselves since
- * libpq only does so in its blocking connect. */
-/* connect_timeout from the URL in ms; libpq treats 1 s as 2 s, and so do we. */
-int alch__url_timeout_ms(const alch_url *url)
+ * libpq only does so in its blocking connect. libpq treats 1 s as 2 s, and so do we. */
+int alch__url_timeout_ms(const alch_url *url, int fallback_ms)
 {
     const char *t = alch_url_query(url, "connect_timeout");
     if (!t)
-        return 0;
+        return fallback_ms > 0 ? fallback_ms : 0;
     int s = atoi(t);
     return s > 0 ? (s < 2 ? 2 : s) * 1000 : 0;
 }
@@ -404,7 +421,8 @@ int alch_conn_open_async(uv_loop_t *loop, const char *url_text, alch_connect_cb 
     }
     c->connect_cb = cb;
     c->connect_data = data;
-    return alch__conn_start(c, url, NULL, NULL, alch__url_timeout_ms(url), NULL);
+    return alch__conn_start(c, url, NULL, NULL,
+                            alch__url_timeout_ms(url, ALCH_CONNECT_TIMEOUT_DEFAULT_MS), NULL);
 }
 
 typedef struct sync_wait {
@@ -456,7 +474,8 @@ int alch_conn_open(const char *url_text, alch_conn **out, alch_error *err)
     c->sync_face = true;
     c->connect_cb = sync_connected;
     c->connect_data = &w;
-    rc = alch__conn_start(c, url, NULL, NULL, alch__url_timeout_ms(url), err);
+    rc = alch__conn_start(c, url, NULL, NULL,
+                          alch__url_timeout_ms(url, ALCH_CONNECT_TIMEOUT_DEFAULT_MS), err);
     if (rc == 0) {
         alch__conn_wait(loop, &w.done);
         rc = w.status;
@@ -867,10 +886,81 @@ int alch__conn_flush_arm(alch_conn *c)
     return arm(c, f == 1 ? (UV_READABLE | UV_WRITABLE) : UV_READABLE, false) ? -1 : 0;
 }
 
+/* A FATAL (or PANIC) the server sent before hanging up: it carries the real reason. */
+static bool is_fatal(const PGresult *r)
+{
+    const char *sev = r ? PQresultErrorField(r, PG_DIAG_SEVERITY_NONLOCALIZED) : NULL;
+    return sev && (strcmp(sev, "FATAL") == 0 || strcmp(sev, "PANIC") == 0);
+}
+
+/* The server's own reason for hanging up, when it gave one (57P01 "terminating connection
+ * due to administrator command" on pg_terminate_backend or a fast shutdown): from a result
+ * the operation already holds, or from what is left in the socket. */
+static bool fatal_reason(alch_conn *c, alch_error *err)
+{
+    const PGresult *held = NULL;
+    if (c->op)
+        held = c->op->batch ? alch__batch_error(c->op->batch) : c->op->error;
+    if (is_fatal(held)) {
+        alch__error_from_result(err, held);
+        return true;
+    }
+    if (c->fatal.code)
+        return alch__error_copy(err, &c->fatal) == 0;
+    bool found = false;
+    /* the FATAL may sit behind many results still in the socket: read it all, bounded */
+    for (int round = 0; c->pg && !found && round < 100000; round++) {
+        int fd = PQsocket(c->pg);
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        bool more = round == 0 || (fd >= 0 && poll(&p, 1, 0) > 0);
+        if (!more || !PQconsumeInput(c->pg))
+            more = false;
+        int nulls = 0; /* in pipeline mode a NULL ends one query's results, two end them all */
+        for (int i = 0; i < 1000000 && nulls < 2 && !PQisBusy(c->pg); i++) {
+            PGresult *r = PQgetResult(c->pg);
+            if (!r) {
+                nulls++;
+                continue;
+            }
+            nulls = 0;
+            if (!found && is_fatal(r)) {
+                alch__error_from_result(err, r);
+                found = true;
+            }
+            PQclear(r);
+        }
+        if (!more)
+            break;
+    }
+    return found;
+}
+
+/* The connection is lost: say why in the server's words, or libpq's, never the socket's. */
+static void lost_reason(alch_conn *c, const char *what, alch_error *err)
+{
+    if (fatal_reason(c, err)) {
+        err->code = ALCH_EOPERATIONAL; /* 57P01 maps there already; a PANIC may not */
+        alch__error_hint(err, "the server ended this connection; close it and check out "
+                              "another (the pool opens a new one)");
+        return;
+    }
+    const char *msg = c->pg ? PQerrorMessage(c->pg) : NULL;
+    if (msg && strstr(msg, "server closed the connection unexpectedly")) {
+        alch__error_set(err, ALCH_EOPERATIONAL,
+                        "the server closed the connection unexpectedly: its process ended "
+                        "before or while running the request (killed, crashed, or the server "
+                        "stopped without a word)");
+        alch__error_hint(err, "the server log says why; close this connection and check out "
+                              "another (the pool opens a new one)");
+        return;
+    }
+    alch__error_from_conn(err, ALCH_EOPERATIONAL, c->pg, what);
+}
+
 void alch__conn_fail(alch_conn *c, const char *what)
 {
     alch_error err = ALCH_ERROR_INIT;
-    alch__error_from_conn(&err, ALCH_EOPERATIONAL, c->pg, what);
+    lost_reason(c, what, &err);
     mark_broken(c);
     alch__op_finish(c, ALCH_EOPERATIONAL, &err);
     alch_error_clear(&err);
@@ -984,12 +1074,8 @@ static void on_io(uv_poll_t *handle, int status, int events)
         }
         goto out;
     }
-    if (status < 0) {
-        alch_error err = ALCH_ERROR_INIT;
-        alch__error_set(&err, ALCH_EOPERATIONAL, "socket error: %s", uv_strerror(status));
-        mark_broken(c);
-        alch__op_finish(c, ALCH_EOPERATIONAL, &err);
-        alch_error_clear(&err);
+    if (status < 0) { /* libuv reports POLLERR (a hang-up) as UV_EBADF: ask libpq why */
+        alch__conn_fail(c, "the connection to the server was lost");
         goto out;
     }
     if ((events & UV_READABLE) && !PQconsumeInput(c->pg)) {

@@ -102,6 +102,7 @@ struct alch_conn {
     int savepoints;
 
     alch_error start_err;   /* why the last async call could not start */
+    alch_error fatal;       /* a FATAL the server sent as it hung up (came as a notice) */
     uv_timer_t *qtimer;     /* the client-side query timeout (heap, freed on close) */
     uv_timer_t *ctimer;     /* asks again when a cancel landed before the statement ran */
     struct alch__cancel *cancel_req; /* a cancel request on the thread pool, or NULL */
@@ -135,8 +136,9 @@ int alch__conn_start(alch_conn *c, alch_url *url, const char *const *extra_keys,
 
 alch_conn *alch__conn_new(uv_loop_t *loop, const alch__conn_config *cfg);
 
-/* The URL's connect_timeout in milliseconds (0: none), as libpq reads it. */
-int alch__url_timeout_ms(const alch_url *url);
+/* The URL's connect_timeout in milliseconds (0: none), as libpq reads it; `fallback_ms`
+ * when the URL has none. */
+int alch__url_timeout_ms(const alch_url *url, int fallback_ms);
 
 /* Close for real (PQfinish, handles closed). Deferred while inside a callback. */
 void alch__conn_destroy(alch_conn *c);
@@ -212,6 +214,8 @@ int alch__conn_batch(alch_conn *c, size_t count, alch__batch_next_fn next,
 void alch__batch_io(alch_conn *c);
 void alch__batch_start(alch_conn *c);
 void alch__batch_free(struct alch__batch *b);
+/* The first failure the batch received, or NULL. */
+const PGresult *alch__batch_error(const struct alch__batch *b);
 
 /* Deliver notifications to fn from now on, watching the socket even while idle. */
 void alch__conn_set_notify(alch_conn *c, alch__notify_fn fn, void *data);

@@ -57,6 +57,11 @@ void alch__batch_free(alch__batch *b)
     free(b);
 }
 
+const PGresult *alch__batch_error(const alch__batch *b)
+{
+    return b ? b->error : NULL;
+}
+
 static void push(alch__batch *b, pq_kind kind, size_t item, const char *name)
 {
     pending *p = &b->ring[(b->head + b->len++) % (sizeof b->ring / sizeof b->ring[0])];

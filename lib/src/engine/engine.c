@@ -16,6 +16,7 @@ alch_engine_options alch_engine_options_default(void)
         .pool_size = 5,
         .max_overflow = 10,
         .pool_timeout_ms = 30000,
+        .connect_timeout_ms = ALCH_CONNECT_TIMEOUT_DEFAULT_MS,
         .pool_recycle_ms = -1,
         .pool_pre_ping = false,
         .max_lifetime_ms = -1,

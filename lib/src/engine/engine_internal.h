@@ -6,6 +6,7 @@
 #include "driver/conn_internal.h"
 
 typedef struct alch__waiter alch__waiter;
+typedef struct alch__attempt alch__attempt;
 
 typedef struct alch__pool {
     alch_engine *engine;
@@ -13,6 +14,7 @@ typedef struct alch__pool {
     int n_idle;
     int n_out;              /* lent out, or being reset/pinged on their way */
     int n_opening;          /* connect attempts in flight */
+    alch__attempt *opening; /* those attempts, so that freeing the engine can abandon them */
     alch__waiter *head;     /* FIFO of checkouts waiting for a connection */
     alch__waiter *tail;
     int n_waiting;

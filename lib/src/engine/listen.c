@@ -122,7 +122,7 @@ int alch_engine_listen(alch_engine *engine, const char *channel, alch_notify_cb 
     }
     c->connect_cb = on_connected;
     c->connect_data = l;
-    int timeout_ms = alch__url_timeout_ms(url);
+    int timeout_ms = alch__url_timeout_ms(url, engine->opts.connect_timeout_ms);
     l->connecting = true;
     int rc = alch__conn_start(c, url, engine->extra_keys, engine->extra_vals, timeout_ms, err);
     if (rc) {

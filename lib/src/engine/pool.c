@@ -17,6 +17,13 @@ struct alch__waiter {
     bool tried; /* dispatch ran at least once for it */
 };
 
+/* A connection being opened: freeing the engine abandons it rather than wait for it. */
+struct alch__attempt {
+    alch__attempt *next;
+    alch__pool *pool;
+    alch_conn *conn;
+};
+
 static void dispatch(alch__pool *pool);
 
 void alch__pool_init(alch__pool *pool, alch_engine *engine)
@@ -106,6 +113,30 @@ void alch__pool_close_spares(alch__pool *pool)
     pool->n_spare = 0;
 }
 
+/* The sentence of a checkout that ran out of time, with what the pool was doing. */
+static void timeout_error(const alch__pool *pool, alch_error *err)
+{
+    const alch_engine_options *o = &pool->engine->opts;
+    double s = (double)(o->pool_timeout_ms > 0 ? o->pool_timeout_ms : 0) / 1000.0;
+    if (pool->n_opening > 0 && pool->n_out == 0) { /* the server is slow to accept us */
+        alch__error_set(err, ALCH_ETIMEOUT,
+                        "no connection within %.1f s (pool_timeout_ms): %d connection%s still "
+                        "opening, the server has not finished accepting %s",
+                        s, pool->n_opening, pool->n_opening == 1 ? "" : "s",
+                        pool->n_opening == 1 ? "it" : "them");
+        alch__error_hint(err, "is the server up and answering? Each attempt is bounded by "
+                              "connect_timeout_ms (or connect_timeout in the URL)");
+        return;
+    }
+    alch__error_set(err, ALCH_ETIMEOUT,
+                    "pool of %d (+%d overflow) exhausted: no connection came free within "
+                    "%.1f s (%d checked out, %d opening, %d waiting)",
+                    o->pool_size, o->max_overflow, s, pool->n_out, pool->n_opening,
+                    pool->n_waiting);
+    alch__error_hint(err, "hand connections back sooner with alch_conn_close(), or raise "
+                          "pool_size / max_overflow / pool_timeout_ms");
+}
+
 static void on_waiter_timer(uv_timer_t *t)
 {
     alch__waiter *w = t->data;
@@ -122,23 +153,19 @@ static void on_waiter_timer(uv_timer_t *t)
         uv_timer_start(&w->timer, on_waiter_timer, w->deadline - uv_now(t->loop), 0);
         return;
     }
-    /* a connection being opened will serve this waiter: the connect timeout governs that
-     * wait, not pool_timeout (on_connected() looks at the deadline again) */
+    /* pool_timeout <= 0 means "never wait for a connection to come free": a connection
+     * being opened for this waiter is still awaited, bounded by the connect timeout
+     * (on_connected() looks at the deadline again). Otherwise the deadline covers the
+     * whole checkout, connecting included. */
+    const alch_engine_options *o = &pool->engine->opts;
     int pos = 0;
     for (alch__waiter *x = pool->head; x && x != w; x = x->next)
         pos++;
-    if (pos < pool->n_opening)
+    if (o->pool_timeout_ms <= 0 && pos < pool->n_opening)
         return;
     unlink_waiter(pool, w);
-    const alch_engine_options *o = &pool->engine->opts;
     alch_error err = ALCH_ERROR_INIT;
-    alch__error_set(&err, ALCH_ETIMEOUT,
-                    "pool of %d (+%d overflow) exhausted: no connection came free within "
-                    "%.1f s (%d checked out, %d waiting)",
-                    o->pool_size, o->max_overflow, (double)o->pool_timeout_ms / 1000.0, pool->n_out,
-                    pool->n_waiting);
-    alch__error_hint(&err, "hand connections back sooner with alch_conn_close(), or raise "
-                           "pool_size / max_overflow / pool_timeout_ms");
+    timeout_error(pool, &err);
     alch_engine *engine = pool->engine;
     finish_waiter(w, NULL, ALCH_ETIMEOUT, &err);
     alch_error_clear(&err);
@@ -234,10 +261,23 @@ static void return_idle(alch__pool *pool, alch_conn *c);
  * that caused it to be opened, which may have been served by a returned one meanwhile.
  * That keeps the queue first come, first served. A failure is reported to the first waiter,
  * one failure per connection attempt. */
+static void forget_attempt(alch__attempt *a)
+{
+    alch__pool *pool = a->pool;
+    alch__attempt **p = &pool->opening;
+    while (*p && *p != a)
+        p = &(*p)->next;
+    if (*p)
+        *p = a->next;
+    pool->n_opening--;
+    free(a);
+}
+
 static void on_connected(alch_conn *c, int status, const alch_error *err, void *data)
 {
-    alch__pool *pool = data;
-    pool->n_opening--;
+    alch__attempt *a = data;
+    alch__pool *pool = a->pool;
+    forget_attempt(a);
     if (status == 0) {
         c->pool = pool;
         c->sync_face = pool->engine->own_loop != NULL;
@@ -272,20 +312,24 @@ static void open_new(alch__pool *pool)
     alch_engine *e = pool->engine;
     alch_conn *c = alch__conn_new(e->loop, &e->cfg);
     alch_url *url = alch_url_copy(e->url);
+    alch__attempt *a = malloc(sizeof *a);
     alch_error err = ALCH_ERROR_INIT;
     int rc;
-    if (!c || !url) {
+    if (!c || !url || !a) {
         free(c);
+        free(a);
         alch_url_free(url);
         rc = alch__error_set(&err, ALCH_ENOMEM, "out of memory opening a connection");
     } else {
-        c->connect_cb = on_connected;
-        c->connect_data = pool;
-        int timeout_ms = alch__url_timeout_ms(url);
+        *a = (alch__attempt){pool->opening, pool, c};
+        pool->opening = a;
         pool->n_opening++;
+        c->connect_cb = on_connected;
+        c->connect_data = a;
+        int timeout_ms = alch__url_timeout_ms(url, e->opts.connect_timeout_ms);
         rc = alch__conn_start(c, url, e->extra_keys, e->extra_vals, timeout_ms, &err);
         if (rc)
-            pool->n_opening--;
+            forget_attempt(a); /* the connection is gone already */
     }
     if (rc && pool->head) { /* could not even start: the first waiter hears it now */
         alch__waiter *w = pool->head;
@@ -416,6 +460,11 @@ void alch__pool_release(alch__pool *pool, alch_conn *c)
 void alch__pool_dispose(alch__pool *pool)
 {
     pool->generation++;
+    while (pool->engine->freeing && pool->opening) { /* nobody will use them: stop now */
+        alch__attempt *a = pool->opening;
+        alch__conn_destroy(a->conn); /* its connect callback is never called */
+        forget_attempt(a);
+    }
     while (pool->idle) {
         alch_conn *c = pool->idle;
         pool->idle = c->pool_next;

@@ -1,0 +1,363 @@
+/* Faults: nothing waits forever, and errors keep their reason.
+ *
+ * - A server that accepts TCP and never speaks: the checkout ends within pool_timeout, or
+ *   within the connect timeout, with a sentence saying the server never answered.
+ * - A backend terminated (pg_terminate_backend), killed (SIGKILL) or restarted (pg_ctl
+ *   restart -m fast) during a large pipelined flush: the caller gets an OperationalError
+ *   whose sentence names the real cause (with its SQLSTATE when the server sent one), no
+ *   row is committed, and the next checkout works.
+ * - A backend stopped with SIGSTOP: query_timeout_ms ends the wait.
+ *
+ * It kills backends (a SIGKILL makes the server restart every session) and restarts the
+ * sandbox, so CTest runs it alone (RUN_SERIAL). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <alch/alch.h>
+
+#include "support.h"
+
+static char *db_url;
+
+static int setup(void **state)
+{
+    db_url = alch_test_db_create("faults");
+    return db_url ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    alch_test_db_drop(db_url);
+    return 0;
+}
+
+static double slow_factor(void)
+{
+    return getenv("ALCH_UNDER_VALGRIND") ? 10.0 : 1.0;
+}
+
+/* ---- a server that accepts and never speaks ------------------------------------------- */
+
+/* A listener on 127.0.0.1, port chosen by the kernel; nobody ever accept()s: the kernel
+ * completes the handshake and the client waits for a greeting that never comes. */
+static int silent_listener(char *url, size_t size)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof addr), 0);
+    socklen_t len = sizeof addr;
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&addr, &len), 0);
+    assert_int_equal(listen(fd, 16), 0);
+    snprintf(url, size, "postgresql://alch@127.0.0.1:%d/db", ntohs(addr.sin_port));
+    return fd;
+}
+
+static double seconds_since(uint64_t t0)
+{
+    return (double)(uv_hrtime() - t0) / 1e9;
+}
+
+static void test_default_connect_timeout(void **state)
+{
+    alch_engine_options o = alch_engine_options_default();
+    assert_int_equal(o.connect_timeout_ms, ALCH_CONNECT_TIMEOUT_DEFAULT_MS);
+    assert_int_equal(ALCH_CONNECT_TIMEOUT_DEFAULT_MS, 10000);
+    assert_int_equal(o.pool_timeout_ms, 30000);
+}
+
+/* pool_timeout covers the whole checkout, connecting included */
+static void test_silent_server_pool_timeout(void **state)
+{
+    char url[128];
+    int fd = silent_listener(url, sizeof url);
+    alch_engine_options o = alch_engine_options_default();
+    o.pool_timeout_ms = 500; /* connect_timeout_ms stays at its 10 s default */
+    alch_engine *e = NULL;
+    alch_error err = ALCH_ERROR_INIT;
+    CHECK_OK(alch_engine_create(url, &o, &e, &err), err);
+    alch_conn *c = NULL;
+    uint64_t t0 = uv_hrtime();
+    assert_int_equal(alch_engine_connect(e, &c, &err), ALCH_ETIMEOUT);
+    double s = seconds_since(t0);
+    fprintf(stderr, "silent server, pool_timeout_ms 500: %.3f s: %s\n", s, err.message);
+    assert_true(s >= 0.45 && s < 0.5 + 2.0 * slow_factor());
+    assert_non_null(strstr(err.message, "no connection within 0.5 s (pool_timeout_ms): "
+                                        "1 connection still opening"));
+    assert_non_null(err.hint);
+    alch_error_clear(&err);
+    alch_pool_status ps = alch_engine_pool_status(e);
+    assert_int_equal(ps.size, 1); /* the attempt goes on, counted */
+    assert_int_equal(ps.checked_out, 0);
+    t0 = uv_hrtime();
+    alch_engine_free(e); /* abandons the attempt: does not wait for the connect timeout */
+    assert_true(seconds_since(t0) < 1.0 * slow_factor());
+    close(fd);
+}
+
+/* the connect timeout bounds one attempt, with a sentence that says what happened */
+static void test_silent_server_connect_timeout(void **state)
+{
+    char url[128];
+    int fd = silent_listener(url, sizeof url);
+    alch_engine_options o = alch_engine_options_default();
+    o.connect_timeout_ms = 300;
+    alch_engine *e = NULL;
+    alch_error err = ALCH_ERROR_INIT;
+    CHECK_OK(alch_engine_create(url, &o, &e, &err), err);
+    alch_conn *c = NULL;
+    uint64_t t0 = uv_hrtime();
+    assert_int_equal(alch_engine_connect(e, &c, &err), ALCH_ETIMEOUT);
+    double s = seconds_since(t0);
+    fprintf(stderr, "silent server, connect_timeout_ms 300: %.3f s: %s\n", s, err.message);
+    assert_true(s >= 0.28 && s < 0.3 + 2.0 * slow_factor());
+    assert_non_null(strstr(err.message, "could not connect to 127.0.0.1 port "));
+    assert_non_null(
+        strstr(err.message, "within 0.3 s: the server accepted the connection but never answered"));
+    alch_error_clear(&err);
+    alch_engine_free(e);
+
+    /* a standalone connection: connect_timeout in the URL */
+    char with_timeout[160];
+    snprintf(with_timeout, sizeof with_timeout, "%s?connect_timeout=2", url);
+    t0 = uv_hrtime();
+    assert_int_equal(alch_conn_open(with_timeout, &c, &err), ALCH_ETIMEOUT);
+    s = seconds_since(t0);
+    assert_true(s >= 1.9 && s < 2.0 + 2.0 * slow_factor());
+    assert_non_null(strstr(err.message, "within 2.0 s"));
+    alch_error_clear(&err);
+    close(fd);
+}
+
+/* ---- a fault during a large pipelined flush ------------------------------------------- */
+
+enum { ROWS = 60000 };
+
+typedef struct fault_run fault_run;
+struct fault_run {
+    uv_loop_t loop;
+    alch_engine *engine;
+    alch_value *params;
+    void (*inject)(fault_run *f);
+    uv_timer_t timer;
+    int pid;
+    bool done;
+    int status;
+    alch_error err;
+    uint64_t t_fault, t_done;
+    int64_t after;
+    int after_status;
+    int retries;
+};
+
+static void on_after(alch_conn *c, int status, alch_result *res, const alch_error *err,
+                     void *data)
+{
+    fault_run *f = data;
+    f->after_status = status;
+    if (status == 0)
+        alch_result_get_int(res, 0, 0, &f->after, NULL);
+    alch_result_free(res);
+    alch_conn_close(c);
+}
+
+static void on_after_conn(alch_conn *c, int status, const alch_error *err, void *data);
+
+static void on_retry_timer(uv_timer_t *t)
+{
+    fault_run *f = t->data;
+    assert_int_equal(alch_engine_connect_async(f->engine, on_after_conn, f), 0);
+}
+
+static void on_after_conn(alch_conn *c, int status, const alch_error *err, void *data)
+{
+    fault_run *f = data;
+    f->after_status = status;
+    if (status == 0) {
+        uv_close((uv_handle_t *)&f->timer, NULL);
+        assert_int_equal(
+            alch_conn_execute_async(c, "SELECT count(*) FROM flushed", NULL, 0, on_after, f), 0);
+    } else if (++f->retries < 100) { /* after a crash the server recovers for a moment */
+        uv_timer_start(&f->timer, on_retry_timer, 100, 0);
+    } else {
+        uv_close((uv_handle_t *)&f->timer, NULL);
+    }
+}
+
+static void on_flushed(alch_conn *c, int status, alch_result *res, const alch_error *err,
+                       void *data)
+{
+    fault_run *f = data;
+    f->done = true;
+    f->status = status;
+    f->t_done = uv_hrtime();
+    if (err) {
+        f->err.code = err->code;
+        memcpy(f->err.sqlstate, err->sqlstate, sizeof f->err.sqlstate);
+        f->err.message = strdup(err->message ? err->message : "");
+        f->err.hint = err->hint ? strdup(err->hint) : NULL;
+    }
+    alch_result_free(res);
+    alch_conn_close(c);
+    /* the pool recovers: the next checkout opens a fresh connection and works */
+    assert_int_equal(alch_engine_connect_async(f->engine, on_after_conn, f), 0);
+}
+
+static void on_fault_timer(uv_timer_t *t)
+{
+    fault_run *f = t->data;
+    assert_false(f->done); /* the flush is still going on */
+    f->t_fault = uv_hrtime();
+    f->inject(f);
+}
+
+static void on_flush_conn(alch_conn *c, int status, const alch_error *err, void *data)
+{
+    fault_run *f = data;
+    assert_int_equal(status, 0);
+    f->pid = alch_conn_backend_pid(c);
+    assert_int_equal(alch_conn_execute_many_async(c, "INSERT INTO flushed (v) VALUES ($1)",
+                                                  f->params, 1, ROWS, on_flushed, f),
+                     0);
+    uv_timer_start(&f->timer, on_fault_timer, 40, 0);
+}
+
+static void create_table(void)
+{
+    PGconn *pq = alch_test_pq(db_url);
+    PGresult *r = PQexec(pq, "DROP TABLE IF EXISTS flushed; CREATE TABLE flushed (v int)");
+    assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+    PQclear(r);
+    PQfinish(pq);
+}
+
+/* Run the flush with a fault, check the outcome; returns the formatted error (free it). */
+static char *flush_with_fault(void (*inject)(fault_run *f))
+{
+    create_table();
+    fault_run *f = calloc(1, sizeof *f);
+    f->inject = inject;
+    f->after = -1;
+    f->after_status = 1;
+    f->params = calloc(ROWS, sizeof *f->params);
+    for (int i = 0; i < ROWS; i++)
+        f->params[i] = alch_v(i);
+    uv_loop_init(&f->loop);
+    uv_timer_init(&f->loop, &f->timer);
+    f->timer.data = f;
+    alch_error err = ALCH_ERROR_INIT;
+    alch_engine_options o = alch_engine_options_default();
+    CHECK_OK(alch_engine_create_async(&f->loop, db_url, &o, &f->engine, &err), err);
+    assert_int_equal(alch_engine_connect_async(f->engine, on_flush_conn, f), 0);
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+
+    assert_true(f->done);
+    assert_int_equal(f->status, ALCH_EOPERATIONAL);
+    assert_non_null(f->err.message);
+    assert_null(strstr(f->err.message, "bad file descriptor"));
+    assert_null(strstr(f->err.message, "socket error"));
+    fprintf(stderr, "fault 40 ms into the flush, error %.3f s later: %s%s%s%s\n",
+            (double)(f->t_done - f->t_fault) / 1e9, f->err.message,
+            f->err.sqlstate[0] ? " (SQLSTATE " : "", f->err.sqlstate,
+            f->err.sqlstate[0] ? ")" : "");
+    assert_int_equal(f->after_status, 0); /* the pool recovered */
+    assert_int_equal(f->after, 0);        /* and no row of the flush was committed */
+    char *text = alch_error_format(&f->err);
+    alch_error_clear(&f->err);
+    alch_engine_free(f->engine);
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&f->loop), 0);
+    free(f->params);
+    free(f);
+    return text;
+}
+
+static void terminate(fault_run *f)
+{
+    PGconn *admin = alch_test_pq(alch_test_url());
+    char text[16];
+    snprintf(text, sizeof text, "%d", f->pid);
+    const char *values[] = {text};
+    PGresult *r =
+        PQexecParams(admin, "SELECT pg_terminate_backend($1::int)", 1, NULL, values, NULL, NULL, 0);
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    assert_string_equal(PQgetvalue(r, 0, 0), "t");
+    PQclear(r);
+    PQfinish(admin);
+}
+
+static void test_terminate_during_flush(void **state)
+{
+    char *text = flush_with_fault(terminate);
+    assert_non_null(strstr(text, "OperationalError: terminating connection due to administrator "
+                                 "command (SQLSTATE 57P01)"));
+    free(text);
+}
+
+static void sigkill(fault_run *f)
+{
+    assert_int_equal(kill(f->pid, SIGKILL), 0);
+}
+
+static void test_sigkill_during_flush(void **state)
+{
+    if (!alch_test_is_sandbox())
+        skip(); /* never kill a backend of a server we do not own */
+    char *text = flush_with_fault(sigkill);
+    assert_non_null(strstr(text, "OperationalError: the server closed the connection"));
+    free(text);
+}
+
+static void on_restarted(uv_process_t *p, int64_t exit_status, int term_signal)
+{
+    assert_int_equal(exit_status, 0);
+    uv_close((uv_handle_t *)p, (uv_close_cb)free);
+}
+
+/* pg_ctl restart -m fast, run beside the loop (the client keeps reading meanwhile) */
+static void restart(fault_run *f)
+{
+    char *args[] = {getenv("ALCH_PGSANDBOX"), "restart", getenv("ALCH_SANDBOX_DIR"), NULL};
+    uv_stdio_container_t stdio[3] = {{.flags = UV_IGNORE},
+                                     {.flags = UV_INHERIT_FD, .data.fd = 2},
+                                     {.flags = UV_INHERIT_FD, .data.fd = 2}};
+    uv_process_options_t po = {
+        .file = args[0], .args = args, .exit_cb = on_restarted, .stdio = stdio, .stdio_count = 3};
+    uv_process_t *p = calloc(1, sizeof *p);
+    assert_int_equal(uv_spawn(&f->loop, p, &po), 0);
+}
+
+static void test_restart_during_flush(void **state)
+{
+    if (!alch_test_is_sandbox() || !getenv("ALCH_PGSANDBOX"))
+        skip(); /* never restart a server we do not own */
+    char *text = flush_with_fault(restart);
+    assert_non_null(strstr(text, "OperationalError: terminating connection due to administrator "
+                                 "command (SQLSTATE 57P01)"));
+    free(text);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_default_connect_timeout),
+        cmocka_unit_test(test_silent_server_pool_timeout),
+        cmocka_unit_test(test_silent_server_connect_timeout),
+        cmocka_unit_test(test_terminate_during_flush),
+        cmocka_unit_test(test_sigkill_during_flush),
+        cmocka_unit_test(test_restart_during_flush),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
