@@ -313,14 +313,30 @@ static void test_errors_hide_password(void **state)
         "postgresql://u:s3cretpw/x@h/db", /* a raw '/' cuts the password: "port" s3cretpw */
         "postgresql://u:s3cretpw@h:abc/db",
         "postgresql://u:s3cretpw@h/db?sslmod=x",
+        /* a password that is all digits before its raw '/': "app:8080" looks like host:port */
+        "postgresql://app:8080/s3cretpw@localhost",
+        "postgresql://app:8080/s3cretpw@localhost/db",
+        "postgresql://app:8080?s3cretpw@localhost/db", /* a raw '?' does the same */
+        /* a bad percent-escape inside the password: the message must not quote it */
+        "postgresql://u:s3cretpw%zz@h/db",
+        "postgresql://u:%s3cretpw@h/db",
+        "postgresql://h/db?password=s3cretpw%g",
     };
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
         alch_url *url = NULL;
         alch_error err = ALCH_ERROR_INIT;
         assert_int_equal(alch_url_parse(texts[i], &url, &err), ALCH_EARGUMENT);
         assert_non_null(err.message);
-        assert_null(strstr(err.message, "s3cretpw"));
-        assert_true(!err.hint || !strstr(err.hint, "s3cretpw"));
+        for (size_t k = 0; k + 3 <= strlen("s3cretpw"); k++) { /* no piece of it either */
+            char piece[4] = {0};
+            memcpy(piece, "s3cretpw" + k, 3);
+            if (strstr(err.message, piece) || (err.hint && strstr(err.hint, piece)))
+                fail_msg("'%s' shows a piece of the password: %s / %s", texts[i], err.message,
+                         err.hint ? err.hint : "");
+        }
+        if (i >= 3 && i <= 5 && !strstr(err.hint ? err.hint : "", "%2F"))
+            fail_msg("'%s': the hint should say how to encode the password: %s", texts[i],
+                     err.hint ? err.hint : "(none)");
         alch_error_clear(&err);
     }
     alch_url *url = NULL;

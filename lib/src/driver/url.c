@@ -126,8 +126,22 @@ static void set_owned(char **slot, char *value)
  * Percent-decoding
  * ------------------------------------------------------------------------------------- */
 
+static bool is_secret_part(const char *what)
+{
+    return strstr(what, "password") != NULL;
+}
+
 static int bad_escape(parser *p, const char *s, size_t left, const char *what)
 {
+    if (is_secret_part(what)) { /* quoting the escape would show a piece of the password */
+        alch__error_set(p->err, ALCH_EARGUMENT,
+                        "bad percent-escape at position %zu (in %s): '%%' must be followed "
+                        "by two hex digits",
+                        pos_of(p, s), what);
+        alch__error_hint(p->err, "percent-encode the password: a literal '%%' is %%25, '/' is "
+                                 "%%2F, '?' is %%3F, '@' is %%40");
+        return ALCH_EARGUMENT;
+    }
     int shown = left < 3 ? (int)left : 3;
     alch__error_set(p->err, ALCH_EARGUMENT,
                     "bad percent-escape '%.*s' at position %zu (in %s): '%%' must be followed "
@@ -632,7 +646,9 @@ static int parse_option(parser *p, alch_url *url, const char *s, size_t n)
     char *key = NULL, *value = NULL;
     int rc = decode(p, s, (size_t)(eq - s), "a query key", &key);
     if (rc == 0)
-        rc = decode(p, eq + 1, n - (size_t)(eq - s) - 1, "a query value", &value);
+        rc = decode(p, eq + 1, n - (size_t)(eq - s) - 1,
+                    strstr(key, "password") ? "the value of a password option" : "a query value",
+                    &value);
     if (rc != 0) {
         free(key);
         return rc;
@@ -661,6 +677,31 @@ static int parse_query(parser *p, alch_url *url, const char *s)
  * Parse
  * ------------------------------------------------------------------------------------- */
 
+/* "postgresql://app:8080/Secret@localhost": a raw '/' (or '?') in a password of digits
+ * cuts the authority at "app:8080", which parses as a host and a port, and the rest of
+ * the password ends up in the database name. An '@' after an authority that has none
+ * gives it away; the message quotes nothing, since any piece may be the password. */
+static int password_cut_short(parser *p, const char *authority, size_t n, const char *rest)
+{
+    if (memchr(authority, '@', n) || !memchr(authority, ':', n))
+        return 0;
+    size_t path = strcspn(rest, "?");
+    const char *at = memchr(rest, '@', path);
+    if (!at && rest[path] == '?') { /* no key of a query option contains an '@' */
+        const char *key = rest + path + 1;
+        at = memchr(key, '@', strcspn(key, "=&"));
+    }
+    if (!at)
+        return 0;
+    alch__error_set(p->err, ALCH_EARGUMENT,
+                    "unexpected '@' at position %zu, after the host: the password seems to "
+                    "contain a raw '/' or '?', which ended the host part early",
+                    pos_of(p, at));
+    alch__error_hint(p->err, "percent-encode the password: '/' is %%2F, '?' is %%3F, '@' is "
+                             "%%40 (an '@' in a database name is %%40 too)");
+    return ALCH_EARGUMENT;
+}
+
 static int parse_all(parser *p, alch_url *url)
 {
     const char *s = NULL;
@@ -670,7 +711,9 @@ static int parse_all(parser *p, alch_url *url)
     if (rc != 0)
         return rc;
     size_t n = strcspn(s, "/?");
-    rc = parse_authority(p, url, s, n);
+    rc = password_cut_short(p, s, n, s + n);
+    if (rc == 0)
+        rc = parse_authority(p, url, s, n);
     s += n;
     if (rc == 0 && *s == '/') {
         n = strcspn(s + 1, "?");
