@@ -704,6 +704,39 @@ void alch__cache_remove(alch_conn *c, int i)
     c->cache[i] = c->cache[--c->cache_len];
 }
 
+bool alch__cache_on(const alch_conn *c)
+{
+    return c->cfg.cache_size > 0 && !(c->cfg.cache_off && *c->cfg.cache_off);
+}
+
+void alch__cache_vanished(alch_conn *c, alch_error *err)
+{
+    bool ours = err->message && strstr(err->message, "prepared statement \"alch_");
+    if (!ours || (strcmp(err->sqlstate, "42P05") != 0 && strcmp(err->sqlstate, "26000") != 0))
+        return;
+    while (c->cache_len) /* none of them can be trusted now */
+        alch__cache_remove(c, c->cache_len - 1);
+    char *was = err->message;
+    err->message = NULL;
+    alch__buf b = ALCH__BUF_INIT;
+    alch__buf_printf(&b,
+                     "%s: the server connection changed between two statements, as it does "
+                     "behind PgBouncer in transaction mode, where prepared statements cannot "
+                     "be kept",
+                     was);
+    free(was);
+    err->message = alch__buf_finish(&b);
+    alch__error_hint(err, "set statement_cache_size = 0 in the engine options when you "
+                          "connect through PgBouncer (pool_mode = transaction); alch has turned "
+                          "the cache off for this engine meanwhile");
+    if (c->cfg.cache_off && !*c->cfg.cache_off) {
+        *c->cfg.cache_off = true;
+        alch__echo_line(c->cfg.echo, "statement cache off for this engine: prepared statements "
+                                     "vanish behind a transaction-mode pooler such as PgBouncer "
+                                     "(set statement_cache_size = 0)");
+    }
+}
+
 /* Find or make the cache entry for this statement; plan the steps accordingly. */
 static int plan_cached(alch_conn *c, alch__op *op)
 {
@@ -831,7 +864,7 @@ int alch__conn_exec(alch_conn *c, const char *sql, const alch_value *params, siz
         return rc;
     }
     add_autobegin(c, op);
-    if (c->cfg.cache_size > 0) {
+    if (alch__cache_on(c)) {
         rc = plan_cached(c, op);
         if (rc) {
             alch__op_free(op);
@@ -1009,6 +1042,7 @@ static void step_done(alch_conn *c)
         if (strcmp(err.sqlstate, "26000") == 0) /* our prepared statements vanished */
             while (c->cache_len)
                 alch__cache_remove(c, c->cache_len - 1);
+        alch__cache_vanished(c, &err);
         if (strcmp(err.sqlstate, "25P02") == 0)
             alch__error_hint(&err, "an earlier statement in this transaction failed: call "
                                    "alch_conn_rollback() before running more statements");

@@ -24,6 +24,8 @@ typedef struct alch__echo {
 typedef struct alch__conn_config {
     const alch__echo *echo; /* NULL: no echo */
     int cache_size;         /* prepared statements kept; 0 disables the cache */
+    bool *cache_off;        /* the engine's switch: set when prepared statements vanished
+                               under us (a transaction-mode pooler); NULL for none */
     bool autobegin;         /* begin a transaction before the first statement */
     const char *begin_sql;  /* "BEGIN" or "BEGIN ISOLATION LEVEL ..." (static string) */
     int query_timeout_ms;   /* client-side limit per operation; 0: none */
@@ -167,6 +169,12 @@ int alch__conn_flush_arm(alch_conn *c);
 void alch__conn_fail(alch_conn *c, const char *what);
 uint64_t alch__hash_str(const char *s);
 void alch__cache_remove(alch_conn *c, int i);
+/* Whether statements go through the cache (cache_size > 0 and not switched off). */
+bool alch__cache_on(const alch_conn *c);
+/* An error about one of our prepared statements (42P05 "already exists", 26000 "does not
+ * exist"): the server connection changed under us (PgBouncer in transaction mode). Says so
+ * in the error, and switches the cache off for the engine, with an echo line, once. */
+void alch__cache_vanished(alch_conn *c, alch_error *err);
 
 /* An operation is about to send: starts its timeout; false when it must wait for a cancel
  * request still on its way (then alch__batch_start() or the next step runs later). */

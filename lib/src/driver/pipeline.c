@@ -85,7 +85,7 @@ static const char *prepared_name(alch_conn *c, alch__batch *b, const char *sql,
                                  const alch__params *p, bool *ok)
 {
     *ok = true;
-    if (c->cfg.cache_size <= 0)
+    if (!alch__cache_on(c))
         return NULL;
     uint64_t h = alch__hash_str(sql), th = alch__params_typehash(p);
     for (int i = 0; i < c->cache_len; i++) {
@@ -255,6 +255,7 @@ static void finish(alch_conn *c, alch__batch *b)
                              b->error_item + 1, b->count, err.message);
         free(err.message);
         err.message = alch__buf_finish(&msg);
+        alch__cache_vanished(c, &err);
         alch__batch_item it = {0};
         alch_error ignored = ALCH_ERROR_INIT;
         alch__params p = {0};

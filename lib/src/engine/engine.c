@@ -122,6 +122,7 @@ static int engine_create(uv_loop_t *loop, uv_loop_t *own_loop, const char *url,
     e->echo.file = e->opts.echo_file;
     e->cfg.echo = &e->echo;
     e->cfg.cache_size = e->opts.statement_cache_size;
+    e->cfg.cache_off = &e->cache_off;
     e->cfg.query_timeout_ms = e->opts.query_timeout_ms > 0 ? e->opts.query_timeout_ms : 0;
     alch__pool_init(&e->pool, e);
     *out = e;

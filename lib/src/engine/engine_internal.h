@@ -36,6 +36,7 @@ struct alch_engine {
     const char *extra_keys[4];
     const char *extra_vals[4];
     alch__pool pool;
+    bool cache_off;         /* prepared statements vanished (PgBouncer): cache switched off */
     bool freeing;           /* alch_engine_free() called; freed when the last connection goes */
     /* sessions whose next step runs on the next loop turn (session.c): one timer for all */
     uv_timer_t *defer_timer;

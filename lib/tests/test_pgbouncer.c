@@ -1,0 +1,206 @@
+/* PgBouncer in transaction mode (fixture alch_pgb, tools/pgbouncer-fixture) in front of the
+ * sandbox: 500 async requests through it.
+ *
+ * - statement_cache_size = 0: every request answers, no error.
+ * - the cache on (the default): a request whose prepared statement vanished (the server
+ *   connection changed between two transactions) fails with a sentence naming PgBouncer and
+ *   the option; the engine turns its cache off at the first one, so a second round of 500
+ *   requests all answer. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <alch/alch.h>
+
+#include "support.h"
+
+static char *db_url;  /* the test's database, direct */
+static char *pgb_url; /* the same database through PgBouncer */
+
+static int setup(void **state)
+{
+    const char *file = getenv("ALCH_PGBOUNCER_URL_FILE");
+    if (!file)
+        return 0; /* tests skip */
+    FILE *f = fopen(file, "r");
+    char line[512] = "";
+    if (!f)
+        return 0; /* no PgBouncer (an external server): tests skip */
+    if (!fgets(line, sizeof line, f)) {
+        fclose(f);
+        return -1;
+    }
+    fclose(f);
+    line[strcspn(line, "\n")] = '\0';
+    db_url = alch_test_db_create("pgbouncer");
+    char *db = alch_test_url_database(db_url);
+    pgb_url = alch_test_url_with_database(line, db);
+    free(db);
+    return db_url && pgb_url ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    free(pgb_url);
+    if (db_url)
+        alch_test_db_drop(db_url);
+    return 0;
+}
+
+enum { REQUESTS = 500, HUNG_AFTER_MS = 60000 };
+
+typedef struct load {
+    uv_loop_t loop;
+    alch_engine *engine;
+    uv_timer_t watchdog;
+    int started, ok, errors, wrong, pgbouncer_sentences;
+    char first_error[512];
+} load;
+
+typedef struct request {
+    load *ld;
+    int n;
+    alch_value param;
+} request;
+
+static void finish_request(request *r, int status, const alch_error *err)
+{
+    load *ld = r->ld;
+    if (status == 0) {
+        ld->ok++;
+    } else {
+        ld->errors++;
+        const char *m = err && err->message ? err->message : "";
+        const char *h = err && err->hint ? err->hint : "";
+        if (strstr(m, "PgBouncer") && strstr(h, "statement_cache_size = 0"))
+            ld->pgbouncer_sentences++;
+        if (!ld->first_error[0])
+            snprintf(ld->first_error, sizeof ld->first_error, "%s: %s | HINT: %s",
+                     alch_strerror(status), m, h);
+    }
+    free(r);
+    if (ld->ok + ld->errors == REQUESTS)
+        uv_close((uv_handle_t *)&ld->watchdog, NULL);
+}
+
+static void on_result(alch_conn *c, int status, alch_result *res, const alch_error *err,
+                      void *data)
+{
+    request *r = data;
+    if (status == 0) {
+        int64_t v = -1;
+        alch_result_get_int(res, 0, 0, &v, NULL);
+        if (v != r->n + 1)
+            r->ld->wrong++;
+    }
+    alch_result_free(res);
+    alch_conn_close(c);
+    finish_request(r, status, err);
+}
+
+static void on_conn(alch_conn *c, int status, const alch_error *err, void *data)
+{
+    request *r = data;
+    if (status != 0) {
+        finish_request(r, status, err);
+        return;
+    }
+    r->param = alch_v(r->n);
+    if (alch_conn_execute_async(c, "SELECT $1::int + 1", &r->param, 1, on_result, r) != 0) {
+        finish_request(r, ALCH_EINTERNAL, alch_conn_start_error(c));
+        alch_conn_close(c);
+    }
+}
+
+static void on_watchdog(uv_timer_t *t)
+{
+    load *ld = t->data;
+    uv_close((uv_handle_t *)t, NULL);
+    alch_engine_dispose(ld->engine); /* whatever still waits is hung: end it */
+}
+
+/* Run REQUESTS checkouts + statements at once; returns how many never answered. */
+static int run_load(load *ld)
+{
+    ld->ok = ld->errors = ld->wrong = ld->pgbouncer_sentences = 0;
+    ld->first_error[0] = '\0';
+    uv_timer_init(&ld->loop, &ld->watchdog);
+    ld->watchdog.data = ld;
+    uv_timer_start(&ld->watchdog, on_watchdog, HUNG_AFTER_MS, 0);
+    for (int i = 0; i < REQUESTS; i++) {
+        request *r = calloc(1, sizeof *r);
+        *r = (request){ld, i, alch_v(0)};
+        assert_int_equal(alch_engine_connect_async(ld->engine, on_conn, r), 0);
+    }
+    uint64_t t0 = uv_hrtime();
+    uv_run(&ld->loop, UV_RUN_DEFAULT);
+    int hung = REQUESTS - ld->ok - ld->errors;
+    fprintf(stderr, "%d requests through PgBouncer in %.2f s: %d ok, %d error, %d hung%s%s\n",
+            REQUESTS, (double)(uv_hrtime() - t0) / 1e9, ld->ok, ld->errors, hung,
+            ld->first_error[0] ? "; first error: " : "", ld->first_error);
+    return hung;
+}
+
+static load *new_load(int cache_size)
+{
+    load *ld = calloc(1, sizeof *ld);
+    uv_loop_init(&ld->loop);
+    alch_engine_options o = alch_engine_options_default();
+    o.pool_size = 10;
+    o.max_overflow = 10;
+    o.statement_cache_size = cache_size;
+    alch_error err = ALCH_ERROR_INIT;
+    CHECK_OK(alch_engine_create_async(&ld->loop, pgb_url, &o, &ld->engine, &err), err);
+    return ld;
+}
+
+static void free_load(load *ld)
+{
+    alch_engine_free(ld->engine);
+    uv_run(&ld->loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&ld->loop), 0);
+    free(ld);
+}
+
+static void test_cache_off(void **state)
+{
+    if (!pgb_url)
+        skip();
+    load *ld = new_load(0);
+    assert_int_equal(run_load(ld), 0);
+    assert_int_equal(ld->ok, REQUESTS);
+    assert_int_equal(ld->wrong, 0);
+    free_load(ld);
+}
+
+static void test_cache_on_falls_back(void **state)
+{
+    if (!pgb_url)
+        skip();
+    load *ld = new_load(100);
+    assert_int_equal(run_load(ld), 0);
+    assert_int_equal(ld->wrong, 0);
+    /* each failure says what happened and what to set */
+    assert_int_equal(ld->pgbouncer_sentences, ld->errors);
+    assert_true(ld->errors < REQUESTS / 10);
+    /* the cache is off for this engine now: everything answers */
+    assert_int_equal(run_load(ld), 0);
+    assert_int_equal(ld->ok, REQUESTS);
+    assert_int_equal(ld->wrong, 0);
+    free_load(ld);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cache_off),
+        cmocka_unit_test(test_cache_on_falls_back),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
