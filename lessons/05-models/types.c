@@ -9,8 +9,8 @@ typedef struct Order {
     int64_t id;
     alch_timestamp created; /* TIMESTAMPTZ: microseconds since 1970 UTC */
     char *code;             /* UUID, as text */
-    int32_t quantity;       /* INTEGER with a client-side default */
-    bool paid;              /* BOOLEAN with a server-side default */
+    alch_opt_i32 quantity;  /* INTEGER with a client-side default: it can be left unset */
+    alch_opt_bool paid;     /* BOOLEAN with a server-side default: it can be left unset */
     char *total;            /* NUMERIC, as text: "12.50" stays exact */
     double weight;          /* DOUBLE PRECISION */
     char *note;             /* TEXT that may be NULL: a NULL pointer */
@@ -68,7 +68,10 @@ int main(void)
     //! [insert]
     alch_session *s;
     alch_session_open(factory, &s, &err);
-    Order o = {.total = "12.50",
+    Order o = {.created = {.is_null = true}, /* unset: the defaults apply */
+               .quantity = {.is_null = true},
+               .paid = {.is_null = true},
+               .total = "12.50",
                .weight = 0.75,
                .discount = {.is_null = true},
                .ship_date = {.is_null = true},
@@ -77,14 +80,30 @@ int main(void)
     if (alch_session_commit(s, &err) != 0)
         printf("%s\n", err.message);
     printf("id %lld, quantity %d (client default), paid %s (server default)\n", (long long)o.id,
-           o.quantity, o.paid ? "true" : "false");
-    printf("created %s, code %s\n", o.created.usec > 0 ? "set by the server" : "missing",
+           o.quantity.value, o.paid.value ? "true" : "false");
+    printf("created %s, code %s\n", !o.created.is_null ? "set by the server" : "missing",
            o.code ? "set by the server" : "missing");
     printf("note %s, discount %s, ship_date %s, receipt %s\n", o.note ? o.note : "NULL",
            o.discount.is_null ? "NULL" : "set", o.ship_date.is_null ? "NULL" : "set",
            o.receipt.data ? "set" : "NULL");
     alch_session_close(s);
     //! [insert]
+
+    //! [zero]
+    alch_session_open(factory, &s, &err);
+    Order z = {.created = {.is_null = true},
+               .quantity = {0, false}, /* set: 0 is a value like any other */
+               .paid = {false, false}, /* set: false too */
+               .total = "0.00",
+               .discount = {.is_null = true},
+               .ship_date = {.is_null = true}};
+    alch_session_add(s, &Order_model, &z, &err);
+    if (alch_session_commit(s, &err) != 0)
+        printf("%s\n", err.message);
+    printf("quantity %d, paid %s: what the program set\n", z.quantity.value,
+           z.paid.value ? "true" : "false");
+    alch_session_close(s);
+    //! [zero]
 
     alch_sessionmaker_free(factory);
     alch_base_free(base);

@@ -75,7 +75,7 @@ typedef struct Order {
     int64_t user; /* a keyword: quoted in the DDL */
     alch_opt_i64 item;
     alch_timestamp created;
-    int32_t quantity;
+    alch_opt_i32 quantity;
     char *code;
     char *status;
     char *note;
@@ -97,7 +97,7 @@ static const alch_model Order_model = ALCH_MODEL(Order, "orders", order_columns)
 typedef struct Sample {
     int16_t id;
     int32_t i;
-    bool b;
+    alch_opt_bool b;
     float r;
     double d;
     char *n;

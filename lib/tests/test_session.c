@@ -23,7 +23,7 @@ typedef struct Order {
     alch_timestamp created;
     alch_opt_i32 quantity;
     char *note;
-    int32_t priority;
+    alch_opt_i32 priority;
 } Order;
 
 static const alch_column order_columns[] = {
@@ -271,8 +271,12 @@ static void test_server_defaults(void **state)
     env v = open_env();
     alch_session *s = open_session(&v);
     alch_error err = ALCH_ERROR_INIT;
-    Order o = {.note = "first"}; /* created and quantity unset: the server fills them */
-    Order p = {.quantity = {5, false}, .note = NULL};
+    /* created, quantity and priority unset: the server and the client default fill them */
+    Order o = {.created = {.is_null = true},
+               .quantity = {.is_null = true},
+               .note = "first",
+               .priority = {.is_null = true}};
+    Order p = {.created = {.is_null = true}, .quantity = {5, false}, .priority = {.is_null = true}};
     CHECK_OK(alch_session_add(s, &Order_model, &o, &err), err);
     CHECK_OK(alch_session_add(s, &Order_model, &p, &err), err);
     CHECK_OK(alch_session_commit(s, &err), err);
@@ -282,7 +286,7 @@ static void test_server_defaults(void **state)
     assert_false(o.quantity.is_null);
     assert_int_equal(o.quantity.value, 1);
     assert_int_equal(p.quantity.value, 5);
-    assert_int_equal(o.priority, 3); /* the client-side default, written into the struct */
+    assert_int_equal(o.priority.value, 3); /* the client-side default, written into the struct */
     assert_int_equal(count(&v, "SELECT count(*) FROM orders WHERE priority = 3"), 2);
 
     /* a NULL written on purpose stays NULL */

@@ -423,6 +423,9 @@ static void assert_params(const char **keys, const char **values, const char *co
     assert_null(values[i]);
 }
 
+/* The settings every connection pins at startup (url.c). */
+#define PIN "-c DateStyle=ISO,MDY -c IntervalStyle=postgres -c extra_float_digits=3"
+
 static void test_libpq_params(void **state)
 {
     (void)state;
@@ -437,9 +440,10 @@ static void test_libpq_params(void **state)
     assert_int_equal(alch__url_libpq_params(url, extra_keys, extra_values, &keys, &values), 0);
     static const char *const want_keys[] = {"user",    "password",         "host",
                                             "port",    "dbname",           "sslmode",
-                                            "application_name", "connect_timeout", NULL};
+                                            "application_name", "options", "connect_timeout",
+                                            NULL};
     static const char *const want_values[] = {"u",       "pw",   "h1,h2", ",5433", "db",
-                                              "disable", "mine", "10",    NULL};
+                                              "disable", "mine", PIN,     "10",    NULL};
     assert_params(keys, values, want_keys, want_values);
     free(keys);
     free(values);
@@ -447,7 +451,8 @@ static void test_libpq_params(void **state)
     /* no extras */
     assert_int_equal(alch__url_libpq_params(url, NULL, NULL, &keys, &values), 0);
     assert_string_equal(keys[6], "application_name");
-    assert_null(keys[7]);
+    assert_string_equal(keys[7], "options");
+    assert_null(keys[8]);
     free(keys);
     free(values);
     alch_url_free(url);
@@ -455,13 +460,34 @@ static void test_libpq_params(void **state)
     /* a URL with nothing: only the extras, or nothing at all */
     assert_int_equal(alch_url_parse("postgres://", &url, NULL), 0);
     assert_int_equal(alch__url_libpq_params(url, NULL, NULL, &keys, &values), 0);
-    assert_null(keys[0]);
-    assert_null(values[0]);
+    assert_string_equal(keys[0], "options");
+    assert_string_equal(values[0], PIN);
+    assert_null(keys[1]);
     free(keys);
     free(values);
     assert_int_equal(alch__url_libpq_params(url, extra_keys, extra_values, &keys, &values), 0);
-    static const char *const only_extra_keys[] = {"application_name", "connect_timeout", NULL};
-    assert_params(keys, values, only_extra_keys, extra_values);
+    static const char *const only_extra_keys[] = {"options", "application_name",
+                                                  "connect_timeout", NULL};
+    static const char *const only_extra_values[] = {PIN, "alch", "10", NULL};
+    assert_params(keys, values, only_extra_keys, only_extra_values);
+    free(keys);
+    free(values);
+    alch_url_free(url);
+
+    /* the URL's own options (or the engine's) come first, so the pinned settings win */
+    assert_int_equal(alch_url_parse("postgres://?options=-c%20DateStyle%3DGerman", &url, NULL),
+                     0);
+    assert_int_equal(alch__url_libpq_params(url, NULL, NULL, &keys, &values), 0);
+    assert_string_equal(values[0], "-c DateStyle=German " PIN);
+    free(keys);
+    free(values);
+    alch_url_free(url);
+    assert_int_equal(alch_url_parse("postgres://", &url, NULL), 0);
+    static const char *const engine_keys[] = {"options", NULL};
+    static const char *const engine_values[] = {"-c statement_timeout=5", NULL};
+    assert_int_equal(alch__url_libpq_params(url, engine_keys, engine_values, &keys, &values), 0);
+    assert_string_equal(values[0], "-c statement_timeout=5 " PIN);
+    assert_null(keys[1]);
     free(keys);
     free(values);
     alch_url_free(url);
@@ -473,9 +499,10 @@ static void test_libpq_params(void **state)
     static const char *const host_extra_values[] = {"ignored", "alch", NULL};
     assert_int_equal(alch__url_libpq_params(url, host_extra, host_extra_values, &keys, &values),
                      0);
-    static const char *const sock_keys[] = {"user", "host", "port", "dbname",
-                                            "fallback_application_name", NULL};
-    static const char *const sock_values[] = {"alch", "/tmp/s", "5433", "shop", "alch", NULL};
+    static const char *const sock_keys[] = {"user",    "host", "port", "dbname",
+                                            "options", "fallback_application_name", NULL};
+    static const char *const sock_values[] = {"alch", "/tmp/s", "5433", "shop",
+                                              PIN,    "alch",   NULL};
     assert_params(keys, values, sock_keys, sock_values);
     free(keys);
     free(values);

@@ -49,11 +49,15 @@
  * `alch_opt_*` wrappers for numbers and booleans (::alch_opt_i64 and friends). A nullable
  * column on a plain `int64_t` is refused when the model joins a base.
  *
- * **Unset fields.** A field left as `= {0}` leaves it (all zero bytes), or NULL, is
- * *unset*. An unset primary key or `server_default` column is left out of the INSERT, so
- * the server fills it, and its value comes back into your struct through RETURNING. Any
- * other column is sent as it is: a zero-initialized ::alch_opt_i32 is the number 0, not
- * NULL; set `is_null = true` for NULL.
+ * **Unset fields and defaults.** A value the program set is the value stored, always,
+ * `0` and `false` included. Only a field that can say "unset" is ever unset: a NULL
+ * pointer (`char *`, ::alch_blob), or `is_null = true` (::alch_timestamp, ::alch_date, the
+ * `alch_opt_*` wrappers); and an integer primary key of 0 ("not numbered yet"). An unset
+ * primary key or `server_default` column is left out of the INSERT, so the server fills
+ * it, and its value comes back into your struct through RETURNING; an unset
+ * `client_default` column gets its default. A default on a plain number or `bool` field
+ * is refused when the model joins a base (use the `alch_opt_*` type). A zero-initialized
+ * ::alch_opt_i32 is the number 0, not NULL; set `is_null = true` for NULL (or the default).
  *
  * **Who owns strings.** Strings you put in a struct stay yours. Strings the library writes
  * into a struct (loaded rows, values returned by the server) belong to the session that
@@ -110,6 +114,23 @@ typedef struct alch_date {
     int32_t days; /**< Days since 1970-01-01 (negative before). */
     bool is_null; /**< SQL NULL. */
 } alch_date;
+
+/**
+ * @name Infinite timestamps and dates
+ *
+ * PostgreSQL's `'infinity'` and `'-infinity'` load as these values and these values are
+ * stored as them, both ways exactly. Every other value is a real moment (day) on the
+ * proleptic Gregorian calendar, BC included (`0044-03-15 BC` stays 44 BC, and 1 BC is
+ * followed by 1 AD, with no year 0). A finite timestamp beyond what `int64_t`
+ * microseconds since 1970 hold (after about the year 294246, PostgreSQL goes on to
+ * 294276) does not load: it is an ::ALCH_ETYPE error naming the column.
+ * @{
+ */
+#define ALCH_TIMESTAMP_INFINITY INT64_MAX     /**< `'infinity'::timestamptz` */
+#define ALCH_TIMESTAMP_NEG_INFINITY INT64_MIN /**< `'-infinity'::timestamptz` */
+#define ALCH_DATE_INFINITY INT32_MAX          /**< `'infinity'::date` */
+#define ALCH_DATE_NEG_INFINITY INT32_MIN      /**< `'-infinity'::date` */
+/** @} */
 
 /** @brief A nullable `int16_t`. */
 typedef struct alch_opt_i16 {
@@ -345,7 +366,7 @@ typedef struct alch_model {
 /** @brief A client-side default floating-point number. */
 #define ALCH_DEFAULT_DOUBLE(x) {.type = ALCH_V_DOUBLE, .u = {.d = (x)}}
 /** @brief A client-side default boolean. */
-#define ALCH_DEFAULT_BOOL(b) {.type = ALCH_V_BOOL, .u = {.b = (b)}}
+#define ALCH_DEFAULT_BOOL(value) {.type = ALCH_V_BOOL, .u = {.b = (value)}}
 /** @brief A client-side default text: a string literal, which the struct then points to. */
 #define ALCH_DEFAULT_TEXT(literal) {.type = ALCH_V_TEXT, .len = sizeof(literal) - 1, .u = {.s = (literal)}}
 

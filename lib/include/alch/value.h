@@ -39,6 +39,9 @@ typedef enum alch_type {
     ALCH_V_DOUBLE,   /**< `double` as SQL `double precision`. */
     ALCH_V_TEXT,     /**< UTF-8 text; the server infers the type (text, varchar, date, ...). */
     ALCH_V_BYTES,    /**< Raw bytes as SQL `bytea`; may hold any byte, NUL included. */
+    ALCH_V_TOO_BIG,  /**< An unsigned number above `INT64_MAX` (kept in `u.u`), which no SQL
+                          integer holds: made by alch_uint(), refused when the statement
+                          runs (or is built), never sent. */
 } alch_type;
 
 /** @brief One parameter value (a small tagged union, passed by value). */
@@ -49,6 +52,7 @@ typedef struct alch_value {
     union {
         bool b;         /**< ::ALCH_V_BOOL */
         int64_t i;      /**< ::ALCH_V_INT */
+        uint64_t u;     /**< ::ALCH_V_TOO_BIG: the number that did not fit */
         double d;       /**< ::ALCH_V_DOUBLE */
         const char *s;  /**< ::ALCH_V_TEXT and ::ALCH_V_BYTES (not NUL-terminated for bytes) */
     } u;              /**< The value itself. */
@@ -72,6 +76,20 @@ static inline alch_value alch_bool(bool b)
 static inline alch_value alch_int(int64_t i)
 {
     alch_value v = {ALCH_V_INT, NULL, 0, {.i = i}};
+    return v;
+}
+
+/**
+ * @brief An unsigned integer value. Up to `INT64_MAX` it is an ordinary integer; above, it
+ *        is kept as ::ALCH_V_TOO_BIG, which the statement refuses with a sentence when it
+ *        runs (a sticky error, like the statement builder's), instead of wrapping to a
+ *        negative number.
+ */
+static inline alch_value alch_uint(uint64_t u)
+{
+    alch_value v = {ALCH_V_INT, NULL, 0, {.u = u}};
+    if (u > (uint64_t)INT64_MAX)
+        v.type = ALCH_V_TOO_BIG;
     return v;
 }
 
@@ -124,7 +142,9 @@ static inline alch_value alch_named(const char *name, alch_value v)
  *        the C type at compile time (C11 `_Generic`).
  *
  * `alch_v(42)` is an integer, `alch_v(2.5)` a double, `alch_v(true)` a boolean and
- * `alch_v("text")` text. Any other type is a compile-time error.
+ * `alch_v("text")` text. An unsigned `long` or `long long` goes through alch_uint(), so
+ * `alch_v(UINT64_MAX)` is refused when the statement runs, never stored as -1. Any other
+ * type is a compile-time error.
  */
 #define alch_v(x)                                                                                  \
     _Generic((x),                                                                                  \
@@ -137,9 +157,9 @@ static inline alch_value alch_named(const char *name, alch_value v)
         int: alch_int,                                                                             \
         unsigned int: alch_int,                                                                    \
         long: alch_int,                                                                            \
-        unsigned long: alch_int,                                                                   \
+        unsigned long: alch_uint,                                                                  \
         long long: alch_int,                                                                       \
-        unsigned long long: alch_int,                                                              \
+        unsigned long long: alch_uint,                                                             \
         float: alch_double,                                                                        \
         double: alch_double,                                                                       \
         char *: alch_text,                                                                         \

@@ -258,6 +258,19 @@ static int check_null(const alch_model *m, const alch_column *c, alch_error *err
                                "column %s.%s has an empty .server_default: give an SQL "
                                "expression such as \"now()\" or \"0\", or leave it out",
                                m->table, c->name);
+    /* a default fills an unset field, and a plain number or bool has no unset state: with a
+     * default, `= {0}` could not store 0 (or false), which is a value like any other */
+    bool has_default = c->client_default.type != ALCH_V_NULL || c->server_default;
+    if (has_default && fix && !c->primary_key)
+        return alch__error_set(err, ALCH_EARGUMENT,
+                               "column %s.%s has a %s, but its field %s.%s (%s) cannot be left "
+                               "unset: 0 and false are values you set, so the default could "
+                               "never apply. Declare the field %s and leave it "
+                               "{.is_null = true} to get the default, or drop the default and "
+                               "set the field yourself",
+                               m->table, c->name,
+                               c->server_default ? ".server_default" : ".client_default",
+                               m->name, c->name, ctype_names[c->ctype], fix);
     return 0;
 }
 

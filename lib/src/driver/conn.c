@@ -281,6 +281,49 @@ static void connect_done(alch_conn *c, int status, alch_error *err)
     cb(NULL, status, err, data);
 }
 
+/* The decoders read ISO dates and exact floats, whatever the server's defaults, the role's
+ * or the database's (ALTER ROLE ... SET DateStyle = 'SQL, DMY'). The startup options pin
+ * them with no round trip (alch__url_libpq_params). A pooler that drops startup options
+ * (PgBouncer's ignore_startup_parameters) leaves the server's own settings, which the
+ * server reports at once (ParameterStatus): then one SET, before the connection is used. */
+static const char pin_sql[] =
+    "SET DateStyle = ISO, MDY; SET IntervalStyle = postgres; SET extra_float_digits = 3";
+
+static bool settings_pinned(PGconn *pg)
+{
+    const char *ds = PQparameterStatus(pg, "DateStyle");
+    const char *is = PQparameterStatus(pg, "IntervalStyle");
+    return ds && strncmp(ds, "ISO,", 4) == 0 && (!is || strcmp(is, "postgres") == 0);
+}
+
+/* The SET's results: the connection is ready once they are all in. */
+static void pin_step(alch_conn *c)
+{
+    alch_error err = ALCH_ERROR_INIT;
+    if (!PQconsumeInput(c->pg) || alch__conn_flush_arm(c) != 0) {
+        alch__error_from_conn(&err, ALCH_EOPERATIONAL, c->pg, "could not pin DateStyle");
+        connect_done(c, ALCH_EOPERATIONAL, &err);
+        alch_error_clear(&err);
+        return;
+    }
+    while (!PQisBusy(c->pg)) {
+        PGresult *r = PQgetResult(c->pg);
+        if (!r) {
+            c->pinning = false;
+            if (err.code)
+                connect_done(c, err.code, &err);
+            else
+                connect_done(c, 0, NULL);
+            alch_error_clear(&err);
+            return;
+        }
+        if (PQresultStatus(r) != PGRES_COMMAND_OK && !err.code)
+            alch__error_from_conn(&err, ALCH_EOPERATIONAL, c->pg, "could not pin DateStyle");
+        PQclear(r);
+    }
+    alch_error_clear(&err);
+}
+
 static void connect_step(alch_conn *c)
 {
     /* libpq may close the socket and open another inside PQconnectPoll (next host,
@@ -297,7 +340,16 @@ static void connect_step(alch_conn *c)
             break;
         }
         PQsetNoticeReceiver(c->pg, on_notice, c);
-        connect_done(c, 0, NULL);
+        if (settings_pinned(c->pg)) {
+            connect_done(c, 0, NULL);
+            break;
+        }
+        c->pinning = true;
+        if (!PQsendQuery(c->pg, pin_sql) || arm(c, UV_READABLE, true) != 0 ||
+            alch__conn_flush_arm(c) != 0) {
+            alch__error_from_conn(&err, ALCH_EOPERATIONAL, c->pg, "could not pin DateStyle");
+            connect_done(c, ALCH_EOPERATIONAL, &err);
+        }
         break;
     case PGRES_POLLING_READING:
     case PGRES_POLLING_WRITING:
@@ -1095,7 +1147,10 @@ static void on_io(uv_poll_t *handle, int status, int events)
         return;
     conn_ref(c);
     if (c->state == CONN_CONNECTING) {
-        connect_step(c);
+        if (c->pinning)
+            pin_step(c);
+        else
+            connect_step(c);
         goto out;
     }
     if (!c->op) { /* idle: a notification, or the server spoke on its own (shutdown, hang-up) */

@@ -93,6 +93,7 @@ struct alch_conn {
     int poll_events;
     uv_timer_t *timer;      /* connect timeout and deferred completions */
     alch__conn_state state;
+    bool pinning;           /* connected, the SET of the settings alch reads by is on its way */
     void *data;
     alch__conn_config cfg;
 

@@ -237,7 +237,12 @@ int alch__params_encode(alch__params *p, const alch_value *vals, size_t n, const
                                    "parameter $%zu: text cannot contain a NUL byte "
                                    "(use alch_bytes() for binary data)",
                                    i + 1);
-        if (v->type > ALCH_V_BYTES)
+        if (v->type == ALCH_V_TOO_BIG)
+            return alch__error_set(err, ALCH_EDATA,
+                                   "parameter $%zu: the number %llu is larger than any SQL "
+                                   "integer (BIGINT ends at 9223372036854775807)",
+                                   i + 1, (unsigned long long)v->u.u);
+        if (v->type > ALCH_V_TOO_BIG)
             return alch__error_set(err, ALCH_EMISUSE, "parameter $%zu has an unknown type %d",
                                    i + 1, (int)v->type);
         total += encoded_size(v);
@@ -269,6 +274,7 @@ int alch__params_encode(alch__params *p, const alch_value *vals, size_t n, const
         const alch_value *v = &vals[order ? order[i] : i];
         switch (v->type) {
         case ALCH_V_NULL:
+        case ALCH_V_TOO_BIG: /* refused above */
             break;
         case ALCH_V_BOOL:
             p->types[i] = OID_BOOL;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -304,9 +305,16 @@ int alch_result_get_double(const alch_result *res, size_t row, size_t col, doubl
     const char *s = PQgetvalue(res->pg, (int)row, (int)col);
     /* strtod reads "NaN", "Infinity" and "-Infinity" as PostgreSQL prints them */
     char *end;
+    errno = 0;
     double v = strtod(s, &end);
     if (*end)
         return alch__error_set(err, ALCH_EDATA, "column '%s': '%s' is not a number",
+                               PQfname(res->pg, (int)col), s);
+    if (errno == ERANGE && (isinf(v) || v == 0)) /* a NUMERIC no double holds */
+        return alch__error_set(err, ALCH_EDATA,
+                               "column '%s': %s is out of range for a double (which ends near "
+                               "1.8e308 and steps by 4.9e-324): read it with "
+                               "alch_result_get_text()",
                                PQfname(res->pg, (int)col), s);
     if (out)
         *out = v;

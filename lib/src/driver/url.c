@@ -3,6 +3,7 @@
  * password masked. Errors name the part that is wrong and never quote the password. */
 #include "driver/url_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1021,15 +1022,28 @@ int alch__url_libpq_params(const alch_url *url, const char *const *extra_keys,
     size_t nextra = 0;
     while (extra_keys && extra_keys[nextra])
         nextra++;
-    /* + 2: room for the hostaddr and port that resolve.c may add */
-    size_t cap = 5 + url->noptions + nextra + 1 + 2;
+    /* The settings the decoders read by, pinned at startup (no round trip), after the URL's
+     * own (or the engine's) `options` so they win; conn.c checks they held (a pooler may
+     * drop them). The merged text lives at the end of the values block. */
+    static const char pin[] = "-c DateStyle=ISO,MDY -c IntervalStyle=postgres "
+                              "-c extra_float_digits=3";
+    const char *user_options = alch_url_query(url, "options"); /* or the engine's */
+    for (size_t i = 0; !user_options && i < nextra; i++)
+        if (strcmp(extra_keys[i], "options") == 0 && extra_values)
+            user_options = extra_values[i];
+    size_t olen = (user_options ? strlen(user_options) + 1 : 0) + sizeof pin;
+    /* + 1 for options, + 2: room for the hostaddr and port that resolve.c may add */
+    size_t cap = 5 + url->noptions + 1 + nextra + 1 + 2;
     const char **k = malloc(cap * sizeof *k);
-    const char **v = malloc(cap * sizeof *v);
+    const char **v = malloc(cap * sizeof *v + olen);
     if (!k || !v) {
         free(k);
         free(v);
         return ALCH_ENOMEM;
     }
+    char *options = (char *)(v + cap);
+    snprintf(options, olen, "%s%s%s", user_options ? user_options : "", user_options ? " " : "",
+             pin);
     size_t n = 0;
     push_param(k, v, &n, "user", url->username);
     push_param(k, v, &n, "password", url->password);
@@ -1037,7 +1051,9 @@ int alch__url_libpq_params(const alch_url *url, const char *const *extra_keys,
     push_param(k, v, &n, "port", url->port);
     push_param(k, v, &n, "dbname", url->database);
     for (size_t i = 0; i < url->noptions; i++)
-        push_param(k, v, &n, url->options[i].key, url->options[i].value);
+        if (strcmp(url->options[i].key, "options") != 0)
+            push_param(k, v, &n, url->options[i].key, url->options[i].value);
+    push_param(k, v, &n, "options", options);
     size_t nurl = n;
     for (size_t i = 0; i < nextra; i++) {
         if (has_key(k, nurl, extra_keys[i]))

@@ -158,7 +158,9 @@ typedef struct flush_ctx {
 } flush_ctx;
 
 /* Which columns an INSERT of r sends (mask) and which come back (ret): an unset primary key
- * or server-default column is left to the server. Client defaults are filled in here. */
+ * or server-default column is left to the server. Client defaults are filled in here, into
+ * unset fields only (a NULL pointer or `is_null = true`; the base refused a default on a
+ * field that cannot be unset), so a value the program set is always the value stored. */
 static void insert_shape(alch__rec *r, uint64_t *mask, uint64_t *ret)
 {
     const alch_model *m = r->model;

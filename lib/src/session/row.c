@@ -1,40 +1,20 @@
 /* Struct fields ↔ database values. One switch per direction over the C types of model.h. */
 #include "session/row.h"
 
+#include <errno.h>
+#include <float.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "driver/error_internal.h"
 #include "driver/result_internal.h"
+#include "session/datetime.h"
 
 #define FIELD(obj, col, type) ((type *)((char *)(obj) + (col)->offset))
 #define CFIELD(obj, col, type) ((const type *)((const char *)(obj) + (col)->offset))
-
-/* PostgreSQL reads ISO 8601 with an explicit UTC offset whatever the session's TimeZone. */
-static void render_timestamp(int64_t usec, char tmp[ALCH__FIELD_TMP])
-{
-    int64_t sec = usec / 1000000, frac = usec % 1000000;
-    if (frac < 0) {
-        frac += 1000000;
-        sec--;
-    }
-    time_t t = (time_t)sec;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    snprintf(tmp, ALCH__FIELD_TMP, "%04d-%02d-%02d %02d:%02d:%02d.%06d+00", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)frac);
-}
-
-static void render_date(int32_t days, char tmp[ALCH__FIELD_TMP])
-{
-    time_t t = (time_t)days * 86400;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    snprintf(tmp, ALCH__FIELD_TMP, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-}
 
 int alch__field_value(const alch_model *m, const alch_column *col, const void *obj, alch_value *out,
                       char tmp[ALCH__FIELD_TMP], alch_error *err)
@@ -82,7 +62,7 @@ int alch__field_value(const alch_model *m, const alch_column *col, const void *o
             *out = alch_null();
             break;
         }
-        render_timestamp(t->usec, tmp);
+        alch__ts_render(t->usec, tmp);
         *out = alch_text(tmp);
         break;
     }
@@ -92,7 +72,7 @@ int alch__field_value(const alch_model *m, const alch_column *col, const void *o
             *out = alch_null();
             break;
         }
-        render_date(d->days, tmp);
+        alch__date_render(d->days, tmp);
         *out = alch_text(tmp);
         break;
     }
@@ -115,10 +95,10 @@ int alch__field_value(const alch_model *m, const alch_column *col, const void *o
     return 0;
 }
 
-static size_t ctype_size(alch_ctype t);
-
-/* "Unset" is the C analog of an attribute never assigned: the field is all zero bytes (as
- * `= {0}` leaves it) or explicitly NULL. */
+/* "Unset" is the C analog of an attribute never assigned, and only a type that can say so
+ * has it: a NULL pointer, or `is_null = true`. A plain number or bool always holds a value
+ * the program set, 0 and false included; the one exception is an integer primary key of 0,
+ * "not numbered yet" (the server's identity numbers start at 1). */
 bool alch__field_empty(const alch_column *col, const void *obj)
 {
     switch (col->ctype) {
@@ -127,42 +107,28 @@ bool alch__field_empty(const alch_column *col, const void *obj)
     case ALCH_C_BLOB:
         return CFIELD(obj, col, alch_blob)->data == NULL;
     case ALCH_C_TIMESTAMP:
-        if (CFIELD(obj, col, alch_timestamp)->is_null)
-            return true;
-        break;
+        return CFIELD(obj, col, alch_timestamp)->is_null;
     case ALCH_C_DATE:
-        if (CFIELD(obj, col, alch_date)->is_null)
-            return true;
-        break;
+        return CFIELD(obj, col, alch_date)->is_null;
     case ALCH_C_OPT_I16:
-        if (CFIELD(obj, col, alch_opt_i16)->is_null)
-            return true;
-        break;
+        return CFIELD(obj, col, alch_opt_i16)->is_null;
     case ALCH_C_OPT_I32:
-        if (CFIELD(obj, col, alch_opt_i32)->is_null)
-            return true;
-        break;
+        return CFIELD(obj, col, alch_opt_i32)->is_null;
     case ALCH_C_OPT_I64:
-        if (CFIELD(obj, col, alch_opt_i64)->is_null)
-            return true;
-        break;
+        return CFIELD(obj, col, alch_opt_i64)->is_null;
     case ALCH_C_OPT_BOOL:
-        if (CFIELD(obj, col, alch_opt_bool)->is_null)
-            return true;
-        break;
+        return CFIELD(obj, col, alch_opt_bool)->is_null;
     case ALCH_C_OPT_DOUBLE:
-        if (CFIELD(obj, col, alch_opt_double)->is_null)
-            return true;
-        break;
+        return CFIELD(obj, col, alch_opt_double)->is_null;
+    case ALCH_C_I16:
+        return col->primary_key && *CFIELD(obj, col, int16_t) == 0;
+    case ALCH_C_I32:
+        return col->primary_key && *CFIELD(obj, col, int32_t) == 0;
+    case ALCH_C_I64:
+        return col->primary_key && *CFIELD(obj, col, int64_t) == 0;
     default:
-        break;
+        return false;
     }
-    const unsigned char *p = (const unsigned char *)obj + col->offset;
-    size_t n = ctype_size(col->ctype);
-    for (size_t i = 0; i < n; i++)
-        if (p[i])
-            return false;
-    return true;
 }
 
 static size_t ctype_size(alch_ctype t)
@@ -279,39 +245,6 @@ void alch__field_set(const alch_column *col, void *obj, const alch_value *v)
     }
 }
 
-/* "2024-05-06 07:08:09.123456+02:30" (the fraction and the offset's minutes optional) */
-static int parse_timestamp(const char *s, int64_t *usec)
-{
-    int y, mo, d, h, mi, sec, n = 0;
-    if (sscanf(s, "%d-%d-%d %d:%d:%d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6)
-        return -1;
-    s += n;
-    int64_t frac = 0;
-    if (*s == '.') {
-        int digits = 0;
-        for (s++; *s >= '0' && *s <= '9'; s++, digits++)
-            if (digits < 6)
-                frac = frac * 10 + (*s - '0');
-        for (; digits < 6; digits++)
-            frac *= 10;
-    }
-    int off = 0;
-    if (*s == '+' || *s == '-') {
-        int sign = *s == '-' ? -1 : 1, oh = 0, om = 0, os = 0;
-        if (sscanf(s + 1, "%d:%d:%d", &oh, &om, &os) < 1)
-            return -1;
-        off = sign * (oh * 3600 + om * 60 + os);
-    }
-    struct tm tm = {.tm_year = y - 1900,
-                    .tm_mon = mo - 1,
-                    .tm_mday = d,
-                    .tm_hour = h,
-                    .tm_min = mi,
-                    .tm_sec = sec};
-    *usec = ((int64_t)timegm(&tm) - off) * 1000000 + frac;
-    return 0;
-}
-
 static int bad_value(const alch_model *m, const alch_column *col, const char *text, alch_error *err)
 {
     alch__error_set(err, ALCH_ETYPE,
@@ -319,6 +252,19 @@ static int bad_value(const alch_model *m, const alch_column *col, const char *te
                     "field's C type",
                     m->table, col->name, text);
     alch__error_hint(err, "check that the column's SQL type in the model matches the table");
+    return ALCH_ETYPE;
+}
+
+/* A value the field's C type cannot hold: never truncated, wrapped or rounded to infinity. */
+static int out_of_range(const alch_model *m, const alch_column *col, const char *text,
+                        const char *ctype, const char *range, alch_error *err)
+{
+    alch__error_set(err, ALCH_ETYPE,
+                    "%s.%s: the database sent '%s', which is out of range for the field %s.%s "
+                    "(%s: %s)",
+                    m->table, col->name, text, m->name, col->name, ctype, range);
+    alch__error_hint(err, "the table's column holds more than the model says: widen the field "
+                          "and its declared SQL type, or fix the table");
     return ALCH_ETYPE;
 }
 
@@ -344,6 +290,109 @@ static bool parse_int(const char *s, size_t len, int64_t *out)
     return true;
 }
 
+static int load_int(const alch_model *m, const alch_column *col, void *obj, const char *text,
+                    size_t len, alch_error *err)
+{
+    int64_t v;
+    if (!parse_int(text, len, &v)) {
+        size_t sign = len > 0 && text[0] == '-';
+        bool number = len > sign && strspn(text + sign, "0123456789") == len - sign;
+        return number ? out_of_range(m, col, text, "int64_t",
+                                     "-9223372036854775808 to 9223372036854775807", err)
+                      : bad_value(m, col, text, err);
+    }
+    switch (col->ctype) {
+    case ALCH_C_I16:
+    case ALCH_C_OPT_I16:
+        if (v < INT16_MIN || v > INT16_MAX)
+            return out_of_range(m, col, text, "int16_t", "-32768 to 32767", err);
+        if (col->ctype == ALCH_C_I16)
+            *FIELD(obj, col, int16_t) = (int16_t)v;
+        else
+            *FIELD(obj, col, alch_opt_i16) = (alch_opt_i16){(int16_t)v, false};
+        return 0;
+    case ALCH_C_I32:
+    case ALCH_C_OPT_I32:
+        if (v < INT32_MIN || v > INT32_MAX)
+            return out_of_range(m, col, text, "int32_t", "-2147483648 to 2147483647", err);
+        if (col->ctype == ALCH_C_I32)
+            *FIELD(obj, col, int32_t) = (int32_t)v;
+        else
+            *FIELD(obj, col, alch_opt_i32) = (alch_opt_i32){(int32_t)v, false};
+        return 0;
+    case ALCH_C_I64:
+        *FIELD(obj, col, int64_t) = v;
+        return 0;
+    default:
+        *FIELD(obj, col, alch_opt_i64) = (alch_opt_i64){v, false};
+        return 0;
+    }
+}
+
+/* A floating-point number: "NaN", "Infinity" and "-Infinity" are real values of a float
+ * column; a finite number (a NUMERIC) beyond the C type's range is refused, not turned into
+ * an infinity or a zero. */
+static int load_double(const alch_model *m, const alch_column *col, void *obj, const char *text,
+                       alch_error *err)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (end == text || *end)
+        return bad_value(m, col, text, err);
+    if (errno == ERANGE && (isinf(v) || v == 0))
+        return out_of_range(m, col, text, col->ctype == ALCH_C_FLOAT ? "float" : "double",
+                            "a double ends near 1.8e308 and its smallest step is 4.9e-324",
+                            err);
+    if (col->ctype == ALCH_C_FLOAT) {
+        float f = (float)v;
+        if ((isinf(f) && !isinf(v)) || (f == 0 && v != 0))
+            return out_of_range(m, col, text, "float", "about 1.2e-38 to 3.4e38", err);
+        *FIELD(obj, col, float) = f;
+    } else if (col->ctype == ALCH_C_DOUBLE) {
+        *FIELD(obj, col, double) = v;
+    } else {
+        *FIELD(obj, col, alch_opt_double) = (alch_opt_double){v, false};
+    }
+    return 0;
+}
+
+static int load_bool(const alch_model *m, const alch_column *col, void *obj, const char *text,
+                     size_t len, alch_error *err)
+{
+    if (len != 1 || (text[0] != 't' && text[0] != 'f'))
+        return bad_value(m, col, text, err);
+    if (col->ctype == ALCH_C_BOOL)
+        *FIELD(obj, col, bool) = text[0] == 't';
+    else
+        *FIELD(obj, col, alch_opt_bool) = (alch_opt_bool){text[0] == 't', false};
+    return 0;
+}
+
+static int load_time(const alch_model *m, const alch_column *col, void *obj, const char *text,
+                     size_t len, alch_error *err)
+{
+    int rc;
+    if (col->ctype == ALCH_C_TIMESTAMP) {
+        int64_t usec;
+        rc = alch__ts_parse(text, len, &usec);
+        if (rc == 0)
+            *FIELD(obj, col, alch_timestamp) = (alch_timestamp){usec, false};
+    } else {
+        int32_t days;
+        rc = alch__date_parse(text, len, &days);
+        if (rc == 0)
+            *FIELD(obj, col, alch_date) = (alch_date){days, false};
+    }
+    if (rc == ALCH__DT_RANGE)
+        return col->ctype == ALCH_C_TIMESTAMP
+                   ? out_of_range(m, col, text, "alch_timestamp",
+                                  "int64_t microseconds since 1970: about 290308 BC to 294246 AD",
+                                  err)
+                   : out_of_range(m, col, text, "alch_date", "int32_t days since 1970", err);
+    return rc ? bad_value(m, col, text, err) : 0;
+}
+
 int alch__field_load(const alch_model *m, const alch_column *col, void *obj, const alch_result *res,
                      size_t row, size_t rcol, alch__arena *arena, alch_error *err)
 {
@@ -353,52 +402,21 @@ int alch__field_load(const alch_model *m, const alch_column *col, void *obj, con
         alch__field_clear(col, obj);
         return 0;
     }
-    int rc;
-    char *end = NULL;
     switch (col->ctype) {
     case ALCH_C_I16:
     case ALCH_C_I32:
     case ALCH_C_I64:
     case ALCH_C_OPT_I16:
     case ALCH_C_OPT_I32:
-    case ALCH_C_OPT_I64: {
-        int64_t v;
-        if (!parse_int(text, len, &v))
-            return bad_value(m, col, text, err);
-        if (col->ctype == ALCH_C_I16)
-            *FIELD(obj, col, int16_t) = (int16_t)v;
-        else if (col->ctype == ALCH_C_I32)
-            *FIELD(obj, col, int32_t) = (int32_t)v;
-        else if (col->ctype == ALCH_C_I64)
-            *FIELD(obj, col, int64_t) = v;
-        else if (col->ctype == ALCH_C_OPT_I16)
-            *FIELD(obj, col, alch_opt_i16) = (alch_opt_i16){(int16_t)v, false};
-        else if (col->ctype == ALCH_C_OPT_I32)
-            *FIELD(obj, col, alch_opt_i32) = (alch_opt_i32){(int32_t)v, false};
-        else
-            *FIELD(obj, col, alch_opt_i64) = (alch_opt_i64){v, false};
-        return 0;
-    }
+    case ALCH_C_OPT_I64:
+        return load_int(m, col, obj, text, len, err);
     case ALCH_C_BOOL:
-        *FIELD(obj, col, bool) = text[0] == 't';
-        return 0;
     case ALCH_C_OPT_BOOL:
-        *FIELD(obj, col, alch_opt_bool) = (alch_opt_bool){text[0] == 't', false};
-        return 0;
+        return load_bool(m, col, obj, text, len, err);
     case ALCH_C_FLOAT:
     case ALCH_C_DOUBLE:
-    case ALCH_C_OPT_DOUBLE: {
-        double v = strtod(text, &end);
-        if (*end)
-            return bad_value(m, col, text, err);
-        if (col->ctype == ALCH_C_FLOAT)
-            *FIELD(obj, col, float) = (float)v;
-        else if (col->ctype == ALCH_C_DOUBLE)
-            *FIELD(obj, col, double) = v;
-        else
-            *FIELD(obj, col, alch_opt_double) = (alch_opt_double){v, false};
-        return 0;
-    }
+    case ALCH_C_OPT_DOUBLE:
+        return load_double(m, col, obj, text, err);
     case ALCH_C_STRING: { /* no arena: point into the result, which outlives the struct */
         char *s = arena ? alch__arena_strndup(arena, text, len) : (char *)text;
         if (!s)
@@ -409,7 +427,7 @@ int alch__field_load(const alch_model *m, const alch_column *col, void *obj, con
     case ALCH_C_BLOB: {
         const void *bytes;
         size_t size;
-        rc = alch_result_get_bytes(res, row, rcol, &bytes, &size, err);
+        int rc = alch_result_get_bytes(res, row, rcol, &bytes, &size, err);
         if (rc)
             return rc;
         void *copy = arena ? alch__arena_memdup(arena, bytes, size) : (void *)bytes;
@@ -418,21 +436,9 @@ int alch__field_load(const alch_model *m, const alch_column *col, void *obj, con
         *FIELD(obj, col, alch_blob) = (alch_blob){copy, size};
         return 0;
     }
-    case ALCH_C_TIMESTAMP: {
-        int64_t usec;
-        if (parse_timestamp(text, &usec) != 0)
-            return bad_value(m, col, text, err);
-        *FIELD(obj, col, alch_timestamp) = (alch_timestamp){usec, false};
-        return 0;
-    }
-    case ALCH_C_DATE: {
-        int y, mo, d;
-        if (sscanf(text, "%d-%d-%d", &y, &mo, &d) != 3)
-            return bad_value(m, col, text, err);
-        struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d};
-        *FIELD(obj, col, alch_date) = (alch_date){(int32_t)(timegm(&tm) / 86400), false};
-        return 0;
-    }
+    case ALCH_C_TIMESTAMP:
+    case ALCH_C_DATE:
+        return load_time(m, col, obj, text, len, err);
     default:
         return bad_value(m, col, text, err);
     }

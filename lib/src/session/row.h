@@ -17,8 +17,9 @@ enum { ALCH__FIELD_TMP = 48 }; /* room for a timestamp or date rendered as text 
 int alch__field_value(const alch_model *m, const alch_column *col, const void *obj,
                       alch_value *out, char tmp[ALCH__FIELD_TMP], alch_error *err);
 
-/* Unset: all zero bytes (as `= {0}` leaves a field) or NULL. A primary key or server-default
- * column left unset is filled by the server. */
+/* Unset: a NULL pointer or `is_null = true`, or an integer primary key of 0. A plain number
+ * or bool is never unset. A primary key or server-default column left unset is filled by
+ * the server; a client-default column left unset gets its default. */
 bool alch__field_empty(const alch_column *col, const void *obj);
 void alch__field_clear(const alch_column *col, void *obj);
 /* Write a value into the field (a client default; the base checked that it fits). */

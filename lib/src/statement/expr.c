@@ -182,8 +182,14 @@ alch_expr *alch_col(const alch_model *model, const char *column)
     return e;
 }
 
+/* The sentence for an unsigned number no SQL integer holds (alch_uint(), alch_v()). */
+#define TOO_BIG_FMT                                                                                \
+    "the number %llu is larger than any SQL integer (BIGINT ends at 9223372036854775807)"
+
 alch_expr *alch_val(alch_value v)
 {
+    if (v.type == ALCH_V_TOO_BIG)
+        return error_node(ALCH_EDATA, NULL, TOO_BIG_FMT, (unsigned long long)v.u.u);
     bool copy = v.type == ALCH_V_TEXT || v.type == ALCH_V_BYTES;
     alch_expr *e = node(X_VALUE, copy ? v.len + 1 : 0);
     if (!e)
@@ -212,11 +218,7 @@ alch_expr *alch__val_int(int64_t i)
 
 alch_expr *alch__val_uint(unsigned long long i)
 {
-    if (i > (unsigned long long)INT64_MAX)
-        return error_node(ALCH_EDATA, NULL,
-                          "the number %llu is larger than any SQL integer (BIGINT ends at %lld)", i,
-                          (long long)INT64_MAX);
-    return alch_val(alch_int((int64_t)i));
+    return alch_val(alch_uint(i));
 }
 
 alch_expr *alch__val_double(double d)
@@ -258,6 +260,8 @@ static const char *value_kind(alch_type t)
         return "a text";
     case ALCH_V_BYTES:
         return "bytes";
+    case ALCH_V_TOO_BIG:
+        return "a number larger than any SQL integer";
     }
     return "a value";
 }
@@ -295,6 +299,8 @@ static bool fits(alch_sql_type t, alch_type v, bool assign)
                t == ALCH_UUID || t == ALCH_JSONB;
     case ALCH_V_NULL:
         return true;
+    case ALCH_V_TOO_BIG:
+        return false;
     }
     return false;
 }
@@ -312,6 +318,8 @@ int alch__value_fits(const alch_column *col, const char *table, const alch_value
 {
     char type[48];
     type_text(col, col->type, type, sizeof type);
+    if (v->type == ALCH_V_TOO_BIG)
+        return alch__error_set(err, ALCH_EDATA, TOO_BIG_FMT, (unsigned long long)v->u.u);
     if (v->type == ALCH_V_NULL) {
         if (!assign) {
             alch__error_set(err, ALCH_EARGUMENT,
@@ -494,11 +502,22 @@ alch_expr *alch_in(alch_expr *a, const alch_value *values, size_t n)
     if (!e || alch__expr_find_error(a))
         return e;
     e->type = ALCH_BOOLEAN;
+    /* A NULL in the list is legal SQL: `price IN (5, NULL)` matches 5 (and is unknown, not
+     * false, for the other rows). Only a list of nothing but NULLs can never match. */
+    size_t nulls = 0;
     for (size_t i = 1; i < e->nkids; i++) {
+        if (e->kids[i]->kind == X_VALUE && e->kids[i]->val.type == ALCH_V_NULL) {
+            nulls++;
+            continue;
+        }
         alch_expr *bad = check_pair(a, e->kids[i]);
         if (bad)
             return checked(e, bad);
     }
+    if (n > 0 && nulls == n)
+        return checked(e, error_node(ALCH_EARGUMENT, "use alch_is_null() to find NULLs",
+                                     "alch_in: every value in the list is NULL, and "
+                                     "x IN (NULL) is never true in SQL (NULL = NULL is unknown)"));
     return e;
 }
 

@@ -1,0 +1,662 @@
+/* Values that never lie: what is stored is what was set, what is loaded is what the server
+ * holds, and anything a C type cannot hold is refused with a sentence (issue 14). Each test
+ * talks to the real server; the expected values are computed by PostgreSQL itself. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <alch/alch.h>
+
+#include "support.h"
+
+static char *db_url;
+
+static int setup(void **state)
+{
+    (void)state;
+    db_url = alch_test_db_create("values");
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    alch_test_db_drop(db_url);
+    return 0;
+}
+
+/* ---- helpers: libpq straight, so alch cannot hide its own mistakes -------------------- */
+
+static PGconn *pq_open(void)
+{
+    PGconn *pq = PQconnectdb(db_url);
+    if (PQstatus(pq) != CONNECTION_OK)
+        fail_msg("cannot connect: %s", PQerrorMessage(pq));
+    return pq;
+}
+
+static void pq_exec(PGconn *pq, const char *sql)
+{
+    PGresult *r = PQexec(pq, sql);
+    ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+        fail_msg("%s: %s", sql, PQerrorMessage(pq));
+    PQclear(r);
+}
+
+/* The first cell of a query as text ("NULL" for NULL), in a static buffer. */
+static const char *pq_text(PGconn *pq, const char *sql)
+{
+    static char out[256];
+    PGresult *r = PQexec(pq, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+        fail_msg("%s: %s", sql, PQerrorMessage(pq));
+    snprintf(out, sizeof out, "%s", PQgetisnull(r, 0, 0) ? "NULL" : PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return out;
+}
+
+typedef struct env {
+    alch_engine *engine;
+    alch_base *base;
+    alch_sessionmaker *maker;
+} env;
+
+static env open_env(const char *url, const alch_model *model)
+{
+    env v = {0};
+    alch_error err = ALCH_ERROR_INIT;
+    CHECK_OK(alch_engine_create(url, NULL, &v.engine, &err), err);
+    CHECK_OK(alch_base_create(&v.base, &err), err);
+    CHECK_OK(alch_base_add(v.base, model, &err), err);
+    CHECK_OK(alch_sessionmaker_create(v.engine, v.base, NULL, &v.maker, &err), err);
+    return v;
+}
+
+static void close_env(env *v)
+{
+    alch_sessionmaker_free(v->maker);
+    alch_base_free(v->base);
+    alch_engine_free(v->engine);
+}
+
+static void create_all(env *v)
+{
+    alch_error err = ALCH_ERROR_INIT;
+    alch_conn *c = NULL;
+    CHECK_OK(alch_engine_connect(v->engine, &c, &err), err);
+    CHECK_OK(alch_base_create_all(v->base, c, &err), err);
+    CHECK_OK(alch_conn_commit(c, &err), err);
+    alch_conn_close(c);
+}
+
+/* Load row `id` of the model; returns the status and leaves the sentence in err. */
+static int load(env *v, const alch_model *m, int64_t id, void **out, alch_session **s,
+                alch_error *err)
+{
+    alch_error e = ALCH_ERROR_INIT;
+    CHECK_OK(alch_session_open(v->maker, s, &e), e);
+    return alch_session_get(*s, m, alch_v(id), out, err);
+}
+
+static void store(env *v, const alch_model *m, void *obj)
+{
+    alch_error err = ALCH_ERROR_INIT;
+    alch_session *s = NULL;
+    CHECK_OK(alch_session_open(v->maker, &s, &err), err);
+    CHECK_OK(alch_session_add(s, m, obj, &err), err);
+    CHECK_OK(alch_session_commit(s, &err), err);
+    alch_session_close(s);
+}
+
+/* ---- 1. defaults: every C type x {none, client, server} x {zero, non-zero, unset} --------- */
+
+/* The types that can be left unset (NULL pointer, is_null), each with no default, a client
+ * default where one fits, and a server default. */
+typedef struct Dflt {
+    int64_t id;
+    alch_opt_i16 i16_none, i16_client, i16_server;
+    alch_opt_i32 i32_none, i32_client, i32_server;
+    alch_opt_i64 i64_none, i64_client, i64_server;
+    alch_opt_bool b_none, b_client, b_server;
+    alch_opt_double d_none, d_client, d_server;
+    char *s_none, *s_client, *s_server;
+    alch_blob y_none, y_server;
+    alch_timestamp t_none, t_server;
+    alch_date day_none, day_server;
+    /* the plain types: no default can apply, so only "none" */
+    int16_t p16;
+    int32_t p32;
+    int64_t p64;
+    bool pb;
+    float pf;
+    double pd;
+} Dflt;
+
+#define NONE(f, t) ALCH_COLUMN(Dflt, f, t, .nullable = true)
+static const alch_column dflt_columns[] = {
+    ALCH_COLUMN(Dflt, id, ALCH_BIGINT, .primary_key = true),
+    NONE(i16_none, ALCH_SMALLINT),
+    ALCH_COLUMN(Dflt, i16_client, ALCH_SMALLINT, .client_default = ALCH_DEFAULT_INT(7)),
+    ALCH_COLUMN(Dflt, i16_server, ALCH_SMALLINT, .server_default = "7"),
+    NONE(i32_none, ALCH_INTEGER),
+    ALCH_COLUMN(Dflt, i32_client, ALCH_INTEGER, .client_default = ALCH_DEFAULT_INT(7)),
+    ALCH_COLUMN(Dflt, i32_server, ALCH_INTEGER, .server_default = "7"),
+    NONE(i64_none, ALCH_BIGINT),
+    ALCH_COLUMN(Dflt, i64_client, ALCH_BIGINT, .client_default = ALCH_DEFAULT_INT(7)),
+    ALCH_COLUMN(Dflt, i64_server, ALCH_BIGINT, .server_default = "7"),
+    NONE(b_none, ALCH_BOOLEAN),
+    ALCH_COLUMN(Dflt, b_client, ALCH_BOOLEAN, .client_default = ALCH_DEFAULT_BOOL(true)),
+    ALCH_COLUMN(Dflt, b_server, ALCH_BOOLEAN, .server_default = "true"),
+    NONE(d_none, ALCH_DOUBLE),
+    ALCH_COLUMN(Dflt, d_client, ALCH_DOUBLE, .client_default = ALCH_DEFAULT_DOUBLE(7.5)),
+    ALCH_COLUMN(Dflt, d_server, ALCH_DOUBLE, .server_default = "7.5"),
+    NONE(s_none, ALCH_TEXT),
+    ALCH_COLUMN(Dflt, s_client, ALCH_TEXT, .client_default = ALCH_DEFAULT_TEXT("dflt")),
+    ALCH_COLUMN(Dflt, s_server, ALCH_TEXT, .server_default = "'dflt'"),
+    NONE(y_none, ALCH_BYTEA),
+    ALCH_COLUMN(Dflt, y_server, ALCH_BYTEA, .server_default = "'\\x07'::bytea"),
+    NONE(t_none, ALCH_TIMESTAMPTZ),
+    ALCH_COLUMN(Dflt, t_server, ALCH_TIMESTAMPTZ, .server_default = "'2001-02-03 04:05:06+00'"),
+    NONE(day_none, ALCH_DATE),
+    ALCH_COLUMN(Dflt, day_server, ALCH_DATE, .server_default = "'2001-02-03'"),
+    ALCH_COLUMN(Dflt, p16, ALCH_SMALLINT),
+    ALCH_COLUMN(Dflt, p32, ALCH_INTEGER),
+    ALCH_COLUMN(Dflt, p64, ALCH_BIGINT),
+    ALCH_COLUMN(Dflt, pb, ALCH_BOOLEAN),
+    ALCH_COLUMN(Dflt, pf, ALCH_REAL),
+    ALCH_COLUMN(Dflt, pd, ALCH_DOUBLE),
+};
+static const alch_model Dflt_model = ALCH_MODEL(Dflt, "dflt", dflt_columns);
+
+/* Every column of the row, as PostgreSQL prints it, separated by '|'. */
+static const char *row_text(PGconn *pq, int64_t id)
+{
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "SELECT concat_ws('|', coalesce(i16_none::text, 'NULL'), i16_client, i16_server, "
+             "coalesce(i32_none::text, 'NULL'), i32_client, i32_server, "
+             "coalesce(i64_none::text, 'NULL'), i64_client, i64_server, "
+             "coalesce(b_none::text, 'NULL'), b_client, b_server, "
+             "coalesce(d_none::text, 'NULL'), d_client, d_server, "
+             "coalesce(s_none, 'NULL'), s_client, s_server, "
+             "coalesce(y_none::text, 'NULL'), y_server, "
+             "coalesce(t_none AT TIME ZONE 'UTC', NULL)::text, t_server AT TIME ZONE 'UTC', "
+             "coalesce(day_none::text, 'NULL'), day_server, p16, p32, p64, pb, pf, pd) "
+             "FROM dflt WHERE id = %lld",
+             (long long)id);
+    return pq_text(pq, sql);
+}
+
+static void test_defaults_matrix(void **state)
+{
+    (void)state;
+    env v = open_env(db_url, &Dflt_model);
+    create_all(&v);
+    PGconn *pq = pq_open();
+
+    /* zero values, set on purpose: all stored as they are, defaults or not */
+    Dflt zero = {.t_none = {0, false}, .t_server = {0, false}, .day_none = {0, false},
+                 .day_server = {0, false}, .s_none = "", .s_client = "", .s_server = "",
+                 .y_none = {"", 0}, .y_server = {"", 0}};
+    store(&v, &Dflt_model, &zero);
+    char sql[64];
+    snprintf(sql, sizeof sql, "%lld", (long long)zero.id);
+    assert_string_equal(row_text(pq, zero.id),
+                        "0|0|0|0|0|0|0|0|0|false|f|f|0|0|0||||\\x|\\x|"
+                        "1970-01-01 00:00:00|1970-01-01 00:00:00|1970-01-01|1970-01-01|"
+                        "0|0|0|f|0|0");
+
+    /* non-zero values: stored as they are */
+    Dflt set = {.i16_none = {-2, false}, .i16_client = {-2, false}, .i16_server = {-2, false},
+                .i32_none = {-3, false}, .i32_client = {-3, false}, .i32_server = {-3, false},
+                .i64_none = {-4, false}, .i64_client = {-4, false}, .i64_server = {-4, false},
+                .b_none = {false, false}, .b_client = {false, false}, .b_server = {false, false},
+                .d_none = {0.25, false}, .d_client = {0.25, false}, .d_server = {0.25, false},
+                .s_none = "x", .s_client = "x", .s_server = "x",
+                .y_none = {"\x02", 1}, .y_server = {"\x02", 1},
+                .t_none = {86400000000, false}, .t_server = {86400000000, false},
+                .day_none = {1, false}, .day_server = {1, false},
+                .p16 = 5, .p32 = 6, .p64 = 8, .pb = true, .pf = 0.5f, .pd = 1.5};
+    store(&v, &Dflt_model, &set);
+    assert_string_equal(row_text(pq, set.id),
+                        "-2|-2|-2|-3|-3|-3|-4|-4|-4|false|f|f|0.25|0.25|0.25|x|x|x|"
+                        "\\x02|\\x02|1970-01-02 00:00:00|1970-01-02 00:00:00|1970-01-02|"
+                        "1970-01-02|5|6|8|t|0.5|1.5");
+
+    /* unset (NULL pointer, is_null): no default gives NULL, a default gives the default,
+     * and the struct gets the value that was stored */
+    Dflt unset = {.i16_none = {.is_null = true}, .i16_client = {.is_null = true},
+                  .i16_server = {.is_null = true}, .i32_none = {.is_null = true},
+                  .i32_client = {.is_null = true}, .i32_server = {.is_null = true},
+                  .i64_none = {.is_null = true}, .i64_client = {.is_null = true},
+                  .i64_server = {.is_null = true}, .b_none = {.is_null = true},
+                  .b_client = {.is_null = true}, .b_server = {.is_null = true},
+                  .d_none = {.is_null = true}, .d_client = {.is_null = true},
+                  .d_server = {.is_null = true}, .t_none = {.is_null = true},
+                  .t_server = {.is_null = true}, .day_none = {.is_null = true},
+                  .day_server = {.is_null = true}};
+    store(&v, &Dflt_model, &unset);
+    assert_string_equal(row_text(pq, unset.id),
+                        "NULL|7|7|NULL|7|7|NULL|7|7|NULL|t|t|NULL|7.5|7.5|NULL|dflt|dflt|"
+                        "NULL|\\x07|2001-02-03 04:05:06|NULL|2001-02-03|0|0|0|f|0|0");
+    assert_int_equal(unset.i16_client.value, 7);
+    assert_int_equal(unset.i32_server.value, 7);
+    assert_true(unset.b_server.value && !unset.b_server.is_null);
+    assert_int_equal(unset.y_server.len, 1);
+    assert_int_equal(unset.t_server.usec, 981173106000000LL);
+    assert_int_equal(unset.day_server.days, 11356);
+    PQfinish(pq);
+    close_env(&v);
+}
+
+/* A default on a field that cannot be unset is refused when the model joins a base. */
+typedef struct Plain {
+    int64_t id;
+    int32_t qty;
+    bool on;
+} Plain;
+
+static void test_defaults_refused_on_plain_types(void **state)
+{
+    (void)state;
+    const alch_column client[] = {
+        ALCH_COLUMN(Plain, id, ALCH_BIGINT, .primary_key = true),
+        ALCH_COLUMN(Plain, qty, ALCH_INTEGER, .client_default = ALCH_DEFAULT_INT(1)),
+        ALCH_COLUMN(Plain, on, ALCH_BOOLEAN),
+    };
+    const alch_column server[] = {
+        ALCH_COLUMN(Plain, id, ALCH_BIGINT, .primary_key = true),
+        ALCH_COLUMN(Plain, qty, ALCH_INTEGER),
+        ALCH_COLUMN(Plain, on, ALCH_BOOLEAN, .server_default = "true"),
+    };
+    const alch_model with_client = ALCH_MODEL(Plain, "plain", client);
+    const alch_model with_server = ALCH_MODEL(Plain, "plain", server);
+    alch_base *base = NULL;
+    alch_error err = ALCH_ERROR_INIT;
+    CHECK_OK(alch_base_create(&base, &err), err);
+    assert_int_equal(alch_base_add(base, &with_client, &err), ALCH_EARGUMENT);
+    assert_string_equal(err.message,
+                        "column plain.qty has a .client_default, but its field Plain.qty "
+                        "(int32_t) cannot be left unset: 0 and false are values you set, so the "
+                        "default could never apply. Declare the field alch_opt_i32 and leave it "
+                        "{.is_null = true} to get the default, or drop the default and set the "
+                        "field yourself");
+    alch_error_clear(&err);
+    assert_int_equal(alch_base_add(base, &with_server, &err), ALCH_EARGUMENT);
+    assert_non_null(strstr(err.message, "column plain.on has a .server_default, but its field "
+                                        "Plain.on (bool) cannot be left unset"));
+    assert_non_null(strstr(err.message, "Declare the field alch_opt_bool"));
+    alch_error_clear(&err);
+    alch_base_free(base);
+}
+
+/* ---- 2-4. timestamps and dates: limits, BC, infinity ------------------------------------ */
+
+typedef struct When {
+    int64_t id;
+    alch_timestamp ts;
+    alch_date day;
+} When;
+
+static const alch_column when_columns[] = {
+    ALCH_COLUMN(When, id, ALCH_BIGINT, .primary_key = true),
+    ALCH_COLUMN(When, ts, ALCH_TIMESTAMPTZ, .nullable = true),
+    ALCH_COLUMN(When, day, ALCH_DATE, .nullable = true),
+};
+static const alch_model When_model = ALCH_MODEL(When, "whens", when_columns);
+
+/* Literal timestamps PostgreSQL accepts, and alch_timestamp holds, that once went wrong. */
+static const char *const moments[] = {
+    "2024-05-06 07:08:09.123456+02:30",
+    "1969-12-31 23:59:59.999999+00",
+    "0001-01-01 00:00:00+00",
+    "0001-12-31 23:59:59.5+00 BC",    /* 1 BC: the year before 1 AD */
+    "0044-03-15 12:00:00+00 BC",      /* the Ides of March */
+    "4713-11-24 00:00:00+00 BC",      /* PostgreSQL's first day */
+    "10000-01-01 00:00:00+00",        /* five year digits */
+    "294246-12-31 23:59:59.999999+00", /* near the end of int64 microseconds since 1970 */
+    "infinity",
+    "-infinity",
+};
+
+static void test_timestamps_round_trip(void **state)
+{
+    (void)state;
+    env v = open_env(db_url, &When_model);
+    create_all(&v);
+    PGconn *pq = pq_open();
+    for (size_t i = 0; i < sizeof moments / sizeof *moments; i++) {
+        char sql[512];
+        const char *m = moments[i];
+        bool inf = strstr(m, "infinity") != NULL;
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO whens VALUES (%zu, '%s', '%s'::timestamptz::date)", 100 + i, m,
+                 m);
+        pq_exec(pq, "SET TimeZone = 'UTC'");
+        pq_exec(pq, sql);
+        When *got = NULL;
+        alch_session *s = NULL;
+        alch_error err = ALCH_ERROR_INIT;
+        CHECK_OK(load(&v, &When_model, (int64_t)(100 + i), (void **)&got, &s, &err), err);
+        /* what PostgreSQL says the value is */
+        if (inf) {
+            bool pos = m[0] == 'i';
+            assert_true(got->ts.usec == (pos ? ALCH_TIMESTAMP_INFINITY : ALCH_TIMESTAMP_NEG_INFINITY));
+            assert_true(got->day.days == (pos ? ALCH_DATE_INFINITY : ALCH_DATE_NEG_INFINITY));
+        } else {
+            snprintf(sql, sizeof sql,
+                     "SELECT (extract(epoch FROM '%s'::timestamptz) * 1000000)::bigint", m);
+            char want[64];
+            snprintf(want, sizeof want, "%lld", (long long)got->ts.usec);
+            assert_string_equal(want, pq_text(pq, sql));
+            snprintf(sql, sizeof sql,
+                     "SELECT '%s'::timestamptz::date - '1970-01-01'::date", m);
+            snprintf(want, sizeof want, "%d", (int)got->day.days);
+            assert_string_equal(want, pq_text(pq, sql));
+        }
+        /* and back: alch stores the very same value */
+        When copy = {.id = (int64_t)(200 + i), .ts = got->ts, .day = got->day};
+        alch_session_close(s);
+        store(&v, &When_model, &copy);
+        snprintf(sql, sizeof sql,
+                 "SELECT a.ts = b.ts AND a.day = b.day FROM whens a, whens b "
+                 "WHERE a.id = %zu AND b.id = %zu",
+                 100 + i, 200 + i);
+        if (strcmp(pq_text(pq, sql), "t") != 0)
+            fail_msg("%s did not round-trip", m);
+    }
+    PQfinish(pq);
+    close_env(&v);
+}
+
+static void test_timestamp_beyond_int64(void **state)
+{
+    (void)state;
+    env v = open_env(db_url, &When_model);
+    create_all(&v);
+    PGconn *pq = pq_open();
+    /* the largest timestamptz PostgreSQL accepts */
+    pq_exec(pq, "INSERT INTO whens VALUES (1, '294276-12-31 23:59:59+00', NULL)");
+    When *got = NULL;
+    alch_session *s = NULL;
+    alch_error err = ALCH_ERROR_INIT;
+    assert_int_equal(load(&v, &When_model, 1, (void **)&got, &s, &err), ALCH_ETYPE);
+    assert_non_null(strstr(err.message, "whens.ts: the database sent '294276-12-31 23:59:59+00'"));
+    assert_non_null(strstr(err.message, "out of range for the field When.ts (alch_timestamp: "));
+    alch_error_clear(&err);
+    alch_session_close(s);
+    PQfinish(pq);
+    close_env(&v);
+}
+
+/* ---- 5. integers (and NUMERIC) wider than the field ------------------------------------- */
+
+typedef struct Drift {
+    int64_t id;
+    int16_t small;
+    int32_t mid;
+    alch_opt_i32 opt;
+    double num;
+} Drift;
+
+static const alch_column drift_columns[] = {
+    ALCH_COLUMN(Drift, id, ALCH_BIGINT, .primary_key = true),
+    ALCH_COLUMN(Drift, small, ALCH_SMALLINT),
+    ALCH_COLUMN(Drift, mid, ALCH_INTEGER),
+    ALCH_COLUMN(Drift, opt, ALCH_INTEGER, .nullable = true),
+    ALCH_COLUMN(Drift, num, ALCH_DOUBLE),
+};
+static const alch_model Drift_model = ALCH_MODEL(Drift, "drift", drift_columns);
+
+static void expect_drift(env *v, int64_t id, const char *part1, const char *part2)
+{
+    Drift *got = NULL;
+    alch_session *s = NULL;
+    alch_error err = ALCH_ERROR_INIT;
+    assert_int_equal(load(v, &Drift_model, id, (void **)&got, &s, &err), ALCH_ETYPE);
+    if (!strstr(err.message, part1) || !strstr(err.message, part2))
+        fail_msg("row %lld: '%s' lacks '%s' or '%s'", (long long)id, err.message, part1, part2);
+    alch_error_clear(&err);
+    alch_session_close(s);
+}
+
+static void test_integers_wider_than_the_field(void **state)
+{
+    (void)state;
+    PGconn *pq = pq_open();
+    /* a hand-written table, wider than the model says */
+    pq_exec(pq, "CREATE TABLE drift (id bigint PRIMARY KEY, small integer, mid bigint, "
+                "opt bigint, num numeric)");
+    pq_exec(pq, "INSERT INTO drift VALUES (1, 32767, 2147483647, -2147483648, 1.5), "
+                "(2, 100000, 1, 1, 1), (3, 1, 5000000000, 1, 1), (4, 1, 1, -2147483649, 1), "
+                "(5, 1, 1, 1, 1e400), (6, 1, 1, 1, -1e400), (7, 1, 1, 1, 1e-400), "
+                "(8, -32769, 1, 1, 1)");
+    env v = open_env(db_url, &Drift_model);
+    Drift *got = NULL;
+    alch_session *s = NULL;
+    alch_error err = ALCH_ERROR_INIT;
+    CHECK_OK(load(&v, &Drift_model, 1, (void **)&got, &s, &err), err);
+    assert_int_equal(got->small, 32767);
+    assert_int_equal(got->mid, 2147483647);
+    assert_int_equal(got->opt.value, -2147483648LL);
+    assert_true(got->num == 1.5);
+    alch_session_close(s);
+    expect_drift(&v, 2, "drift.small: the database sent '100000'",
+                 "out of range for the field Drift.small (int16_t: -32768 to 32767)");
+    expect_drift(&v, 3, "drift.mid: the database sent '5000000000'",
+                 "the field Drift.mid (int32_t: -2147483648 to 2147483647)");
+    expect_drift(&v, 4, "drift.opt: the database sent '-2147483649'", "Drift.opt (int32_t");
+    expect_drift(&v, 5, "drift.num: the database sent '1", "Drift.num (double");
+    expect_drift(&v, 6, "drift.num: the database sent '-1", "Drift.num (double");
+    expect_drift(&v, 7, "drift.num: the database sent '0.0", "Drift.num (double");
+    expect_drift(&v, 8, "the database sent '-32769'", "int16_t");
+
+    /* the result getter refuses too */
+    alch_conn *c = NULL;
+    alch_result *res = NULL;
+    CHECK_OK(alch_engine_connect(v.engine, &c, &err), err);
+    CHECK_OK(alch_conn_execute(c, "SELECT num FROM drift WHERE id = 5", NULL, 0, &res, &err), err);
+    double d = 0;
+    assert_int_equal(alch_result_get_double(res, 0, 0, &d, &err), ALCH_EDATA);
+    assert_non_null(strstr(err.message, "is out of range for a double"));
+    alch_error_clear(&err);
+    alch_result_free(res);
+    alch_conn_close(c);
+    close_env(&v);
+    PQfinish(pq);
+}
+
+/* ---- 6. unsigned values above INT64_MAX -------------------------------------------------- */
+
+static void test_unsigned_above_int64_max(void **state)
+{
+    (void)state;
+    alch_error err = ALCH_ERROR_INIT;
+    alch_conn *c = NULL;
+    CHECK_OK(alch_conn_open(db_url, &c, &err), err);
+    alch_result *res = NULL;
+    alch_value big[] = {alch_v(UINT64_MAX)};
+    assert_int_equal(alch_conn_execute(c, "SELECT $1::text", big, 1, &res, &err), ALCH_EDATA);
+    assert_string_equal(err.message, "parameter $1: the number 18446744073709551615 is larger "
+                                     "than any SQL integer (BIGINT ends at 9223372036854775807)");
+    assert_null(res);
+    alch_error_clear(&err);
+    alch_value edge[] = {alch_v(9223372036854775808ULL)};
+    assert_int_equal(alch_conn_execute(c, "SELECT $1::text", edge, 1, &res, &err), ALCH_EDATA);
+    assert_non_null(strstr(err.message, "9223372036854775808 is larger than any SQL integer"));
+    alch_error_clear(&err);
+
+    /* the largest that fits is an ordinary integer */
+    alch_value max[] = {alch_v((uint64_t)INT64_MAX), alch_v((unsigned long)7)};
+    CHECK_OK(alch_conn_execute(c, "SELECT $1::text || '/' || $2::text", max, 2, &res, &err), err);
+    const char *text = NULL;
+    CHECK_OK(alch_result_get_text(res, 0, 0, &text, &err), err);
+    assert_string_equal(text, "9223372036854775807/7");
+    alch_result_free(res);
+
+    /* in the statement builder, through alch_val(), the same sentence */
+    alch_expr *e = alch_val(alch_v(UINT64_MAX));
+    alch_stmt *st = alch_select_list((alch_expr *[]){e}, 1);
+    assert_int_equal(alch_conn_execute_stmt(c, st, &res, &err), ALCH_EDATA);
+    assert_non_null(strstr(err.message, "18446744073709551615 is larger than any SQL integer"));
+    alch_error_clear(&err);
+    alch_stmt_free(st);
+    alch_conn_close(c);
+}
+
+/* ---- 8. IN with a NULL in the list ----------------------------------------------------------- */
+
+typedef struct Priced {
+    int64_t id;
+    alch_opt_i32 price;
+} Priced;
+
+static const alch_column priced_columns[] = {
+    ALCH_COLUMN(Priced, id, ALCH_BIGINT, .primary_key = true),
+    ALCH_COLUMN(Priced, price, ALCH_INTEGER, .nullable = true),
+};
+static const alch_model Priced_model = ALCH_MODEL(Priced, "priced", priced_columns);
+
+static void test_in_with_null(void **state)
+{
+    (void)state;
+    env v = open_env(db_url, &Priced_model);
+    create_all(&v);
+    Priced a = {.price = {5, false}}, b = {.price = {6, false}}, n = {.price = {.is_null = true}};
+    store(&v, &Priced_model, &a);
+    store(&v, &Priced_model, &b);
+    store(&v, &Priced_model, &n);
+    alch_error err = ALCH_ERROR_INIT;
+    alch_session *s = NULL;
+    CHECK_OK(alch_session_open(v.maker, &s, &err), err);
+    alch_value list[] = {alch_v(5), alch_null()};
+    alch_stmt *st = alch_select(&Priced_model);
+    alch_where(st, alch_in(alch_col(&Priced_model, "price"), list, 2));
+    alch_list rows = {0};
+    CHECK_OK(alch_session_scalars(s, st, &rows, &err), err);
+    assert_int_equal(rows.count, 1); /* 5 matches; NULL IN (5, NULL) is unknown, not true */
+    assert_int_equal(((Priced *)rows.items[0])->price.value, 5);
+    alch_stmt_free(st);
+
+    /* only NULLs: never true, said as such */
+    alch_value nulls[] = {alch_null(), alch_null()};
+    st = alch_select(&Priced_model);
+    alch_where(st, alch_in(alch_col(&Priced_model, "price"), nulls, 2));
+    assert_int_equal(alch_session_scalars(s, st, &rows, &err), ALCH_EARGUMENT);
+    assert_non_null(strstr(err.message, "every value in the list is NULL"));
+    alch_error_clear(&err);
+    alch_stmt_free(st);
+    alch_session_close(s);
+    close_env(&v);
+}
+
+/* ---- 7. the server's settings do not change what loads ----------------------------------- */
+
+typedef struct Reading {
+    int64_t id;
+    alch_timestamp at;
+    alch_date day;
+    double x;
+} Reading;
+
+static const alch_column reading_columns[] = {
+    ALCH_COLUMN(Reading, id, ALCH_BIGINT, .primary_key = true),
+    ALCH_COLUMN(Reading, at, ALCH_TIMESTAMPTZ),
+    ALCH_COLUMN(Reading, day, ALCH_DATE),
+    ALCH_COLUMN(Reading, x, ALCH_DOUBLE),
+};
+static const alch_model Reading_model = ALCH_MODEL(Reading, "readings", reading_columns);
+
+/* db_url with its user replaced by `role`. */
+static char *url_as(const char *role)
+{
+    const char *at = strchr(db_url, '@'), *scheme = strstr(db_url, "://");
+    assert_non_null(at);
+    assert_non_null(scheme);
+    size_t n = strlen(db_url) + strlen(role) + 1;
+    char *out = malloc(n);
+    snprintf(out, n, "%.*s%s%s", (int)(scheme + 3 - db_url), db_url, role, at);
+    return out;
+}
+
+static void test_server_settings_do_not_matter(void **state)
+{
+    (void)state;
+    if (!alch_test_is_sandbox())
+        skip(); /* creates a role */
+    char role[32], sql[512];
+    snprintf(role, sizeof role, "alch_ds_%d", (int)getpid());
+    PGconn *pq = pq_open();
+    snprintf(sql, sizeof sql, "DROP ROLE IF EXISTS %s", role);
+    pq_exec(pq, sql);
+    snprintf(sql, sizeof sql, "CREATE ROLE %s LOGIN", role);
+    pq_exec(pq, sql);
+    snprintf(sql, sizeof sql,
+             "ALTER ROLE %s SET DateStyle = 'SQL, DMY'; ALTER ROLE %s SET IntervalStyle = "
+             "'sql_standard'; ALTER ROLE %s SET extra_float_digits = -3",
+             role, role, role);
+    pq_exec(pq, sql);
+    pq_exec(pq, "CREATE TABLE readings (id bigint PRIMARY KEY, at timestamptz NOT NULL, "
+                "day date NOT NULL, x double precision NOT NULL)");
+    pq_exec(pq, "INSERT INTO readings VALUES (1, '2024-05-06 07:08:09.123456+00', "
+                "'2024-05-06', 0.1), (2, '0044-03-15 12:00:00+00 BC', '0044-03-15 BC', "
+                "1.0000000000000002)");
+    snprintf(sql, sizeof sql, "GRANT ALL ON readings TO %s", role);
+    pq_exec(pq, sql);
+
+    char *url = url_as(role);
+    /* what the role's own sessions see: not ISO, and floats cut to 12 digits */
+    PGconn *as_role = PQconnectdb(url);
+    assert_int_equal(PQstatus(as_role), CONNECTION_OK);
+    assert_string_equal(PQparameterStatus(as_role, "DateStyle"), "SQL, DMY");
+    assert_string_equal(pq_text(as_role, "SELECT x FROM readings WHERE id = 2"), "1");
+    PQfinish(as_role);
+
+    env v = open_env(url, &Reading_model);
+    Reading *got = NULL;
+    alch_session *s = NULL;
+    alch_error err = ALCH_ERROR_INIT;
+    CHECK_OK(load(&v, &Reading_model, 1, (void **)&got, &s, &err), err);
+    assert_int_equal(got->at.usec, 1714979289123456LL);
+    assert_int_equal(got->day.days, 19849);
+    assert_true(got->x == 0.1);
+    alch_session_close(s);
+    CHECK_OK(load(&v, &Reading_model, 2, (void **)&got, &s, &err), err);
+    assert_string_equal(pq_text(pq, "SELECT (extract(epoch FROM at) * 1000000)::bigint::text "
+                                    "|| ' ' || (day - '1970-01-01'::date) FROM readings "
+                                    "WHERE id = 2"),
+                        (snprintf(sql, sizeof sql, "%lld %d", (long long)got->at.usec,
+                                  (int)got->day.days),
+                         sql));
+    assert_true(got->x == 1.0000000000000002);
+    alch_session_close(s);
+    close_env(&v);
+    free(url);
+
+    snprintf(sql, sizeof sql, "DROP OWNED BY %s; DROP ROLE %s", role, role);
+    pq_exec(pq, sql);
+    PQfinish(pq);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults_matrix),
+        cmocka_unit_test(test_defaults_refused_on_plain_types),
+        cmocka_unit_test(test_timestamps_round_trip),
+        cmocka_unit_test(test_timestamp_beyond_int64),
+        cmocka_unit_test(test_integers_wider_than_the_field),
+        cmocka_unit_test(test_unsigned_above_int64_max),
+        cmocka_unit_test(test_in_with_null),
+        cmocka_unit_test(test_server_settings_do_not_matter),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
