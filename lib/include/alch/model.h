@@ -126,10 +126,10 @@ typedef struct alch_date {
  * 294276) does not load: it is an ::ALCH_ETYPE error naming the column.
  * @{
  */
-#define ALCH_TIMESTAMP_INFINITY INT64_MAX     /**< `'infinity'::timestamptz` */
-#define ALCH_TIMESTAMP_NEG_INFINITY INT64_MIN /**< `'-infinity'::timestamptz` */
-#define ALCH_DATE_INFINITY INT32_MAX          /**< `'infinity'::date` */
-#define ALCH_DATE_NEG_INFINITY INT32_MIN      /**< `'-infinity'::date` */
+#define ALCH_TIMESTAMP_INFINITY INT64_MAX     /**< A timestamptz `'infinity'` */
+#define ALCH_TIMESTAMP_NEG_INFINITY INT64_MIN /**< A timestamptz `'-infinity'` */
+#define ALCH_DATE_INFINITY INT32_MAX          /**< A date `'infinity'` */
+#define ALCH_DATE_NEG_INFINITY INT32_MIN      /**< A date `'-infinity'` */
 /** @} */
 
 /** @brief A nullable `int16_t`. */
