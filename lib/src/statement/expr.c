@@ -736,6 +736,7 @@ static alch_sql_type type_of(const alch_expr *e)
     case ALCH_V_BYTES:
         return ALCH_BYTEA;
     case ALCH_V_NULL:
+    case ALCH_V_TOO_BIG: /* never a value node: alch_val() made it an error */
         return 0;
     }
     return 0;
