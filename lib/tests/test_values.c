@@ -575,16 +575,59 @@ static const alch_column reading_columns[] = {
 };
 static const alch_model Reading_model = ALCH_MODEL(Reading, "readings", reading_columns);
 
-/* db_url with its user replaced by `role`. */
-static char *url_as(const char *role)
+/* url with its user replaced by `role`. */
+static char *url_as(const char *url, const char *role)
 {
-    const char *at = strchr(db_url, '@'), *scheme = strstr(db_url, "://");
+    const char *at = strchr(url, '@'), *scheme = strstr(url, "://");
     assert_non_null(at);
     assert_non_null(scheme);
-    size_t n = strlen(db_url) + strlen(role) + 1;
+    size_t n = strlen(url) + strlen(role) + 1;
     char *out = malloc(n);
-    snprintf(out, n, "%.*s%s%s", (int)(scheme + 3 - db_url), db_url, role, at);
+    snprintf(out, n, "%.*s%s%s", (int)(scheme + 3 - url), url, role, at);
     return out;
+}
+
+/* The test's database through the PgBouncer fixture (which drops startup options), or NULL
+ * when there is none (an external server). */
+static char *pgbouncer_url(void)
+{
+    const char *file = getenv("ALCH_PGBOUNCER_URL_FILE");
+    FILE *f = file ? fopen(file, "r") : NULL;
+    char line[512] = "";
+    if (!f)
+        return NULL;
+    if (!fgets(line, sizeof line, f))
+        line[0] = '\0';
+    fclose(f);
+    line[strcspn(line, "\n")] = '\0';
+    char *db = alch_test_url_database(db_url);
+    char *url = *line ? alch_test_url_with_database(line, db) : NULL;
+    free(db);
+    return url;
+}
+
+/* Load both rows of readings through `url` and check them against the server's values. */
+static void check_readings(PGconn *pq, const char *url)
+{
+    char sql[128];
+    env v = open_env(url, &Reading_model);
+    Reading *got = NULL;
+    alch_session *s = NULL;
+    alch_error err = ALCH_ERROR_INIT;
+    CHECK_OK(load(&v, &Reading_model, 1, (void **)&got, &s, &err), err);
+    assert_int_equal(got->at.usec, 1714979289123456LL);
+    assert_int_equal(got->day.days, 19849);
+    assert_true(got->x == 0.1);
+    alch_session_close(s);
+    CHECK_OK(load(&v, &Reading_model, 2, (void **)&got, &s, &err), err);
+    snprintf(sql, sizeof sql, "%lld %d", (long long)got->at.usec, (int)got->day.days);
+    assert_string_equal(pq_text(pq, "SELECT (extract(epoch FROM at) * 1000000)::bigint::text "
+                                    "|| ' ' || (day - '1970-01-01'::date) FROM readings "
+                                    "WHERE id = 2"),
+                        sql);
+    assert_true(got->x == 1.0000000000000002);
+    alch_session_close(s);
+    close_env(&v);
 }
 
 static void test_server_settings_do_not_matter(void **state)
@@ -612,34 +655,37 @@ static void test_server_settings_do_not_matter(void **state)
     snprintf(sql, sizeof sql, "GRANT ALL ON readings TO %s", role);
     pq_exec(pq, sql);
 
-    char *url = url_as(role);
+    char *url = url_as(db_url, role);
     /* what the role's own sessions see: not ISO, and floats cut to 12 digits */
     PGconn *as_role = PQconnectdb(url);
     assert_int_equal(PQstatus(as_role), CONNECTION_OK);
     assert_string_equal(PQparameterStatus(as_role, "DateStyle"), "SQL, DMY");
     assert_string_equal(pq_text(as_role, "SELECT x FROM readings WHERE id = 2"), "1");
     PQfinish(as_role);
-
-    env v = open_env(url, &Reading_model);
-    Reading *got = NULL;
-    alch_session *s = NULL;
-    alch_error err = ALCH_ERROR_INIT;
-    CHECK_OK(load(&v, &Reading_model, 1, (void **)&got, &s, &err), err);
-    assert_int_equal(got->at.usec, 1714979289123456LL);
-    assert_int_equal(got->day.days, 19849);
-    assert_true(got->x == 0.1);
-    alch_session_close(s);
-    CHECK_OK(load(&v, &Reading_model, 2, (void **)&got, &s, &err), err);
-    assert_string_equal(pq_text(pq, "SELECT (extract(epoch FROM at) * 1000000)::bigint::text "
-                                    "|| ' ' || (day - '1970-01-01'::date) FROM readings "
-                                    "WHERE id = 2"),
-                        (snprintf(sql, sizeof sql, "%lld %d", (long long)got->at.usec,
-                                  (int)got->day.days),
-                         sql));
-    assert_true(got->x == 1.0000000000000002);
-    alch_session_close(s);
-    close_env(&v);
+    check_readings(pq, url); /* pinned by the startup options */
     free(url);
+
+    /* through PgBouncer, which drops the startup options (and knows only its own users):
+     * the database's DateStyle is SQL, DMY, pinned by one SET at connect, which PgBouncer
+     * keeps for the client from one server connection to the next */
+    char *pgb = pgbouncer_url();
+    if (pgb) {
+        char *db = alch_test_url_database(db_url);
+        snprintf(sql, sizeof sql, "ALTER DATABASE %s SET DateStyle = 'SQL, DMY'", db);
+        pq_exec(pq, sql);
+        free(db);
+        url = pgb;
+        env v = open_env(url, &Reading_model);
+        Reading *got = NULL;
+        alch_session *s = NULL;
+        alch_error err = ALCH_ERROR_INIT;
+        CHECK_OK(load(&v, &Reading_model, 1, (void **)&got, &s, &err), err);
+        assert_int_equal(got->at.usec, 1714979289123456LL);
+        assert_int_equal(got->day.days, 19849);
+        alch_session_close(s);
+        close_env(&v);
+        free(pgb);
+    }
 
     snprintf(sql, sizeof sql, "DROP OWNED BY %s; DROP ROLE %s", role, role);
     pq_exec(pq, sql);
