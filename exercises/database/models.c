@@ -1,5 +1,6 @@
-/* database/models.c: your models module. Exercises 01-05 fill it in, one TODO at a time;
- * `./tutor` checks it every time you save. */
+/* database/models.c: the seed's database/models.py, in C. Exercises 01-05 write it, each
+ * between its own BEGIN/END lines (./tutor hashes, resets and shows one exercise at a time:
+ * keep those lines); `./tutor` checks the current exercise every time you save. */
 #include "models.h"
 
 #include <stdio.h>
@@ -15,6 +16,7 @@ alch_sessionmaker *session_factory;
 alch_base *base;
 
 /* ---- 05: the models ------------------------------------------------------------------- */
+/* BEGIN exercise 05 */
 /* TODO 05: give each model all its columns, as the seed does (lesson 05):
  *   users:      tg_id BIGINT, unique (set_user in exercise 06 relies on it)
  *   categories: name VARCHAR(25)
@@ -36,29 +38,47 @@ static const alch_column item_columns[] = {
     ALCH_COLUMN(Item, id, ALCH_BIGINT, .primary_key = true),
 };
 const alch_model Item_model = ALCH_MODEL(Item, "items", item_columns);
+/* END exercise 05 */
 
 /* ---- 01: the driver ------------------------------------------------------------------- */
 
 int db_ping(const char *url, int *server_version, alch_error *err)
 {
+    /* BEGIN exercise 01 */
     /* TODO 01: open a connection to url, set *server_version to the server's version,
      * close the connection, and return 0 (or the error code of the call that failed). */
     (void)url;
     (void)server_version;
     (void)err;
     return db_todo("exercise 01: db_ping() in database/models.c");
+    /* END exercise 01 */
 }
 
 /* ---- 02-04: engine, session factory, base --------------------------------------------- */
 
+/* Each step fills rc; the first one that fails ends db_open() with its code. */
 int db_open(const char *url, alch_error *err)
 {
-    /* TODO 02: create the engine (a sync one) for url, into the global `engine`. */
-    /* TODO 04: create the base, add the three models, create their tables, commit. */
-    /* TODO 03: create the session factory, into the global `session_factory`. */
+    int rc = 0;
+    /* BEGIN exercise 02 */
+    /* TODO 02: create the engine (a sync one) for url, into the global `engine`; return the
+     * error code when it fails. */
     (void)url;
     (void)err;
-    return db_todo("exercise 02: db_open() in database/models.c");
+    /* END exercise 02 */
+    /* BEGIN exercise 03 */
+    /* TODO 03 (1 of 2): create the base, into the global `base`. It stays empty until
+     * exercise 04: the session factory needs one, even an empty one. */
+    /* END exercise 03 */
+    /* BEGIN exercise 04 */
+    /* TODO 04: add the three models to the base, create their tables on a connection from
+     * the engine, commit, close the connection. */
+    /* END exercise 04 */
+    /* BEGIN exercise 03 */
+    /* TODO 03 (2 of 2): create the session factory for the engine and the base, into the
+     * global `session_factory`. */
+    /* END exercise 03 */
+    return rc;
 }
 
 void db_close(void)

@@ -39,8 +39,8 @@ extern const alch_model User_model, Category_model, Item_model;
 /* 01: connect to the server at url, read its version (e.g. 150008), disconnect. */
 int db_ping(const char *url, int *server_version, alch_error *err);
 
-/* 02-04: make the engine, then the session factory, then the base with the three models,
- * and create the tables. */
+/* 02: make the engine; 03: the base (empty at first) and the session factory; 04: the three
+ * models in the base, and their tables. Returns 0, or the error code of the call that failed. */
 int db_open(const char *url, alch_error *err);
 
 /* Free what db_open() made (NULL-safe). */

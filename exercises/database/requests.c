@@ -1,10 +1,12 @@
-/* database/requests.c: your requests module. Exercise 06 writes the requests, exercise 07
- * the shop that serves many users at once. */
+/* database/requests.c: the seed's database/requests.py, in C. Exercise 06 writes the requests,
+ * exercise 07 the shop that serves many users at once, each between its own BEGIN/END lines
+ * (keep those lines: ./tutor hashes, resets and shows one exercise at a time). */
 #include "requests.h"
 
 #include <stdlib.h>
 
 /* ---- 06: requests ------------------------------------------------------------------------ */
+/* BEGIN exercise 06 */
 
 int set_user(alch_session *s, int64_t tg_id, alch_error *err)
 {
@@ -45,7 +47,10 @@ int get_item(alch_session *s, int64_t item_id, Item **out, alch_error *err)
     return db_todo("exercise 06: get_item() in database/requests.c");
 }
 
+/* END exercise 06 */
+
 /* ---- 07: the shop on a loop -------------------------------------------------------------- */
+/* BEGIN exercise 07 */
 
 int db_serve(uv_loop_t *loop, const char *url, const int64_t *tg_ids, size_t n, int *registered,
              alch_error *err)
@@ -62,3 +67,4 @@ int db_serve(uv_loop_t *loop, const char *url, const int64_t *tg_ids, size_t n, 
     (void)err;
     return db_todo("exercise 07: db_serve() in database/requests.c");
 }
+/* END exercise 07 */

@@ -7,9 +7,8 @@ int main(void)
     char *url = check_connects("ex02");
     alch_error err = ALCH_ERROR_INIT;
     int rc = db_open(url, &err);
-    NOT_DONE(rc);
-    check(engine != NULL, "db_open() makes the engine",
-          "alch_engine_create(url, NULL, &engine, err)", &err);
+    check(rc == 0, "db_open() succeeds", "the URL is passed on as given? read the error", &err);
+    TODO_IF(engine == NULL, "exercise 02: the engine in db_open() (database/models.c)");
     alch_conn *c = NULL;
     rc = alch_engine_connect(engine, &c, &err);
     check(rc == 0, "the engine lends a connection", "is it a sync engine (alch_engine_create)?",

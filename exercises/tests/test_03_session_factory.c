@@ -1,4 +1,4 @@
-/* Exercise 03 (lesson 03): the session factory. */
+/* Exercise 03 (lesson 03): the session factory, and the base it needs (empty for now). */
 #include "models.h"
 #include "check.h"
 
@@ -7,25 +7,29 @@ int main(void)
     char *url = check_connects("ex03");
     alch_error err = ALCH_ERROR_INIT;
     int rc = db_open(url, &err);
-    NOT_DONE(rc);
-    check(rc == 0 && engine, "db_open() still makes the engine (exercise 02)", NULL, &err);
+    check(rc == 0, "db_open() succeeds", "read the error: it names the call that failed", &err);
+    check(engine != NULL, "db_open() makes the engine (exercise 02)",
+          "exercise 02's alch_engine_create() call is still there?", NULL);
+    TODO_IF(base == NULL && session_factory == NULL,
+            "exercise 03: the base and the session factory in db_open() (database/models.c)");
+    check(base != NULL, "db_open() makes the base",
+          "alch_base_create(&base, err), before the factory", NULL);
     check(session_factory != NULL, "db_open() makes the session factory",
-          "alch_sessionmaker_create(engine, base, NULL, &session_factory, err), after the base "
-          "exists",
-          &err);
+          "alch_sessionmaker_create(engine, base, NULL, &session_factory, err), after the base",
+          NULL);
     alch_session *s = NULL;
     rc = alch_session_open(session_factory, &s, &err);
     check(rc == 0, "a session opens from the factory", NULL, &err);
-    User u = {.tg_id = 42};
-    rc = alch_session_add(s, &User_model, &u, &err);
+    /* SQL text through the session: no model needed yet (exercises 04 and 05 make them) */
+    rc = alch_session_execute(s, "CREATE TABLE visits (n integer)", NULL, 0, NULL, &err);
+    if (rc == 0)
+        rc = alch_session_execute(s, "INSERT INTO visits VALUES (1)", NULL, 0, NULL, &err);
     if (rc == 0)
         rc = alch_session_commit(s, &err);
-    check(rc == 0 && u.id > 0, "a user added and committed through a session gets its id",
-          "the users table must exist: the base needs User_model, then create_all (exercise 04)",
-          &err);
+    check(rc == 0, "the session runs SQL and commits on the engine's connection", NULL, &err);
     alch_session_close(s);
-    check(scalar(url, "SELECT count(*) FROM users WHERE tg_id = 42") == 1,
-          "the user is in the database", "forgetting to commit loses the work", NULL);
+    check(scalar(url, "SELECT count(*) FROM visits") == 1, "the work is in the database",
+          "the factory is made for the engine of exercise 02, not another one?", NULL);
     db_close();
     alch_test_db_drop(url);
     return 0;

@@ -7,10 +7,12 @@ int main(void)
     char *url = check_connects("ex04");
     alch_error err = ALCH_ERROR_INIT;
     int rc = db_open(url, &err);
-    NOT_DONE(rc);
     check(rc == 0, "db_open() succeeds",
           "read the error: a misspelled table in a foreign key, a model added twice?", &err);
-    check(base != NULL, "db_open() makes the base", "alch_base_create(&base, err)", NULL);
+    check(base != NULL && session_factory != NULL,
+          "db_open() makes the base and the session factory (exercise 03)", NULL, NULL);
+    TODO_IF(alch_base_count(base) == 0,
+            "exercise 04: the models in the base and their tables, db_open() (database/models.c)");
     const char *tables[] = {"users", "categories", "items"};
     for (int i = 0; i < 3; i++) {
         char what[96];

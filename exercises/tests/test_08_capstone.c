@@ -95,6 +95,51 @@ static void on_connected(uv_connect_t *req, int status)
     send_next(p);
 }
 
+/* Where the answer that starts at p ends: its "." line, or NULL when there is none. */
+static const char *answer_end(const char *p)
+{
+    for (const char *q = p; (q = strstr(q, ".\n")) != NULL; q++)
+        if (q == p || q[-1] == '\n')
+            return q;
+    return NULL;
+}
+
+/* One answer on one line, as a C string: "1 Tea\n2 Coffee\n". */
+static void show(const char *label, const char *s, size_t n)
+{
+    printf("  %s \"", label);
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\n')
+            printf("\\n");
+        else
+            putchar(s[i]);
+    }
+    printf("\"\n");
+}
+
+/* The first command whose answer is not the expected one, with both answers. */
+static void show_difference(int client, const char *got)
+{
+    const char *e = expected, *g = got;
+    for (size_t step = 0; step + 1 < sizeof script / sizeof *script; step++) {
+        const char *e_end = answer_end(e), *g_end = answer_end(g);
+        size_t en = (size_t)(e_end - e), gn = g_end ? (size_t)(g_end - g) : strlen(g);
+        if (!g_end || en != gn || memcmp(e, g, en) != 0) {
+            if (step == 0)
+                printf("  after \"start %d\":\n", 100 + client);
+            else
+                printf("  after \"%s\":\n", script[step]);
+            show("expected:", e, en);
+            show("got:     ", g, gn);
+            if (!g_end)
+                printf("  (no answer ended with its \".\" line: reply() was not called once)\n");
+            return;
+        }
+        e = e_end + 2;
+        g = g_end + 2;
+    }
+}
+
 static void fill(const char *url)
 {
     alch_conn *c = NULL;
@@ -146,7 +191,7 @@ int main(void)
         char what[64];
         snprintf(what, sizeof what, "client %d gets every answer, in order", i + 1);
         if (strcmp(peers[i].got, expected) != 0)
-            printf("  expected:\n%s  got:\n%s", expected, peers[i].got);
+            show_difference(i, peers[i].got);
         check(strcmp(peers[i].got, expected) == 0, what,
               "an id that is not a number must give \"error: ...\", never a query", NULL);
     }

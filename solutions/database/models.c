@@ -1,4 +1,6 @@
-/* database/models.c: the solution of exercises 01-05. */
+/* database/models.c: the seed's database/models.py, in C. Exercises 01-05 write it, each
+ * between its own BEGIN/END lines (./tutor hashes, resets and shows one exercise at a time:
+ * keep those lines); `./tutor` checks the current exercise every time you save. */
 #include "models.h"
 
 #include <stdio.h>
@@ -14,7 +16,7 @@ alch_sessionmaker *session_factory;
 alch_base *base;
 
 /* ---- 05: the models ------------------------------------------------------------------- */
-
+/* BEGIN exercise 05 */
 static const alch_column user_columns[] = {
     ALCH_COLUMN(User, id, ALCH_BIGINT, .primary_key = true),
     ALCH_COLUMN(User, tg_id, ALCH_BIGINT, .unique = true),
@@ -42,11 +44,13 @@ static const alch_relationship item_rels[] = {
     ALCH_MANY_TO_ONE(Item, category_obj, "categories", "category"),
 };
 const alch_model Item_model = ALCH_MODEL(Item, "items", item_columns, item_rels);
+/* END exercise 05 */
 
 /* ---- 01: the driver ------------------------------------------------------------------- */
 
 int db_ping(const char *url, int *server_version, alch_error *err)
 {
+    /* BEGIN exercise 01 */
     alch_conn *conn;
     int rc = alch_conn_open(url, &conn, err);
     if (rc)
@@ -54,20 +58,27 @@ int db_ping(const char *url, int *server_version, alch_error *err)
     *server_version = alch_conn_server_version(conn);
     alch_conn_close(conn);
     return 0;
+    /* END exercise 01 */
 }
 
 /* ---- 02-04: engine, session factory, base --------------------------------------------- */
 
+/* Each step fills rc; the first one that fails ends db_open() with its code. */
 int db_open(const char *url, alch_error *err)
 {
-    /* 02: the engine */
-    int rc = alch_engine_create(url, NULL, &engine, err);
+    int rc = 0;
+    /* BEGIN exercise 02 */
+    rc = alch_engine_create(url, NULL, &engine, err);
     if (rc)
         return rc;
-    /* 04: the base, with the three models, and their tables */
+    /* END exercise 02 */
+    /* BEGIN exercise 03 */
     rc = alch_base_create(&base, err);
-    if (rc == 0)
-        rc = alch_base_add(base, &User_model, err);
+    if (rc)
+        return rc;
+    /* END exercise 03 */
+    /* BEGIN exercise 04 */
+    rc = alch_base_add(base, &User_model, err);
     if (rc == 0)
         rc = alch_base_add(base, &Category_model, err);
     if (rc == 0)
@@ -80,9 +91,12 @@ int db_open(const char *url, alch_error *err)
     if (rc == 0)
         rc = alch_conn_commit(conn, err);
     alch_conn_close(conn);
-    /* 03: the session factory */
-    if (rc == 0)
-        rc = alch_sessionmaker_create(engine, base, NULL, &session_factory, err);
+    if (rc)
+        return rc;
+    /* END exercise 04 */
+    /* BEGIN exercise 03 */
+    rc = alch_sessionmaker_create(engine, base, NULL, &session_factory, err);
+    /* END exercise 03 */
     return rc;
 }
 

@@ -1,9 +1,12 @@
-/* database/requests.c: the solution of exercises 06-07. */
+/* database/requests.c: the seed's database/requests.py, in C. Exercise 06 writes the requests,
+ * exercise 07 the shop that serves many users at once, each between its own BEGIN/END lines
+ * (keep those lines: ./tutor hashes, resets and shows one exercise at a time). */
 #include "requests.h"
 
 #include <stdlib.h>
 
 /* ---- 06: requests ------------------------------------------------------------------------ */
+/* BEGIN exercise 06 */
 
 int set_user(alch_session *s, int64_t tg_id, alch_error *err)
 {
@@ -42,7 +45,10 @@ int get_item(alch_session *s, int64_t item_id, Item **out, alch_error *err)
     return rc;
 }
 
+/* END exercise 06 */
+
 /* ---- 07: the shop on a loop -------------------------------------------------------------- */
+/* BEGIN exercise 07 */
 
 typedef struct serve {
     alch_stmt **stmts; /* one per user: a session's statement must live until its callback */
@@ -92,3 +98,4 @@ int db_serve(uv_loop_t *loop, const char *url, const int64_t *tg_ids, size_t n, 
     uv_run(loop, UV_RUN_DEFAULT);
     return rc;
 }
+/* END exercise 07 */

@@ -1,4 +1,6 @@
-/* database/shop.c: the solution of exercise 08. */
+/* database/shop.c: the capstone. The shop's server (exercises/shop/server.c) hands you each
+ * line a client sends; answer it with your package, asynchronously, so that one loop serves
+ * every client at once. Exercise 08 is everything between the BEGIN/END lines. */
 #include "shop.h"
 
 #include <errno.h>
@@ -6,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* BEGIN exercise 08 */
 /* One command in flight: its statement lives until the answer is there. */
 typedef struct request {
     alch_stmt *st;
@@ -150,3 +153,4 @@ void shop_handle(uv_loop_t *loop, alch_sessionmaker *async_session, const char *
         alch_session_close(s);
     }
 }
+/* END exercise 08 */

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# progression.sh: the exercises in the order a learner solves them, through ./tutor, in a
+# temporary copy of the repository (the tree is never touched). For N = 0..8 the copy has
+# exercises 1..N solved (the reference's regions, tools/regions) and N+1..8 as the starters
+# left them; ./tutor check must pass 1..N and fail N+1 with "not done yet", and ./tutor list
+# must show N/8. Then, on the finished tree: reset of one exercise keeps the others' progress
+# and names its backup, solution shows one exercise only, and a capstone that reads an object
+# after closing its session fails with the sanitizer's verdict and its "likely:" line.
+#
+#   tools/progression.sh SOURCE_DIR
+#
+# One build tree and one database for everything: ctest's sandbox (ALCH_URL_FILE) when run
+# by CTest, else the copy's own (./tutor db).
+set -euo pipefail
+src=$1
+tmp=$(mktemp -d)
+trap 'bash "$tmp/repo/tools/pgsandbox" stop "$tmp/repo/build/sandbox" >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT
+mkdir "$tmp/repo"
+(cd "$src" && git ls-files -z 2>/dev/null || find . -path ./build -prune -o -type f -print0) |
+    (cd "$src" && xargs -0 cp --parents -t "$tmp/repo")
+cd "$tmp/repo"
+git init -q && git add -A && git -c user.email=t@t -c user.name=t commit -qm starter
+if [[ -n ${ALCH_URL_FILE:-} && -z ${ALCH_DATABASE_URL:-} ]]; then
+    ALCH_DATABASE_URL=$(cat "$ALCH_URL_FILE")
+    export ALCH_DATABASE_URL
+fi
+
+fail=0
+expect() { # description, pattern, output
+    if grep -qE -- "$2" <<<"$3"; then
+        echo "ok: $1"
+    else
+        echo "FAIL: $1 (no '$2' in:)"
+        sed 's/^/    /' <<<"$3" | tail -n 25
+        fail=1
+    fi
+}
+refuse() { # description, pattern, output: the pattern must not be there
+    if grep -qE -- "$2" <<<"$3"; then
+        echo "FAIL: $1 ('$2' in:)"
+        sed 's/^/    /' <<<"$3" | tail -n 25
+        fail=1
+    else
+        echo "ok: $1"
+    fi
+}
+
+mapfile -t exercises < <(grep -E '^[0-9]{2};' exercises/manifest.txt)
+total=${#exercises[@]}
+t_start=$SECONDS
+for ((n = 0; n <= total; n++)); do
+    if ((n > 0)); then
+        IFS=';' read -r nn _ _ file <<<"${exercises[n - 1]}"
+        tools/regions put "exercises/$file" "solutions/$file" "$nn"
+    fi
+    for ((k = 1; k <= n; k++)); do
+        kk=$(printf '%02d' "$k")
+        out=$(./tutor check "$k" 2>&1 || true)
+        expect "with 1..$n solved, exercise $kk passes" "Exercise $kk passes" "$out"
+    done
+    if ((n < total)); then
+        kk=$(printf '%02d' $((n + 1)))
+        out=$(./tutor check $((n + 1)) 2>&1 || true)
+        expect "with 1..$n solved, exercise $kk is not done yet" "not done yet: exercise $kk" "$out"
+        refuse "and does not pass" "Exercise $kk passes" "$out"
+    fi
+    out=$(./tutor list 2>&1)
+    expect "with 1..$n solved, list shows $n/$total" "\\] $n/$total\$" "$out"
+done
+echo "(the progression took $((SECONDS - t_start)) s)"
+
+# reset one exercise: the others keep their progress, the file is backed up and named
+out=$(./tutor reset 7 --yes 2>&1)
+expect "reset 7 names its backup" "Your version of the whole file: build/backup/requests.c\\." "$out"
+backup=$(sed -n 's/^Your version of the whole file: //p' <<<"$out")
+expect "the backup holds exercise 07's solution" "alch_session_exec_async" "$(cat "$backup")"
+out=$(./tutor list 2>&1)
+expect "after reset 7, the seven others still pass" "\\] 7/$total\$" "$out"
+expect "and exercise 07 is current" "(>|▶) 07" "$out"
+out=$(./tutor check 6 2>&1 || true)
+expect "exercise 06, in the same file, still passes" "Exercise 06 passes" "$out"
+tools/regions put exercises/database/requests.c solutions/database/requests.c 07
+
+# solution N shows exercise N only
+out=$(./tutor solution 1 2>&1)
+expect "solution 1 shows exercise 01" "alch_conn_server_version" "$out"
+refuse "and nothing of exercise 02-05" "alch_engine_create|ALCH_VARCHAR" "$out"
+out=$(./tutor solution 6 2>&1)
+refuse "solution 6 does not show exercise 07's db_serve" "db_serve|exec_async" "$out"
+
+# a use-after-free in the capstone: the object read after its session closed
+sed -i 's|^        Item \*it = obj;$|        Item *it = obj;\n        alch_session_close(s); /* too early: it dies here */\n        s = NULL;|' \
+    exercises/database/shop.c
+expect "the use-after-free is in the capstone" "too early: it dies here" "$(cat exercises/database/shop.c)"
+out=$(./tutor check 8 2>&1 || true)
+refuse "a capstone that reads a freed object does not pass" "Exercise 08 passes" "$out"
+expect "it fails with the sanitizer's verdict" "AddressSanitizer: heap-use-after-free" "$out"
+expect "and the mistake behind it" "likely: a session, a result or an object used after it was freed" "$out"
+expect "and the learner's line" "at exercises/database/shop.c:[0-9]+, in on_answer" "$out"
+
+exit $fail
