@@ -8,8 +8,7 @@ int main(void)
     alch_error err = ALCH_ERROR_INIT;
     int rc = db_open(url, &err);
     check(rc == 0, "db_open() succeeds", "read the error: it names the call that failed", &err);
-    check(engine != NULL, "db_open() makes the engine (exercise 02)",
-          "exercise 02's alch_engine_create() call is still there?", NULL);
+    TODO_IF(engine == NULL, "exercise 02: the engine in db_open(), which exercise 03 needs");
     TODO_IF(base == NULL && session_factory == NULL,
             "exercise 03: the base and the session factory in db_open() (database/models.c)");
     check(base != NULL, "db_open() makes the base",

@@ -9,8 +9,8 @@ int main(void)
     int rc = db_open(url, &err);
     check(rc == 0, "db_open() succeeds",
           "read the error: a misspelled table in a foreign key, a model added twice?", &err);
-    check(base != NULL && session_factory != NULL,
-          "db_open() makes the base and the session factory (exercise 03)", NULL, NULL);
+    TODO_IF(engine == NULL || base == NULL || session_factory == NULL,
+            "exercises 02-03: the engine, the base and the session factory in db_open()");
     TODO_IF(alch_base_count(base) == 0,
             "exercise 04: the models in the base and their tables, db_open() (database/models.c)");
     const char *tables[] = {"users", "categories", "items"};

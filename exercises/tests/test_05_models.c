@@ -20,6 +20,8 @@ int main(void)
     alch_error err = ALCH_ERROR_INIT;
     int rc = db_open(url, &err);
     check(rc == 0, "db_open() succeeds", "read the error: it names the column", &err);
+    TODO_IF(alch_base_count(base) == 0 || session_factory == NULL,
+            "exercises 02-04: db_open() in database/models.c, which exercise 05 needs");
     check(alch_base_count(base) == 3, "db_open() adds the three models (exercise 04)", NULL, NULL);
     TODO_IF(scalar(url, "SELECT count(*) FROM information_schema.columns WHERE table_name IN "
                         "('users', 'categories', 'items')") == 3,

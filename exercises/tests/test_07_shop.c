@@ -10,6 +10,8 @@ int main(void)
     alch_error err = ALCH_ERROR_INIT;
     int rc = db_open(url, &err);
     check(rc == 0, "db_open() works (exercises 02-05)", NULL, &err);
+    TODO_IF(session_factory == NULL || alch_base_count(base) != 3,
+            "exercises 02-05: db_open() in database/models.c, which this exercise needs");
     int64_t ids[USERS];
     for (int i = 0; i < USERS; i++)
         ids[i] = 5000 + i % 90; /* ten of them write twice */

@@ -159,6 +159,8 @@ int main(void)
     char *url = check_connects("ex08");
     alch_error err = ALCH_ERROR_INIT;
     check(db_open(url, &err) == 0, "db_open() works (exercises 02-05)", NULL, &err);
+    TODO_IF(session_factory == NULL || alch_base_count(base) != 3,
+            "exercises 02-05: db_open() in database/models.c, which the capstone needs");
     fill(url);
     uv_loop_t loop;
     uv_loop_init(&loop);
