@@ -33,27 +33,20 @@ index=$(for dir in "$src"/lessons/[0-9][0-9]-*/; do
         sort -u | sed "s/^/$nn /" || true
 done)
 
-taught_in() { # name -> the lowest lesson number whose files mention it, or nothing
-    awk -v name="$1" '$2 == name { print $1 }' <<<"$index" | sort | head -n 1
-}
+# "NN LESSON name" for every name each exercise's reference uses
+used=$(while IFS=';' read -r nn _ lesson file; do
+    "$regions" get "$src/solutions/$file" "$nn" | sed 's|/\*.*\*/||; s|//.*||' |
+        grep -oE '\b(alch_[a-z0-9_]+|ALCH_[A-Z0-9_]+|uv_[a-z0-9_]+|AUTOCOMMIT)\b' |
+        sort -u | sed "s/^/$nn ${lesson:0:2} /" || true
+done < <(grep -E '^[0-9]{2};' "$src/exercises/manifest.txt"))
 
-checked=0
-while IFS=';' read -r nn _ lesson file; do
-    [[ $nn =~ ^[0-9][0-9]$ ]] || continue
-    names=$("$regions" get "$src/solutions/$file" "$nn" | sed 's|/\*.*\*/||; s|//.*||' |
-        grep -oE '\b(alch_[a-z0-9_]+|ALCH_[A-Z0-9_]+|uv_[a-z0-9_]+|AUTOCOMMIT)\b' | sort -u)
-    for name in $names; do
-        checked=$((checked + 1))
-        first=$(taught_in "$name")
-        if [[ -z $first ]]; then
-            echo "FAIL: exercise $nn uses $name, which no lesson shows"
-            fail=1
-        elif ((10#$first > 10#${lesson:0:2})); then
-            echo "FAIL: exercise $nn (lesson ${lesson:0:2}) uses $name, first shown in lesson $first"
-            fail=1
-        fi
-    done
-done < <(grep -E '^[0-9]{2};' "$src/exercises/manifest.txt")
+checked=$(wc -l <<<"$used")
+if ! awk 'NR == FNR { if (!($2 in first) || $1 < first[$2]) first[$2] = $1; next }
+          !($3 in first) { printf "FAIL: exercise %s uses %s, which no lesson shows\n", $1, $3; bad = 1; next }
+          first[$3] > $2 { printf "FAIL: exercise %s (lesson %s) uses %s, first shown in lesson %s\n", $1, $2, $3, first[$3]; bad = 1 }
+          END { exit bad }' <(printf '%s\n' "$index") <(printf '%s\n' "$used"); then
+    fail=1
+fi
 
 if [[ $fail -eq 0 ]]; then
     echo "ok: starters and references share their regions; $checked names the references use are taught in time"
