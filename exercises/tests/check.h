@@ -65,10 +65,10 @@ void __asan_on_error(void);
 void __asan_on_error(void)
 {
     static const char what[] =
-        "FAIL: the program used memory it must not (AddressSanitizer stopped it)\n"
+        "FAIL: the program used memory it no longer owns (AddressSanitizer stopped it)\n"
         "  likely: a session, a result or an object used after it was freed: objects a session "
-        "loaded die with alch_session_close(), rows with alch_result_free(); read what you need "
-        "before closing or freeing (the line of your code is named below)\n";
+        "loaded die with alch_session_close(), rows with alch_result_free(), a struct of yours "
+        "with free(); read what you need first (the line of your code is named below)\n";
     if (write(STDOUT_FILENO, what, sizeof what - 1) < 0)
         return;
 }
