@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # progression.sh: the exercises in the order a learner solves them, through ./tutor, in a
-# temporary copy of the repository (the tree is never touched). For N = 0..8 the copy has
+# temporary copy of the repository as committed (tools/repocopy.sh; the tree is never touched). For N = 0..8 the copy has
 # exercises 1..N solved (the reference's regions, tools/regions) and N+1..8 as the starters
 # left them; ./tutor check must pass 1..N and fail N+1 with "not done yet", and ./tutor list
 # must show N/8. Then, on the finished tree: reset of one exercise keeps the others' progress
@@ -14,12 +14,9 @@
 set -euo pipefail
 src=$1
 tmp=$(mktemp -d)
-trap 'bash "$tmp/repo/tools/pgsandbox" stop "$tmp/repo/build/sandbox" >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT
-mkdir "$tmp/repo"
-(cd "$src" && git ls-files -z 2>/dev/null || find . -path ./build -prune -o -type f -print0) |
-    (cd "$src" && xargs -0 cp --parents -t "$tmp/repo")
+trap 'bash "$tmp/repo/tools/pgsandbox" destroy "$tmp/repo/build/sandbox" >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT
+bash "$src/tools/repocopy.sh" "$src" "$tmp/repo"
 cd "$tmp/repo"
-git init -q && git add -A && git -c user.email=t@t -c user.name=t commit -qm starter
 if [[ -n ${ALCH_URL_FILE:-} && -z ${ALCH_DATABASE_URL:-} ]]; then
     ALCH_DATABASE_URL=$(cat "$ALCH_URL_FILE")
     export ALCH_DATABASE_URL
