@@ -600,8 +600,8 @@ const alch_model *alch_cte_table(const alch_cte *cte);
 void alch_cte_free(alch_cte *cte);
 
 /**
- * @brief Load a relationship of every object the query returns, in one more query (the
- *        seed's `selectinload`): `alch_selectin(alch_select(&Category_model), "items")`.
+ * @brief Load a relationship of every object the query returns, in one more query
+ *        (SQLAlchemy's `selectinload`): `alch_selectin(alch_select(&Category_model), "items")`.
  *
  * After the rows come back, the session sends one `SELECT ... WHERE <key> IN (...)` for all
  * of them and fills each object's ::alch_many or ::alch_one field, `loaded` included.
