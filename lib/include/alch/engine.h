@@ -17,6 +17,23 @@
  * A connection handed back with an open transaction is rolled back; one that
  * died (server restart, network) is thrown away and replaced on demand.
  *
+ * What waits how long, by default:
+ *
+ * | wait                                   | default  | option (or URL key)                   |
+ * |----------------------------------------|----------|---------------------------------------|
+ * | a whole checkout (queue + connecting)  | 30 s     | `pool_timeout_ms`                     |
+ * | one connection attempt                 | 10 s     | `connect_timeout_ms` (`connect_timeout`) |
+ * | a statement, on the server             | no limit | `statement_timeout_ms`                |
+ * | a statement, seen from the client      | no limit | `query_timeout_ms`                    |
+ *
+ * A server that accepts and never answers therefore ends a checkout with ::ALCH_ETIMEOUT.
+ * A backend that stops answering in the middle of a statement (stopped, or a network that
+ * drops packets without a reset) is waited for until `query_timeout_ms` is set: then alch
+ * asks the server to cancel and, when that is not answered within 2 s either, gives the
+ * connection up. A connection the server closes (terminate, restart, crash, failover)
+ * fails its statement at once with ::ALCH_EOPERATIONAL and the server's own reason, e.g.
+ * `terminating connection due to administrator command` (SQLSTATE 57P01).
+ *
  * There are two kinds of engine, as in SQLAlchemy:
  * - alch_engine_create_async() runs on **your** libuv loop; use the `*_async` calls.
  * - alch_engine_create() owns a private loop; use the sync calls, which run that
