@@ -349,12 +349,46 @@ static void test_restart_during_flush(void **state)
     free(text);
 }
 
+/* A backend stopped with SIGSTOP answers nothing, not even a cancel: query_timeout_ms ends
+ * the wait (the statement is cancelled first, then the connection is given up). */
+static void test_stopped_backend(void **state)
+{
+    if (!alch_test_is_sandbox())
+        skip(); /* never stop a backend of a server we do not own */
+    alch_engine_options o = alch_engine_options_default();
+    o.query_timeout_ms = 300;
+    alch_engine *e = NULL;
+    alch_error err = ALCH_ERROR_INIT;
+    CHECK_OK(alch_engine_create(db_url, &o, &e, &err), err);
+    alch_conn *c = NULL;
+    CHECK_OK(alch_engine_connect(e, &c, &err), err);
+    int pid = alch_conn_backend_pid(c);
+    assert_int_equal(kill(pid, SIGSTOP), 0);
+    uint64_t t0 = uv_hrtime();
+    int rc = alch_conn_execute(c, "SELECT 1", NULL, 0, NULL, &err);
+    double s = seconds_since(t0);
+    kill(pid, SIGCONT);
+    fprintf(stderr, "stopped backend, query_timeout_ms 300: %.3f s: %s\n", s, err.message);
+    assert_int_equal(rc, ALCH_ETIMEOUT);
+    assert_non_null(strstr(err.message, "ran longer than 300 ms (query_timeout_ms) and the server "
+                                        "did not answer the request to cancel it"));
+    assert_true(s >= 2.2 && s < 2.3 + 3.0 * slow_factor());
+    alch_error_clear(&err);
+    alch_conn_close(c);
+    /* the pool replaces the connection it gave up */
+    CHECK_OK(alch_engine_connect(e, &c, &err), err);
+    assert_int_not_equal(alch_conn_backend_pid(c), pid);
+    alch_conn_close(c);
+    alch_engine_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_default_connect_timeout),
         cmocka_unit_test(test_silent_server_pool_timeout),
         cmocka_unit_test(test_silent_server_connect_timeout),
+        cmocka_unit_test(test_stopped_backend),
         cmocka_unit_test(test_terminate_during_flush),
         cmocka_unit_test(test_sigkill_during_flush),
         cmocka_unit_test(test_restart_during_flush),
