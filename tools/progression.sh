@@ -96,4 +96,27 @@ expect "it fails with the sanitizer's verdict" "AddressSanitizer: heap-use-after
 expect "and the mistake behind it" "likely: a session, a result or an object used after it was freed" "$out"
 expect "and the learner's line" "at exercises/database/shop.c:[0-9]+, in finish" "$out"
 
+# nothing hidden: the learner's own line behind a compiler error in a header's macro
+tools/regions put exercises/database/shop.c solutions/database/shop.c 08
+sed -i 's/ALCH_COLUMN(Item, price, ALCH_INTEGER)/ALCH_COLUMN(Item, price, ALCH_BIGINT)/' \
+    exercises/database/models.c
+out=$(./tutor check 5 2>&1 || true)
+expect "a C type that cannot hold the column's SQL type does not compile" "\\[x\\] compiles" "$out"
+expect "and the compiler's note names the learner's line" \
+    "exercises/database/models.c:[0-9]+:[0-9]+: note: in expansion of macro" "$out"
+tools/regions put exercises/database/models.c solutions/database/models.c 05
+
+# the capstone's expected and got answers
+sed -i 's/"no such item\\n"/"no item\\n"/' exercises/database/shop.c
+out=$(./tutor check 8 2>&1 || true)
+expect "a wrong answer names the command" 'after "item 99":' "$out"
+expect "and shows the expected answer" 'expected: "no such item\\n"' "$out"
+expect "and the one it got" 'got: +"no item\\n"' "$out"
+tools/regions put exercises/database/shop.c solutions/database/shop.c 08
+
+# the test's own ERROR line when the database cannot be reached
+out=$(ALCH_DATABASE_URL='postgresql://nobody@127.0.0.1:1/none' ./tutor check 1 2>&1 || true)
+expect "a database that cannot be reached is said" "ERROR: cannot connect to the test server" "$out"
+expect "and the check says it stopped" "\\[x\\] the check stopped" "$out"
+
 exit $fail
