@@ -12,7 +12,7 @@ int main(void)
     const char *url = getenv("ALCH_DATABASE_URL");
     alch_error err = ALCH_ERROR_INIT;
     alch_conn *quiet;
-    if (alch_conn_open(url, &quiet, &err) != 0 ||
+    if (fresh_start(url, &err) != 0 || alch_conn_open(url, &quiet, &err) != 0 ||
         alch_migrate_upgrade(quiet, &shop_migrations, NULL, NULL, &err) != 0 ||
         alch_conn_execute(quiet, "INSERT INTO categories (name) VALUES ('Fruit');", NULL, 0,
                           NULL, &err) != 0 ||

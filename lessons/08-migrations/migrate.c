@@ -39,7 +39,8 @@ int main(void)
     const char *url = getenv("ALCH_DATABASE_URL");
     alch_error err = ALCH_ERROR_INIT;
     alch_conn *quiet; /* a standalone connection without echo, for the setting */
-    if (alch_conn_open(url, &quiet, &err) != 0 || first_release(quiet, &err) != 0) {
+    if (fresh_start(url, &err) != 0 || alch_conn_open(url, &quiet, &err) != 0 ||
+        first_release(quiet, &err) != 0) {
         print_error(&err);
         return 1;
     }

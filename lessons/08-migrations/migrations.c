@@ -38,6 +38,21 @@ static const alch_migration shop_steps[] = {
 const alch_migrations shop_migrations = ALCH_MIGRATIONS(shop_steps);
 //! [steps]
 
+int fresh_start(const char *url, alch_error *err)
+{
+    alch_conn *conn = NULL;
+    alch_base *base = shop_base(false);
+    int rc = base ? alch_conn_open(url, &conn, err) : ALCH_ENOMEM;
+    if (rc == 0)
+        rc = alch_base_drop_all(base, conn, err);
+    if (rc == 0)
+        rc = alch_conn_execute(conn, "DROP TABLE IF EXISTS " ALCH_VERSION_TABLE, NULL, 0, NULL,
+                               err);
+    alch_conn_close(conn);
+    alch_base_free(base);
+    return rc;
+}
+
 void print_error(alch_error *err)
 {
     char *text = alch_error_format(err);

@@ -13,6 +13,11 @@
 int main(void)
 {
     const char *url = getenv("ALCH_DATABASE_URL");
+    alch_error start_err = ALCH_ERROR_INIT;
+    if (fresh_start(url, &start_err) != 0) {
+        print_error(&start_err);
+        return 1;
+    }
     fflush(stdout);
     //! [race]
     pid_t other = fork(); /* from here on, two programs */

@@ -74,6 +74,10 @@ extern const alch_migrations shop_migrations;
 /* Print an error the way the lessons do, and clear it. */
 void print_error(alch_error *err);
 
+/* A fresh start, as in every program of the course (lesson 03): drop the shop's tables and
+ * the version table, quietly, so the program finds the database where its story begins. */
+int fresh_start(const char *url, alch_error *err);
+
 /* A base of users, categories and items (the new Item, or OldItem when `old`). Inline: the
  * models above are static, one copy per program file, and a session checks it was given the
  * very model its base holds. */

@@ -34,7 +34,7 @@ int main(void)
 {
     const char *url = getenv("ALCH_DATABASE_URL");
     alch_error err = ALCH_ERROR_INIT;
-    if (first_release(url, &err) != 0) {
+    if (fresh_start(url, &err) != 0 || first_release(url, &err) != 0) {
         print_error(&err);
         return 1;
     }
