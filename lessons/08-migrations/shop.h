@@ -74,8 +74,9 @@ extern const alch_migrations shop_migrations;
 /* Print an error the way the lessons do, and clear it. */
 void print_error(alch_error *err);
 
-/* A fresh start, as in every program of the course (lesson 03): drop the shop's tables and
- * the version table, quietly, so the program finds the database where its story begins. */
+/* A fresh start, as in every program of the course (lesson 03): drop the shop's tables, the
+ * version table and lesson 05's orders (the diff reports every table the models lack),
+ * quietly, so the program finds the database where its story begins. */
 int fresh_start(const char *url, alch_error *err);
 
 /* A base of users, categories and items (the new Item, or OldItem when `old`). Inline: the
