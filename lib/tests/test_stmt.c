@@ -1204,6 +1204,15 @@ static void test_tpcb(void **state)
     assert_int_equal(alch_session_scalars(s, t.balance, &objs, &err), ALCH_EMISUSE);
     assert_non_null(strstr(err.message, "this statement returns columns, not objects of a model"));
     alch_error_clear(&err);
+    alch_stmt *every = alch_select(&accounts);
+    alch_result *res = NULL;
+    CHECK_OK(alch_session_exec(s, every, &res, &err), err);
+    assert_int_equal(alch_result_scalars(res, &accounts, &objs, &err), ALCH_EMISUSE);
+    assert_string_equal(err.message, "pgbench_accounts is a Core table, with no struct to fill: "
+                                     "read its rows by column");
+    alch_error_clear(&err);
+    alch_result_free(res);
+    alch_stmt_free(every);
     /* pgbench's consistency check: every balance adds up to the deltas in the history */
     char sums[4][32];
     snprintf(sums[0], sizeof sums[0], "%s", sum_of(s, &accounts, "abalance"));

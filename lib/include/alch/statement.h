@@ -801,7 +801,8 @@ typedef struct alch_list {
  * @param model  The model whose columns the result holds, in order.
  * @param out    Receives the structs (owned by the result).
  * @param err    Optional details on failure.
- * @return 0; ::ALCH_EMISUSE when the result's columns are not the model's; ::ALCH_ETYPE or
+ * @return 0; ::ALCH_EMISUSE when the result's columns are not the model's, or @p model is a
+ *         Core table (ALCH_TABLE(), no struct); ::ALCH_ETYPE or
  *         ::ALCH_EDATA for a value that does not fit its field; ::ALCH_ENOMEM.
  */
 int alch_result_scalars(alch_result *res, const alch_model *model, alch_list *out,

@@ -53,6 +53,11 @@ int alch_result_scalars(alch_result *res, const alch_model *model, alch_list *ou
         return alch__error_set(err, ALCH_EMISUSE,
                                "alch_result_scalars needs a result, a model "
                                "and out");
+    if (model->size == 0)
+        return alch__error_set(err, ALCH_EMISUSE,
+                               "%s is a Core table, with no struct to fill: read its rows by "
+                               "column",
+                               model->table);
     size_t rows = alch_result_rows(res), cols = alch_result_columns(res);
     if (rows && cols != model->ncolumns)
         return alch__error_set(err, ALCH_EMISUSE,
