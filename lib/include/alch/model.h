@@ -118,7 +118,7 @@ typedef struct alch_date {
 /**
  * @name Infinite timestamps and dates
  *
- * PostgreSQL's `'infinity'` and `'-infinity'` load as these values and these values are
+ * PostgreSQL's ``'infinity'`` and ``'-infinity'`` load as these values and these values are
  * stored as them, both ways exactly. Every other value is a real moment (day) on the
  * proleptic Gregorian calendar, BC included (`0044-03-15 BC` stays 44 BC, and 1 BC is
  * followed by 1 AD, with no year 0). A finite timestamp beyond what `int64_t`
@@ -126,10 +126,10 @@ typedef struct alch_date {
  * 294276) does not load: it is an ::ALCH_ETYPE error naming the column.
  * @{
  */
-#define ALCH_TIMESTAMP_INFINITY INT64_MAX     /**< A timestamptz `'infinity'` */
-#define ALCH_TIMESTAMP_NEG_INFINITY INT64_MIN /**< A timestamptz `'-infinity'` */
-#define ALCH_DATE_INFINITY INT32_MAX          /**< A date `'infinity'` */
-#define ALCH_DATE_NEG_INFINITY INT32_MIN      /**< A date `'-infinity'` */
+#define ALCH_TIMESTAMP_INFINITY INT64_MAX     /**< A timestamptz ``'infinity'`` */
+#define ALCH_TIMESTAMP_NEG_INFINITY INT64_MIN /**< A timestamptz ``'-infinity'`` */
+#define ALCH_DATE_INFINITY INT32_MAX          /**< A date ``'infinity'`` */
+#define ALCH_DATE_NEG_INFINITY INT32_MIN      /**< A date ``'-infinity'`` */
 /** @} */
 
 /** @brief A nullable `int16_t`. */
