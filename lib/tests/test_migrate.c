@@ -261,6 +261,12 @@ static void test_diff_each_kind(void **state)
                     "code::VARCHAR(10);\nALTER TABLE items DROP COLUMN weight;\n");
     ASSERT_HAS(ddl, ");\nCREATE INDEX ix_reviews_stars ON reviews (stars);\nDROP TABLE legacy;\n");
 
+    /* tables of other programs left alone */
+    char *mine = diff_of(base, conn, ALCH_DIFF_DESTRUCTIVE | ALCH_DIFF_MODEL_TABLES);
+    assert_null(strstr(mine, "legacy"));
+    assert_int_equal(strlen(mine) + strlen("DROP TABLE legacy;\n"), strlen(ddl));
+    free(mine);
+
     /* applied as a migration step, the diff is empty and the row kept its data */
     alch_migration steps[] = {{.id = "0002_models", .description = "the diff", .upgrade = ddl}};
     alch_migrations list = ALCH_MIGRATIONS(steps);

@@ -188,6 +188,9 @@ int alch_migrate_history(alch_conn *conn, const alch_migrations *m, FILE *out, a
 enum alch_diff_flags {
     ALCH_DIFF_DESTRUCTIVE = 1, /**< Also emit the changes that lose data (DROP TABLE, DROP
                                     COLUMN, a narrowing ALTER COLUMN ... TYPE). */
+    ALCH_DIFF_MODEL_TABLES = 2, /**< Compare only the tables the models declare: tables of
+                                     other programs sharing the database are not listed as
+                                     extra (Alembic's `include_object` for this common case). */
 };
 
 /**
@@ -215,7 +218,7 @@ enum alch_diff_flags {
  *
  * @param base   The models (checked first when needed).
  * @param conn   A sync connection with no transaction open.
- * @param flags  0 or ::ALCH_DIFF_DESTRUCTIVE.
+ * @param flags  0, or ::ALCH_DIFF_DESTRUCTIVE and ::ALCH_DIFF_MODEL_TABLES or-ed.
  * @param ddl    Receives the text; free it with free().
  * @param err    Optional details on failure.
  * @return 0, a check error of the base, ::ALCH_EMISUSE, ::ALCH_ENOMEM or the server's error.

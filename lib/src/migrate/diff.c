@@ -48,6 +48,7 @@ enum { COLS_TYPE = 2, COLS_NOTNULL, COLS_DEFAULT, COLS_IDENTITY };
 typedef struct diff {
     alch__buf out;
     bool destructive;                   /* emit what loses data */
+    bool model_tables;                  /* leave the tables of other programs alone */
     alch_result *tables, *cols, *cons, *idx;
 } diff;
 
@@ -450,7 +451,7 @@ static void compare(alch_base *base, diff *d)
     size_t count = alch_base_count(base);
     for (size_t i = 0; i < count; i++)
         diff_table(d, alch_base_model_at(base, i));
-    for (size_t i = 0; i < alch_result_rows(d->tables); i++) {
+    for (size_t i = 0; !d->model_tables && i < alch_result_rows(d->tables); i++) {
         const char *name = cell(d->tables, i, 0);
         if (name && !alch_base_find(base, name) && strcmp(name, ALCH_VERSION_TABLE) != 0)
             emit(d, true, "DROP TABLE %s", id_of(name).s);
@@ -469,7 +470,8 @@ int alch_base_diff(alch_base *base, alch_conn *conn, unsigned flags, char **ddl,
     if (rc)
         return rc;
     bool in_tx = alch_conn_in_transaction(conn);
-    diff d = {ALCH__BUF_INIT, (flags & ALCH_DIFF_DESTRUCTIVE) != 0, NULL, NULL, NULL, NULL};
+    diff d = {ALCH__BUF_INIT, (flags & ALCH_DIFF_DESTRUCTIVE) != 0,
+              (flags & ALCH_DIFF_MODEL_TABLES) != 0, NULL, NULL, NULL, NULL};
     rc = read_catalog(conn, &d, err);
     if (!in_tx) { /* read-only: end the transaction a pooled connection opened */
         alch_error scratch = ALCH_ERROR_INIT;
