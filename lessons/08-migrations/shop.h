@@ -32,7 +32,7 @@ typedef struct Item {
     char *description;
     int32_t price;
     int64_t category;
-    int32_t quantity;
+    alch_opt_i32 quantity; /* {.is_null = true}: the server's default */
 } Item;
 
 static const alch_column user_columns[] = {

@@ -62,7 +62,7 @@ int main(void)
     alch_session *session;
     alch_session_open(maker, &session, &err);
     Item pear = {.name = "Pear", .description = "green", .price = 4, .category = 1,
-                 .quantity = 12};
+                 .quantity = {12}};
     alch_session_add(session, &Item_model, &pear, &err);
     if (alch_session_commit(session, &err) != 0)
         print_error(&err);

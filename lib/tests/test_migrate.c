@@ -104,7 +104,7 @@ typedef struct Item {
     char *name;
     char *description;
     int32_t price;
-    int32_t quantity;
+    alch_opt_i32 quantity;
     int64_t category;
     char *sku;
     alch_timestamp created;
@@ -144,7 +144,7 @@ static const alch_model Review_model = ALCH_MODEL(Review, "reviews", review_colu
 typedef struct Sample {
     int16_t id;
     int32_t i;
-    bool b;
+    alch_opt_bool b;
     float r;
     double d;
     char *n;
