@@ -23,6 +23,7 @@ outcheck=$build/tools/outcheck
 
 tmp=$(mktemp -d)
 repo=$tmp/repo
+# shellcheck disable=SC2317  # called by the EXIT trap below, which shellcheck 0.9 does not follow
 cleanup() {
     if [[ -x $repo/tools/pgsandbox ]]; then
         "$repo/tools/pgsandbox" destroy "$repo/build/sandbox" >/dev/null 2>&1 || true

@@ -30,6 +30,7 @@ check() { # description, command...
         fail=1
     fi
 }
+# shellcheck disable=SC2317  # called through check "..." running, which shellcheck does not follow
 running() { "$pgsandbox" status "$state" >/dev/null 2>&1; }
 
 "$pgsandbox" start "$state" >/dev/null

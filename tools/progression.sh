@@ -28,14 +28,14 @@ expect() { # description, pattern, output
         echo "ok: $1"
     else
         echo "FAIL: $1 (no '$2' in:)"
-        sed 's/^/    /' <<<"$3" | tail -n 25
+        tail -n 25 <<<"$3" | sed 's/^/    /'
         fail=1
     fi
 }
 refuse() { # description, pattern, output: the pattern must not be there
     if grep -qE -- "$2" <<<"$3"; then
         echo "FAIL: $1 ('$2' in:)"
-        sed 's/^/    /' <<<"$3" | tail -n 25
+        tail -n 25 <<<"$3" | sed 's/^/    /'
         fail=1
     else
         echo "ok: $1"

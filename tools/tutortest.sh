@@ -18,7 +18,7 @@ expect() { # description, pattern, output
         echo "ok: $1"
     else
         echo "FAIL: $1 (no '$2' in:)"
-        sed 's/^/    /' <<<"$3" | tail -n 15
+        tail -n 15 <<<"$3" | sed 's/^/    /'
         fail=1
     fi
 }

@@ -21,6 +21,7 @@ session=verdict-$$
 saved=$(mktemp -d)
 cp -a exercises/database "$saved/database"
 [[ -d build/progress.d ]] && cp -a build/progress.d "$saved/progress.d"
+# shellcheck disable=SC2317  # called by the EXIT trap below, which shellcheck 0.9 does not follow
 cleanup() {
     tmux kill-session -t "$session" 2>/dev/null || true
     rm -rf exercises/database build/progress.d
