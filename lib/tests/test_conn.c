@@ -315,6 +315,37 @@ static void test_result_getters(void **state)
     alch_conn_close(c);
 }
 
+/* alch_result_print() pads by what a terminal shows, not by bytes: "Чай" is 3 columns (6
+ * bytes), a CJK character 2, a combining accent 0; psql lays the table out the same way. */
+static void test_result_print_width(void **state)
+{
+    (void)state;
+    alch_conn *c = open_conn();
+    alch_error err = ALCH_ERROR_INIT;
+    alch_result *r = NULL;
+    CHECK_OK(alch_conn_execute(c,
+                               "SELECT * FROM (VALUES ('Чай', 1), ('Кофе', 22), ('tea', 333), "
+                               "('茶', 4), ('cafe\u0301', 5)) AS v(\"название\", n)",
+                               NULL, 0, &r, &err),
+             err);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    alch_result_print(r, out);
+    fclose(out);
+    assert_string_equal(text, " название | n\n"
+                              "----------+-----\n"
+                              " Чай      | 1\n"
+                              " Кофе     | 22\n"
+                              " tea      | 333\n"
+                              " 茶       | 4\n"
+                              " cafe\u0301     | 5\n"
+                              "(5 rows)\n");
+    free(text);
+    alch_result_free(r);
+    alch_conn_close(c);
+}
+
 /* ---- errors --------------------------------------------------------------------------- */
 
 static void test_error_classes(void **state)
@@ -571,6 +602,7 @@ int main(void)
         cmocka_unit_test(test_params_round_trip),
         cmocka_unit_test(test_named_params),
         cmocka_unit_test(test_result_getters),
+        cmocka_unit_test(test_result_print_width),
         cmocka_unit_test(test_error_classes),
         cmocka_unit_test(test_transactions),
         cmocka_unit_test(test_async_open_execute),

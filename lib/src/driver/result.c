@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "driver/error_internal.h"
+#include "util/buf.h"
 #include "util/quarantine.h"
 
 /* Memory handed out by getters that must convert (bytea), freed with the result. */
@@ -382,13 +383,13 @@ int alch_result_get_bytes(const alch_result *res, size_t row, size_t col, const 
     return 0;
 }
 
-/* psql's layout; the last column is not padded, so lines carry no trailing blanks. */
+/* psql's layout, padded to what a terminal shows (UTF-8 display width, not bytes); the last
+ * column is not padded, so lines carry no trailing blanks. */
 static void print_cell(FILE *out, size_t c, size_t cols, size_t width, const char *text)
 {
-    if (c + 1 < cols)
-        fprintf(out, "%s %-*s", c ? " |" : "", (int)width, text);
-    else
-        fprintf(out, "%s %s", c ? " |" : "", text);
+    fprintf(out, "%s %s", c ? " |" : "", text);
+    for (size_t w = alch__utf8_width(text); c + 1 < cols && w < width; w++)
+        fputc(' ', out);
 }
 
 void alch_result_print(const alch_result *res, FILE *out)
@@ -408,9 +409,9 @@ void alch_result_print(const alch_result *res, FILE *out)
     if (!w)
         return;
     for (size_t c = 0; c < cols; c++) {
-        w[c] = strlen(PQfname(res->pg, (int)c));
+        w[c] = alch__utf8_width(PQfname(res->pg, (int)c));
         for (size_t r = 0; r < rows; r++) {
-            size_t n = strlen(PQgetvalue(res->pg, (int)r, (int)c));
+            size_t n = alch__utf8_width(PQgetvalue(res->pg, (int)r, (int)c));
             if (n > w[c])
                 w[c] = n;
         }

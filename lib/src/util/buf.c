@@ -1,6 +1,7 @@
 #include "util/buf.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,6 +169,56 @@ size_t alch__utf8_chars(const char *s)
     for (; *s; s++)
         n += ((unsigned char)*s & 0xC0) != 0x80;
     return n;
+}
+
+/* The columns a terminal gives code point @p u: 0 for combining marks and zero-width
+ * characters, 2 for East Asian wide and fullwidth ones (CJK, Hangul, fullwidth forms, most
+ * emoji), 1 otherwise. A compact table of the ranges Unicode's EastAsianWidth.txt marks W/F
+ * and the general category Mn marks in the blocks text commonly uses. */
+static int code_point_width(uint32_t u)
+{
+    static const uint32_t zero[][2] = {
+        {0x0300, 0x036F}, {0x0483, 0x0489}, {0x0591, 0x05BD}, {0x0610, 0x061A},
+        {0x064B, 0x065F}, {0x0E31, 0x0E31}, {0x0E34, 0x0E3A}, {0x0E47, 0x0E4E},
+        {0x1AB0, 0x1AFF}, {0x1DC0, 0x1DFF}, {0x200B, 0x200F}, {0x202A, 0x202E},
+        {0x2060, 0x2064}, {0x20D0, 0x20FF}, {0xFE00, 0xFE0F}, {0xFE20, 0xFE2F},
+        {0xFEFF, 0xFEFF},
+    };
+    static const uint32_t wide[][2] = {
+        {0x1100, 0x115F},   {0x231A, 0x231B},   {0x2E80, 0x303E},   {0x3041, 0x33FF},
+        {0x3400, 0x4DBF},   {0x4E00, 0x9FFF},   {0xA000, 0xA4CF},   {0xA960, 0xA97F},
+        {0xAC00, 0xD7A3},   {0xF900, 0xFAFF},   {0xFE10, 0xFE19},   {0xFE30, 0xFE6F},
+        {0xFF00, 0xFF60},   {0xFFE0, 0xFFE6},   {0x1F300, 0x1F64F}, {0x1F900, 0x1F9FF},
+        {0x20000, 0x2FFFD}, {0x30000, 0x3FFFD},
+    };
+    for (size_t i = 0; i < sizeof zero / sizeof zero[0]; i++)
+        if (u >= zero[i][0] && u <= zero[i][1])
+            return 0;
+    for (size_t i = 0; i < sizeof wide / sizeof wide[0]; i++)
+        if (u >= wide[i][0] && u <= wide[i][1])
+            return 2;
+    return 1;
+}
+
+size_t alch__utf8_width(const char *s)
+{
+    size_t width = 0;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        int extra = *p >= 0xF0 ? 3 : *p >= 0xE0 ? 2 : *p >= 0xC0 ? 1 : 0;
+        uint32_t u = extra ? *p & (0x3F >> extra) : *p;
+        int k = 1;
+        for (; k <= extra && (p[k] & 0xC0) == 0x80; k++)
+            u = u << 6 | (p[k] & 0x3F);
+        if (k <= extra || (*p & 0xC0) == 0x80) { /* not UTF-8: a byte is a column */
+            width++;
+            p++;
+            continue;
+        }
+        width += (size_t)code_point_width(u);
+        p += k;
+    }
+    return width;
 }
 
 void *alch__grow(void *items, size_t *cap, size_t n, size_t size, size_t first)

@@ -31,6 +31,9 @@ void alch__buf_ident(alch__buf *b, const char *name);
 
 /* Characters (not bytes) in a UTF-8 string: what VARCHAR(n) counts. */
 size_t alch__utf8_chars(const char *s);
+/* Columns a terminal shows for a UTF-8 string (a wide character 2, a combining mark 0); a
+ * byte that is not UTF-8 counts as one column. */
+size_t alch__utf8_width(const char *s);
 
 /* Make room for one more element in a growable array (items, with *cap slots, n used):
  * doubles the capacity (from `first`) when it is full. Returns the array, moved or not, or
