@@ -34,8 +34,8 @@ set_tests_properties(pgsandbox.stop PROPERTIES
     FIXTURES_CLEANUP alch_pg LABELS lib TIMEOUT 120)
 
 # --- library tests -------------------------------------------------------------------------
-# A cmocka test program linked with alch_test_support (alch, cmocka, libpq), allowed to use
-# alch's private headers. DB: needs the sandbox; SERIAL: runs alone (it restarts the server);
+# A cmocka test program linked with alch_test_support (alch_internal, cmocka, libpq), allowed
+# to use alch's private headers. DB: needs the sandbox; SERIAL: runs alone (it restarts the server);
 # NOVALGRIND: no Valgrind twin (a measurement that Valgrind would slow down 30-fold).
 function(alch_add_test)
     cmake_parse_arguments(PARSE_ARGV 0 T "DB;SERIAL;NOVALGRIND" "NAME" "SOURCES;LABELS")

@@ -48,6 +48,8 @@
 #ifndef ALCH_BASE_H
 #define ALCH_BASE_H
 
+#include "alch/export.h"
+
 #include <stddef.h>
 
 #include "alch/conn.h"
@@ -70,13 +72,13 @@ typedef struct alch_base alch_base;
  * @param err  Optional details on failure.
  * @return 0, ::ALCH_ENOMEM or ::ALCH_EMISUSE.
  */
-int alch_base_create(alch_base **out, alch_error *err);
+ALCH_API int alch_base_create(alch_base **out, alch_error *err);
 
 /**
  * @brief Free a base. The models themselves are yours (usually static) and are not touched.
  * @param base  The base; NULL is allowed.
  */
-void alch_base_free(alch_base *base);
+ALCH_API void alch_base_free(alch_base *base);
 
 /**
  * @brief Add a model to the base, checking it on its own.
@@ -99,7 +101,7 @@ void alch_base_free(alch_base *base);
  *         ("table 'users' is declared twice: by User and by Customer");
  *         ::ALCH_EMISUSE for a NULL argument; ::ALCH_ENOMEM.
  */
-int alch_base_add(alch_base *base, const alch_model *model, alch_error *err);
+ALCH_API int alch_base_add(alch_base *base, const alch_model *model, alch_error *err);
 
 /**
  * @brief Check the models against each other: every foreign key and relationship must name
@@ -120,10 +122,10 @@ int alch_base_add(alch_base *base, const alch_model *model, alch_error *err);
  * @return 0, or ::ALCH_EARGUMENT naming the reference, with the closest declared name in
  *         the hint ("did you mean 'categories'?"); ::ALCH_EMISUSE; ::ALCH_ENOMEM.
  */
-int alch_base_check(alch_base *base, alch_error *err);
+ALCH_API int alch_base_check(alch_base *base, alch_error *err);
 
 /** @brief How many models the base holds. */
-size_t alch_base_count(const alch_base *base);
+ALCH_API size_t alch_base_count(const alch_base *base);
 
 /**
  * @brief The models in foreign-key dependency order (referenced tables first).
@@ -131,13 +133,13 @@ size_t alch_base_count(const alch_base *base);
  * @param i     Index below alch_base_count().
  * @return The model, or NULL when @p i is out of range or the base was not checked.
  */
-const alch_model *alch_base_model_at(const alch_base *base, size_t i);
+ALCH_API const alch_model *alch_base_model_at(const alch_base *base, size_t i);
 
 /**
  * @brief Find a model by table name.
  * @return The model, or NULL when no model of this base has that table.
  */
-const alch_model *alch_base_find(const alch_base *base, const char *table);
+ALCH_API const alch_model *alch_base_find(const alch_base *base, const char *table);
 
 /**
  * @brief The DDL alch_base_create_all() runs, as one text (statements end with ";\n").
@@ -147,7 +149,7 @@ const alch_model *alch_base_find(const alch_base *base, const char *table);
  *
  * @return A string the caller frees with free(), or NULL on error (details in @p err).
  */
-char *alch_base_ddl(alch_base *base, alch_error *err);
+ALCH_API char *alch_base_ddl(alch_base *base, alch_error *err);
 
 /**
  * @brief Create every table, constraint and index that does not exist yet, in dependency
@@ -162,7 +164,7 @@ char *alch_base_ddl(alch_base *base, alch_error *err);
  * @return 0; a check error (see alch_base_check()); ::ALCH_EMISUSE for a NULL argument or a
  *         base without models; or the server's error.
  */
-int alch_base_create_all(alch_base *base, alch_conn *conn, alch_error *err);
+ALCH_API int alch_base_create_all(alch_base *base, alch_conn *conn, alch_error *err);
 
 /**
  * @brief Drop every table of the base that exists, dependants first. Sync face.
@@ -172,7 +174,7 @@ int alch_base_create_all(alch_base *base, alch_conn *conn, alch_error *err);
  *
  * @return 0, a check error, ::ALCH_EMISUSE, or the server's error.
  */
-int alch_base_drop_all(alch_base *base, alch_conn *conn, alch_error *err);
+ALCH_API int alch_base_drop_all(alch_base *base, alch_conn *conn, alch_error *err);
 
 /**
  * @brief Async face of alch_base_create_all() (the seed's `conn.run_sync(create_all)`).
@@ -192,10 +194,12 @@ int alch_base_drop_all(alch_base *base, alch_conn *conn, alch_error *err);
  * @return 0 when started (then @p cb will be called), or a negative code (then it is not):
  *         ::ALCH_EARGUMENT (check error), ::ALCH_EMISUSE, ::ALCH_EBUSY, ::ALCH_ENOMEM.
  */
-int alch_base_create_all_async(alch_base *base, alch_conn *conn, alch_exec_cb cb, void *data);
+ALCH_API int alch_base_create_all_async(alch_base *base, alch_conn *conn, alch_exec_cb cb,
+                                        void *data);
 
 /** @brief Async face of alch_base_drop_all(); same contract as alch_base_create_all_async(). */
-int alch_base_drop_all_async(alch_base *base, alch_conn *conn, alch_exec_cb cb, void *data);
+ALCH_API int alch_base_drop_all_async(alch_base *base, alch_conn *conn, alch_exec_cb cb,
+                                      void *data);
 
 /** @} */
 

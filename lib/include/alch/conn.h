@@ -31,6 +31,8 @@
 #ifndef ALCH_CONN_H
 #define ALCH_CONN_H
 
+#include "alch/export.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -95,7 +97,7 @@ typedef void (*alch_exec_cb)(alch_conn *conn, int status, alch_result *res,
  * @return 0; ::ALCH_EARGUMENT for a bad URL; ::ALCH_EOPERATIONAL when the server
  *         cannot be reached or refuses us; ::ALCH_ETIMEOUT; ::ALCH_ENOMEM.
  */
-int alch_conn_open(const char *url, alch_conn **out, alch_error *err);
+ALCH_API int alch_conn_open(const char *url, alch_conn **out, alch_error *err);
 
 /**
  * @brief Start opening a standalone connection on @p loop (async face).
@@ -108,7 +110,7 @@ int alch_conn_open(const char *url, alch_conn **out, alch_error *err);
  *         function returns), or a negative code when it could not start (then @p cb is
  *         never called): ::ALCH_EARGUMENT for a malformed URL (alch_url_parse() says why).
  */
-int alch_conn_open_async(uv_loop_t *loop, const char *url, alch_connect_cb cb, void *data);
+ALCH_API int alch_conn_open_async(uv_loop_t *loop, const char *url, alch_connect_cb cb, void *data);
 
 /**
  * @brief Close a connection, or hand it back to its engine's pool.
@@ -120,7 +122,7 @@ int alch_conn_open_async(uv_loop_t *loop, const char *url, alch_connect_cb cb, v
  *
  * @param conn  The connection; NULL is allowed. Do not use it afterwards.
  */
-void alch_conn_close(alch_conn *conn);
+ALCH_API void alch_conn_close(alch_conn *conn);
 
 /**
  * @brief Run one SQL statement with bound parameters and wait for its result.
@@ -139,8 +141,8 @@ void alch_conn_close(alch_conn *conn);
  * @return 0 or a negative ::alch_status code; database errors are classified
  *         from their SQLSTATE (see alch_error_code_from_sqlstate()).
  */
-int alch_conn_execute(alch_conn *conn, const char *sql, const alch_value *params,
-                      size_t nparams, alch_result **res, alch_error *err);
+ALCH_API int alch_conn_execute(alch_conn *conn, const char *sql, const alch_value *params,
+                               size_t nparams, alch_result **res, alch_error *err);
 
 /**
  * @brief Start one SQL statement (async face of alch_conn_execute()).
@@ -150,8 +152,8 @@ int alch_conn_execute(alch_conn *conn, const char *sql, const alch_value *params
  * @return 0 when started (then @p cb will be called), or a negative code
  *         (then @p cb is never called): ::ALCH_EBUSY when an operation is in flight.
  */
-int alch_conn_execute_async(alch_conn *conn, const char *sql, const alch_value *params,
-                            size_t nparams, alch_exec_cb cb, void *data);
+ALCH_API int alch_conn_execute_async(alch_conn *conn, const char *sql, const alch_value *params,
+                                     size_t nparams, alch_exec_cb cb, void *data);
 
 /**
  * @brief Run one statement for many rows of values, all in one round trip: the DB-API's
@@ -172,41 +174,42 @@ int alch_conn_execute_async(alch_conn *conn, const char *sql, const alch_value *
  * @param err      Optional details on failure.
  * @return 0, or the first failure's code.
  */
-int alch_conn_execute_many(alch_conn *conn, const char *sql, const alch_value *params,
-                           size_t nparams, size_t nrows, alch_error *err);
+ALCH_API int alch_conn_execute_many(alch_conn *conn, const char *sql, const alch_value *params,
+                                    size_t nparams, size_t nrows, alch_error *err);
 
 /**
  * @brief Async face of alch_conn_execute_many(). Unlike alch_conn_execute_async(), the SQL
  *        and the values are **not** copied: keep them alive until @p cb runs.
  * @return 0 when started, or a negative code (see alch_conn_start_error()).
  */
-int alch_conn_execute_many_async(alch_conn *conn, const char *sql, const alch_value *params,
-                                 size_t nparams, size_t nrows, alch_exec_cb cb, void *data);
+ALCH_API int alch_conn_execute_many_async(alch_conn *conn, const char *sql,
+                                          const alch_value *params, size_t nparams, size_t nrows,
+                                          alch_exec_cb cb, void *data);
 
 /**
  * @brief Begin a transaction explicitly (sync face).
  * @return 0, or ::ALCH_EMISUSE when a transaction is already open.
  */
-int alch_conn_begin(alch_conn *conn, alch_error *err);
+ALCH_API int alch_conn_begin(alch_conn *conn, alch_error *err);
 
 /**
  * @brief Commit the open transaction (sync face). Without one it does nothing.
  * @return 0 or a negative code; a failed COMMIT leaves the transaction rolled back.
  */
-int alch_conn_commit(alch_conn *conn, alch_error *err);
+ALCH_API int alch_conn_commit(alch_conn *conn, alch_error *err);
 
 /**
  * @brief Roll back the open transaction (sync face). Without one it does nothing.
  * @return 0 or a negative code.
  */
-int alch_conn_rollback(alch_conn *conn, alch_error *err);
+ALCH_API int alch_conn_rollback(alch_conn *conn, alch_error *err);
 
 /** @brief Async face of alch_conn_begin(); @p cb receives no result (NULL). */
-int alch_conn_begin_async(alch_conn *conn, alch_exec_cb cb, void *data);
+ALCH_API int alch_conn_begin_async(alch_conn *conn, alch_exec_cb cb, void *data);
 /** @brief Async face of alch_conn_commit(); @p cb receives no result (NULL). */
-int alch_conn_commit_async(alch_conn *conn, alch_exec_cb cb, void *data);
+ALCH_API int alch_conn_commit_async(alch_conn *conn, alch_exec_cb cb, void *data);
 /** @brief Async face of alch_conn_rollback(); @p cb receives no result (NULL). */
-int alch_conn_rollback_async(alch_conn *conn, alch_exec_cb cb, void *data);
+ALCH_API int alch_conn_rollback_async(alch_conn *conn, alch_exec_cb cb, void *data);
 
 /**
  * @brief Open a savepoint inside the current transaction (SQLAlchemy's `begin_nested()`).
@@ -216,22 +219,22 @@ int alch_conn_rollback_async(alch_conn *conn, alch_exec_cb cb, void *data);
  *
  * @return 0 or a negative code.
  */
-int alch_conn_savepoint(alch_conn *conn, alch_error *err);
+ALCH_API int alch_conn_savepoint(alch_conn *conn, alch_error *err);
 
 /**
  * @brief Release (keep) the innermost savepoint's work.
  * @return 0, or ::ALCH_EMISUSE when no savepoint is open.
  */
-int alch_conn_release_savepoint(alch_conn *conn, alch_error *err);
+ALCH_API int alch_conn_release_savepoint(alch_conn *conn, alch_error *err);
 
 /**
  * @brief Undo everything since the innermost savepoint, and close it.
  * @return 0, or ::ALCH_EMISUSE when no savepoint is open.
  */
-int alch_conn_rollback_savepoint(alch_conn *conn, alch_error *err);
+ALCH_API int alch_conn_rollback_savepoint(alch_conn *conn, alch_error *err);
 
 /** @brief Whether a transaction is open on this connection. */
-bool alch_conn_in_transaction(const alch_conn *conn);
+ALCH_API bool alch_conn_in_transaction(const alch_conn *conn);
 
 /**
  * @brief Why the last `*_async` call on this connection could not start.
@@ -242,7 +245,7 @@ bool alch_conn_in_transaction(const alch_conn *conn);
  *
  * @return The error, owned by the connection; NULL for a NULL connection.
  */
-const alch_error *alch_conn_start_error(const alch_conn *conn);
+ALCH_API const alch_error *alch_conn_start_error(const alch_conn *conn);
 
 /**
  * @brief Ask the server to cancel the statement running on this connection, without
@@ -261,28 +264,28 @@ const alch_error *alch_conn_start_error(const alch_conn *conn);
  * @return 0 when the request is on its way (or already was); ::ALCH_EMISUSE when nothing
  *         runs; ::ALCH_ENOMEM.
  */
-int alch_conn_cancel(alch_conn *conn);
+ALCH_API int alch_conn_cancel(alch_conn *conn);
 
 /** @brief Whether an operation is in flight (the connection is busy). */
-bool alch_conn_busy(const alch_conn *conn);
+ALCH_API bool alch_conn_busy(const alch_conn *conn);
 
 /** @brief The server's version as an integer, e.g. 150018 for 15.18; 0 when not connected. */
-int alch_conn_server_version(const alch_conn *conn);
+ALCH_API int alch_conn_server_version(const alch_conn *conn);
 
 /** @brief The process id of the server backend serving this connection; 0 when not connected. */
-int alch_conn_backend_pid(const alch_conn *conn);
+ALCH_API int alch_conn_backend_pid(const alch_conn *conn);
 
 /** @brief The connection's user data pointer (yours to set, like libuv's `data`). */
-void *alch_conn_get_data(const alch_conn *conn);
+ALCH_API void *alch_conn_get_data(const alch_conn *conn);
 
 /** @brief Set the connection's user data pointer. */
-void alch_conn_set_data(alch_conn *conn, void *data);
+ALCH_API void alch_conn_set_data(alch_conn *conn, void *data);
 
 /**
  * @brief The version of the libpq that alch runs on, e.g. 150018.
  * @return `PQlibVersion()`.
  */
-int alch_libpq_version(void);
+ALCH_API int alch_libpq_version(void);
 
 /** @} */
 

@@ -42,6 +42,8 @@
 #ifndef ALCH_ENGINE_H
 #define ALCH_ENGINE_H
 
+#include "alch/export.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -104,7 +106,7 @@ typedef struct alch_engine_options {
  * @brief The default options (SQLAlchemy's defaults where it has them).
  * @return An options struct by value.
  */
-alch_engine_options alch_engine_options_default(void);
+ALCH_API alch_engine_options alch_engine_options_default(void);
 
 /**
  * @brief Create an engine on the caller's loop (SQLAlchemy's `create_async_engine`).
@@ -116,15 +118,16 @@ alch_engine_options alch_engine_options_default(void);
  * @param err   Optional details on failure.
  * @return 0, ::ALCH_EARGUMENT (bad URL or option), ::ALCH_ENOMEM or ::ALCH_EMISUSE.
  */
-int alch_engine_create_async(uv_loop_t *loop, const char *url, const alch_engine_options *opts,
-                             alch_engine **out, alch_error *err);
+ALCH_API int alch_engine_create_async(uv_loop_t *loop, const char *url,
+                                      const alch_engine_options *opts, alch_engine **out,
+                                      alch_error *err);
 
 /**
  * @brief Create an engine with its own private loop, for the sync calls (`create_engine`).
  * @return As alch_engine_create_async().
  */
-int alch_engine_create(const char *url, const alch_engine_options *opts, alch_engine **out,
-                       alch_error *err);
+ALCH_API int alch_engine_create(const char *url, const alch_engine_options *opts, alch_engine **out,
+                                alch_error *err);
 
 /**
  * @brief Check a connection out of the pool, waiting for one when needed (sync engine).
@@ -136,7 +139,7 @@ int alch_engine_create(const char *url, const alch_engine_options *opts, alch_en
  *         ::ALCH_EOPERATIONAL when a new connection could not be opened;
  *         ::ALCH_EMISUSE on an async engine.
  */
-int alch_engine_connect(alch_engine *engine, alch_conn **out, alch_error *err);
+ALCH_API int alch_engine_connect(alch_engine *engine, alch_conn **out, alch_error *err);
 
 /**
  * @brief Check a connection out of the pool (async engine).
@@ -147,7 +150,7 @@ int alch_engine_connect(alch_engine *engine, alch_conn **out, alch_error *err);
  * @return 0 when the request is queued (then @p cb will be called), or a negative
  *         code (then it is not): ::ALCH_ECLOSED after alch_engine_free().
  */
-int alch_engine_connect_async(alch_engine *engine, alch_connect_cb cb, void *data);
+ALCH_API int alch_engine_connect_async(alch_engine *engine, alch_connect_cb cb, void *data);
 
 /**
  * @brief Work done inside alch_engine_begin(): return 0 to commit, non-zero to roll back.
@@ -165,7 +168,7 @@ typedef int (*alch_work_fn)(alch_conn *conn, void *data, alch_error *err);
  * @return 0 when @p work returned 0 and the commit succeeded; otherwise @p work's
  *         status (or the checkout/commit error), after a rollback.
  */
-int alch_engine_begin(alch_engine *engine, alch_work_fn work, void *data, alch_error *err);
+ALCH_API int alch_engine_begin(alch_engine *engine, alch_work_fn work, void *data, alch_error *err);
 
 /** @brief A transaction in progress inside alch_engine_begin_async() (opaque). */
 typedef struct alch_tx alch_tx;
@@ -200,8 +203,8 @@ typedef void (*alch_tx_done_cb)(int status, const alch_error *err, void *data);
  * @param data    Passed to @p work and @p done.
  * @return 0 when started (then @p done will be called), or a negative code.
  */
-int alch_engine_begin_async(alch_engine *engine, alch_async_work_fn work, alch_tx_done_cb done,
-                            void *data);
+ALCH_API int alch_engine_begin_async(alch_engine *engine, alch_async_work_fn work,
+                                     alch_tx_done_cb done, void *data);
 
 /**
  * @brief Report the end of the work of an alch_engine_begin_async() transaction.
@@ -210,7 +213,7 @@ int alch_engine_begin_async(alch_engine *engine, alch_async_work_fn work, alch_t
  * @param status  0 to commit; any negative code to roll back.
  * @param err     Optional details of a failure, passed on to the done callback.
  */
-void alch_tx_done(alch_tx *tx, int status, const alch_error *err);
+ALCH_API void alch_tx_done(alch_tx *tx, int status, const alch_error *err);
 
 /**
  * @brief Close every idle connection and fail every waiter with ::ALCH_ECANCELED.
@@ -220,7 +223,7 @@ void alch_tx_done(alch_tx *tx, int status, const alch_error *err);
  *
  * @param engine  The engine; NULL is allowed.
  */
-void alch_engine_dispose(alch_engine *engine);
+ALCH_API void alch_engine_dispose(alch_engine *engine);
 
 /**
  * @brief Dispose the engine and free it.
@@ -233,7 +236,7 @@ void alch_engine_dispose(alch_engine *engine);
  *
  * @param engine  The engine; NULL is allowed. Do not use it afterwards.
  */
-void alch_engine_free(alch_engine *engine);
+ALCH_API void alch_engine_free(alch_engine *engine);
 
 /**
  * @brief Turn echo on or off while the program runs (SQLAlchemy's `engine.echo = True`).
@@ -244,7 +247,7 @@ void alch_engine_free(alch_engine *engine);
  * @param engine  The engine; NULL is ignored.
  * @param on      Whether to print each statement.
  */
-void alch_engine_set_echo(alch_engine *engine, bool on);
+ALCH_API void alch_engine_set_echo(alch_engine *engine, bool on);
 
 /** @brief A connection that listens for notifications (`LISTEN`/`NOTIFY`) (opaque). */
 typedef struct alch_listener alch_listener;
@@ -287,14 +290,14 @@ typedef void (*alch_notify_cb)(alch_listener *l, int status, const alch_notifica
  * @return 0 when started; ::ALCH_EMISUSE for a sync engine or a missing argument;
  *         ::ALCH_ENOMEM.
  */
-int alch_engine_listen(alch_engine *engine, const char *channel, alch_notify_cb cb, void *data,
-                       alch_listener **out, alch_error *err);
+ALCH_API int alch_engine_listen(alch_engine *engine, const char *channel, alch_notify_cb cb,
+                                void *data, alch_listener **out, alch_error *err);
 
 /**
  * @brief Stop listening and close the listener's connection. Allowed inside its callback.
  * @param l  The listener; NULL is allowed.
  */
-void alch_listener_close(alch_listener *l);
+ALCH_API void alch_listener_close(alch_listener *l);
 
 /** @brief Pool counters, for monitoring and tests. */
 typedef struct alch_pool_status {
@@ -308,13 +311,13 @@ typedef struct alch_pool_status {
  * @brief Read the pool counters.
  * @return The counters; all zero for NULL.
  */
-alch_pool_status alch_engine_pool_status(const alch_engine *engine);
+ALCH_API alch_pool_status alch_engine_pool_status(const alch_engine *engine);
 
 /**
  * @brief The engine's URL rendered with the password masked, e.g. for a log line.
  * @return A string owned by the engine.
  */
-const char *alch_engine_url(const alch_engine *engine);
+ALCH_API const char *alch_engine_url(const alch_engine *engine);
 
 /** @} */
 

@@ -14,6 +14,8 @@
 #ifndef ALCH_ERROR_H
 #define ALCH_ERROR_H
 
+#include "alch/export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -75,7 +77,7 @@ typedef struct alch_error {
  * @brief Free the strings an error holds and reset it to ::ALCH_ERROR_INIT.
  * @param err  The error; NULL is allowed and ignored.
  */
-void alch_error_clear(alch_error *err);
+ALCH_API void alch_error_clear(alch_error *err);
 
 /**
  * @brief Fill an error yourself, for your own functions that report the alch way.
@@ -90,7 +92,7 @@ void alch_error_clear(alch_error *err);
  * @param fmt   printf-style format of the message.
  * @return @p code, so that `return alch_error_set(...)` reads as one step.
  */
-int alch_error_set(alch_error *err, int code, const char *fmt, ...)
+ALCH_API int alch_error_set(alch_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /**
@@ -98,21 +100,22 @@ int alch_error_set(alch_error *err, int code, const char *fmt, ...)
  * @param err  The error; NULL is allowed and ignored.
  * @param fmt  printf-style format of the hint.
  */
-void alch_error_hint(alch_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+ALCH_API void alch_error_hint(alch_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /**
  * @brief The short English name of a status code.
  * @param code  An ::alch_status value.
  * @return A static string such as "IntegrityError"; never NULL.
  */
-const char *alch_strerror(int code);
+ALCH_API const char *alch_strerror(int code);
 
 /**
  * @brief Map a SQLSTATE to the error class SQLAlchemy would raise.
  * @param sqlstate  Five characters such as "23505"; NULL or "" gives ::ALCH_EDATABASE.
  * @return The negative ::alch_status code.
  */
-int alch_error_code_from_sqlstate(const char *sqlstate);
+ALCH_API int alch_error_code_from_sqlstate(const char *sqlstate);
 
 /**
  * @brief Format an error as one or more human-readable lines.
@@ -124,7 +127,7 @@ int alch_error_code_from_sqlstate(const char *sqlstate);
  * @param err  The error; NULL or an empty error gives "no error".
  * @return A string the caller frees with free(), or NULL when out of memory.
  */
-char *alch_error_format(const alch_error *err);
+ALCH_API char *alch_error_format(const alch_error *err);
 
 /** @} */
 

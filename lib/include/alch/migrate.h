@@ -48,6 +48,8 @@
 #ifndef ALCH_MIGRATE_H
 #define ALCH_MIGRATE_H
 
+#include "alch/export.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -132,8 +134,8 @@ typedef struct alch_migrations {
  *         error, its message starting "migration step '<id>' failed", after which the
  *         database stays at the step before it.
  */
-int alch_migrate_upgrade(alch_conn *conn, const alch_migrations *m, const char *target,
-                         size_t *applied, alch_error *err);
+ALCH_API int alch_migrate_upgrade(alch_conn *conn, const alch_migrations *m, const char *target,
+                                  size_t *applied, alch_error *err);
 
 /**
  * @brief Undo applied steps, newest first, until @p target is the last one applied.
@@ -149,8 +151,8 @@ int alch_migrate_upgrade(alch_conn *conn, const alch_migrations *m, const char *
  * @param err     Optional details on failure.
  * @return 0, or an error as for alch_migrate_upgrade().
  */
-int alch_migrate_downgrade(alch_conn *conn, const alch_migrations *m, const char *target,
-                           size_t *undone, alch_error *err);
+ALCH_API int alch_migrate_downgrade(alch_conn *conn, const alch_migrations *m, const char *target,
+                                    size_t *undone, alch_error *err);
 
 /**
  * @brief Where the database stands: the last applied step (Alembic's `current`).
@@ -163,8 +165,8 @@ int alch_migrate_downgrade(alch_conn *conn, const alch_migrations *m, const char
  * @param err   Optional details on failure.
  * @return 0; ::ALCH_EARGUMENT when the database records a step @p m does not have.
  */
-int alch_migrate_current(alch_conn *conn, const alch_migrations *m, const char **id,
-                         alch_error *err);
+ALCH_API int alch_migrate_current(alch_conn *conn, const alch_migrations *m, const char **id,
+                                  alch_error *err);
 
 /**
  * @brief Print every step, oldest first, with whether it is applied (Alembic's `history`).
@@ -182,7 +184,8 @@ int alch_migrate_current(alch_conn *conn, const alch_migrations *m, const char *
  * @param err   Optional details on failure.
  * @return 0 or an error as for alch_migrate_current().
  */
-int alch_migrate_history(alch_conn *conn, const alch_migrations *m, FILE *out, alch_error *err);
+ALCH_API int alch_migrate_history(alch_conn *conn, const alch_migrations *m, FILE *out,
+                                  alch_error *err);
 
 /** @brief Flags of alch_base_diff(). */
 enum alch_diff_flags {
@@ -223,8 +226,8 @@ enum alch_diff_flags {
  * @param err    Optional details on failure.
  * @return 0, a check error of the base, ::ALCH_EMISUSE, ::ALCH_ENOMEM or the server's error.
  */
-int alch_base_diff(alch_base *base, alch_conn *conn, unsigned flags, char **ddl,
-                   alch_error *err);
+ALCH_API int alch_base_diff(alch_base *base, alch_conn *conn, unsigned flags, char **ddl,
+                            alch_error *err);
 
 /** @} */
 

@@ -66,6 +66,8 @@
 #ifndef ALCH_MODEL_H
 #define ALCH_MODEL_H
 
+#include "alch/export.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -391,7 +393,7 @@ typedef struct alch_model {
  * @brief Find a column of a model by name.
  * @return The column, or NULL when the model has none of that name.
  */
-const alch_column *alch_model_column(const alch_model *model, const char *name);
+ALCH_API const alch_column *alch_model_column(const alch_model *model, const char *name);
 
 /** @} */
 

@@ -14,6 +14,8 @@
 #ifndef ALCH_RESULT_H
 #define ALCH_RESULT_H
 
+#include "alch/export.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -41,31 +43,31 @@ typedef struct alch_result alch_result;
  *
  * @param res  The result; NULL is allowed.
  */
-void alch_result_free(alch_result *res);
+ALCH_API void alch_result_free(alch_result *res);
 
 /** @brief Number of rows (0 for statements that return none, or for NULL). */
-size_t alch_result_rows(const alch_result *res);
+ALCH_API size_t alch_result_rows(const alch_result *res);
 
 /** @brief Number of columns (0 for statements that return none, or for NULL). */
-size_t alch_result_columns(const alch_result *res);
+ALCH_API size_t alch_result_columns(const alch_result *res);
 
 /**
  * @brief Rows touched by INSERT, UPDATE, DELETE, MERGE, MOVE, FETCH, COPY or SELECT.
  * @return The server's count, or 0 when the command reports none.
  */
-uint64_t alch_result_affected(const alch_result *res);
+ALCH_API uint64_t alch_result_affected(const alch_result *res);
 
 /**
  * @brief The command tag the server sent, such as "INSERT 0 1" or "SELECT 3".
  * @return A string owned by the result, "" when none.
  */
-const char *alch_result_command(const alch_result *res);
+ALCH_API const char *alch_result_command(const alch_result *res);
 
 /**
  * @brief The name of column @p col.
  * @return A string owned by the result, or NULL when @p col is out of range.
  */
-const char *alch_result_column_name(const alch_result *res, size_t col);
+ALCH_API const char *alch_result_column_name(const alch_result *res, size_t col);
 
 /**
  * @brief The index of the column named @p name.
@@ -74,19 +76,19 @@ const char *alch_result_column_name(const alch_result *res, size_t col);
  * @param col   Receives the index.
  * @return 0, or ::ALCH_EMISUSE when no column has that name.
  */
-int alch_result_column_index(const alch_result *res, const char *name, size_t *col);
+ALCH_API int alch_result_column_index(const alch_result *res, const char *name, size_t *col);
 
 /**
  * @brief The SQL type of column @p col, by name ("int8", "text", "bool", ...).
  * @return A static string, "unknown" for types alch has no name for, NULL when out of range.
  */
-const char *alch_result_column_type(const alch_result *res, size_t col);
+ALCH_API const char *alch_result_column_type(const alch_result *res, size_t col);
 
 /**
  * @brief Whether the value at (@p row, @p col) is SQL NULL.
  * @return true for NULL (and for out-of-range positions), false otherwise.
  */
-bool alch_result_is_null(const alch_result *res, size_t row, size_t col);
+ALCH_API bool alch_result_is_null(const alch_result *res, size_t row, size_t col);
 
 /**
  * @brief Read an integer (`smallint`, `integer`, `bigint`, `oid`).
@@ -97,8 +99,8 @@ bool alch_result_is_null(const alch_result *res, size_t row, size_t col);
  * @param err  Optional details on failure.
  * @return 0; ::ALCH_ETYPE for NULL or a non-integer column; ::ALCH_EMISUSE out of range.
  */
-int alch_result_get_int(const alch_result *res, size_t row, size_t col, int64_t *out,
-                        alch_error *err);
+ALCH_API int alch_result_get_int(const alch_result *res, size_t row, size_t col, int64_t *out,
+                                 alch_error *err);
 
 /**
  * @brief Read a floating-point number (`real`, `double precision`, `numeric`, or an integer).
@@ -109,8 +111,8 @@ int alch_result_get_int(const alch_result *res, size_t row, size_t col, int64_t 
  * @param err  Optional details on failure.
  * @return 0; ::ALCH_ETYPE for NULL or a non-numeric column; ::ALCH_EMISUSE out of range.
  */
-int alch_result_get_double(const alch_result *res, size_t row, size_t col, double *out,
-                           alch_error *err);
+ALCH_API int alch_result_get_double(const alch_result *res, size_t row, size_t col, double *out,
+                                    alch_error *err);
 
 /**
  * @brief Read a `boolean`.
@@ -121,8 +123,8 @@ int alch_result_get_double(const alch_result *res, size_t row, size_t col, doubl
  * @param err  Optional details on failure.
  * @return 0; ::ALCH_ETYPE for NULL or a non-boolean column; ::ALCH_EMISUSE out of range.
  */
-int alch_result_get_bool(const alch_result *res, size_t row, size_t col, bool *out,
-                         alch_error *err);
+ALCH_API int alch_result_get_bool(const alch_result *res, size_t row, size_t col, bool *out,
+                                  alch_error *err);
 
 /**
  * @brief Read any value as text, in PostgreSQL's text form.
@@ -136,8 +138,8 @@ int alch_result_get_bool(const alch_result *res, size_t row, size_t col, bool *o
  * @param err  Optional details on failure.
  * @return 0; ::ALCH_ETYPE for NULL; ::ALCH_EMISUSE out of range.
  */
-int alch_result_get_text(const alch_result *res, size_t row, size_t col, const char **out,
-                         alch_error *err);
+ALCH_API int alch_result_get_text(const alch_result *res, size_t row, size_t col, const char **out,
+                                  alch_error *err);
 
 /**
  * @brief Read a `bytea` as raw bytes.
@@ -149,15 +151,15 @@ int alch_result_get_text(const alch_result *res, size_t row, size_t col, const c
  * @param err  Optional details on failure.
  * @return 0; ::ALCH_ETYPE for NULL or a non-bytea column; ::ALCH_EMISUSE out of range.
  */
-int alch_result_get_bytes(const alch_result *res, size_t row, size_t col, const void **out,
-                          size_t *len, alch_error *err);
+ALCH_API int alch_result_get_bytes(const alch_result *res, size_t row, size_t col, const void **out,
+                                   size_t *len, alch_error *err);
 
 /**
  * @brief Print the result as a small table, like psql does (for lessons and debugging).
  * @param res  The result.
  * @param out  Where to print, e.g. stdout.
  */
-void alch_result_print(const alch_result *res, FILE *out);
+ALCH_API void alch_result_print(const alch_result *res, FILE *out);
 
 /** @} */
 

@@ -42,6 +42,8 @@
 #ifndef ALCH_SESSION_H
 #define ALCH_SESSION_H
 
+#include "alch/export.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -82,7 +84,7 @@ typedef struct alch_sessionmaker_options {
 } alch_sessionmaker_options;
 
 /** @brief The default session factory options. */
-alch_sessionmaker_options alch_sessionmaker_options_default(void);
+ALCH_API alch_sessionmaker_options alch_sessionmaker_options_default(void);
 
 /**
  * @brief Create a session factory (the seed's `async_sessionmaker(engine)`).
@@ -94,15 +96,15 @@ alch_sessionmaker_options alch_sessionmaker_options_default(void);
  * @param err     Optional details on failure.
  * @return 0, ::ALCH_EARGUMENT, ::ALCH_ENOMEM or ::ALCH_EMISUSE.
  */
-int alch_sessionmaker_create(alch_engine *engine, alch_base *base,
-                             const alch_sessionmaker_options *opts, alch_sessionmaker **out,
-                             alch_error *err);
+ALCH_API int alch_sessionmaker_create(alch_engine *engine, alch_base *base,
+                                      const alch_sessionmaker_options *opts,
+                                      alch_sessionmaker **out, alch_error *err);
 
 /**
  * @brief Free a session factory. Close its sessions first.
  * @param maker  The factory; NULL is allowed.
  */
-void alch_sessionmaker_free(alch_sessionmaker *maker);
+ALCH_API void alch_sessionmaker_free(alch_sessionmaker *maker);
 
 /**
  * @brief Open a session. No I/O happens until the first operation that needs the database.
@@ -111,7 +113,7 @@ void alch_sessionmaker_free(alch_sessionmaker *maker);
  * @param err    Optional details on failure.
  * @return 0, ::ALCH_ENOMEM or ::ALCH_EMISUSE.
  */
-int alch_session_open(alch_sessionmaker *maker, alch_session **out, alch_error *err);
+ALCH_API int alch_session_open(alch_sessionmaker *maker, alch_session **out, alch_error *err);
 
 /**
  * @brief Close a session: roll back what was not committed, hand the connection back, and
@@ -128,7 +130,7 @@ int alch_session_open(alch_sessionmaker *maker, alch_session **out, alch_error *
  *
  * @param s  The session; NULL is allowed. Do not use it afterwards.
  */
-void alch_session_close(alch_session *s);
+ALCH_API void alch_session_close(alch_session *s);
 
 /** @brief Where an object stands in a session. */
 typedef enum alch_object_state {
@@ -148,7 +150,7 @@ typedef enum alch_object_state {
  * @return 0 (also when it was already added); ::ALCH_EMISUSE for a model outside the base
  *         or an object already persistent in another role; ::ALCH_ENOMEM.
  */
-int alch_session_add(alch_session *s, const alch_model *model, void *obj, alch_error *err);
+ALCH_API int alch_session_add(alch_session *s, const alch_model *model, void *obj, alch_error *err);
 
 /**
  * @brief Add @p count structs laid out in an array (`add_all`).
@@ -159,18 +161,19 @@ int alch_session_add(alch_session *s, const alch_model *model, void *obj, alch_e
  * @param err    Optional details on failure.
  * @return 0 or the first error of alch_session_add().
  */
-int alch_session_add_all(alch_session *s, const alch_model *model, void *array, size_t count,
-                         alch_error *err);
+ALCH_API int alch_session_add_all(alch_session *s, const alch_model *model, void *array,
+                                  size_t count, alch_error *err);
 
 /**
  * @brief Mark a persistent object for DELETE at the next flush. A pending object is simply
  *        forgotten.
  * @return 0, or ::ALCH_EMISUSE when the object is not in this session.
  */
-int alch_session_delete(alch_session *s, const alch_model *model, void *obj, alch_error *err);
+ALCH_API int alch_session_delete(alch_session *s, const alch_model *model, void *obj,
+                                 alch_error *err);
 
 /** @brief Where @p obj stands in this session. */
-alch_object_state alch_session_state(const alch_session *s, const void *obj);
+ALCH_API alch_object_state alch_session_state(const alch_session *s, const void *obj);
 
 /**
  * @brief Find an object by primary key: the identity map first, then one SELECT.
@@ -182,14 +185,15 @@ alch_object_state alch_session_state(const alch_session *s, const void *obj);
  * @param err    Optional details on failure.
  * @return 0 (also when not found: check *out), or an error.
  */
-int alch_session_get(alch_session *s, const alch_model *model, alch_value pk, void **out,
-                     alch_error *err);
+ALCH_API int alch_session_get(alch_session *s, const alch_model *model, alch_value pk, void **out,
+                              alch_error *err);
 
 /**
  * @brief Re-read an object's row into it, dropping unflushed changes.
  * @return 0; ::ALCH_EMISUSE when the object is not persistent; a database error.
  */
-int alch_session_refresh(alch_session *s, const alch_model *model, void *obj, alch_error *err);
+ALCH_API int alch_session_refresh(alch_session *s, const alch_model *model, void *obj,
+                                  alch_error *err);
 
 /**
  * @brief Load a relationship explicitly (the AsyncAttrs idea: `await obj.awaitable_attrs.items`).
@@ -199,8 +203,8 @@ int alch_session_refresh(alch_session *s, const alch_model *model, void *obj, al
  *
  * @return 0; ::ALCH_EARGUMENT when the model has no such relationship ("did you mean ...?").
  */
-int alch_session_load(alch_session *s, const alch_model *model, void *obj,
-                      const char *relationship, alch_error *err);
+ALCH_API int alch_session_load(alch_session *s, const alch_model *model, void *obj,
+                               const char *relationship, alch_error *err);
 
 /**
  * @brief Send pending changes: INSERT ... RETURNING for new objects (filling generated keys
@@ -216,13 +220,13 @@ int alch_session_load(alch_session *s, const alch_model *model, void *obj,
  * @return 0 or the first failing statement's error (the transaction then needs a rollback);
  *         ::ALCH_EMISUSE when a relationship field points at an object of another model.
  */
-int alch_session_flush(alch_session *s, alch_error *err);
+ALCH_API int alch_session_flush(alch_session *s, alch_error *err);
 
 /**
  * @brief Flush, then COMMIT, and hand the connection back to the pool.
  * @return 0, or an error; after an error call alch_session_rollback().
  */
-int alch_session_commit(alch_session *s, alch_error *err);
+ALCH_API int alch_session_commit(alch_session *s, alch_error *err);
 
 /**
  * @brief ROLLBACK, and put every object back as it was at the last commit: objects added
@@ -230,17 +234,15 @@ int alch_session_commit(alch_session *s, alch_error *err);
  *        get their committed values back. Nothing half-written remains.
  * @return 0 or an error.
  */
-int alch_session_rollback(alch_session *s, alch_error *err);
+ALCH_API int alch_session_rollback(alch_session *s, alch_error *err);
 
 /**
  * @brief Run one SQL statement inside the session's transaction (the seed's
  *        `session.execute(...)` with text SQL), with bound parameters as alch_conn_execute().
  * @return As alch_conn_execute().
  */
-int alch_session_execute(alch_session *s, const char *sql, const alch_value *params,
-                         size_t nparams, alch_result **res, alch_error *err);
-
-
+ALCH_API int alch_session_execute(alch_session *s, const char *sql, const alch_value *params,
+                                  size_t nparams, alch_result **res, alch_error *err);
 
 /**
  * @brief Run a statement and turn every row into an object of its model (the seed's
@@ -260,7 +262,7 @@ int alch_session_execute(alch_session *s, const char *sql, const alch_value *par
  * @return 0; the statement's build error (nothing is sent); a database error;
  *         ::ALCH_EMISUSE for a statement that selects columns rather than a model.
  */
-int alch_session_scalars(alch_session *s, alch_stmt *st, alch_list *out, alch_error *err);
+ALCH_API int alch_session_scalars(alch_session *s, alch_stmt *st, alch_list *out, alch_error *err);
 
 /**
  * @brief Run a statement that must return exactly one object (`scalar_one()`).
@@ -271,7 +273,7 @@ int alch_session_scalars(alch_session *s, alch_stmt *st, alch_list *out, alch_er
  * @return 0; ::ALCH_ENORESULT when no row came back; ::ALCH_EMULTIPLE when more than one
  *         did; or an error as alch_session_scalars().
  */
-int alch_session_scalar_one(alch_session *s, alch_stmt *st, void **out, alch_error *err);
+ALCH_API int alch_session_scalar_one(alch_session *s, alch_stmt *st, void **out, alch_error *err);
 
 /**
  * @brief Run a statement that returns one object or none (`scalar_one_or_none()`, the seed's
@@ -283,8 +285,8 @@ int alch_session_scalar_one(alch_session *s, alch_stmt *st, void **out, alch_err
  * @return 0; ::ALCH_EMULTIPLE when more than one row came back; or an error as
  *         alch_session_scalars().
  */
-int alch_session_scalar_one_or_none(alch_session *s, alch_stmt *st, void **out,
-                                    alch_error *err);
+ALCH_API int alch_session_scalar_one_or_none(alch_session *s, alch_stmt *st, void **out,
+                                             alch_error *err);
 
 /**
  * @brief Run a statement and keep its first object, if any (`first()`). Add alch_limit(st, 1)
@@ -295,7 +297,7 @@ int alch_session_scalar_one_or_none(alch_session *s, alch_stmt *st, void **out,
  * @param err  Optional details on failure.
  * @return 0, or an error as alch_session_scalars().
  */
-int alch_session_first(alch_session *s, alch_stmt *st, void **out, alch_error *err);
+ALCH_API int alch_session_first(alch_session *s, alch_stmt *st, void **out, alch_error *err);
 
 /**
  * @brief Run any statement in the session's transaction and get its rows as an
@@ -307,13 +309,13 @@ int alch_session_first(alch_session *s, alch_stmt *st, void **out, alch_error *e
  * @param err  Optional details on failure.
  * @return 0, the statement's build error, or a database error.
  */
-int alch_session_exec(alch_session *s, alch_stmt *st, alch_result **res, alch_error *err);
+ALCH_API int alch_session_exec(alch_session *s, alch_stmt *st, alch_result **res, alch_error *err);
 
 /**
  * @brief As alch_session_exec(), for a query that must return exactly one row (`one()`).
  * @return 0; ::ALCH_ENORESULT or ::ALCH_EMULTIPLE otherwise (no result is handed over).
  */
-int alch_session_one(alch_session *s, alch_stmt *st, alch_result **res, alch_error *err);
+ALCH_API int alch_session_one(alch_session *s, alch_stmt *st, alch_result **res, alch_error *err);
 
 /** @brief Rows of a statement read batch by batch through a server-side cursor (opaque). */
 typedef struct alch_stream alch_stream;
@@ -338,8 +340,8 @@ typedef struct alch_stream alch_stream;
  * @param err    Optional details on failure.
  * @return 0, the statement's build error, or a database error.
  */
-int alch_session_stream(alch_session *s, alch_stmt *st, size_t batch, alch_stream **out,
-                        alch_error *err);
+ALCH_API int alch_session_stream(alch_session *s, alch_stmt *st, size_t batch, alch_stream **out,
+                                 alch_error *err);
 
 /**
  * @brief Fetch the next batch.
@@ -350,7 +352,7 @@ int alch_session_stream(alch_session *s, alch_stmt *st, size_t batch, alch_strea
  * @return 1 when a batch (of at least one row) was fetched, 0 when the rows are exhausted,
  *         or a negative code (::ALCH_ECLOSED when the session was closed).
  */
-int alch_stream_next(alch_stream *it, alch_list *batch, alch_error *err);
+ALCH_API int alch_stream_next(alch_stream *it, alch_list *batch, alch_error *err);
 
 /**
  * @brief What the async stream calls report.
@@ -371,8 +373,8 @@ typedef void (*alch_stream_cb)(alch_stream *it, int status, const alch_list *bat
  *        the stream once its cursor is declared. The statement must stay alive until then.
  * @return 0 when started, or a negative code (see alch_session_start_error()).
  */
-int alch_session_stream_async(alch_session *s, alch_stmt *st, size_t batch, alch_stream_cb cb,
-                              void *data);
+ALCH_API int alch_session_stream_async(alch_session *s, alch_stmt *st, size_t batch,
+                                       alch_stream_cb cb, void *data);
 
 /**
  * @brief Async face of alch_stream_next(): fetch the next batch; @p cb gets it. One fetch at a
@@ -380,14 +382,14 @@ int alch_session_stream_async(alch_session *s, alch_stmt *st, size_t batch, alch
  *        (then @p cb is not called). The session is busy until @p cb runs.
  * @return 0 when started, or a negative code (::ALCH_ECLOSED when the session was closed).
  */
-int alch_stream_next_async(alch_stream *it, alch_stream_cb cb, void *data);
+ALCH_API int alch_stream_next_async(alch_stream *it, alch_stream_cb cb, void *data);
 
 /**
  * @brief The current batch as a result, for statements that select columns.
  * @return The result, owned by the stream (valid until the next batch); NULL before the
  *         first batch.
  */
-const alch_result *alch_stream_result(const alch_stream *it);
+ALCH_API const alch_result *alch_stream_result(const alch_stream *it);
 
 /**
  * @brief Close the cursor (when its transaction is still open) and free the stream. On an
@@ -395,7 +397,7 @@ const alch_result *alch_stream_result(const alch_stream *it);
  *        sent now would make the session busy behind your back).
  * @param it  The stream; NULL is allowed.
  */
-void alch_stream_close(alch_stream *it);
+ALCH_API void alch_stream_close(alch_stream *it);
 
 /**
  * @brief Begin a transaction explicitly (SQLAlchemy's `session.begin()`), for factories
@@ -408,7 +410,7 @@ void alch_stream_close(alch_stream *it);
  * @return 0; ::ALCH_EMISUSE when a transaction is already begun; ::ALCH_EBUSY while an
  *         operation runs.
  */
-int alch_session_begin(alch_session *s, alch_error *err);
+ALCH_API int alch_session_begin(alch_session *s, alch_error *err);
 
 /**
  * @brief Work done inside alch_session_scope(): return 0 to commit, non-zero to roll back.
@@ -423,8 +425,8 @@ typedef int (*alch_session_work_fn)(alch_session *s, void *data, alch_error *err
  *        close (the seed's `async with async_session() as session, session.begin():`).
  * @return 0, or the work's (or the commit's) error after the rollback.
  */
-int alch_session_scope(alch_sessionmaker *maker, alch_session_work_fn work, void *data,
-                       alch_error *err);
+ALCH_API int alch_session_scope(alch_sessionmaker *maker, alch_session_work_fn work, void *data,
+                                alch_error *err);
 
 /**
  * @brief Called when an async session operation finishes.
@@ -442,23 +444,23 @@ typedef void (*alch_session_cb)(alch_session *s, int status, void *obj, const al
  *        negative code and will not call back), e.g. the one-session-per-task rule.
  * @return The error, owned by the session; NULL for a NULL session.
  */
-const alch_error *alch_session_start_error(const alch_session *s);
+ALCH_API const alch_error *alch_session_start_error(const alch_session *s);
 
 /** @brief Async face of alch_session_flush(). @return 0 when started, or a negative code. */
-int alch_session_flush_async(alch_session *s, alch_session_cb cb, void *data);
+ALCH_API int alch_session_flush_async(alch_session *s, alch_session_cb cb, void *data);
 /** @brief Async face of alch_session_commit(). @return 0 when started, or a negative code. */
-int alch_session_commit_async(alch_session *s, alch_session_cb cb, void *data);
+ALCH_API int alch_session_commit_async(alch_session *s, alch_session_cb cb, void *data);
 /** @brief Async face of alch_session_rollback(). @return 0 when started, or a negative code. */
-int alch_session_rollback_async(alch_session *s, alch_session_cb cb, void *data);
+ALCH_API int alch_session_rollback_async(alch_session *s, alch_session_cb cb, void *data);
 /** @brief Async face of alch_session_get(); @p cb receives the object. @return 0 when started. */
-int alch_session_get_async(alch_session *s, const alch_model *model, alch_value pk,
-                           alch_session_cb cb, void *data);
+ALCH_API int alch_session_get_async(alch_session *s, const alch_model *model, alch_value pk,
+                                    alch_session_cb cb, void *data);
 /** @brief Async face of alch_session_refresh(). @return 0 when started, or a negative code. */
-int alch_session_refresh_async(alch_session *s, const alch_model *model, void *obj,
-                               alch_session_cb cb, void *data);
+ALCH_API int alch_session_refresh_async(alch_session *s, const alch_model *model, void *obj,
+                                        alch_session_cb cb, void *data);
 /** @brief Async face of alch_session_load(). @return 0 when started, or a negative code. */
-int alch_session_load_async(alch_session *s, const alch_model *model, void *obj,
-                            const char *relationship, alch_session_cb cb, void *data);
+ALCH_API int alch_session_load_async(alch_session *s, const alch_model *model, void *obj,
+                                     const char *relationship, alch_session_cb cb, void *data);
 
 /**
  * @brief Async face of alch_session_execute(): @p cb receives the ::alch_result * as its
@@ -466,40 +468,43 @@ int alch_session_load_async(alch_session *s, const alch_model *model, void *obj,
  *        keep them alive until @p cb runs.
  * @return 0 when started, or a negative code (see alch_session_start_error()).
  */
-int alch_session_execute_async(alch_session *s, const char *sql, const alch_value *params,
-                               size_t nparams, alch_session_cb cb, void *data);
+ALCH_API int alch_session_execute_async(alch_session *s, const char *sql, const alch_value *params,
+                                        size_t nparams, alch_session_cb cb, void *data);
 
 /**
  * @brief Async face of alch_session_scalars(): @p cb receives an ::alch_list * (owned by the
  *        session) as its `obj`. The statement must stay alive until @p cb runs.
  * @return 0 when started, or a negative code (see alch_session_start_error()).
  */
-int alch_session_scalars_async(alch_session *s, alch_stmt *st, alch_session_cb cb, void *data);
+ALCH_API int alch_session_scalars_async(alch_session *s, alch_stmt *st, alch_session_cb cb,
+                                        void *data);
 
 /** @brief Async face of alch_session_scalar_one(): @p cb receives the object.
  *  @return 0 when started, or a negative code. */
-int alch_session_scalar_one_async(alch_session *s, alch_stmt *st, alch_session_cb cb,
-                                  void *data);
+ALCH_API int alch_session_scalar_one_async(alch_session *s, alch_stmt *st, alch_session_cb cb,
+                                           void *data);
 
 /** @brief Async face of alch_session_scalar_one_or_none(): @p cb receives the object or NULL.
  *  @return 0 when started, or a negative code. */
-int alch_session_scalar_one_or_none_async(alch_session *s, alch_stmt *st, alch_session_cb cb,
-                                          void *data);
+ALCH_API int alch_session_scalar_one_or_none_async(alch_session *s, alch_stmt *st,
+                                                   alch_session_cb cb, void *data);
 
 /** @brief Async face of alch_session_first(): @p cb receives the object or NULL.
  *  @return 0 when started, or a negative code. */
-int alch_session_first_async(alch_session *s, alch_stmt *st, alch_session_cb cb, void *data);
+ALCH_API int alch_session_first_async(alch_session *s, alch_stmt *st, alch_session_cb cb,
+                                      void *data);
 
 /** @brief Async face of alch_session_one(): @p cb receives the ::alch_result * (it frees it).
  *  @return 0 when started, or a negative code. */
-int alch_session_one_async(alch_session *s, alch_stmt *st, alch_session_cb cb, void *data);
+ALCH_API int alch_session_one_async(alch_session *s, alch_stmt *st, alch_session_cb cb, void *data);
 
 /**
  * @brief Async face of alch_session_exec(): @p cb receives the ::alch_result * as its `obj`;
  *        the callback owns it and frees it with alch_result_free().
  * @return 0 when started, or a negative code.
  */
-int alch_session_exec_async(alch_session *s, alch_stmt *st, alch_session_cb cb, void *data);
+ALCH_API int alch_session_exec_async(alch_session *s, alch_stmt *st, alch_session_cb cb,
+                                     void *data);
 
 /** @} */
 

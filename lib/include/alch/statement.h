@@ -42,6 +42,8 @@
 #ifndef ALCH_STATEMENT_H
 #define ALCH_STATEMENT_H
 
+#include "alch/export.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -76,7 +78,7 @@ typedef struct alch_expr alch_expr;
  *
  * @return A new expression, or NULL when out of memory.
  */
-alch_expr *alch_col(const alch_model *model, const char *column);
+ALCH_API alch_expr *alch_col(const alch_model *model, const char *column);
 
 /**
  * @brief A column checked by the compiler: `ALCH_COL(Item, price)` is `items.price`.
@@ -91,7 +93,7 @@ alch_expr *alch_col(const alch_model *model, const char *column);
  * @brief A value as an expression (copied: the text or bytes may be freed afterwards).
  * @return A new expression, or NULL when out of memory.
  */
-alch_expr *alch_val(alch_value v);
+ALCH_API alch_expr *alch_val(alch_value v);
 
 /**
  * @brief A named placeholder whose value is given later with alch_stmt_bind().
@@ -102,21 +104,21 @@ alch_expr *alch_val(alch_value v);
  * @param name  The placeholder's name (copied).
  * @return A new expression, or NULL when out of memory.
  */
-alch_expr *alch_param(const char *name);
+ALCH_API alch_expr *alch_param(const char *name);
 
 /**
  * @brief Free an expression you built but did not give to a statement or an expression.
  * @param e  The expression; NULL is allowed.
  */
-void alch_expr_free(alch_expr *e);
+ALCH_API void alch_expr_free(alch_expr *e);
 
 /** @cond INTERNAL */
-alch_expr *alch__expr_same(alch_expr *e);
-alch_expr *alch__val_bool(bool b);
-alch_expr *alch__val_int(int64_t i);
-alch_expr *alch__val_uint(unsigned long long i);
-alch_expr *alch__val_double(double d);
-alch_expr *alch__val_text(const char *s);
+ALCH_API alch_expr *alch__expr_same(alch_expr *e);
+ALCH_API alch_expr *alch__val_bool(bool b);
+ALCH_API alch_expr *alch__val_int(int64_t i);
+ALCH_API alch_expr *alch__val_uint(unsigned long long i);
+ALCH_API alch_expr *alch__val_double(double d);
+ALCH_API alch_expr *alch__val_text(const char *s);
 /* Anything that can stand on the right of a comparison: an expression, an alch_value, or a
  * C number, boolean or string, whose SQL type is chosen from its C type. */
 #define ALCH__X(x)                                                                                 \
@@ -210,7 +212,7 @@ typedef enum alch_cmp {
  * @param b   Right side (owned by the result).
  * @return A new expression, or NULL when out of memory.
  */
-alch_expr *alch_compare(alch_expr *a, alch_cmp op, alch_expr *b);
+ALCH_API alch_expr *alch_compare(alch_expr *a, alch_cmp op, alch_expr *b);
 
 /** @brief `a = b`; @p b may be an expression, an ::alch_value, a C number, bool or string. */
 #define alch_eq(a, b) alch_compare((a), ALCH_EQ, ALCH__X(b))
@@ -231,19 +233,19 @@ alch_expr *alch_compare(alch_expr *a, alch_cmp op, alch_expr *b);
  * The pattern is a bound value like any other: `%` and `_` are wildcards, and a quote in
  * it is just a character. @p a must be a text column or expression.
  */
-alch_expr *alch_like_expr(alch_expr *a, alch_expr *pattern, bool ignore_case);
+ALCH_API alch_expr *alch_like_expr(alch_expr *a, alch_expr *pattern, bool ignore_case);
 /** @brief `a LIKE pattern`; @p pattern as the right side of alch_eq(). */
 #define alch_like(a, pattern) alch_like_expr((a), ALCH__X(pattern), false)
 /** @brief `a ILIKE pattern` (case-insensitive); @p pattern as in alch_like(). */
 #define alch_ilike(a, pattern) alch_like_expr((a), ALCH__X(pattern), true)
 
 /** @brief `a IS NULL`. */
-alch_expr *alch_is_null(alch_expr *a);
+ALCH_API alch_expr *alch_is_null(alch_expr *a);
 /** @brief `a IS NOT NULL`. */
-alch_expr *alch_is_not_null(alch_expr *a);
+ALCH_API alch_expr *alch_is_not_null(alch_expr *a);
 
 /** @brief `a BETWEEN lo AND hi` (both ends included). */
-alch_expr *alch_between_expr(alch_expr *a, alch_expr *lo, alch_expr *hi);
+ALCH_API alch_expr *alch_between_expr(alch_expr *a, alch_expr *lo, alch_expr *hi);
 /** @brief `a BETWEEN lo AND hi`; @p lo and @p hi as the right side of alch_eq(). */
 #define alch_between(a, lo, hi) alch_between_expr((a), ALCH__X(lo), ALCH__X(hi))
 
@@ -257,47 +259,47 @@ alch_expr *alch_between_expr(alch_expr *a, alch_expr *lo, alch_expr *hi);
  * @param values  The values (copied); may be NULL when @p n is 0.
  * @param n       How many.
  */
-alch_expr *alch_in(alch_expr *a, const alch_value *values, size_t n);
+ALCH_API alch_expr *alch_in(alch_expr *a, const alch_value *values, size_t n);
 
 /** @brief `a IN (SELECT ...)`: @p sub must select exactly one column; it belongs to the result. */
-alch_expr *alch_in_select(alch_expr *a, alch_stmt *sub);
+ALCH_API alch_expr *alch_in_select(alch_expr *a, alch_stmt *sub);
 
 /** @brief All conditions must hold: `(c1 AND c2 AND ...)`. */
-alch_expr *alch_and_list(alch_expr *const *conds, size_t n);
+ALCH_API alch_expr *alch_and_list(alch_expr *const *conds, size_t n);
 /** @brief Any condition may hold: `(c1 OR c2 OR ...)`. */
-alch_expr *alch_or_list(alch_expr *const *conds, size_t n);
+ALCH_API alch_expr *alch_or_list(alch_expr *const *conds, size_t n);
 /** @brief `alch_and(c1, c2, ...)`: all must hold. */
 #define alch_and(...) alch_and_list(ALCH__XS(__VA_ARGS__))
 /** @brief `alch_or(c1, c2, ...)`: any may hold. */
 #define alch_or(...) alch_or_list(ALCH__XS(__VA_ARGS__))
 /** @brief `NOT c`. */
-alch_expr *alch_not(alch_expr *c);
+ALCH_API alch_expr *alch_not(alch_expr *c);
 
 /** @brief `EXISTS (SELECT ...)`: @p sub belongs to the result. Columns of the outer
  *         statement may appear in its WHERE (a correlated subquery). */
-alch_expr *alch_exists(alch_stmt *sub);
+ALCH_API alch_expr *alch_exists(alch_stmt *sub);
 
 /** @brief `(SELECT ...)` as a value: @p sub must select one column (and should return at most
  *         one row); it belongs to the result. */
-alch_expr *alch_scalar_subquery(alch_stmt *sub);
+ALCH_API alch_expr *alch_scalar_subquery(alch_stmt *sub);
 
 /* ---- aggregates and labels ---------------------------------------------------------- */
 
 /** @brief `count(*)`. */
-alch_expr *alch_count_all(void);
+ALCH_API alch_expr *alch_count_all(void);
 /** @brief `count(a)`: rows where @p a is not NULL. */
-alch_expr *alch_count(alch_expr *a);
+ALCH_API alch_expr *alch_count(alch_expr *a);
 /** @brief `sum(a)` of a number column. */
-alch_expr *alch_sum(alch_expr *a);
+ALCH_API alch_expr *alch_sum(alch_expr *a);
 /** @brief `avg(a)` of a number column (a `numeric`: read it with alch_result_get_double()). */
-alch_expr *alch_avg(alch_expr *a);
+ALCH_API alch_expr *alch_avg(alch_expr *a);
 /** @brief `min(a)`. */
-alch_expr *alch_min(alch_expr *a);
+ALCH_API alch_expr *alch_min(alch_expr *a);
 /** @brief `max(a)`. */
-alch_expr *alch_max(alch_expr *a);
+ALCH_API alch_expr *alch_max(alch_expr *a);
 
 /** @brief `a AS name`: names a selected column in the result. */
-alch_expr *alch_label(alch_expr *a, const char *name);
+ALCH_API alch_expr *alch_label(alch_expr *a, const char *name);
 
 /** @brief Where NULLs go in an ordering. */
 typedef enum alch_nulls_at {
@@ -307,12 +309,12 @@ typedef enum alch_nulls_at {
 } alch_nulls_at;
 
 /** @brief `a ASC`, for alch_order_by(). */
-alch_expr *alch_asc(alch_expr *a);
+ALCH_API alch_expr *alch_asc(alch_expr *a);
 /** @brief `a DESC`, for alch_order_by(). */
-alch_expr *alch_desc(alch_expr *a);
+ALCH_API alch_expr *alch_desc(alch_expr *a);
 /** @brief Put NULLs first or last in an ordering made by alch_asc() or alch_desc() (or a
  *         plain column, which is ascending). Returns @p order. */
-alch_expr *alch_nulls(alch_expr *order, alch_nulls_at where);
+ALCH_API alch_expr *alch_nulls(alch_expr *order, alch_nulls_at where);
 
 /* ---- arithmetic --------------------------------------------------------------------------- */
 
@@ -337,7 +339,7 @@ typedef enum alch_arith_op {
  *
  * @return A new expression (owning @p a and @p b), or NULL when out of memory.
  */
-alch_expr *alch_arith(alch_expr *a, alch_arith_op op, alch_expr *b);
+ALCH_API alch_expr *alch_arith(alch_expr *a, alch_arith_op op, alch_expr *b);
 /** @brief `a + b`; @p b may be an expression, an ::alch_value, a C number (as in alch_eq()). */
 #define alch_add(a, b) alch_arith((a), ALCH_ADD, ALCH__X(b))
 /** @brief `a - b`; @p b as in alch_add(). */
@@ -351,7 +353,7 @@ alch_expr *alch_arith(alch_expr *a, alch_arith_op op, alch_expr *b);
 /** @brief `a || b`: text joined; @p b may be a C string. */
 #define alch_concat(a, b) alch_arith((a), ALCH_CONCAT, ALCH__X(b))
 /** @brief `-a`, of a number. */
-alch_expr *alch_neg(alch_expr *a);
+ALCH_API alch_expr *alch_neg(alch_expr *a);
 
 /* ---- functions, CASE, CAST, EXTRACT ---------------------------------------------------------- */
 
@@ -370,8 +372,8 @@ alch_expr *alch_neg(alch_expr *a);
  * @param n       How many.
  * @return A new expression, or NULL when out of memory.
  */
-alch_expr *alch_func_list(const char *name, alch_sql_type result, alch_expr *const *args,
-                          size_t n);
+ALCH_API alch_expr *alch_func_list(const char *name, alch_sql_type result, alch_expr *const *args,
+                                   size_t n);
 /**
  * @brief `alch_func("lower", ALCH_TEXT, ALCH_COL(Item, name))`: alch_func_list() with up to 7
  *        arguments, each an expression or a C value (as the right side of alch_eq()).
@@ -391,7 +393,7 @@ alch_expr *alch_func_list(const char *name, alch_sql_type result, alch_expr *con
 /** @endcond */
 
 /** @brief `count(DISTINCT a)`: how many different non-NULL values. */
-alch_expr *alch_count_distinct(alch_expr *a);
+ALCH_API alch_expr *alch_count_distinct(alch_expr *a);
 
 /**
  * @brief `CASE WHEN c1 THEN r1 WHEN c2 THEN r2 ... ELSE e END`.
@@ -403,19 +405,19 @@ alch_expr *alch_count_distinct(alch_expr *a);
  *               and a number are refused).
  * @return A new expression, or NULL when out of memory.
  */
-alch_expr *alch_case_list(alch_expr *const *parts, size_t n);
+ALCH_API alch_expr *alch_case_list(alch_expr *const *parts, size_t n);
 /** @brief `alch_case(cond1, result1, cond2, result2, ..., else_result)`: alch_case_list()
  *         with up to 9 parts; results may be C values. */
 #define alch_case(...) alch_case_list(ALCH__XS(ALCH__XMAP(__VA_ARGS__)))
 
 /** @brief `CAST(a AS type)`: the result has @p type (a text to a number, a number to text). */
-alch_expr *alch_cast(alch_expr *a, alch_sql_type type);
+ALCH_API alch_expr *alch_cast(alch_expr *a, alch_sql_type type);
 
 /**
  * @brief `EXTRACT(field FROM a)` of a date or timestamp: "year", "month", "day", "hour",
  *        "minute", "second", "dow", "doy", "week", "quarter", "epoch" (a NUMERIC).
  */
-alch_expr *alch_extract(const char *field, alch_expr *a);
+ALCH_API alch_expr *alch_extract(const char *field, alch_expr *a);
 
 /* ---- window functions -------------------------------------------------------------------------- */
 
@@ -434,11 +436,11 @@ alch_expr *alch_extract(const char *field, alch_expr *a);
  *                   NULL.
  * @return A new expression, or NULL when out of memory.
  */
-alch_expr *alch_over(alch_expr *fn, alch_expr *partition, alch_expr *order);
+ALCH_API alch_expr *alch_over(alch_expr *fn, alch_expr *partition, alch_expr *order);
 /** @brief `row_number()`: 1, 2, 3, ... in the window's order; for alch_over(). */
-alch_expr *alch_row_number(void);
+ALCH_API alch_expr *alch_row_number(void);
 /** @brief `rank()`: like row_number(), with ties given the same rank; for alch_over(). */
-alch_expr *alch_rank(void);
+ALCH_API alch_expr *alch_rank(void);
 
 /* ---- SELECT ----------------------------------------------------------------------------- */
 
@@ -449,7 +451,7 @@ alch_expr *alch_rank(void);
  *
  * @return A new statement (free it with alch_stmt_free()), or NULL when out of memory.
  */
-alch_stmt *alch_select(const alch_model *model);
+ALCH_API alch_stmt *alch_select(const alch_model *model);
 
 /**
  * @brief `SELECT <columns>`: chosen columns, aggregates or labels. The FROM is the model of
@@ -459,12 +461,12 @@ alch_stmt *alch_select(const alch_model *model);
  * @param n     How many (at least one).
  * @return A new statement, or NULL when out of memory.
  */
-alch_stmt *alch_select_list(alch_expr *const *cols, size_t n);
+ALCH_API alch_stmt *alch_select_list(alch_expr *const *cols, size_t n);
 /** @brief `alch_select_columns(c1, c2, ...)`: alch_select_list() with the count filled in. */
 #define alch_select_columns(...) alch_select_list(ALCH__XS(__VA_ARGS__))
 
 /** @brief Select from this model's table (when the columns alone do not say). Returns @p st. */
-alch_stmt *alch_select_from(alch_stmt *st, const alch_model *model);
+ALCH_API alch_stmt *alch_select_from(alch_stmt *st, const alch_model *model);
 
 /**
  * @brief Add a WHERE condition; several calls are joined with AND (as in SQLAlchemy).
@@ -472,34 +474,34 @@ alch_stmt *alch_select_from(alch_stmt *st, const alch_model *model);
  * @param cond  The condition (belongs to the statement).
  * @return @p st, so calls can be chained.
  */
-alch_stmt *alch_where(alch_stmt *st, alch_expr *cond);
+ALCH_API alch_stmt *alch_where(alch_stmt *st, alch_expr *cond);
 
 /**
  * @brief `JOIN model ON ...` along the foreign key between @p model and a table already in
  *        the statement; an error when there is none, or more than one.
  * @return @p st.
  */
-alch_stmt *alch_join(alch_stmt *st, const alch_model *model);
+ALCH_API alch_stmt *alch_join(alch_stmt *st, const alch_model *model);
 /** @brief `JOIN model ON cond`, with an explicit condition. @return @p st. */
-alch_stmt *alch_join_on(alch_stmt *st, const alch_model *model, alch_expr *cond);
+ALCH_API alch_stmt *alch_join_on(alch_stmt *st, const alch_model *model, alch_expr *cond);
 /** @brief `LEFT OUTER JOIN` along a foreign key: rows of the left side are kept even with
  *         no match. @return @p st. */
-alch_stmt *alch_outerjoin(alch_stmt *st, const alch_model *model);
+ALCH_API alch_stmt *alch_outerjoin(alch_stmt *st, const alch_model *model);
 /** @brief `LEFT OUTER JOIN model ON cond`. @return @p st. */
-alch_stmt *alch_outerjoin_on(alch_stmt *st, const alch_model *model, alch_expr *cond);
+ALCH_API alch_stmt *alch_outerjoin_on(alch_stmt *st, const alch_model *model, alch_expr *cond);
 
 /** @brief Add an `ORDER BY` term (a column, alch_asc(), alch_desc()). @return @p st. */
-alch_stmt *alch_order_by(alch_stmt *st, alch_expr *order);
+ALCH_API alch_stmt *alch_order_by(alch_stmt *st, alch_expr *order);
 /** @brief Add a `GROUP BY` term. @return @p st. */
-alch_stmt *alch_group_by(alch_stmt *st, alch_expr *e);
+ALCH_API alch_stmt *alch_group_by(alch_stmt *st, alch_expr *e);
 /** @brief Add a `HAVING` condition (joined with AND). @return @p st. */
-alch_stmt *alch_having(alch_stmt *st, alch_expr *cond);
+ALCH_API alch_stmt *alch_having(alch_stmt *st, alch_expr *cond);
 /** @brief `LIMIT n` (a bound value); a negative @p n is an error. @return @p st. */
-alch_stmt *alch_limit(alch_stmt *st, int64_t n);
+ALCH_API alch_stmt *alch_limit(alch_stmt *st, int64_t n);
 /** @brief `OFFSET n` (a bound value); a negative @p n is an error. @return @p st. */
-alch_stmt *alch_offset(alch_stmt *st, int64_t n);
+ALCH_API alch_stmt *alch_offset(alch_stmt *st, int64_t n);
 /** @brief `SELECT DISTINCT`. @return @p st. */
-alch_stmt *alch_distinct(alch_stmt *st);
+ALCH_API alch_stmt *alch_distinct(alch_stmt *st);
 
 /** @brief How rows are locked by alch_with_for_update(). */
 typedef enum alch_lock_mode {
@@ -526,7 +528,7 @@ typedef enum alch_lock_wait {
  *
  * @return @p st.
  */
-alch_stmt *alch_with_for_update(alch_stmt *st, alch_lock_mode mode, alch_lock_wait wait);
+ALCH_API alch_stmt *alch_with_for_update(alch_stmt *st, alch_lock_mode mode, alch_lock_wait wait);
 
 /** @brief The set operations of alch_set_operation(). */
 typedef enum alch_setop {
@@ -548,7 +550,7 @@ typedef enum alch_setop {
  *
  * @return A new statement, or NULL when out of memory.
  */
-alch_stmt *alch_set_operation(alch_stmt *a, alch_setop op, alch_stmt *b);
+ALCH_API alch_stmt *alch_set_operation(alch_stmt *a, alch_setop op, alch_stmt *b);
 /** @brief `a UNION b`. */
 #define alch_union(a, b) alch_set_operation((a), ALCH_UNION, (b))
 /** @brief `a UNION ALL b`. */
@@ -578,7 +580,7 @@ typedef struct alch_cte alch_cte;
  * @param err   Optional details on failure.
  * @return 0; ::ALCH_EARGUMENT for a body with an unnamed column; ::ALCH_ENOMEM.
  */
-int alch_cte_create(const char *name, alch_stmt *body, alch_cte **out, alch_error *err);
+ALCH_API int alch_cte_create(const char *name, alch_stmt *body, alch_cte **out, alch_error *err);
 
 /**
  * @brief Make a CTE recursive: `WITH RECURSIVE name AS (body UNION [ALL] step)`, where
@@ -590,14 +592,14 @@ int alch_cte_create(const char *name, alch_stmt *body, alch_cte **out, alch_erro
  * @param err   Optional details on failure.
  * @return 0, ::ALCH_EARGUMENT (a column count that differs), ::ALCH_EMISUSE.
  */
-int alch_cte_recursive(alch_cte *cte, alch_stmt *step, bool all, alch_error *err);
+ALCH_API int alch_cte_recursive(alch_cte *cte, alch_stmt *step, bool all, alch_error *err);
 
 /** @brief The table of a CTE, for alch_col(), alch_select(), alch_select_from(),
  *         alch_join_on(); valid until alch_cte_free(). */
-const alch_model *alch_cte_table(const alch_cte *cte);
+ALCH_API const alch_model *alch_cte_table(const alch_cte *cte);
 
 /** @brief Free a CTE and its statements; NULL is allowed. */
-void alch_cte_free(alch_cte *cte);
+ALCH_API void alch_cte_free(alch_cte *cte);
 
 /**
  * @brief Load a relationship of every object the query returns, in one more query
@@ -613,16 +615,16 @@ void alch_cte_free(alch_cte *cte);
  *                      the model's relationships, when the statement runs.
  * @return @p st.
  */
-alch_stmt *alch_selectin(alch_stmt *st, const char *relationship);
+ALCH_API alch_stmt *alch_selectin(alch_stmt *st, const char *relationship);
 
 /* ---- INSERT, UPDATE, DELETE ------------------------------------------------------------- */
 
 /** @brief `INSERT INTO <table>`; give it values with alch_set(). @return A new statement. */
-alch_stmt *alch_insert(const alch_model *model);
+ALCH_API alch_stmt *alch_insert(const alch_model *model);
 /** @brief `UPDATE <table> SET ...`; give it values with alch_set(), rows with alch_where(). */
-alch_stmt *alch_update(const alch_model *model);
+ALCH_API alch_stmt *alch_update(const alch_model *model);
 /** @brief `DELETE FROM <table>`; choose rows with alch_where() (none: every row). */
-alch_stmt *alch_delete(const alch_model *model);
+ALCH_API alch_stmt *alch_delete(const alch_model *model);
 
 /**
  * @brief Set a column's value: a VALUES entry of an INSERT, or `col = value` of an UPDATE.
@@ -635,7 +637,7 @@ alch_stmt *alch_delete(const alch_model *model);
  * @param value  The new value (belongs to the statement).
  * @return @p st.
  */
-alch_stmt *alch_set_expr(alch_stmt *st, alch_expr *column, alch_expr *value);
+ALCH_API alch_stmt *alch_set_expr(alch_stmt *st, alch_expr *column, alch_expr *value);
 /** @brief `alch_set(st, ALCH_COL(User, tg_id), tg_id)`; the value as the right side of alch_eq().
  */
 #define alch_set(st, column, value) alch_set_expr((st), (column), ALCH__X(value))
@@ -644,11 +646,11 @@ alch_stmt *alch_set_expr(alch_stmt *st, alch_expr *column, alch_expr *value);
  * @brief Start the next row of a multi-row INSERT: `VALUES (...), (...)`. Every row must
  *        set the same columns. @return @p st.
  */
-alch_stmt *alch_insert_row(alch_stmt *st);
+ALCH_API alch_stmt *alch_insert_row(alch_stmt *st);
 
 /** @brief `ON CONFLICT (target) DO NOTHING`; @p target may be NULL (any conflict).
  *         @return @p st. */
-alch_stmt *alch_on_conflict_do_nothing(alch_stmt *st, alch_expr *target);
+ALCH_API alch_stmt *alch_on_conflict_do_nothing(alch_stmt *st, alch_expr *target);
 
 /**
  * @brief `ON CONFLICT (target) DO UPDATE SET c = EXCLUDED.c, ...`: an upsert that writes
@@ -659,14 +661,14 @@ alch_stmt *alch_on_conflict_do_nothing(alch_stmt *st, alch_expr *target);
  * @param n       How many (at least one).
  * @return @p st.
  */
-alch_stmt *alch_on_conflict_do_update(alch_stmt *st, alch_expr *target, alch_expr *const *cols,
-                                      size_t n);
+ALCH_API alch_stmt *alch_on_conflict_do_update(alch_stmt *st, alch_expr *target,
+                                               alch_expr *const *cols, size_t n);
 
 /** @brief Add a `RETURNING` expression to an INSERT, UPDATE or DELETE. @return @p st. */
-alch_stmt *alch_returning(alch_stmt *st, alch_expr *e);
+ALCH_API alch_stmt *alch_returning(alch_stmt *st, alch_expr *e);
 /** @brief `RETURNING <every column>`, so alch_session_scalars() maps the rows to structs.
  *         @return @p st. */
-alch_stmt *alch_returning_model(alch_stmt *st);
+ALCH_API alch_stmt *alch_returning_model(alch_stmt *st);
 
 /**
  * @brief `WHERE <primary key> IN ($1, $2, ...)`: a bulk UPDATE, DELETE or SELECT of the rows
@@ -679,7 +681,7 @@ alch_stmt *alch_returning_model(alch_stmt *st);
  * @param n    How many.
  * @return @p st.
  */
-alch_stmt *alch_where_pk_in(alch_stmt *st, const alch_value *ids, size_t n);
+ALCH_API alch_stmt *alch_where_pk_in(alch_stmt *st, const alch_value *ids, size_t n);
 
 /**
  * @brief `INSERT INTO table (c1, c2, ...) SELECT ...`: the rows come from a query.
@@ -690,8 +692,8 @@ alch_stmt *alch_where_pk_in(alch_stmt *st, const alch_value *ids, size_t n);
  * @param n       How many.
  * @return @p st.
  */
-alch_stmt *alch_insert_from_select(alch_stmt *st, alch_stmt *select, alch_expr *const *cols,
-                                   size_t n);
+ALCH_API alch_stmt *alch_insert_from_select(alch_stmt *st, alch_stmt *select,
+                                            alch_expr *const *cols, size_t n);
 /** @brief `alch_insert_select(st, select, col1, col2, ...)`: alch_insert_from_select(). */
 #define alch_insert_select(st, select, ...) alch_insert_from_select((st), (select), ALCH__XS(__VA_ARGS__))
 
@@ -710,14 +712,14 @@ alch_stmt *alch_insert_from_select(alch_stmt *st, alch_stmt *select, alch_expr *
  * @return 0; ::ALCH_EARGUMENT for an unknown name; ::ALCH_ETYPE when the value does not fit
  *         the column the placeholder is compared with.
  */
-int alch_stmt_bind(alch_stmt *st, const char *name, alch_value v, alch_error *err);
+ALCH_API int alch_stmt_bind(alch_stmt *st, const char *name, alch_value v, alch_error *err);
 
 /**
  * @brief The first error recorded while building the statement, or NULL.
  *
  * Running a statement with an error returns that error without sending anything.
  */
-const alch_error *alch_stmt_error(const alch_stmt *st);
+ALCH_API const alch_error *alch_stmt_error(const alch_stmt *st);
 
 /**
  * @brief The SQL text of the statement, with `$n` placeholders.
@@ -727,7 +729,7 @@ const alch_error *alch_stmt_error(const alch_stmt *st);
  *             statement neither selects from nor joins, ...).
  * @return 0 or the error.
  */
-int alch_stmt_sql(alch_stmt *st, const char **out, alch_error *err);
+ALCH_API int alch_stmt_sql(alch_stmt *st, const char **out, alch_error *err);
 
 /**
  * @brief The values that go with alch_stmt_sql()'s placeholders, in `$n` order.
@@ -737,26 +739,26 @@ int alch_stmt_sql(alch_stmt *st, const char **out, alch_error *err);
  * @param err     Optional details on failure (a build error; a placeholder with no value).
  * @return 0, or the statement's error.
  */
-int alch_stmt_params(alch_stmt *st, const alch_value **values, size_t *n, alch_error *err);
+ALCH_API int alch_stmt_params(alch_stmt *st, const alch_value **values, size_t *n, alch_error *err);
 
 /**
  * @brief Print the SQL and then its values, as echo does: for lessons and debugging.
  * @param st   The statement.
  * @param out  Where to print, e.g. stdout.
  */
-void alch_stmt_print(alch_stmt *st, FILE *out);
+ALCH_API void alch_stmt_print(alch_stmt *st, FILE *out);
 
 /**
  * @brief The model whose structs the rows become: the model of alch_select(), or of an
  *        INSERT/UPDATE/DELETE with alch_returning_model(); NULL for other statements.
  */
-const alch_model *alch_stmt_model(const alch_stmt *st);
+ALCH_API const alch_model *alch_stmt_model(const alch_stmt *st);
 
 /**
  * @brief Free a statement and every expression and value it owns.
  * @param st  The statement; NULL is allowed.
  */
-void alch_stmt_free(alch_stmt *st);
+ALCH_API void alch_stmt_free(alch_stmt *st);
 
 /**
  * @brief Run a statement on a connection (no session, no identity map): the rows come back
@@ -767,14 +769,16 @@ void alch_stmt_free(alch_stmt *st);
  * @param err   Optional details on failure.
  * @return 0, the statement's build error, or what alch_conn_execute() returns.
  */
-int alch_conn_execute_stmt(alch_conn *conn, alch_stmt *st, alch_result **res, alch_error *err);
+ALCH_API int alch_conn_execute_stmt(alch_conn *conn, alch_stmt *st, alch_result **res,
+                                    alch_error *err);
 
 /**
  * @brief Async face of alch_conn_execute_stmt(): @p cb receives the result.
  * @return 0 when started; a negative code (the statement's error, or as
  *         alch_conn_execute_async()) when it could not start.
  */
-int alch_conn_execute_stmt_async(alch_conn *conn, alch_stmt *st, alch_exec_cb cb, void *data);
+ALCH_API int alch_conn_execute_stmt_async(alch_conn *conn, alch_stmt *st, alch_exec_cb cb,
+                                          void *data);
 
 /**
  * @brief Objects a result holds: `items[0] .. items[count - 1]`, each a struct of a model.
@@ -805,8 +809,8 @@ typedef struct alch_list {
  *         Core table (ALCH_TABLE(), no struct); ::ALCH_ETYPE or
  *         ::ALCH_EDATA for a value that does not fit its field; ::ALCH_ENOMEM.
  */
-int alch_result_scalars(alch_result *res, const alch_model *model, alch_list *out,
-                        alch_error *err);
+ALCH_API int alch_result_scalars(alch_result *res, const alch_model *model, alch_list *out,
+                                 alch_error *err);
 
 /** @} */
 

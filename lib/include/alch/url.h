@@ -22,6 +22,8 @@
 #ifndef ALCH_URL_H
 #define ALCH_URL_H
 
+#include "alch/export.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -46,20 +48,20 @@ typedef struct alch_url alch_url;
  * @return 0, ::ALCH_EARGUMENT for a malformed URL, ::ALCH_ENOMEM, or ::ALCH_EMISUSE
  *         when @p text or @p out is NULL.
  */
-int alch_url_parse(const char *text, alch_url **out, alch_error *err);
+ALCH_API int alch_url_parse(const char *text, alch_url **out, alch_error *err);
 
 /**
  * @brief Free a URL.
  * @param url  The URL; NULL is allowed.
  */
-void alch_url_free(alch_url *url);
+ALCH_API void alch_url_free(alch_url *url);
 
 /**
  * @brief Make an independent copy of a URL.
  * @param url  The URL to copy.
  * @return A new URL the caller frees with alch_url_free(), or NULL (out of memory, NULL @p url).
  */
-alch_url *alch_url_copy(const alch_url *url);
+ALCH_API alch_url *alch_url_copy(const alch_url *url);
 
 /**
  * @brief Render a URL back to text, percent-encoding what needs it.
@@ -73,14 +75,14 @@ alch_url *alch_url_copy(const alch_url *url);
  *                       as `***`. Use true for anything printed or logged.
  * @return A string the caller frees with free(), or NULL (out of memory, NULL @p url).
  */
-char *alch_url_render(const alch_url *url, bool hide_password);
+ALCH_API char *alch_url_render(const alch_url *url, bool hide_password);
 
 /** @brief The driver name: `"postgresql"` or `"postgresql+libpq"`. Never NULL for a parsed URL. */
-const char *alch_url_drivername(const alch_url *url);
+ALCH_API const char *alch_url_drivername(const alch_url *url);
 /** @brief The decoded user name, or NULL when the URL has none. */
-const char *alch_url_username(const alch_url *url);
+ALCH_API const char *alch_url_username(const alch_url *url);
 /** @brief The decoded password, or NULL when the URL has none. Never print it. */
-const char *alch_url_password(const alch_url *url);
+ALCH_API const char *alch_url_password(const alch_url *url);
 /**
  * @brief The host(s) as libpq takes them: one name, or a comma-separated list.
  *
@@ -89,16 +91,16 @@ const char *alch_url_password(const alch_url *url);
  *
  * @return The host string, or NULL when the URL names none (libpq's default socket).
  */
-const char *alch_url_host(const alch_url *url);
+ALCH_API const char *alch_url_host(const alch_url *url);
 /**
  * @brief The port(s) as libpq takes them ("5432" or "5432,5433"), or NULL when none.
  *
  * With several hosts in the authority there is one entry per host, empty where a host has
  * no port (`h1,h2:5433` gives ",5433"): libpq reads an empty entry as the default port.
  */
-const char *alch_url_port(const alch_url *url);
+ALCH_API const char *alch_url_port(const alch_url *url);
 /** @brief The decoded database name, or NULL when the URL has none. */
-const char *alch_url_database(const alch_url *url);
+ALCH_API const char *alch_url_database(const alch_url *url);
 
 /**
  * @brief The value of a query key (not `host`, `port`, `user`, `password`, `dbname`:
@@ -107,11 +109,11 @@ const char *alch_url_database(const alch_url *url);
  * @param key  A libpq keyword such as "sslmode".
  * @return The decoded value, or NULL when the key is absent.
  */
-const char *alch_url_query(const alch_url *url, const char *key);
+ALCH_API const char *alch_url_query(const alch_url *url, const char *key);
 
 /** @brief How many query keys (other than `host`, `port`, `user`, `password`, `dbname`)
  *         the URL carries. */
-size_t alch_url_query_count(const alch_url *url);
+ALCH_API size_t alch_url_query_count(const alch_url *url);
 
 /**
  * @brief The i-th query key and its value, in the order they appeared.
@@ -121,7 +123,7 @@ size_t alch_url_query_count(const alch_url *url);
  * @param value  Receives the value; may be NULL.
  * @return 0, or ::ALCH_EMISUSE when @p i is out of range.
  */
-int alch_url_query_at(const alch_url *url, size_t i, const char **key, const char **value);
+ALCH_API int alch_url_query_at(const alch_url *url, size_t i, const char **key, const char **value);
 
 /**
  * @brief Replace the database name (SQLAlchemy's `url.set(database=...)`).
@@ -129,7 +131,7 @@ int alch_url_query_at(const alch_url *url, size_t i, const char **key, const cha
  * @param database  The new name (copied), or NULL or "" to remove it.
  * @return 0, ::ALCH_ENOMEM, or ::ALCH_EMISUSE when @p url is NULL.
  */
-int alch_url_set_database(alch_url *url, const char *database);
+ALCH_API int alch_url_set_database(alch_url *url, const char *database);
 
 /** @} */
 
