@@ -843,6 +843,92 @@ static void test_use_after_close_async(void **state)
     assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* Closed inside its own callback, then used again in the same callback: the session's header
+ * lives until the callback returns, so only the close itself can tell. What the session
+ * loaded is freed at the close, so AddressSanitizer sees an object read after it. */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define FREED(p) __asan_address_is_poisoned(p)
+#else
+#define FREED(p) true /* only AddressSanitizer can tell */
+#endif
+
+typedef struct closed_in_cb {
+    User user;
+    alch_sessionmaker *maker;
+    alch_stmt *query; /* the statement must outlive its async call */
+    int calls;
+} closed_in_cb;
+
+static void on_loaded_then_closed(alch_session *s, int status, void *obj, const alch_error *err,
+                                  void *data)
+{
+    closed_in_cb *c = data;
+    assert_int_equal(status, 0);
+    c->calls++;
+    alch_list *users = obj;
+    assert_int_equal(users->count, 1);
+    User *loaded = users->items[0];
+    assert_ptr_not_equal(loaded, &c->user);
+    assert_int_equal(loaded->tg_id, 6008);
+    assert_int_equal(alch_session_state(s, loaded), ALCH_PERSISTENT);
+    alch_session_close(s);
+
+    assert_true(FREED(loaded));
+    assert_true(FREED(users));
+    const char *closed = "this session was closed";
+    alch_error e = ALCH_ERROR_INIT;
+    assert_int_equal(alch_session_state(s, &c->user), ALCH_TRANSIENT);
+    User w = {.tg_id = 6009};
+    expect_misuse(alch_session_add(s, &User_model, &w, &e), &e, closed);
+    expect_misuse(alch_session_commit(s, &e), &e, closed);
+    assert_int_equal(alch_session_commit_async(s, on_committed, NULL), ALCH_EMISUSE);
+    assert_non_null(strstr(alch_session_start_error(s)->message, closed));
+    alch_stmt *st = alch_select(&User_model);
+    assert_int_equal(alch_session_scalars_async(s, st, on_committed, NULL), ALCH_EMISUSE);
+    assert_non_null(strstr(alch_session_start_error(s)->message, closed));
+    assert_int_equal(alch_session_stream_async(s, st, 10, NULL, NULL), ALCH_EMISUSE);
+    assert_non_null(strstr(alch_session_start_error(s)->message, closed));
+    alch_stmt_free(st);
+    alch_session_close(s); /* twice in the callback: nothing happens */
+}
+
+static void on_added(alch_session *s, int status, void *obj, const alch_error *err, void *data)
+{
+    assert_int_equal(status, 0);
+    closed_in_cb *c = data;
+    alch_session_close(s);
+    /* a fresh session: the user is loaded into its memory, not found in this one's map */
+    alch_session *s2 = NULL;
+    assert_int_equal(alch_session_open(c->maker, &s2, NULL), 0);
+    c->query = alch_select(&User_model);
+    alch_where(c->query, alch_eq(alch_col(&User_model, "tg_id"), alch_v(6008)));
+    assert_int_equal(alch_session_scalars_async(s2, c->query, on_loaded_then_closed, c), 0);
+}
+
+static void test_use_after_close_in_callback(void **state)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    alch_engine *engine = NULL;
+    alch_sessionmaker *maker = NULL;
+    alch_session *s = NULL;
+    alch_error err = ALCH_ERROR_INIT;
+    CHECK_OK(alch_engine_create_async(&loop, db_url, NULL, &engine, &err), err);
+    CHECK_OK(alch_sessionmaker_create(engine, base, NULL, &maker, &err), err);
+    CHECK_OK(alch_session_open(maker, &s, &err), err);
+    closed_in_cb c = {.user = {.tg_id = 6008}, .maker = maker};
+    CHECK_OK(alch_session_add(s, &User_model, &c.user, &err), err);
+    assert_int_equal(alch_session_commit_async(s, on_added, &c), 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(c.calls, 1);
+    alch_stmt_free(c.query);
+    alch_sessionmaker_free(maker);
+    alch_engine_free(engine);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -861,6 +947,7 @@ int main(void)
         cmocka_unit_test(test_async_session),
         cmocka_unit_test(test_use_after_close),
         cmocka_unit_test(test_use_after_close_async),
+        cmocka_unit_test(test_use_after_close_in_callback),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -101,7 +101,8 @@ __attribute__((destructor)) static void drain_closed_sessions(void)
 
 int alch__session_closed(const alch_session *s, alch_error *err)
 {
-    if (s->magic == SESSION_LIVE)
+    /* closing: closed inside one of its callbacks, its memory freed when that returns */
+    if (s->magic == SESSION_LIVE && !s->closing)
         return 0;
     alch__error_set(err, ALCH_EMISUSE,
                     "this session was closed (alch_session_close): it cannot be used again");
@@ -112,12 +113,23 @@ int alch__session_closed(const alch_session *s, alch_error *err)
 
 static void undefer(alch_session *s);
 
-static void really_close(alch_session *s)
+/* What the session loaded and tracks: freed at the close itself, even inside one of its
+ * callbacks (whose header lives on until it returns), so an object read after the close is a
+ * use-after-free AddressSanitizer reports, not stale data. */
+static void drop_objects(alch_session *s)
 {
-    undefer(s);
     free(s->by_ptr);
     free(s->by_key);
     alch__arena_free(&s->arena);
+    s->by_ptr = s->by_key = NULL;
+    s->first = s->last = NULL;
+    s->nbuckets = s->nrecs = s->unflushed = 0;
+}
+
+static void really_close(alch_session *s)
+{
+    undefer(s);
+    drop_objects(s);
     alch_error_clear(&s->start_err);
     /* The header waits, closed and empty: a call on it is a MisuseError, not a crash. */
     *s = (alch_session){.magic = SESSION_CLOSED};
@@ -142,6 +154,7 @@ void alch_session_close(alch_session *s)
         finish(s, ALCH_ECANCELED, &e);
         alch_error_clear(&e);
     }
+    drop_objects(s);
     if (--s->refs > 0) {
         s->close_pending = true;
         return;
@@ -176,8 +189,6 @@ static int check_idle(alch_session *s, alch_error *err)
         alch__error_hint(err, "wait for its callback, or open another session for this task");
         return ALCH_EBUSY;
     }
-    if (s->closing)
-        return alch__error_set(err, ALCH_ECLOSED, "this session is closed");
     return 0;
 }
 
