@@ -10,6 +10,7 @@
 
 #include <alch/alch.h>
 
+#include "driver/pq.h"
 #include "driver/result_internal.h"
 #include "fuzz.h"
 #include "session/row.h"

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "base/base_internal.h"
-#include "driver/conn_internal.h"
+#include "driver/driver.h"
 #include "driver/error_internal.h"
 #include "util/buf.h"
 
@@ -384,7 +384,7 @@ static int run_async(alch_base *base, alch_conn *conn, build_fn build, const cha
 {
     /* Like every async call that cannot start: a code back, no callback, and the sentence
      * in alch_conn_start_error(conn). */
-    alch_error *err = conn ? &conn->start_err : NULL;
+    alch_error *err = alch__conn_start_err(conn);
     alch_error_clear(err);
     if (!cb)
         return alch__error_set(err, ALCH_EMISUSE, "%s needs a callback", fn);

@@ -34,6 +34,32 @@ alch_conn *alch__conn_new(uv_loop_t *loop, const alch__conn_config *cfg)
     return c;
 }
 
+alch__conn_link *alch__conn_link_of(alch_conn *c)
+{
+    return &c->link;
+}
+
+alch_error *alch__conn_start_err(alch_conn *c)
+{
+    return c ? &c->start_err : NULL;
+}
+
+const alch__echo *alch__conn_echo(const alch_conn *c)
+{
+    return c ? c->cfg.echo : NULL;
+}
+
+void alch__conn_set_sync_face(alch_conn *c, bool on)
+{
+    c->sync_face = on;
+}
+
+void alch__conn_on_connect(alch_conn *c, alch_connect_cb cb, void *data)
+{
+    c->connect_cb = cb;
+    c->connect_data = data;
+}
+
 /* PQcancel() opens a connection of its own and waits for the server: it blocks, so it runs
  * on libuv's thread pool. The request outlives the connection if need be. */
 struct alch__cancel {
@@ -1435,9 +1461,9 @@ void alch_conn_close(alch_conn *c)
         alch__op_finish(c, ALCH_ECANCELED, &err);
         alch_error_clear(&err);
     }
-    if (c->pool) {
+    if (c->link.owner && c->cfg.release) {
         c->closing = false;
-        alch__pool_release(c->pool, c);
+        c->cfg.release(c->link.owner, c); /* the pool takes it back */
     } else {
         destroy_later(c); /* we hold a reference: freed by the unref below */
     }

@@ -1,35 +1,13 @@
-/* The connection's insides, shared by the driver (conn.c, tx.c) and the engine's pool. */
+/* The connection's insides, for the driver's own files (conn.c, pipeline.c, tx.c, resolve.c).
+ * The rooms above use driver/driver.h, which has no libpq. */
 #ifndef ALCH_DRIVER_CONN_INTERNAL_H
 #define ALCH_DRIVER_CONN_INTERNAL_H
 
 #include <stdint.h>
-#include <stdio.h>
 
-#include <libpq-fe.h>
-#include <uv.h>
-
-#include "alch/conn.h"
-#include "alch/url.h"
+#include "driver/driver.h"
 #include "driver/params.h"
-
-struct alch__pool;
-
-/* Where echo goes; owned by the engine, shared by its connections. */
-typedef struct alch__echo {
-    bool on;
-    FILE *file;
-} alch__echo;
-
-/* Settings a connection gets from its engine (standalone connections use the zero value). */
-typedef struct alch__conn_config {
-    const alch__echo *echo; /* NULL: no echo */
-    int cache_size;         /* prepared statements kept; 0 disables the cache */
-    bool *cache_off;        /* the engine's switch: set when prepared statements vanished
-                               under us (a transaction-mode pooler); NULL for none */
-    bool autobegin;         /* begin a transaction before the first statement */
-    const char *begin_sql;  /* "BEGIN" or "BEGIN ISOLATION LEVEL ..." (static string) */
-    int query_timeout_ms;   /* client-side limit per operation; 0: none */
-} alch__conn_config;
+#include "driver/pq.h"
 
 typedef enum { STEP_SQL, STEP_PREPARE, STEP_EXEC_PREPARED } alch__step_kind;
 
@@ -80,10 +58,6 @@ typedef struct alch__stmt {
 
 typedef enum { CONN_CONNECTING, CONN_READY, CONN_BROKEN, CONN_CLOSED } alch__conn_state;
 
-/* A notification (LISTEN/NOTIFY) arrived; channel is NULL when the connection was lost. */
-typedef void (*alch__notify_fn)(alch_conn *c, const char *channel, const char *payload, int pid,
-                                void *data);
-
 struct alch_conn {
     PGconn *pg;
     uv_loop_t *loop;
@@ -123,45 +97,8 @@ struct alch_conn {
     struct alch__resolve *resolver; /* host names being looked up (resolve.c), or NULL */
     char *resolved[3];      /* host, hostaddr and port lists after the lookup */
 
-    /* pool bookkeeping (engine/pool.c) */
-    struct alch__pool *pool;
-    alch_conn *pool_next;   /* link in the idle stack */
-    unsigned pool_gen;      /* the pool generation it was opened in (see dispose) */
-    uint64_t created_ms;
-    uint64_t expires_ms;    /* 0: never */
+    alch__conn_link link;   /* the owner's (the pool's) bookkeeping; see driver.h */
 };
-
-/* Start connecting `c` (already zeroed with loop/cfg set). `url` is taken over. Calls
- * c->connect_cb on completion; on failure the connection is destroyed before the callback.
- * Returns 0 when started, or an error (c destroyed, callback not called). */
-int alch__conn_start(alch_conn *c, alch_url *url, const char *const *extra_keys,
-                     const char *const *extra_vals, int timeout_ms, alch_error *err);
-
-alch_conn *alch__conn_new(uv_loop_t *loop, const alch__conn_config *cfg);
-
-/* The URL's connect_timeout in milliseconds (0: none), as libpq reads it; `fallback_ms`
- * when the URL has none. */
-int alch__url_timeout_ms(const alch_url *url, int fallback_ms);
-
-/* Close for real (PQfinish, handles closed). Deferred while inside a callback. */
-void alch__conn_destroy(alch_conn *c);
-
-/* Whether the connection can be lent out: connected, not broken, and the socket shows no
- * sign that the server hung up (checked without blocking). */
-bool alch__conn_alive(alch_conn *c);
-
-/* Run an operation: exec with params, or a transaction-control statement. */
-int alch__conn_exec(alch_conn *c, const char *sql, const alch_value *params, size_t n,
-                    alch_exec_cb cb, void *data, alch_error *err);
-int alch__conn_simple(alch_conn *c, const char *sql, const char *echo, int savepoint_delta,
-                      bool commit_on_failed, alch_exec_cb cb, void *data, alch_error *err);
-
-/* Run the connection's loop until *done (sync face). */
-void alch__conn_wait(uv_loop_t *loop, const bool *done);
-
-/* Write one echo line (no-op when echo is off). */
-void alch__echo_line(const alch__echo *echo, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
 
 /* Shared by conn.c and pipeline.c. */
 void alch__op_finish(alch_conn *c, int status, const alch_error *err);
@@ -196,40 +133,10 @@ void alch__resolve_detach(alch_conn *c);
 
 /* ---- pipeline.c: many statements in one round trip ------------------------------------ */
 
-/* One statement of a batch; valid until the next call of the batch's next function. */
-typedef struct alch__batch_item {
-    const char *sql;
-    const alch_value *vals;
-    size_t n;
-} alch__batch_item;
-
-/* Produce item i. Called in order, and once more for an item that failed (to name it in
- * the error). Returns 0 or an error code (the batch stops), or ALCH__BATCH_LATER when
- * item i needs the answers of the items sent before it: it is asked for again once they
- * are all in. */
-enum { ALCH__BATCH_LATER = 1 };
-typedef int (*alch__batch_next_fn)(void *ctx, size_t i, alch__batch_item *out, alch_error *err);
-
-/* Item i's result, in order; the result is handed over. Non-zero stops the batch. */
-typedef int (*alch__batch_result_fn)(void *ctx, size_t i, alch_result *res, alch_error *err);
-
-/* Send `count` statements in pipeline mode (libpq 14+): prepared through the connection's
- * statement cache, a window of them in flight, one Sync at the end. The first failure stops
- * the batch; the rest are skipped by the server; `done` gets an error that says which
- * statement failed. Autobegin applies as for a single statement. */
-int alch__conn_batch(alch_conn *c, size_t count, alch__batch_next_fn next,
-                     alch__batch_result_fn on_result, void *ctx, alch_exec_cb done, void *data,
-                     alch_error *err);
 void alch__batch_io(alch_conn *c);
 void alch__batch_start(alch_conn *c);
 void alch__batch_free(struct alch__batch *b);
 /* The first failure the batch received, or NULL. */
 const PGresult *alch__batch_error(const struct alch__batch *b);
-
-/* Deliver notifications to fn from now on, watching the socket even while idle. */
-void alch__conn_set_notify(alch_conn *c, alch__notify_fn fn, void *data);
-
-/* Pool hooks (engine/pool.c). */
-void alch__pool_release(struct alch__pool *pool, alch_conn *c);
 
 #endif

@@ -1,5 +1,6 @@
 /* The error object: codes, SQLSTATE classes, and the text a learner reads. */
 #include "driver/error_internal.h"
+#include "driver/pq.h"
 
 #include <stdarg.h>
 #include <stdio.h>

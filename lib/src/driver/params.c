@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "driver/driver.h"
 #include "driver/error_internal.h"
 #include "util/buf.h"
 
@@ -405,4 +406,14 @@ uint64_t alch__params_typehash(const alch__params *p)
         h *= 1099511628211ULL;
     }
     return h;
+}
+
+char *alch__params_echo(const alch_value *vals, size_t n, alch_error *err)
+{
+    alch__params p = {0};
+    char *text = NULL;
+    if (alch__params_encode(&p, vals, n, NULL, 0, err) == 0)
+        text = alch__params_render(&p);
+    alch__params_free(&p);
+    return text;
 }

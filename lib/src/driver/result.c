@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "driver/error_internal.h"
+#include "driver/pq.h"
 #include "util/buf.h"
 #include "util/quarantine.h"
 

@@ -1,12 +1,11 @@
+/* A result's cells for the rooms above the driver (no libpq here: alch__result_wrap, which
+ * takes a PGresult, is in driver/pq.h). */
 #ifndef ALCH_DRIVER_RESULT_INTERNAL_H
 #define ALCH_DRIVER_RESULT_INTERNAL_H
 
-#include <libpq-fe.h>
+#include <stddef.h>
 
 #include "alch/result.h"
-
-/* Take ownership of a PGresult. Returns NULL (and clears pg) when out of memory. */
-alch_result *alch__result_wrap(PGresult *pg);
 
 /* One cell's text (NULL for SQL NULL) and its length, without the public getters' checks:
  * for loops of the library's own that stay within rows x columns. */

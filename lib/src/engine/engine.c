@@ -123,6 +123,7 @@ static int engine_create(uv_loop_t *loop, uv_loop_t *own_loop, const char *url,
     e->cfg.echo = &e->echo;
     e->cfg.cache_size = e->opts.statement_cache_size;
     e->cfg.cache_off = &e->cache_off;
+    e->cfg.release = alch__pool_release;
     e->cfg.query_timeout_ms = e->opts.query_timeout_ms > 0 ? e->opts.query_timeout_ms : 0;
     alch__pool_init(&e->pool, e);
     *out = e;

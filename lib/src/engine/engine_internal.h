@@ -3,7 +3,7 @@
 #define ALCH_ENGINE_INTERNAL_H
 
 #include "alch/engine.h"
-#include "driver/conn_internal.h"
+#include "driver/driver.h"
 
 typedef struct alch__waiter alch__waiter;
 typedef struct alch__attempt alch__attempt;
@@ -52,5 +52,8 @@ bool alch__pool_empty(const alch__pool *pool);
 void alch__engine_release_memory(alch_engine *engine);
 /* Close the timers of the spare waiters (their memory goes with the close callbacks). */
 void alch__pool_close_spares(alch__pool *pool);
+/* The connections' release hook (alch__conn_config.release): alch_conn_close() on a pooled
+ * connection hands it back here; owner is the pool. */
+void alch__pool_release(void *owner, alch_conn *c);
 
 #endif

@@ -120,8 +120,7 @@ int alch_engine_listen(alch_engine *engine, const char *channel, alch_notify_cb 
         listener_free(l);
         return alch__error_set(err, ALCH_ENOMEM, "out of memory");
     }
-    c->connect_cb = on_connected;
-    c->connect_data = l;
+    alch__conn_on_connect(c, on_connected, l);
     int timeout_ms = alch__url_timeout_ms(url, engine->opts.connect_timeout_ms);
     l->connecting = true;
     int rc = alch__conn_start(c, url, engine->extra_keys, engine->extra_vals, timeout_ms, err);

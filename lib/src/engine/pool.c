@@ -211,15 +211,16 @@ int alch__pool_checkout(alch__pool *pool, alch_connect_cb cb, void *data)
 
 /* ---- connections -------------------------------------------------------------------- */
 
-static bool expired(const alch__pool *pool, const alch_conn *c)
+static bool expired(const alch__pool *pool, alch_conn *c)
 {
-    return c->expires_ms && uv_now(pool->engine->loop) >= c->expires_ms;
+    uint64_t at = alch__conn_link_of(c)->expires_ms;
+    return at && uv_now(pool->engine->loop) >= at;
 }
 
 /* Close a connection the pool owns and forget it. */
 static void discard(alch__pool *pool, alch_conn *c)
 {
-    c->pool = NULL;
+    alch__conn_link_of(c)->owner = NULL;
     alch__conn_destroy(c);
 }
 
@@ -227,8 +228,9 @@ static alch_conn *take_idle(alch__pool *pool)
 {
     while (pool->idle) {
         alch_conn *c = pool->idle;
-        pool->idle = c->pool_next;
-        c->pool_next = NULL;
+        alch__conn_link *link = alch__conn_link_of(c);
+        pool->idle = link->next;
+        link->next = NULL;
         pool->n_idle--;
         if (alch__conn_alive(c) && !expired(pool, c))
             return c;
@@ -241,17 +243,18 @@ static void set_expiry(alch__pool *pool, alch_conn *c)
 {
     const alch_engine_options *o = &pool->engine->opts;
     uint64_t now = uv_now(pool->engine->loop);
-    c->created_ms = now;
-    c->expires_ms = 0;
+    alch__conn_link *link = alch__conn_link_of(c);
+    link->created_ms = now;
+    link->expires_ms = 0;
     if (o->max_lifetime_ms > 0) {
         /* up to 10% jitter, so connections opened together do not all expire together */
         uint64_t jitter = (uint64_t)((double)o->max_lifetime_ms * 0.1 * rand() / RAND_MAX);
-        c->expires_ms = now + (uint64_t)o->max_lifetime_ms - jitter;
+        link->expires_ms = now + (uint64_t)o->max_lifetime_ms - jitter;
     }
     if (o->pool_recycle_ms > 0) {
         uint64_t r = now + (uint64_t)o->pool_recycle_ms;
-        if (!c->expires_ms || r < c->expires_ms)
-            c->expires_ms = r;
+        if (!link->expires_ms || r < link->expires_ms)
+            link->expires_ms = r;
     }
 }
 
@@ -279,9 +282,9 @@ static void on_connected(alch_conn *c, int status, const alch_error *err, void *
     alch__pool *pool = a->pool;
     forget_attempt(a);
     if (status == 0) {
-        c->pool = pool;
-        c->sync_face = pool->engine->own_loop != NULL;
-        c->pool_gen = pool->generation;
+        alch__conn_link_of(c)->owner = pool;
+        alch__conn_link_of(c)->gen = pool->generation;
+        alch__conn_set_sync_face(c, pool->engine->own_loop != NULL);
         set_expiry(pool, c);
         pool->n_out++;
         if (pool->engine->freeing) {
@@ -324,8 +327,7 @@ static void open_new(alch__pool *pool)
         *a = (alch__attempt){pool->opening, pool, c};
         pool->opening = a;
         pool->n_opening++;
-        c->connect_cb = on_connected;
-        c->connect_data = a;
+        alch__conn_on_connect(c, on_connected, a);
         int timeout_ms = alch__url_timeout_ms(url, e->opts.connect_timeout_ms);
         rc = alch__conn_start(c, url, e->extra_keys, e->extra_vals, timeout_ms, &err);
         if (rc)
@@ -402,7 +404,7 @@ static void return_idle(alch__pool *pool, alch_conn *c)
         maybe_release_engine(pool);
         return;
     }
-    c->pool_next = pool->idle;
+    alch__conn_link_of(c)->next = pool->idle;
     pool->idle = c;
     pool->n_idle++;
 }
@@ -413,7 +415,7 @@ typedef struct reset_wait {
 
 static void on_reset(alch_conn *c, int status, alch_result *res, const alch_error *err, void *data)
 {
-    alch__pool *pool = c->pool;
+    alch__pool *pool = alch__conn_link_of(c)->owner;
     alch_result_free(res);
     if (data)
         ((reset_wait *)data)->done = true;
@@ -427,11 +429,12 @@ static void on_reset(alch_conn *c, int status, alch_result *res, const alch_erro
     return_idle(pool, c);
 }
 
-void alch__pool_release(alch__pool *pool, alch_conn *c)
+void alch__pool_release(void *owner, alch_conn *c)
 {
+    alch__pool *pool = owner;
     uv_update_time(pool->engine->loop);
-    bool keep = !pool->engine->freeing && c->pool_gen == pool->generation && alch__conn_alive(c) &&
-                !expired(pool, c);
+    bool keep = !pool->engine->freeing && alch__conn_link_of(c)->gen == pool->generation &&
+                alch__conn_alive(c) && !expired(pool, c);
     if (!keep) {
         pool->n_out--;
         discard(pool, c);
@@ -467,7 +470,7 @@ void alch__pool_dispose(alch__pool *pool)
     }
     while (pool->idle) {
         alch_conn *c = pool->idle;
-        pool->idle = c->pool_next;
+        pool->idle = alch__conn_link_of(c)->next;
         pool->n_idle--;
         discard(pool, c);
     }

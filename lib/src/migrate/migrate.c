@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "alch/migrate.h"
-#include "driver/conn_internal.h"
+#include "driver/driver.h"
 #include "driver/error_internal.h"
 #include "migrate/migrate_internal.h"
 #include "util/buf.h"
@@ -217,8 +217,8 @@ static int apply_step(alch_conn *conn, const alch_migrations *m, size_t i, bool 
                       alch_error *err)
 {
     const alch_migration *s = &m->steps[i];
-    alch__echo_line(conn->cfg.echo, "migrate: %s %s (%s)", up ? "upgrade" : "downgrade", s->id,
-                    s->description ? s->description : "");
+    alch__echo_line(alch__conn_echo(conn), "migrate: %s %s (%s)", up ? "upgrade" : "downgrade",
+                    s->id, s->description ? s->description : "");
     int rc = alch_conn_begin(conn, err);
     if (rc)
         return rc;
@@ -292,7 +292,8 @@ static int upgrade_locked(alch_conn *conn, const alch_migrations *m, long target
         rc = alch_conn_commit(conn, err);
     size_t end = target < 0 ? m->count : (size_t)target + 1;
     if (rc == 0 && st.at >= end)
-        alch__echo_line(conn->cfg.echo, "migrate: at %s, nothing to upgrade", at_name(m, st.at));
+        alch__echo_line(alch__conn_echo(conn), "migrate: at %s, nothing to upgrade",
+                        at_name(m, st.at));
     for (size_t i = st.at; rc == 0 && i < end; i++) {
         rc = apply_step(conn, m, i, true, err);
         *done += rc == 0;
@@ -339,7 +340,7 @@ static int downgrade_locked(alch_conn *conn, const alch_migrations *m, long targ
         }
     }
     if (rc == 0 && stop >= st.at)
-        alch__echo_line(conn->cfg.echo, "migrate: at %s, nothing to downgrade",
+        alch__echo_line(alch__conn_echo(conn), "migrate: at %s, nothing to downgrade",
                         at_name(m, st.at));
     for (size_t i = st.at; rc == 0 && i > stop; i--) {
         rc = apply_step(conn, m, i - 1, false, err);

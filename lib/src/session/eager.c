@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "base/base_internal.h"
-#include "driver/conn_internal.h"
+#include "driver/driver.h"
 #include "driver/error_internal.h"
 #include "session/row.h"
 #include "session/session_internal.h"

@@ -7,7 +7,7 @@
 #include "session/row.h"
 #include "session/session_internal.h"
 #include "util/buf.h"
-#include "driver/conn_internal.h"
+#include "driver/driver.h"
 
 /* Inserts and updates go parents first, deletes children first, each group in the order
  * the objects were added or loaded. */

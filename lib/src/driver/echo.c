@@ -1,8 +1,9 @@
-/* echo: the SQL each call emits, written as it happens (SQLAlchemy's echo=True). */
+/* echo: the SQL each call emits, written as it happens (SQLAlchemy's echo=True). In the
+ * driver's room: the driver writes the lines, to where the engine's settings say. */
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "driver/conn_internal.h"
+#include "driver/driver.h"
 
 void alch__echo_line(const alch__echo *echo, const char *fmt, ...)
 {

@@ -1,9 +1,10 @@
-/* Running a statement on a connection, and printing it the way echo does. */
+/* Running a statement on a connection, printing it the way echo does, and mapping a
+ * result's rows into structs: the glue between the statement builder, the driver and the
+ * row loader, one floor above both (in the session's room). */
 #include <stdlib.h>
 
-#include "driver/conn_internal.h"
+#include "driver/driver.h"
 #include "driver/error_internal.h"
-#include "driver/params.h"
 #include "driver/result_internal.h"
 #include "session/row.h"
 #include "statement/statement_internal.h"
@@ -20,7 +21,7 @@ int alch_conn_execute_stmt_async(alch_conn *conn, alch_stmt *st, alch_exec_cb cb
 {
     const alch_value *params;
     size_t n;
-    int rc = alch_stmt_params(st, &params, &n, conn ? &conn->start_err : NULL);
+    int rc = alch_stmt_params(st, &params, &n, alch__conn_start_err(conn));
     return rc ? rc : alch_conn_execute_async(conn, st->sql, params, n, cb, data);
 }
 
@@ -35,13 +36,12 @@ void alch_stmt_print(alch_stmt *st, FILE *out)
         return;
     }
     fprintf(out, "%s\n", st->sql);
-    alch__params p = {0};
-    if (n && alch__params_encode(&p, params, n, NULL, 0, &err) == 0) {
-        char *text = alch__params_render(&p);
-        fprintf(out, "%s\n", text ? text : "(out of memory)");
+    if (n) {
+        char *text = alch__params_echo(params, n, &err);
+        if (text || err.code == 0) /* a value that cannot be encoded prints nothing */
+            fprintf(out, "%s\n", text ? text : "(out of memory)");
         free(text);
     }
-    alch__params_free(&p);
     alch_error_clear(&err);
 }
 
