@@ -6,7 +6,7 @@
 #include <strings.h>
 
 #include "driver/error_internal.h"
-#include "engine/engine_internal.h"
+#include "engine/pool.h"
 
 alch_engine_options alch_engine_options_default(void)
 {
@@ -333,6 +333,89 @@ void alch_engine_dispose(alch_engine *e)
 static void free_timer(uv_handle_t *h)
 {
     free(h);
+}
+
+/* ---- for the rooms above: checkout, the loop, the deferred steps ----------------------- */
+
+int alch__engine_checkout(alch_engine *e, alch_connect_cb cb, void *data)
+{
+    return e->freeing ? ALCH_ECLOSED : alch__pool_checkout(&e->pool, cb, data);
+}
+
+bool alch__engine_freed(const alch_engine *e)
+{
+    return e->freeing;
+}
+
+uv_loop_t *alch__engine_loop(const alch_engine *e)
+{
+    return e->loop;
+}
+
+bool alch__engine_is_sync(const alch_engine *e)
+{
+    return e->own_loop != NULL;
+}
+
+void alch__engine_undefer(alch_engine *e, alch__deferred *d)
+{
+    if (!d->queued)
+        return;
+    if (d->prev)
+        d->prev->next = d->next;
+    else
+        e->defer_head = d->next;
+    if (d->next)
+        d->next->prev = d->prev;
+    else
+        e->defer_tail = d->prev;
+    d->prev = d->next = NULL;
+    d->queued = false;
+}
+
+static void on_deferred(uv_timer_t *t)
+{
+    alch_engine *e = t->data;
+    /* the steps queued now; one deferred again meanwhile waits for the next turn */
+    size_t n = 0;
+    for (alch__deferred *d = e->defer_head; d; d = d->next)
+        n++;
+    while (n-- > 0 && e->defer_head) {
+        alch__deferred *d = e->defer_head;
+        alch__engine_undefer(e, d); /* a step may close any owner: each is off before it runs */
+        d->run(d);
+    }
+    if (e->defer_head)
+        uv_timer_start(t, on_deferred, 0, 0);
+}
+
+int alch__engine_defer(alch_engine *e, alch__deferred *d)
+{
+    if (!e->defer_timer) {
+        e->defer_timer = malloc(sizeof *e->defer_timer);
+        if (!e->defer_timer || uv_timer_init(e->loop, e->defer_timer) != 0) {
+            free(e->defer_timer);
+            e->defer_timer = NULL;
+            return ALCH_ENOMEM;
+        }
+        e->defer_timer->data = e;
+    }
+    if (!d->queued) {
+        d->queued = true;
+        d->prev = e->defer_tail;
+        d->next = NULL;
+        if (e->defer_tail)
+            e->defer_tail->next = d;
+        else
+            e->defer_head = d;
+        e->defer_tail = d;
+    }
+    if (!uv_is_active((uv_handle_t *)e->defer_timer) &&
+        uv_timer_start(e->defer_timer, on_deferred, 0, 0) != 0) {
+        alch__engine_undefer(e, d);
+        return ALCH_ENOMEM;
+    }
+    return 0;
 }
 
 void alch__engine_release_memory(alch_engine *e)

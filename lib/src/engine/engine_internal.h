@@ -1,59 +1,41 @@
-/* The engine and its pool, shared by engine.c (the public faces) and pool.c (the mechanics). */
+/* The engine as the rooms above it see it (the session): checkout, its loop, and one queue
+ * of steps deferred to the next loop turn. The engine's insides (the struct and its pool)
+ * are in engine/pool.h, for engine/ only: no session state lives in the engine. */
 #ifndef ALCH_ENGINE_INTERNAL_H
 #define ALCH_ENGINE_INTERNAL_H
+
+#include <stdbool.h>
 
 #include "alch/engine.h"
 #include "driver/driver.h"
 
-typedef struct alch__waiter alch__waiter;
-typedef struct alch__attempt alch__attempt;
+/* Check a connection out of the engine's pool, on either face (the sync face waits with
+ * alch__conn_wait). ALCH_ECLOSED after alch_engine_free(), ALCH_ENOMEM, or 0. */
+int alch__engine_checkout(alch_engine *e, alch_connect_cb cb, void *data);
 
-typedef struct alch__pool {
-    alch_engine *engine;
-    alch_conn *idle;        /* stack of idle connections (most recently used on top) */
-    int n_idle;
-    int n_out;              /* lent out, or being reset/pinged on their way */
-    int n_opening;          /* connect attempts in flight */
-    alch__attempt *opening; /* those attempts, so that freeing the engine can abandon them */
-    alch__waiter *head;     /* FIFO of checkouts waiting for a connection */
-    alch__waiter *tail;
-    int n_waiting;
-    unsigned generation;    /* bumped by dispose: older connections close when returned */
-    alch__waiter *spare;    /* finished waiters kept for the next checkouts, timers open */
-    int n_spare;
-} alch__pool;
+/* Whether alch_engine_free() was called (the engine goes when its last connection does). */
+bool alch__engine_freed(const alch_engine *e);
 
-struct alch_engine {
-    uv_loop_t *loop;
-    uv_loop_t *own_loop;    /* sync engine: the private loop */
-    alch_url *url;
-    char *url_shown;        /* rendered with the password masked */
-    alch_engine_options opts;
-    alch__echo echo;
-    alch__conn_config cfg;
-    char begin_sql[64];
-    char options_kv[64];    /* "-c statement_timeout=..." for libpq's options keyword */
-    const char *extra_keys[4];
-    const char *extra_vals[4];
-    alch__pool pool;
-    bool cache_off;         /* prepared statements vanished (PgBouncer): cache switched off */
-    bool freeing;           /* alch_engine_free() called; freed when the last connection goes */
-    /* sessions whose next step runs on the next loop turn (session.c): one timer for all */
-    uv_timer_t *defer_timer;
-    struct alch_session *defer_head, *defer_tail;
-};
+/* The loop the engine runs on (its private one for a sync engine). */
+uv_loop_t *alch__engine_loop(const alch_engine *e);
 
-void alch__pool_init(alch__pool *pool, alch_engine *engine);
-int alch__pool_checkout(alch__pool *pool, alch_connect_cb cb, void *data);
-void alch__pool_dispose(alch__pool *pool);
-/* Whether nothing is left that needs the engine (no connection, no waiter). */
-bool alch__pool_empty(const alch__pool *pool);
-/* Called by the pool when the engine may be freed now (freeing set and pool empty). */
-void alch__engine_release_memory(alch_engine *engine);
-/* Close the timers of the spare waiters (their memory goes with the close callbacks). */
-void alch__pool_close_spares(alch__pool *pool);
-/* The connections' release hook (alch__conn_config.release): alch_conn_close() on a pooled
- * connection hands it back here; owner is the pool. */
-void alch__pool_release(void *owner, alch_conn *c);
+/* Whether this is a sync engine (alch_engine_create: a private loop, blocking calls). */
+bool alch__engine_is_sync(const alch_engine *e);
+
+/* A step that runs on the next loop turn, so that an async call never completes before it
+ * returns. The engine keeps one queue and one timer for all of them (a timer per request
+ * would be made and closed every time); the owner embeds the node (a session does) and is
+ * called through run. A node queued again while the queue runs waits for the next turn. */
+typedef struct alch__deferred {
+    void (*run)(struct alch__deferred *d);
+    struct alch__deferred *prev, *next;
+    bool queued;
+} alch__deferred;
+
+/* Queue d (a no-op when it is queued already). 0 or ALCH_ENOMEM. */
+int alch__engine_defer(alch_engine *e, alch__deferred *d);
+
+/* Take d off the queue (a no-op when it is not queued): before its owner goes away. */
+void alch__engine_undefer(alch_engine *e, alch__deferred *d);
 
 #endif

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "driver/error_internal.h"
-#include "engine/engine_internal.h"
+#include "engine/pool.h"
 #include "util/buf.h"
 
 struct alch_listener {

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "driver/error_internal.h"
-#include "engine/engine_internal.h"
+#include "engine/pool.h"
 
 struct alch__waiter {
     alch__waiter *next;

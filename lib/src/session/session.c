@@ -3,6 +3,7 @@
  * Every operation is a small stage machine (connect → flush → query or end the
  * transaction → done) whose steps are the connection's async calls. The sync faces run
  * the same machine on the engine's private loop until it is done. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -263,71 +264,24 @@ alch_object_state alch_session_state(const alch_session *s, const void *obj)
 
 /* ---- the operation machinery --------------------------------------------------------- */
 
-/* Continue on the next loop turn: an async call never completes before it returns. The
- * engine keeps one queue and one timer for all its sessions (a timer per session would be
- * made and closed for every request). */
+/* Continue on the next loop turn: an async call never completes before it returns (through
+ * the engine's one queue of deferred steps). */
 static void undefer(alch_session *s)
 {
-    if (!s->deferred)
-        return;
-    alch_engine *e = s->engine;
-    if (s->defer_prev)
-        s->defer_prev->defer_next = s->defer_next;
-    else
-        e->defer_head = s->defer_next;
-    if (s->defer_next)
-        s->defer_next->defer_prev = s->defer_prev;
-    else
-        e->defer_tail = s->defer_prev;
-    s->defer_prev = s->defer_next = NULL;
-    s->deferred = false;
+    alch__engine_undefer(s->engine, &s->defer);
 }
 
-static void on_deferred(uv_timer_t *t)
+static void on_deferred(alch__deferred *d)
 {
-    alch_engine *e = t->data;
-    /* the sessions queued now; one deferred again meanwhile waits for the next turn */
-    size_t n = 0;
-    for (alch_session *s = e->defer_head; s; s = s->defer_next)
-        n++;
-    while (n-- > 0 && e->defer_head) {
-        alch_session *s = e->defer_head;
-        undefer(s); /* a callback may close any session: each is taken off before it runs */
-        if (s->op)
-            alch__session_step(s);
-    }
-    if (e->defer_head)
-        uv_timer_start(t, on_deferred, 0, 0);
+    alch_session *s = (alch_session *)((char *)d - offsetof(alch_session, defer));
+    if (s->op)
+        alch__session_step(s);
 }
 
 static int defer(alch_session *s)
 {
-    alch_engine *e = s->engine;
-    if (!e->defer_timer) {
-        e->defer_timer = malloc(sizeof *e->defer_timer);
-        if (!e->defer_timer || uv_timer_init(e->loop, e->defer_timer) != 0) {
-            free(e->defer_timer);
-            e->defer_timer = NULL;
-            return ALCH_ENOMEM;
-        }
-        e->defer_timer->data = e;
-    }
-    if (!s->deferred) {
-        s->deferred = true;
-        s->defer_prev = e->defer_tail;
-        s->defer_next = NULL;
-        if (e->defer_tail)
-            e->defer_tail->defer_next = s;
-        else
-            e->defer_head = s;
-        e->defer_tail = s;
-    }
-    if (!uv_is_active((uv_handle_t *)e->defer_timer) &&
-        uv_timer_start(e->defer_timer, on_deferred, 0, 0) != 0) {
-        undefer(s);
-        return ALCH_ENOMEM;
-    }
-    return 0;
+    s->defer.run = on_deferred;
+    return alch__engine_defer(s->engine, &s->defer);
 }
 
 static void finish(alch_session *s, int status, const alch_error *err)
@@ -799,14 +753,14 @@ void alch__session_step(alch_session *s)
                 alch_error_clear(&err);
                 return;
             }
-            if (s->engine->freeing) {
+            if (alch__engine_freed(s->engine)) {
                 alch__error_set(&err, ALCH_ECLOSED, "the session's engine was freed");
                 alch__session_fail(s, ALCH_ECLOSED, &err);
                 alch_error_clear(&err);
                 return;
             }
             s->refs++; /* the pool holds this session until on_conn */
-            rc = alch__pool_checkout(&s->engine->pool, on_conn, s);
+            rc = alch__engine_checkout(s->engine, on_conn, s);
             if (rc) {
                 s->refs--;
                 alch__error_set(&err, rc, "out of memory");
@@ -888,7 +842,7 @@ static int check_face(alch_session *s, bool async, alch_error *err)
         return alch__error_set(err, ALCH_EMISUSE, "no session (NULL)");
     if (alch__session_closed(s, err))
         return ALCH_EMISUSE;
-    bool sync_engine = s->engine->own_loop != NULL;
+    bool sync_engine = alch__engine_is_sync(s->engine);
     if (async && sync_engine) {
         alch__error_set(err, ALCH_EMISUSE,
                         "this session's engine has a private loop: use the "
@@ -932,7 +886,7 @@ static int run_sync(alch_session *s, alch__sop *op, void **obj, alch_error *err)
     int rc = start_op(s, op, err);
     if (rc)
         return rc;
-    alch__conn_wait(s->engine->loop, &w.done);
+    alch__conn_wait(alch__engine_loop(s->engine), &w.done);
     if (obj)
         *obj = w.obj;
     return w.status;

@@ -135,8 +135,7 @@ struct alch_session {
     uint64_t seq;
     uint64_t flushes;      /* plans made: tells this flush's marks from older ones */
     alch__sop *op;         /* the operation in flight, or NULL */
-    struct alch_session *defer_prev, *defer_next; /* in the engine's queue of sessions */
-    bool deferred;         /* whose next step runs on the next loop turn */
+    alch__deferred defer;  /* queued: its next step runs on the next loop turn */
     alch_error start_err;  /* why the last async call could not start */
     struct alch_stream *streams; /* open streams, told when the session closes */
     unsigned ncursors;     /* cursors declared so far, for their names */

@@ -263,7 +263,7 @@ void alch_stream_close(alch_stream *it)
     /* a cursor read to the end stays open until the transaction ends; a sync session closes
      * it now (an async one leaves it to COMMIT or ROLLBACK: a CLOSE on its way would make
      * the session busy behind your back) */
-    if (s && !s->engine->own_loop)
+    if (s && !alch__engine_is_sync(s->engine))
         s = NULL;
     if (s && s->conn && alch_conn_in_transaction(s->conn) && !s->op) {
         char sql[64];
