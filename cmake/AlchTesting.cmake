@@ -12,6 +12,10 @@
 
 set(ALCH_PGSANDBOX "${PROJECT_SOURCE_DIR}/tools/pgsandbox")
 set(ALCH_PGTEST_DIR "${CMAKE_BINARY_DIR}/pgtest")
+# Where the PgBouncer and standby fixtures (lib/tests/CMakeLists.txt) keep their state and
+# write their URLs; lesson programs that run behind them read those URLs too.
+set(ALCH_PGB_DIR "${CMAKE_BINARY_DIR}/pgbouncer")
+set(ALCH_STANDBY_DIR "${CMAKE_BINARY_DIR}/standby")
 set(ALCH_TEST_ENV
     "ALCH_URL_FILE=${ALCH_PGTEST_DIR}/url"
     "ALCH_SANDBOX_DIR=${ALCH_PGTEST_DIR}"
@@ -82,8 +86,15 @@ endfunction()
 # Each program of lessons/NN-name/ (example.c by default) is built as lesson_NN_<prog> in the
 # build tree and run by outcheck against <prog>.expected, in a fresh database of its own.
 # SOURCES: more .c files of the lesson folder linked into every program (a lesson's module).
+# BEHIND_PGBOUNCER: programs (of PROGRAMS) that also get ALCH_PGBOUNCER_URL, the sandbox's
+# "alch" database through PgBouncer (fixture alch_pgb), and no database of their own.
+# WITH_STANDBY: programs that run on the primary and standby of fixture alch_standby instead
+# of the sandbox: ALCH_DATABASE_URL is the writer's URL (target_session_attrs=read-write),
+# ALCH_READER_URL the reader's (prefer-standby). test_failover spends that fixture (it stops
+# the primary), so it DEPENDS on these tests. ./tutor run starts the same servers for these
+# programs (LESSON_NEEDS in tutor).
 function(alch_add_lesson dir)
-    cmake_parse_arguments(PARSE_ARGV 1 L "" "" "PROGRAMS;SOURCES")
+    cmake_parse_arguments(PARSE_ARGV 1 L "" "" "PROGRAMS;SOURCES;BEHIND_PGBOUNCER;WITH_STANDBY")
     if(L_UNPARSED_ARGUMENTS)
         message(FATAL_ERROR "alch_add_lesson(${dir}): unknown arguments ${L_UNPARSED_ARGUMENTS}")
     endif()
@@ -113,12 +124,24 @@ function(alch_add_lesson dir)
 
         string(TOLOWER "lesson_${nn}_${prog}" db)
         string(REGEX REPLACE "[^a-z0-9_]" "_" db "${db}")
+        set(where --db ${db})
+        set(fixtures alch_pg)
+        set(labels lesson)
+        if(prog IN_LIST L_BEHIND_PGBOUNCER)
+            set(where --env "ALCH_PGBOUNCER_URL=${ALCH_PGB_DIR}/url")
+            list(APPEND fixtures alch_pgb)
+        elseif(prog IN_LIST L_WITH_STANDBY)
+            set(where --env "ALCH_DATABASE_URL=${ALCH_STANDBY_DIR}/url"
+                      --env "ALCH_READER_URL=${ALCH_STANDBY_DIR}/reader_url")
+            list(APPEND fixtures alch_standby)
+            list(APPEND labels slow)
+        endif()
         add_test(NAME lesson.${nn}.${prog}
-                 COMMAND outcheck --url-file "${ALCH_PGTEST_DIR}/url" --db ${db}
+                 COMMAND outcheck --url-file "${ALCH_PGTEST_DIR}/url" ${where}
                          "${src}/${prog}.expected" -- $<TARGET_FILE:${target}>
                  WORKING_DIRECTORY "${bin}")
         set_tests_properties(lesson.${nn}.${prog} PROPERTIES
-            LABELS lesson FIXTURES_REQUIRED alch_pg TIMEOUT 120)
+            LABELS "${labels}" FIXTURES_REQUIRED "${fixtures}" TIMEOUT 120)
     endforeach()
 endfunction()
 

@@ -2,7 +2,7 @@
  * @file outcheck.c
  * @brief Run a lesson program and check its output against an expected file.
  *
- *     outcheck [--url-file F] [--db NAME] [--update] EXPECTED -- PROGRAM ARGS...
+ *     outcheck [--url-file F] [--db NAME] [--env NAME=FILE]... [--update] EXPECTED -- PROGRAM ARGS...
  *
  * The program runs with stdout and stderr merged (so the echoed SQL and the results appear in
  * the order a reader sees them) and its output must match EXPECTED line by line. In EXPECTED,
@@ -12,6 +12,10 @@
  * --db NAME the program gets a fresh database of its own (NAME plus outcheck's pid, so two
  * build trees sharing one server do not collide): created before the run, passed to the
  * program as `ALCH_DATABASE_URL`, and dropped afterwards, whatever happened.
+ *
+ * --env NAME=FILE sets the program's environment variable NAME to the first line of FILE,
+ * after ALCH_DATABASE_URL (so it may replace it): for a URL that a test fixture writes when it
+ * starts, such as PgBouncer's or a standby's. A missing or empty FILE is an error.
  *
  * --update writes the program's output to EXPECTED instead of comparing (for maintainers), but
  * only when the program succeeded: a crash is never recorded as the expected output.
@@ -292,10 +296,10 @@ static double now_seconds(void)
 
 /**
  * Run @p argv with stdout+stderr into one pipe and ALCH_DATABASE_URL set to @p url (when not
- * NULL); collect everything it prints. The child gets its own process group so a timeout kills
+ * NULL) and then each NAME=VALUE of @p env (NULL-terminated); collect everything it prints. The child gets its own process group so a timeout kills
  * whatever it started too. Returns false when the program could not be started at all.
  */
-static bool run_program(char *const argv[], const char *url, run_result *r)
+static bool run_program(char *const argv[], const char *url, char *const env[], run_result *r)
 {
     int fds[2];
     if (pipe(fds) != 0) {
@@ -323,6 +327,8 @@ static bool run_program(char *const argv[], const char *url, run_result *r)
         }
         if (url)
             setenv("ALCH_DATABASE_URL", url, 1);
+        for (int i = 0; env[i]; i++)
+            putenv(env[i]);
         execvp(argv[0], argv);
         fprintf(stderr, "outcheck: cannot run %s: %s\n", argv[0], strerror(errno));
         _exit(127);
@@ -466,15 +472,44 @@ static bool write_expected(const char *path, const buffer *actual)
     return ok;
 }
 
+/** --env NAME=FILE: "NAME=<the first line of FILE>", malloc'd; NULL (said why) on failure. */
+static char *env_from_file(const char *spec)
+{
+    const char *eq = strchr(spec, '=');
+    buffer content = {0};
+    if (!read_file(eq + 1, &content)) {
+        fprintf(stderr,
+                "outcheck: cannot read %s for %.*s: %s\n"
+                "  (a test fixture writes it when it starts: is the fixture's start test run?)\n",
+                eq + 1, (int)(eq - spec), spec, strerror(errno));
+        free(content.data);
+        return NULL;
+    }
+    const char *value = trim(content.data);
+    size_t n = strcspn(value, "\n");
+    buffer out = {0};
+    bool ok = n > 0 && buffer_append(&out, spec, (size_t)(eq - spec) + 1) &&
+              buffer_append(&out, value, n);
+    if (!ok) {
+        fprintf(stderr, "outcheck: %s is empty (for %.*s)\n", eq + 1, (int)(eq - spec), spec);
+        free(out.data);
+        out.data = NULL;
+    }
+    free(content.data);
+    return out.data;
+}
+
 /* --- main ----------------------------------------------------------------------------------- */
 
 static int usage(void)
 {
-    fputs("usage: outcheck [--url-file FILE] [--db NAME] [--update] EXPECTED -- PROGRAM "
-          "[ARGS...]\n",
+    fputs("usage: outcheck [--url-file FILE] [--db NAME] [--env NAME=FILE]... [--update] "
+          "EXPECTED -- PROGRAM [ARGS...]\n",
           stderr);
     return 2;
 }
+
+enum { MAX_ENV = 4 };
 
 typedef struct {
     const char *url_file;
@@ -482,6 +517,8 @@ typedef struct {
     bool update;
     const char *expected;
     char **argv; /**< the program and its arguments, NULL-terminated */
+    const char *env[MAX_ENV]; /**< --env NAME=FILE, as given */
+    int nenv;
 } options;
 
 static bool parse_args(int argc, char **argv, options *o)
@@ -492,6 +529,9 @@ static bool parse_args(int argc, char **argv, options *o)
             o->url_file = argv[++i];
         else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
             o->db = argv[++i];
+        else if (strcmp(argv[i], "--env") == 0 && i + 1 < argc && o->nenv < MAX_ENV &&
+                 strchr(argv[i + 1], '=') && argv[i + 1][0] != '=')
+            o->env[o->nenv++] = argv[++i];
         else if (strcmp(argv[i], "--update") == 0)
             o->update = true;
         else if (argv[i][0] == '-' || o->expected)
@@ -524,6 +564,7 @@ int main(int argc, char **argv)
     char *admin_url = NULL, *db = NULL, *child_url = NULL;
     bool db_created = false;
     run_result run = {0};
+    char *env[MAX_ENV + 1] = {0};
 
     if (o.db) {
         admin_url = resolve_url(o.url_file);
@@ -549,7 +590,12 @@ int main(int argc, char **argv)
             goto done;
     }
 
-    if (!run_program(o.argv, child_url, &run))
+    for (int i = 0; i < o.nenv; i++) {
+        env[i] = env_from_file(o.env[i]);
+        if (!env[i])
+            goto done;
+    }
+    if (!run_program(o.argv, child_url, env, &run))
         goto done;
 
     if (run.timed_out) {
@@ -586,5 +632,7 @@ done:
     free(child_url);
     free(db);
     free(admin_url);
+    for (int i = 0; i < o.nenv; i++)
+        free(env[i]);
     return rc;
 }

@@ -140,6 +140,11 @@ int alch__error_from_result(alch_error *err, const PGresult *res)
         err->hint = dup_trimmed(PQresultErrorField(res, PG_DIAG_MESSAGE_HINT));
         err->constraint = dup_trimmed(PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME));
     }
+    if (state && strcmp(state, "25006") == 0 && !err->hint) /* read_only_sql_transaction */
+        alch__error_hint(err, "this transaction is read-only: the server is a standby (see "
+                              "pg_is_in_recovery()), or read-only was asked for; send writes "
+                              "through an engine for the primary (target_session_attrs="
+                              "read-write in its URL)");
     return code;
 }
 
