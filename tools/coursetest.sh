@@ -56,6 +56,7 @@ for pass in $(seq 1 "$passes"); do
         # the tutor's closing lines ("", "Lesson NN ran successfully. ...") are not a program's.
         rm -rf "$tmp/pieces" && mkdir "$tmp/pieces"
         awk -v out="$tmp/pieces" -v nn="$nn" '
+            /^--> / { next }   # notes of the tutor (a server started for the next program)
             /^==> lesson_[0-9][0-9]_/ { name = substr($0, 5); n++; next }
             name == "" { next }
             /^Lesson [0-9][0-9] ran successfully\./ { name = ""; next }
