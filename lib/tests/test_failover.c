@@ -3,10 +3,12 @@
  *
  * - Read replicas: an engine with target_session_attrs=prefer-standby reaches the standby;
  *   a write there is refused with a clear error; the writer engine reaches the primary.
- * - Failover: 500 tasks on a multi-host URL with target_session_attrs=read-write; the
- *   primary is stopped and the standby promoted while they run. Every task gets a result
- *   or an OperationalError (none hangs), and every checkout after the promotion reaches
- *   the new primary (pg_is_in_recovery() is false, on the standby's port). */
+ * - Failover: 500 tasks on a multi-host URL with target_session_attrs=read-write, one in
+ *   five a statement of half a second; the primary is stopped and the standby promoted while
+ *   they run. Every task gets a result or an OperationalError with a sentence (none hangs),
+ *   statements cut while running say the server's reason (57P01), and every checkout after
+ *   the promotion reaches the new primary (pg_is_in_recovery() is false, on the standby's
+ *   port). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -100,44 +102,91 @@ static void test_read_replica(void **state)
     fprintf(stderr, "a write on the reader engine: %s\n", text);
     assert_non_null(strstr(text, "cannot execute CREATE TABLE in a read-only transaction (SQLSTATE "
                                  "25006)"));
+    /* alch's hint says where writes go */
+    assert_non_null(strstr(text, "HINT: this transaction is read-only: the server is a standby"));
+    assert_non_null(strstr(text, "target_session_attrs=read-write"));
     free(text);
     alch_error_clear(&err);
     alch_engine_free(reader);
     alch_engine_free(writer);
 }
 
-enum { TASKS = 500, EVERY_MS = 4, FAILOVER_AT_MS = 300 };
+enum { TASKS = 500, EVERY_MS = 4, FAILOVER_AT_MS = 300, LONG_EVERY = 5, AFTER_PROMOTION = 100,
+       MAX_SENTENCES = 6 };
+
+/* what happened to one kind of task: short statements, or pg_sleep(0.5) ones */
+typedef struct tally {
+    int ok, operational, other, cut; /* cut: the statement itself failed, once running */
+} tally;
 
 typedef struct run {
     uv_loop_t loop;
     alch_engine *engine;
     uv_timer_t tick, watchdog;
     uv_process_t proc;
-    int launched, ok, operational, other, wrong_after;
-    bool promoted;
-    uint64_t promoted_at;
-    char first_error[400];
+    int launched, finished, wrong_after;
+    tally kinds[2]; /* [0] short, [1] long */
+    bool failing_over, promoted;
+    uint64_t failover_at, promoted_at, last_cut_at;
+    char sentences[MAX_SENTENCES][400]; /* the distinct error sentences (ports masked) */
+    int nsentences;
 } run;
 
 typedef struct task {
     run *r;
+    bool is_long, running;
     uint64_t started;
 } task;
+
+/* Keep each distinct sentence once: the first line of what a learner sees
+ * (alch_error_format), with every run of 4 or more digits (a port, a pid) as '#'. */
+static void keep_sentence(run *r, const alch_error *err)
+{
+    char *text = alch_error_format(err);
+    assert_non_null(text);
+    char s[400];
+    size_t n = 0;
+    for (const char *m = text; *m && *m != '\n' && n < sizeof s - 1;) {
+        size_t digits = strspn(m, "0123456789");
+        if (digits >= 4) {
+            s[n++] = '#';
+            m += digits;
+        } else {
+            s[n++] = *m++;
+        }
+    }
+    s[n] = '\0';
+    free(text);
+    for (int i = 0; i < r->nsentences; i++)
+        if (strcmp(r->sentences[i], s) == 0)
+            return;
+    if (r->nsentences < MAX_SENTENCES)
+        snprintf(r->sentences[r->nsentences++], sizeof r->sentences[0], "%s", s);
+}
 
 static void task_done(task *t, int status, const alch_error *err)
 {
     run *r = t->r;
+    tally *k = &r->kinds[t->is_long];
     if (status == 0)
-        r->ok++;
+        k->ok++;
     else if (status == ALCH_EOPERATIONAL)
-        r->operational++;
+        k->operational++;
     else
-        r->other++;
-    if (status && !r->first_error[0])
-        snprintf(r->first_error, sizeof r->first_error, "%s: %s", alch_strerror(status),
-                 err && err->message ? err->message : "");
+        k->other++;
+    if (status) {
+        /* every failure says why, in a sentence */
+        assert_non_null(err);
+        assert_non_null(err->message);
+        assert_true(strlen(err->message) > 20);
+        keep_sentence(r, err);
+        if (t->running) {
+            k->cut++;
+            r->last_cut_at = uv_now(&r->loop);
+        }
+    }
     free(t);
-    if (r->ok + r->operational + r->other == TASKS)
+    if (++r->finished == TASKS)
         uv_close((uv_handle_t *)&r->watchdog, NULL);
 }
 
@@ -166,8 +215,12 @@ static void on_conn(alch_conn *c, int status, const alch_error *err, void *data)
         task_done(t, status, err);
         return;
     }
-    if (alch_conn_execute_async(c, "SELECT pg_is_in_recovery(), inet_server_port()", NULL, 0,
-                                on_result, t) != 0) {
+    const char *sql = t->is_long
+                          ? "SELECT pg_is_in_recovery(), inet_server_port(), pg_sleep(0.5)"
+                          : "SELECT pg_is_in_recovery(), inet_server_port()";
+    t->running = true;
+    if (alch_conn_execute_async(c, sql, NULL, 0, on_result, t) != 0) {
+        t->running = false;
         task_done(t, ALCH_EINTERNAL, alch_conn_start_error(c));
         alch_conn_close(c);
     }
@@ -184,6 +237,8 @@ static void on_failed_over(uv_process_t *p, int64_t exit_status, int term_signal
 
 static void failover(run *r)
 {
+    r->failing_over = true;
+    r->failover_at = uv_now(&r->loop);
     char *args[] = {getenv("ALCH_PGSTANDBY"), "failover", dir, NULL};
     uv_stdio_container_t stdio[3] = {{.flags = UV_IGNORE},
                                      {.flags = UV_INHERIT_FD, .data.fd = 2},
@@ -201,10 +256,10 @@ static void on_tick(uv_timer_t *tm)
     run *r = tm->data;
     if (r->launched * EVERY_MS == FAILOVER_AT_MS)
         failover(r);
-    if (r->launched * EVERY_MS > FAILOVER_AT_MS + 200 && !r->promoted)
-        return; /* wait for the promotion before the last tasks */
+    if (r->launched >= TASKS - AFTER_PROMOTION && !r->promoted)
+        return; /* the last tasks wait for the promotion */
     task *t = calloc(1, sizeof *t);
-    *t = (task){r, uv_now(&r->loop)};
+    *t = (task){.r = r, .is_long = r->launched % LONG_EVERY == 0, .started = uv_now(&r->loop)};
     assert_int_equal(alch_engine_connect_async(r->engine, on_conn, t), 0);
     if (++r->launched == TASKS)
         uv_close((uv_handle_t *)tm, NULL);
@@ -219,6 +274,8 @@ static void on_watchdog(uv_timer_t *t)
     alch_engine_dispose(r->engine); /* whatever still waits is hung: end it */
 }
 
+/* 500 tasks, one in five a statement of half a second (pg_sleep(0.5)), so statements are
+ * running when the primary stops: they end with the server's reason, at once. */
 static void test_failover_under_load(void **state)
 {
     if (!url[0] || !getenv("ALCH_PGSTANDBY"))
@@ -227,7 +284,7 @@ static void test_failover_under_load(void **state)
     uv_loop_init(&r->loop);
     alch_engine_options o = alch_engine_options_default();
     o.pool_size = 10;
-    o.max_overflow = 10;
+    o.max_overflow = 40;
     o.connect_timeout_ms = 5000;
     alch_error err = ALCH_ERROR_INIT;
     CHECK_OK(alch_engine_create_async(&r->loop, url, &o, &r->engine, &err), err);
@@ -238,17 +295,32 @@ static void test_failover_under_load(void **state)
     uv_timer_start(&r->watchdog, on_watchdog, 90000, 0);
     uint64_t t0 = uv_hrtime();
     uv_run(&r->loop, UV_RUN_DEFAULT);
-    int hung = TASKS - r->ok - r->operational - r->other;
-    fprintf(stderr,
-            "failover under %d tasks in %.2f s: %d ok, %d OperationalError, %d other, %d hung; "
-            "%d on a wrong server; first error: %s\n",
-            TASKS, (double)(uv_hrtime() - t0) / 1e9, r->ok, r->operational, r->other, hung,
-            r->wrong_after, r->first_error);
+    int hung = TASKS - r->finished;
+    static const char *const names[] = {"short", "pg_sleep(0.5)"};
+    fprintf(stderr, "failover under %d tasks in %.2f s (promoted %.2f s after the stop began):\n",
+            TASKS, (double)(uv_hrtime() - t0) / 1e9,
+            (double)(r->promoted_at - r->failover_at) / 1e3);
+    for (int k = 0; k < 2; k++)
+        fprintf(stderr,
+                "  %-13s %3d ok, %3d OperationalError (%d of them cut while running), %d other\n",
+                names[k], r->kinds[k].ok, r->kinds[k].operational, r->kinds[k].cut,
+                r->kinds[k].other);
+    fprintf(stderr, "  %d hung, %d on a wrong server; last running statement cut %.2f s after "
+                    "the stop began; the sentences:\n",
+            hung, r->wrong_after, (double)(r->last_cut_at - r->failover_at) / 1e3);
+    for (int i = 0; i < r->nsentences; i++)
+        fprintf(stderr, "    %s\n", r->sentences[i]);
     assert_true(r->promoted);
     assert_int_equal(hung, 0);
-    assert_int_equal(r->other, 0);
+    assert_int_equal(r->kinds[0].other + r->kinds[1].other, 0);
     assert_int_equal(r->wrong_after, 0);
-    assert_true(r->ok > 0);
+    assert_true(r->kinds[0].ok > 0 && r->kinds[1].ok > 0);
+    assert_true(r->kinds[1].cut > 0); /* statements were running when the primary stopped */
+    bool reason = false; /* and they were told why: the server's own sentence */
+    for (int i = 0; i < r->nsentences; i++)
+        reason = reason || strstr(r->sentences[i], "terminating connection due to "
+                                                   "administrator command (SQLSTATE 57P01)");
+    assert_true(reason);
     alch_engine_free(r->engine);
     uv_run(&r->loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&r->loop), 0);
