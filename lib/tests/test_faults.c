@@ -152,6 +152,7 @@ struct fault_run {
     alch_value *params;
     void (*inject)(fault_run *f);
     uv_timer_t timer;
+    PGconn *locker; /* holds the flush's last key until the flush ends: it cannot end first */
     int pid;
     bool done;
     int status;
@@ -211,6 +212,8 @@ static void on_flushed(alch_conn *c, int status, alch_result *res, const alch_er
     }
     alch_result_free(res);
     alch_conn_close(c);
+    PQfinish(f->locker); /* its transaction goes (if the fault has not ended it already) */
+    f->locker = NULL;
     /* the pool recovers: the next checkout opens a fresh connection and works */
     assert_int_equal(alch_engine_connect_async(f->engine, on_after_conn, f), 0);
 }
@@ -237,7 +240,7 @@ static void on_flush_conn(alch_conn *c, int status, const alch_error *err, void 
 static void create_table(void)
 {
     PGconn *pq = alch_test_pq(db_url);
-    PGresult *r = PQexec(pq, "DROP TABLE IF EXISTS flushed; CREATE TABLE flushed (v int)");
+    PGresult *r = PQexec(pq, "DROP TABLE IF EXISTS flushed; CREATE TABLE flushed (v int PRIMARY KEY)");
     assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
     PQclear(r);
     PQfinish(pq);
@@ -260,6 +263,16 @@ static char *flush_with_fault(void (*inject)(fault_run *f))
     alch_error err = ALCH_ERROR_INIT;
     alch_engine_options o = alch_engine_options_default();
     CHECK_OK(alch_engine_create_async(&f->loop, db_url, &o, &f->engine, &err), err);
+    /* Another transaction inserts the flush's last key first and stays open: the flush
+     * inserts every other row, then waits for it. However slowly the fault comes (pg_ctl
+     * restart, on a loaded machine, takes a while), it meets the flush still running, with
+     * 59,999 rows inserted and not committed. */
+    f->locker = alch_test_pq(db_url);
+    char sql[96];
+    snprintf(sql, sizeof sql, "BEGIN; INSERT INTO flushed (v) VALUES (%d)", ROWS - 1);
+    PGresult *locked = PQexec(f->locker, sql);
+    assert_int_equal(PQresultStatus(locked), PGRES_COMMAND_OK);
+    PQclear(locked);
     assert_int_equal(alch_engine_connect_async(f->engine, on_flush_conn, f), 0);
     uv_run(&f->loop, UV_RUN_DEFAULT);
 
