@@ -251,6 +251,58 @@ static void test_suggest(void **state)
 
 /* ---- the seed's models and their DDL ------------------------------------------------------- */
 
+/* The mapper resolves every name once: ranks, primary keys, each relationship's target and
+ * foreign-key column (with its change-tracking bit). */
+static void check_mappers(const alch_base *base)
+{
+    const alch__mapper *cat = alch__base_mapper(base, &Category_model);
+    const alch__mapper *item = alch__base_mapper(base, &Item_model);
+    assert_non_null(cat);
+    assert_non_null(item);
+    assert_null(alch__base_mapper(base, &Order_model));
+    assert_ptr_equal(cat->model, &Category_model);
+    assert_int_equal(alch__base_mapper(base, &User_model)->rank, 0);
+    assert_int_equal(cat->rank, 1);
+    assert_int_equal(item->rank, 2);
+    assert_ptr_equal(item->pk, &item_columns[0]);
+    assert_int_equal(item->pk_index, 0);
+    assert_true(item->pk_bit == 1);
+    /* Category.items: one-to-many, the foreign key is in the target */
+    assert_ptr_equal(cat->rels[0].rel, &category_rels[0]);
+    assert_ptr_equal(cat->rels[0].target, item);
+    assert_ptr_equal(cat->rels[0].fk, &item_columns[4]);
+    assert_int_equal(cat->rels[0].fk_index, 4);
+    /* Item.category_obj: many-to-one, the foreign key is in this model */
+    assert_ptr_equal(item->rels[0].target, cat);
+    assert_ptr_equal(item->rels[0].fk, &item_columns[4]);
+    alch_error err = ALCH_ERROR_INIT;
+    assert_ptr_equal(alch__mapper_rel(item, "category_obj", &err), &item->rels[0]);
+    assert_null(alch__mapper_rel(item, "categories", &err));
+    assert_string_equal(err.message, "model Item has no relationship named 'categories'");
+    alch_error_clear(&err);
+}
+
+/* A model added after a check makes the base unchecked (no mapper answers) but keeps the old
+ * mappers alive: a session may still hold them. Checked again, every model has one. */
+static void test_mapper_after_add(void **state)
+{
+    (void)state;
+    const alch_model *models[] = {&Category_model, &Item_model};
+    alch_base *base = new_base(models, 2);
+    alch_error err = ALCH_ERROR_INIT;
+    CHECK_OK(alch_base_check(base, &err), err);
+    const alch__mapper *old = alch__base_mapper(base, &Item_model);
+    assert_non_null(old);
+    CHECK_OK(alch_base_add(base, &User_model, &err), err);
+    assert_null(alch__base_mapper(base, &Item_model));
+    assert_ptr_equal(old->model, &Item_model); /* still readable (ASan would say otherwise) */
+    assert_int_equal(old->rels[0].fk_index, 4);
+    CHECK_OK(alch_base_check(base, &err), err);
+    assert_int_equal(alch__base_mapper(base, &Item_model)->rank, 1); /* added order kept */
+    assert_int_equal(alch__base_mapper(base, &User_model)->rank, 2);
+    alch_base_free(base);
+}
+
 static void test_seed_ddl(void **state)
 {
     /* added children first: the order must still put categories before items */
@@ -260,7 +312,7 @@ static void test_seed_ddl(void **state)
     assert_int_equal(alch_base_count(base), 3);
     assert_null(alch_base_model_at(base, 0)); /* not checked yet */
     assert_false(alch__base_checked(base));
-    assert_int_equal(alch__base_rank(base, &Item_model), -1);
+    assert_null(alch__base_mapper(base, &Item_model)); /* resolved when checked */
     assert_ptr_equal(alch_base_find(base, "categories"), &Category_model);
     assert_null(alch_base_find(base, "category"));
 
@@ -270,9 +322,7 @@ static void test_seed_ddl(void **state)
     assert_ptr_equal(alch_base_model_at(base, 1), &Category_model);
     assert_ptr_equal(alch_base_model_at(base, 2), &Item_model);
     assert_null(alch_base_model_at(base, 3));
-    assert_int_equal(alch__base_rank(base, &Category_model), 1);
-    assert_int_equal(alch__base_rank(base, &Item_model), 2);
-    assert_int_equal(alch__base_rank(base, &Order_model), -1);
+    check_mappers(base);
 
     char *ddl = alch_base_ddl(base, &err);
     CHECK_OK(ddl ? 0 : err.code, err);
@@ -1066,6 +1116,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_suggest),         cmocka_unit_test(test_seed_ddl),
+        cmocka_unit_test(test_mapper_after_add),
         cmocka_unit_test(test_add_errors),      cmocka_unit_test(test_check_errors),
         cmocka_unit_test(test_create_all_sync), cmocka_unit_test(test_server_error_stops),
         cmocka_unit_test(test_async_faces),     cmocka_unit_test(test_async_server_error),

@@ -4,6 +4,7 @@
  * alch_base_check() checks the models against each other (foreign keys, relationships,
  * cycles) and computes the dependency order that create_all, drop_all and the session's
  * flush follow. The DDL itself is built in ddl.c. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,18 @@ struct alch_base {
     size_t count;
     size_t cap;
     bool checked;
+    struct mapping *mapping; /* the last check's mappers; NULL before the first check */
+};
+
+/* The mappers of one check (one per model, in added order) and a table from model pointer to
+ * mapper. An add after a check makes them stale, but they are kept until the base is freed:
+ * sessions may hold pointers into them. */
+struct mapping {
+    alch__mapper *maps;
+    size_t count;
+    const alch__mapper **slots; /* open addressing, nslots a power of two, NULL: empty */
+    size_t nslots;
+    struct mapping *older;
 };
 
 int alch_base_create(alch_base **out, alch_error *err)
@@ -38,6 +51,13 @@ void alch_base_free(alch_base *base)
 {
     if (!base)
         return;
+    for (struct mapping *mp = base->mapping, *older; mp; mp = older) {
+        older = mp->older;
+        alch__mappers_release(mp->maps, mp->count);
+        free(mp->maps);
+        free(mp->slots);
+        free(mp);
+    }
     free(base->models);
     free(base->tables);
     free(base->order);
@@ -497,14 +517,20 @@ bool alch__base_checked(const alch_base *base)
     return base && base->checked;
 }
 
-int alch__base_rank(const alch_base *base, const alch_model *model)
+static size_t slot_of(const struct mapping *mp, const alch_model *model)
 {
-    if (!base || !base->checked)
-        return -1;
-    for (size_t k = 0; k < base->count; k++)
-        if (base->models[base->order[k]] == model)
-            return (int)k;
-    return -1;
+    uint64_t h = (uint64_t)(uintptr_t)model * 0x9E3779B97F4A7C15ULL; /* Fibonacci hashing */
+    return (size_t)(h >> 32) & (mp->nslots - 1);
+}
+
+const alch__mapper *alch__base_mapper(const alch_base *base, const alch_model *model)
+{
+    if (!base || !base->checked || !model)
+        return NULL;
+    const struct mapping *mp = base->mapping;
+    for (size_t i = slot_of(mp, model);; i = (i + 1) & (mp->nslots - 1))
+        if (!mp->slots[i] || mp->slots[i]->model == model)
+            return mp->slots[i];
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -768,6 +794,49 @@ static int sort_models(alch_base *base, alch_error *err)
     return 0;
 }
 
+/* The mappers of the models as they are now, with their rank from the order just sorted;
+ * the previous ones, if any, stay allocated (see struct mapping). */
+static int map_models(alch_base *base, alch_error *err)
+{
+    struct mapping *mp = calloc(1, sizeof *mp);
+    size_t nslots = 8;
+    while (nslots < 2 * base->count)
+        nslots *= 2;
+    if (mp) {
+        mp->maps = calloc(base->count ? base->count : 1, sizeof *mp->maps);
+        mp->slots = calloc(nslots, sizeof *mp->slots);
+    }
+    if (!mp || !mp->maps || !mp->slots) {
+        if (mp) {
+            free(mp->maps);
+            free(mp->slots);
+        }
+        free(mp);
+        return oom(err);
+    }
+    mp->count = base->count;
+    mp->nslots = nslots;
+    for (size_t k = 0; k < base->count; k++)
+        mp->maps[base->order[k]] = (alch__mapper){.model = base->models[base->order[k]],
+                                                  .rank = (int)k};
+    int rc = alch__mappers_resolve(mp->maps, mp->count, err);
+    if (rc) {
+        free(mp->maps);
+        free(mp->slots);
+        free(mp);
+        return rc;
+    }
+    for (size_t i = 0; i < mp->count; i++) {
+        size_t j = slot_of(mp, mp->maps[i].model);
+        while (mp->slots[j])
+            j = (j + 1) & (nslots - 1);
+        mp->slots[j] = &mp->maps[i];
+    }
+    mp->older = base->mapping;
+    base->mapping = mp;
+    return 0;
+}
+
 int alch_base_check(alch_base *base, alch_error *err)
 {
     if (!base)
@@ -777,6 +846,8 @@ int alch_base_check(alch_base *base, alch_error *err)
     int rc = check_references(base, err);
     if (rc == 0)
         rc = sort_models(base, err);
+    if (rc == 0)
+        rc = map_models(base, err);
     base->checked = rc == 0;
     return rc;
 }

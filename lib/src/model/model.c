@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "alch/model.h"
-#include "base/base_internal.h"
+#include "model/model_internal.h"
 
 const alch_column *alch_model_column(const alch_model *model, const char *name)
 {

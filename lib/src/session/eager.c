@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/base_internal.h"
 #include "driver/driver.h"
 #include "driver/error_internal.h"
 #include "session/row.h"
@@ -24,9 +23,8 @@ static void **objects(alch__sop *op, size_t *n)
 
 typedef struct eager_query {
     alch_session *s;
-    const alch_model *model, *target;
-    const alch_relationship *rel;
-    const alch_column *fk; /* in the target (one-to-many) or in the model (many-to-one) */
+    const alch__mapper *map;  /* the statement's model */
+    const alch__rel_map *rm;  /* the relationship loaded: its target, its foreign key */
     alch_stmt *st;
 } eager_query;
 
@@ -62,20 +60,19 @@ void alch__eager_next(alch_session *s)
         return;
     }
     q->s = s;
-    q->model = alch_stmt_model(op->stmt);
-    q->rel = alch__find_rel(q->model, names[op->eager], &err);
-    if (!q->rel) {
+    q->map = op->map;
+    q->rm = alch__mapper_rel(q->map, names[op->eager], &err);
+    if (!q->rm) {
         fail(s, q, err.code, &err);
         alch_error_clear(&err);
         return;
     }
-    const alch_model *owner;
-    q->fk = alch__rel_fk_column(s, q->model, q->rel, &owner);
-    q->target = alch_base_find(s->maker->base, q->rel->target);
+    const alch__rel_map *rm = q->rm;
+    const alch_model *target = rm->target->model;
     /* one-to-many: children whose fk is one of our keys; many-to-one: parents whose key is
      * one of our fks */
-    const alch_column *ours = q->rel->many ? alch__model_pk(q->model) : q->fk;
-    const alch_column *theirs = q->rel->many ? q->fk : alch__model_pk(q->target);
+    const alch_column *ours = rm->rel->many ? q->map->pk : rm->fk;
+    const alch_column *theirs = rm->rel->many ? rm->fk : rm->target->pk;
     if (n > 30000) { /* PostgreSQL takes at most 65,535 parameters in one statement */
         alch__error_set(&err, ALCH_EARGUMENT,
                         "alch_selectin: %zu objects are too many for one "
@@ -90,11 +87,11 @@ void alch__eager_next(alch_session *s)
     char(*tmp)[ALCH__FIELD_TMP] = calloc(n, sizeof *tmp);
     int rc = vals && tmp ? 0 : alch__error_set(&err, ALCH_ENOMEM, "out of memory");
     for (size_t i = 0; rc == 0 && i < n; i++)
-        rc = alch__field_value(q->model, ours, objs[i], &vals[i], tmp[i], &err);
+        rc = alch__field_value(q->map->model, ours, objs[i], &vals[i], tmp[i], &err);
     if (rc == 0) {
-        q->st = alch_select(q->target);
-        alch_where(q->st, alch_in(alch_col(q->target, theirs->name), vals, n)); /* copies */
-        alch_order_by(q->st, alch_col(q->target, alch__model_pk(q->target)->name));
+        q->st = alch_select(target);
+        alch_where(q->st, alch_in(alch__col_expr(target, theirs), vals, n)); /* copies */
+        alch_order_by(q->st, alch__col_expr(target, rm->target->pk));
     }
     free(vals);
     free(tmp);
@@ -119,30 +116,31 @@ static int distribute(eager_query *q, alch_result *res, alch_error *err)
     if (!got)
         return alch__error_set(err, ALCH_ENOMEM, "out of memory");
     for (size_t r = 0; r < rows; r++) {
-        int rc = alch__row_object(s, q->target, res, r, &got[r], err);
+        int rc = alch__row_object(s, q->rm->target, res, r, &got[r], err);
         if (rc)
             return rc;
     }
+    const alch__rel_map *rm = q->rm;
     for (size_t i = 0; i < n; i++) {
-        char *field = (char *)objs[i] + q->rel->offset;
-        if (!q->rel->many) { /* the parent whose key is this object's fk */
+        char *field = (char *)objs[i] + rm->rel->offset;
+        if (!rm->rel->many) { /* the parent whose key is this object's fk */
             alch_one *one = (alch_one *)field;
             *one = (alch_one){NULL, true};
             for (size_t r = 0; r < rows && !one->obj; r++)
-                if (alch__field_equal_cols(q->fk, objs[i], alch__model_pk(q->target), got[r]))
+                if (alch__field_equal_cols(rm->fk, objs[i], rm->target->pk, got[r]))
                     one->obj = got[r];
             continue;
         }
         size_t count = 0; /* children whose fk is this object's key */
-        const alch_column *pk = alch__model_pk(q->model);
+        const alch_column *pk = q->map->pk;
         for (size_t r = 0; r < rows; r++)
-            count += alch__field_equal_cols(pk, objs[i], q->fk, got[r]);
+            count += alch__field_equal_cols(pk, objs[i], rm->fk, got[r]);
         void **items = alch__arena_alloc(&s->arena, (count ? count : 1) * sizeof *items);
         if (!items)
             return alch__error_set(err, ALCH_ENOMEM, "out of memory");
         size_t k = 0;
         for (size_t r = 0; r < rows; r++)
-            if (alch__field_equal_cols(pk, objs[i], q->fk, got[r]))
+            if (alch__field_equal_cols(pk, objs[i], rm->fk, got[r]))
                 items[k++] = got[r];
         *(alch_many *)field = (alch_many){items, count, true};
     }

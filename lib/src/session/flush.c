@@ -2,7 +2,6 @@
  * columns, and DELETE, one statement at a time, parents before children. */
 #include <stdlib.h>
 
-#include "base/base_internal.h"
 #include "driver/error_internal.h"
 #include "session/row.h"
 #include "session/session_internal.h"
@@ -87,8 +86,7 @@ static int plan_rec(alch_session *s, alch__sop *op, alch__rec *r, size_t *cap, a
         it.changed = alch__changed_columns(r);
         if (!it.changed && r->waits != op->gen)
             return 0;
-        const alch_column *pk = alch__model_pk(r->model);
-        if (it.changed & (1ULL << (size_t)(pk - r->model->columns))) {
+        if (it.changed & r->map->pk_bit) {
             alch__error_set(err, ALCH_EMISUSE,
                             "the primary key of a persistent %s was "
                             "changed: alch does not move rows to a new key",
@@ -99,7 +97,7 @@ static int plan_rec(alch_session *s, alch__sop *op, alch__rec *r, size_t *cap, a
     } else {
         return 0;
     }
-    it.rank = alch__base_rank(s->maker->base, r->model);
+    it.rank = r->map->rank;
     return plan_add(op, cap, it, err);
 }
 
@@ -196,8 +194,8 @@ static int insert_values(flush_ctx *f, alch__rec *r, uint64_t mask, size_t *n, a
  * sorted, belong to the objects in order, whatever order RETURNING lists them in. */
 static bool multi_row_ok(const alch__rec *r, uint64_t ret)
 {
-    const alch_column *pk = alch__model_pk(r->model);
-    uint64_t pk_bit = 1ULL << (size_t)(pk - r->model->columns);
+    const alch_column *pk = r->map->pk;
+    uint64_t pk_bit = r->map->pk_bit;
     /* an identity column: numbered in order (a server_default might not be) */
     bool identity =
         (pk->type == ALCH_SMALLINT || pk->type == ALCH_INTEGER || pk->type == ALCH_BIGINT) &&
@@ -282,7 +280,7 @@ void alch__flush_ctx_free(void *ctx)
 static int insert_item(flush_ctx *f, const group *g, alch__batch_item *out, alch_error *err)
 {
     alch__plan_item *plan = f->s->op->plan;
-    const alch_model *m = plan[g->first].rec->model;
+    const alch__mapper *map = plan[g->first].rec->map;
     size_t n = 0;
     for (size_t k = 0; k < g->count; k++) {
         alch__rec *r = plan[g->first + k].rec;
@@ -291,7 +289,7 @@ static int insert_item(flush_ctx *f, const group *g, alch__batch_item *out, alch
         if (rc)
             return rc;
     }
-    out->sql = alch__session_sql(f->s, SQL_INSERT, m, NULL, g->mask, g->ret, g->count, err);
+    out->sql = alch__session_sql(f->s, SQL_INSERT, map, NULL, g->mask, g->ret, g->count, err);
     out->n = n;
     return out->sql ? 0 : ALCH_ENOMEM;
 }
@@ -309,11 +307,10 @@ static int update_item(flush_ctx *f, alch__rec *r, uint64_t changed, alch__batch
             return rc;
         n++;
     }
-    const alch_column *pk = alch__model_pk(m);
-    int rc = alch__field_value(m, pk, r->flushed, &f->vals[n], f->tmp[n], err);
+    int rc = alch__field_value(m, r->map->pk, r->flushed, &f->vals[n], f->tmp[n], err);
     if (rc)
         return rc;
-    out->sql = alch__session_sql(f->s, SQL_UPDATE, m, NULL, changed, 0, 1, err);
+    out->sql = alch__session_sql(f->s, SQL_UPDATE, r->map, NULL, changed, 0, 1, err);
     out->n = n + 1;
     return out->sql ? 0 : ALCH_ENOMEM;
 }
@@ -321,12 +318,11 @@ static int update_item(flush_ctx *f, alch__rec *r, uint64_t changed, alch__batch
 static int delete_item(flush_ctx *f, alch__rec *r, alch__batch_item *out, alch_error *err)
 {
     const alch_model *m = r->model;
-    const alch_column *pk = alch__model_pk(m);
-    int rc =
-        alch__field_value(m, pk, r->flushed ? r->flushed : r->obj, &f->vals[0], f->tmp[0], err);
+    int rc = alch__field_value(m, r->map->pk, r->flushed ? r->flushed : r->obj, &f->vals[0],
+                               f->tmp[0], err);
     if (rc)
         return rc;
-    out->sql = alch__session_sql(f->s, SQL_DELETE, m, NULL, 0, 0, 1, err);
+    out->sql = alch__session_sql(f->s, SQL_DELETE, r->map, NULL, 0, 0, 1, err);
     out->n = 1;
     return out->sql ? 0 : ALCH_ENOMEM;
 }
@@ -467,7 +463,7 @@ static int after_multi_insert(alch_session *s, const group *g, alch_result *res,
         alch__rec *r = plan[g->first + k].rec;
         if (keys) {
             alch_value v = alch_int(keys[k]);
-            alch__field_set(alch__model_pk(r->model), r->obj, &v);
+            alch__field_set(r->map->pk, r->obj, &v);
         }
         rc = after_insert(s, r, NULL, 0, err);
     }

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/base_internal.h"
 #include "session/row.h"
 #include "session/session_internal.h"
 
@@ -149,15 +148,13 @@ int alch__key_make(const alch_model *m, const alch_value *v, alch__key *k)
     return 0;
 }
 
-int alch__key_of(const alch_model *m, const void *obj, alch__key *k)
+int alch__key_of(const alch__mapper *map, const void *obj, alch__key *k)
 {
     alch_value v;
     char tmp[ALCH__FIELD_TMP];
-    alch_model none = {0};
-    none.table = "";
-    if (alch__field_value(&none, alch__model_pk(m), obj, &v, tmp, NULL) != 0)
+    if (alch__field_value(map->model, map->pk, obj, &v, tmp, NULL) != 0)
         v = alch_null();
-    return alch__key_make(m, &v, k);
+    return alch__key_make(map->model, &v, k);
 }
 
 void alch__key_done(alch__key *k)
@@ -185,14 +182,15 @@ void alch__rec_set(alch_session *s, alch__rec *r, alch_object_state st, bool del
 }
 
 /* Start tracking an object; it goes to the end of the add order. */
-alch__rec *alch__track(alch_session *s, const alch_model *m, void *obj, alch_object_state st)
+alch__rec *alch__track(alch_session *s, const alch__mapper *map, void *obj, alch_object_state st)
 {
     if (s->nrecs + 1 > s->nbuckets && grow(s) != 0)
         return NULL;
     alch__rec *r = alch__arena_alloc(&s->arena, sizeof *r);
     if (!r)
         return NULL;
-    r->model = m;
+    r->model = map->model;
+    r->map = map;
     r->obj = obj;
     r->state = st;
     s->unflushed += unflushed(r);
@@ -225,7 +223,7 @@ void alch__untrack(alch_session *s, alch__rec *r)
 int alch__set_key(alch_session *s, alch__rec *r)
 {
     alch__key k;
-    if (alch__key_of(r->model, r->obj, &k) != 0)
+    if (alch__key_of(r->map, r->obj, &k) != 0)
         return ALCH_ENOMEM;
     const char *key = alch__key_keep(s, &k);
     alch__key_done(&k);

@@ -6,7 +6,6 @@
  * parent is new, its key comes back from its INSERT: the child waits for it (flush.c). */
 #include <stdlib.h>
 
-#include "base/base_internal.h"
 #include "driver/error_internal.h"
 #include "session/row.h"
 #include "session/session_internal.h"
@@ -14,33 +13,33 @@
 
 bool alch__link_ready(const alch__link *l)
 {
-    return !alch__field_empty(alch__model_pk(l->parent->model), l->parent->obj);
+    return !alch__field_empty(l->parent->map->pk, l->parent->obj);
 }
 
 /* Copy the parent's key into the child's foreign-key column. */
 int alch__link_apply(const alch__link *l, alch_error *err)
 {
-    const alch_column *pk = alch__model_pk(l->parent->model);
     alch_value v;
     char tmp[ALCH__FIELD_TMP];
-    int rc = alch__field_value(l->parent->model, pk, l->parent->obj, &v, tmp, err);
+    int rc = alch__field_value(l->parent->model, l->parent->map->pk, l->parent->obj, &v, tmp, err);
     if (rc == 0)
         alch__field_set(l->fk, l->child->obj, &v);
     return rc;
 }
 
 /* The record of a related object: tracked already, or added now as pending. */
-static alch__rec *related(alch_session *s, const alch_model *owner, const alch_relationship *rel,
-                          const alch_model *m, void *obj, alch_error *err)
+static alch__rec *related(alch_session *s, const alch_model *owner, const alch__rel_map *rm,
+                          void *obj, alch_error *err)
 {
+    const alch__mapper *map = rm->target;
     alch__rec *r = alch__rec_by_ptr(s, obj);
-    if (r && r->model != m) {
+    if (r && r->model != map->model) {
         alch__error_set(err, ALCH_EMISUSE, "%s.%s points to a %s, not a %s", owner->name,
-                        rel->name, r->model->name, m->name);
+                        rm->rel->name, r->model->name, map->model->name);
         alch__error_hint(err, "a relationship field holds objects of the model it names");
         return NULL;
     }
-    if (!r && !(r = alch__track(s, m, obj, ALCH_PENDING)))
+    if (!r && !(r = alch__track(s, map, obj, ALCH_PENDING)))
         alch__error_set(err, ALCH_ENOMEM, "out of memory");
     return r;
 }
@@ -83,28 +82,24 @@ static int relate(alch__sop *op, alch__rec *child, const alch_column *fk,
     return rc;
 }
 
-static int relate_rel(alch_session *s, alch__sop *op, alch__rec *r, const alch_relationship *rel,
+static int relate_rel(alch_session *s, alch__sop *op, alch__rec *r, const alch__rel_map *rm,
                       alch_error *err)
 {
+    const alch_relationship *rel = rm->rel;
     if (!alch__rel_set(rel, r->obj))
-        return 0; /* the usual case, checked before any lookup: every flush passes here */
+        return 0; /* the usual case, checked first: every flush passes here */
     void *field = (char *)r->obj + rel->offset;
-    const alch_model *owner;
-    const alch_column *fk = alch__rel_fk_column(s, r->model, rel, &owner);
-    const alch_model *target = alch_base_find(s->maker->base, rel->target);
-    if (!fk || !target) /* the base checked both; a model outside it has no say */
-        return 0;
     if (!rel->many) {
         alch_one *one = field;
-        alch__rec *parent = related(s, r->model, rel, target, one->obj, err);
-        return parent ? relate(op, r, fk, parent, err) : err->code;
+        alch__rec *parent = related(s, r->model, rm, one->obj, err);
+        return parent ? relate(op, r, rm->fk, parent, err) : err->code;
     }
     alch_many *many = field;
     for (size_t i = 0; i < many->count; i++) {
         if (!many->items[i])
             continue;
-        alch__rec *child = related(s, r->model, rel, target, many->items[i], err);
-        int rc = child ? relate(op, child, fk, r, err) : err->code;
+        alch__rec *child = related(s, r->model, rm, many->items[i], err);
+        int rc = child ? relate(op, child, rm->fk, r, err) : err->code;
         if (rc)
             return rc;
     }
@@ -116,7 +111,7 @@ int alch__relate_rec(alch_session *s, alch__sop *op, alch__rec *r, alch_error *e
     if (r->state == ALCH_DELETED || r->state == ALCH_TRANSIENT)
         return 0;
     for (size_t k = 0; k < r->model->nrelationships; k++) {
-        int rc = relate_rel(s, op, r, &r->model->relationships[k], err);
+        int rc = relate_rel(s, op, r, &r->map->rels[k], err);
         if (rc)
             return rc;
     }

@@ -165,13 +165,16 @@ void alch_session_close(alch_session *s)
 
 /* ---- add, delete, state --------------------------------------------------------------- */
 
-static int check_model(alch_session *s, const alch_model *m, const void *obj, alch_error *err)
+/* Fills *map with the model's mapper. Every entry point that takes a model asks this once;
+ * from there on the session reads the mapper, never a name. */
+static int check_model(alch_session *s, const alch_model *m, const void *obj,
+                       const alch__mapper **map, alch_error *err)
 {
     if (!s || !m || !obj)
         return alch__error_set(err, ALCH_EMISUSE, "a session, a model and an object are needed");
     if (alch__session_closed(s, err))
         return ALCH_EMISUSE;
-    if (alch__base_rank(s->maker->base, m) < 0) {
+    if (!(*map = alch__base_mapper(s->maker->base, m))) {
         alch__error_set(err, ALCH_EMISUSE, "model %s (table '%s') is not in this session's base",
                         m->name, m->table);
         alch__error_hint(err, "add it with alch_base_add() before creating the sessionmaker");
@@ -194,15 +197,17 @@ static int check_idle(alch_session *s, alch_error *err)
 }
 
 /* add() and delete() change what the next flush sends: not while an operation runs. */
-static int check_change(alch_session *s, const alch_model *m, const void *obj, alch_error *err)
+static int check_change(alch_session *s, const alch_model *m, const void *obj,
+                        const alch__mapper **map, alch_error *err)
 {
-    int rc = check_model(s, m, obj, err);
+    int rc = check_model(s, m, obj, map, err);
     return rc ? rc : check_idle(s, err);
 }
 
 int alch_session_add(alch_session *s, const alch_model *m, void *obj, alch_error *err)
 {
-    int rc = check_change(s, m, obj, err);
+    const alch__mapper *map;
+    int rc = check_change(s, m, obj, &map, err);
     if (rc)
         return rc;
     alch__rec *r = alch__rec_by_ptr(s, obj);
@@ -216,7 +221,7 @@ int alch_session_add(alch_session *s, const alch_model *m, void *obj, alch_error
             alch__rec_set(s, r, ALCH_PERSISTENT, false); /* add() undoes an unflushed delete() */
         return 0;
     }
-    if (!alch__track(s, m, obj, ALCH_PENDING))
+    if (!alch__track(s, map, obj, ALCH_PENDING))
         return alch__error_set(err, ALCH_ENOMEM, "out of memory");
     return 0;
 }
@@ -234,7 +239,8 @@ int alch_session_add_all(alch_session *s, const alch_model *m, void *array, size
 
 int alch_session_delete(alch_session *s, const alch_model *m, void *obj, alch_error *err)
 {
-    int rc = check_change(s, m, obj, err);
+    const alch__mapper *map;
+    int rc = check_change(s, m, obj, &map, err);
     if (rc)
         return rc;
     alch__rec *r = alch__rec_by_ptr(s, obj);
@@ -437,9 +443,10 @@ static int load_fields(alch_session *s, const alch_model *m, void *obj, const al
 }
 
 /* The object for a row: the one the identity map already has, or a new one. */
-int alch__row_object(alch_session *s, const alch_model *m, const alch_result *res, size_t row,
+int alch__row_object(alch_session *s, const alch__mapper *map, const alch_result *res, size_t row,
                      void **out, alch_error *err)
 {
+    const alch_model *m = map->model;
     void *obj = alch__arena_alloc(&s->arena, m->size);
     if (!obj)
         return alch__error_set(err, ALCH_ENOMEM, "out of memory");
@@ -447,7 +454,7 @@ int alch__row_object(alch_session *s, const alch_model *m, const alch_result *re
     if (rc)
         return rc;
     alch__key k;
-    if (alch__key_of(m, obj, &k) != 0)
+    if (alch__key_of(map, obj, &k) != 0)
         return alch__error_set(err, ALCH_ENOMEM, "out of memory");
     alch__rec *known = alch__rec_by_key(s, k.hash, k.s);
     const char *key = known ? NULL : alch__key_keep(s, &k);
@@ -467,7 +474,7 @@ int alch__row_object(alch_session *s, const alch_model *m, const alch_result *re
         *out = known->obj;
         return 0;
     }
-    alch__rec *r = alch__track(s, m, obj, ALCH_PERSISTENT);
+    alch__rec *r = alch__track(s, map, obj, ALCH_PERSISTENT);
     if (!r)
         return alch__error_set(err, ALCH_ENOMEM, "out of memory");
     r->owned = true;
@@ -480,14 +487,6 @@ int alch__row_object(alch_session *s, const alch_model *m, const alch_result *re
         return alch__error_set(err, ALCH_ENOMEM, "out of memory");
     *out = obj;
     return 0;
-}
-
-const alch_column *alch__rel_fk_column(const alch_session *s, const alch_model *m,
-                                       const alch_relationship *rel, const alch_model **owner)
-{
-    const alch_model *target = alch_base_find(s->maker->base, rel->target);
-    *owner = rel->many ? target : m;
-    return *owner ? alch_model_column(*owner, rel->via) : NULL;
 }
 
 static void on_query(alch_conn *c, int status, alch_result *res, const alch_error *err, void *data);
@@ -505,20 +504,17 @@ static void start_query(alch_session *s)
     }
     const char *sql;
     if (op->kind == OP_LOAD) {
-        const alch_model *owner;
-        const alch_column *fk = alch__rel_fk_column(s, op->model, op->rel, &owner);
-        const alch_model *target = alch_base_find(s->maker->base, op->rel->target);
-        if (op->rel->many) { /* children whose fk = my primary key, in key order */
-            rc = alch__field_value(op->model, alch__model_pk(op->model), op->obj, &val, tmp, &err);
-            sql = alch__session_sql(s, SQL_BY_COLUMN, target, fk, 0, 0, 1, &err);
+        const alch__rel_map *rm = op->relmap;
+        if (rm->rel->many) { /* children whose fk = my primary key, in key order */
+            rc = alch__field_value(op->model, op->map->pk, op->obj, &val, tmp, &err);
+            sql = alch__session_sql(s, SQL_BY_COLUMN, rm->target, rm->fk, 0, 0, 1, &err);
         } else { /* the parent whose primary key = my fk */
-            rc = alch__field_value(op->model, fk, op->obj, &val, tmp, &err);
-            sql =
-                alch__session_sql(s, SQL_BY_COLUMN, target, alch__model_pk(target), 0, 0, 1, &err);
+            rc = alch__field_value(op->model, rm->fk, op->obj, &val, tmp, &err);
+            sql = alch__session_sql(s, SQL_BY_COLUMN, rm->target, rm->target->pk, 0, 0, 1, &err);
         }
     } else { /* get, refresh: by primary key */
-        const alch_column *pk = alch__model_pk(op->model);
-        sql = alch__session_sql(s, SQL_BY_COLUMN, op->model, pk, 0, 0, 1, &err);
+        const alch_column *pk = op->map->pk;
+        sql = alch__session_sql(s, SQL_BY_COLUMN, op->map, pk, 0, 0, 1, &err);
         if (op->kind == OP_GET)
             val = op->pk;
         else
@@ -538,14 +534,14 @@ sent:
 static int apply_rows(alch_session *s, alch__sop *op, alch_result *res, alch_error *err)
 {
     size_t rows = alch_result_rows(res);
-    const alch_model *m = alch_stmt_model(op->stmt);
+    const alch_model *m = op->map->model;
     if (op->mode == Q_SCALARS) {
         op->list = alch__arena_alloc(&s->arena, sizeof *op->list);
         void **items = alch__arena_alloc(&s->arena, (rows ? rows : 1) * sizeof *items);
         if (!op->list || !items)
             return alch__error_set(err, ALCH_ENOMEM, "out of memory");
         for (size_t i = 0; i < rows; i++) {
-            int rc = alch__row_object(s, m, res, i, &items[i], err);
+            int rc = alch__row_object(s, op->map, res, i, &items[i], err);
             if (rc)
                 return rc;
         }
@@ -564,7 +560,7 @@ static int apply_rows(alch_session *s, alch__sop *op, alch_result *res, alch_err
         return ALCH_ENORESULT;
     }
     op->obj = NULL;
-    return rows ? alch__row_object(s, m, res, 0, &op->obj, err) : 0;
+    return rows ? alch__row_object(s, op->map, res, 0, &op->obj, err) : 0;
 }
 
 static int apply_query(alch_session *s, alch__sop *op, alch_result *res, alch_error *err)
@@ -572,7 +568,7 @@ static int apply_query(alch_session *s, alch__sop *op, alch_result *res, alch_er
     size_t rows = alch_result_rows(res);
     if (op->kind == OP_GET) {
         op->obj = NULL;
-        return rows ? alch__row_object(s, op->model, res, 0, &op->obj, err) : 0;
+        return rows ? alch__row_object(s, op->map, res, 0, &op->obj, err) : 0;
     }
     if (op->kind == OP_REFRESH) {
         if (rows == 0) {
@@ -590,9 +586,9 @@ static int apply_query(alch_session *s, alch__sop *op, alch_result *res, alch_er
         return rc;
     }
     /* OP_LOAD */
-    const alch_model *target = alch_base_find(s->maker->base, op->rel->target);
-    char *field = (char *)op->obj + op->rel->offset;
-    if (!op->rel->many) {
+    const alch__mapper *target = op->relmap->target;
+    char *field = (char *)op->obj + op->relmap->rel->offset;
+    if (!op->relmap->rel->many) {
         alch_one *one = (alch_one *)field;
         one->obj = NULL;
         if (rows) {
@@ -680,21 +676,19 @@ static bool wants_flush(const alch_session *s, const alch__sop *op)
 /* A many-to-one load whose parent the session already holds needs no query. */
 static bool load_known_parent(alch_session *s, alch__sop *op)
 {
-    const alch_model *owner;
-    const alch_column *fk = alch__rel_fk_column(s, op->model, op->rel, &owner);
-    const alch_model *target = alch_base_find(s->maker->base, op->rel->target);
+    const alch__rel_map *rm = op->relmap;
     alch_value val;
     char tmp[ALCH__FIELD_TMP];
-    if (!fk || !target || alch__field_value(op->model, fk, op->obj, &val, tmp, NULL) != 0)
+    if (alch__field_value(op->model, rm->fk, op->obj, &val, tmp, NULL) != 0)
         return false;
     alch__key k;
-    if (alch__key_make(target, &val, &k) != 0)
+    if (alch__key_make(rm->target->model, &val, &k) != 0)
         return false;
     alch__rec *r = alch__rec_by_key(s, k.hash, k.s);
     alch__key_done(&k);
     if (!r || r->state == ALCH_DELETED)
         return false;
-    alch_one *one = (alch_one *)((char *)op->obj + op->rel->offset);
+    alch_one *one = (alch_one *)((char *)op->obj + rm->rel->offset);
     *one = (alch_one){r->obj, true};
     return true;
 }
@@ -729,7 +723,7 @@ void alch__session_step(alch_session *s)
                 return;
             }
         }
-        if (op->kind == OP_LOAD && !op->rel->many && load_known_parent(s, op)) {
+        if (op->kind == OP_LOAD && !op->relmap->rel->many && load_known_parent(s, op)) {
             op->stage = ST_DONE;
             alch__session_step(s);
             return;
@@ -892,7 +886,7 @@ static int run_sync(alch_session *s, alch__sop *op, void **obj, alch_error *err)
     return w.status;
 }
 
-static alch__sop *make_op(alch_session *s, alch__opkind kind, const alch_model *m, void *obj,
+static alch__sop *make_op(alch_session *s, alch__opkind kind, const alch__mapper *map, void *obj,
                           alch_error *err)
 {
     alch__sop *op = new_op(kind, NULL, NULL);
@@ -900,7 +894,8 @@ static alch__sop *make_op(alch_session *s, alch__opkind kind, const alch_model *
         alch__error_set(err, ALCH_ENOMEM, "out of memory");
         return NULL;
     }
-    op->model = m;
+    op->map = map;
+    op->model = map ? map->model : NULL;
     op->obj = obj;
     return op;
 }
@@ -946,9 +941,10 @@ static int set_pk(alch__sop *op, alch_value pk, alch_error *err)
 static alch__sop *get_op(alch_session *s, const alch_model *m, alch_value pk, alch_error *err)
 {
     static const char present = 0; /* get has no object yet: only the model is checked */
-    if (check_model(s, m, &present, err) != 0)
+    const alch__mapper *map;
+    if (check_model(s, m, &present, &map, err) != 0)
         return NULL;
-    alch__sop *op = make_op(s, OP_GET, m, NULL, err);
+    alch__sop *op = make_op(s, OP_GET, map, NULL, err);
     if (op && set_pk(op, pk, err) != 0) {
         free(op->pk_text);
         free(op);
@@ -970,22 +966,11 @@ int alch_session_get(alch_session *s, const alch_model *m, alch_value pk, void *
     return op ? run_sync(s, op, out, err) : err ? err->code : ALCH_EMISUSE;
 }
 
-const alch_relationship *alch__find_rel(const alch_model *m, const char *name, alch_error *err)
-{
-    for (size_t i = 0; i < m->nrelationships; i++)
-        if (strcmp(m->relationships[i].name, name) == 0)
-            return &m->relationships[i];
-    alch__error_set(err, ALCH_EARGUMENT, "model %s has no relationship named '%s'", m->name, name);
-    if (m->nrelationships)
-        alch__error_hint(err, "its relationships: %s%s", m->relationships[0].name,
-                         m->nrelationships > 1 ? ", ..." : "");
-    return NULL;
-}
-
 static alch__sop *obj_op(alch_session *s, alch__opkind kind, const alch_model *m, void *obj,
                          const char *rel, alch_error *err)
 {
-    if (check_model(s, m, obj, err) != 0)
+    const alch__mapper *map;
+    if (check_model(s, m, obj, &map, err) != 0)
         return NULL;
     alch__rec *r = alch__rec_by_ptr(s, obj);
     if (!r || r->state != ALCH_PERSISTENT) {
@@ -993,12 +978,12 @@ static alch__sop *obj_op(alch_session *s, alch__opkind kind, const alch_model *m
         alch__error_hint(err, "flush or commit it first, or load it with alch_session_get()");
         return NULL;
     }
-    const alch_relationship *found = NULL;
-    if (rel && !(found = alch__find_rel(m, rel, err)))
+    const alch__rel_map *found = NULL;
+    if (rel && !(found = alch__mapper_rel(map, rel, err)))
         return NULL;
-    alch__sop *op = make_op(s, kind, m, obj, err);
+    alch__sop *op = make_op(s, kind, map, obj, err);
     if (op)
-        op->rel = found;
+        op->relmap = found;
     return op;
 }
 
@@ -1157,6 +1142,7 @@ static int stmt_op(alch_session *s, alch_stmt *st, alch__qmode mode, alch__sop *
     int rc = alch_stmt_params(st, &params, &n, err);
     if (rc)
         return rc;
+    const alch__mapper *map = NULL;
     if (mode >= Q_SCALARS) {
         const alch_model *m = alch_stmt_model(st);
         if (!m) {
@@ -1167,10 +1153,10 @@ static int stmt_op(alch_session *s, alch_stmt *st, alch__qmode mode, alch__sop *
                                   "columns, or select a model: alch_select(&Item_model)");
             return ALCH_EMISUSE;
         }
-        if ((rc = check_model(s, m, m, err)) != 0)
+        if ((rc = check_model(s, m, m, &map, err)) != 0)
             return rc;
     }
-    alch__sop *op = make_op(s, OP_STMT, NULL, NULL, err);
+    alch__sop *op = make_op(s, OP_STMT, map, NULL, err);
     if (!op)
         return ALCH_ENOMEM;
     op->stmt = st;

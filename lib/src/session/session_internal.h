@@ -7,12 +7,14 @@
 
 #include "alch/session.h"
 #include "engine/engine_internal.h"
+#include "model/model_internal.h"
 #include "util/arena.h"
 #include "util/buf.h"
 
 /* One object the session tracks. */
 typedef struct alch__rec {
     const alch_model *model;
+    const alch__mapper *map;    /* the model's mapper (map->model == model) */
     void *obj;
     alch_object_state state;
     bool owned;            /* allocated by the session (a loaded row) */
@@ -74,8 +76,9 @@ typedef struct alch__sop {
     alch_session_cb cb;
     void *data;
     const alch_model *model;
+    const alch__mapper *map;        /* model's mapper (OP_STMT: the statement's, for objects) */
     void *obj;                      /* refresh/load: the object; get: the result */
-    const alch_relationship *rel;
+    const alch__rel_map *relmap;    /* load: the relationship */
     alch_value pk;
     char *pk_text;                  /* a copy of a text key for the async face */
     alch__plan_item *plan;
@@ -110,7 +113,7 @@ struct alch_sessionmaker {
  * bits), row after row for an INSERT of `rows` rows, then the key for UPDATE; SQL_BY_COLUMN
  * has one value, for `col`. `rows` is 1 but for multi-row INSERTs. */
 typedef enum { SQL_BY_COLUMN, SQL_INSERT, SQL_UPDATE, SQL_DELETE } alch__sqlkind;
-const char *alch__session_sql(alch_session *s, alch__sqlkind kind, const alch_model *m,
+const char *alch__session_sql(alch_session *s, alch__sqlkind kind, const alch__mapper *map,
                               const alch_column *col, uint64_t mask, uint64_t ret, size_t rows,
                               alch_error *err);
 void alch__sql_cache_free(alch_sessionmaker *maker);
@@ -155,7 +158,7 @@ void alch__rec_set(alch_session *s, alch__rec *r, alch_object_state st, bool del
 alch__rec *alch__rec_by_ptr(const alch_session *s, const void *obj);
 alch__rec *alch__rec_by_key(const alch_session *s, uint64_t h, const char *key);
 void alch__link_key(alch_session *s, alch__rec *r);
-alch__rec *alch__track(alch_session *s, const alch_model *m, void *obj, alch_object_state st);
+alch__rec *alch__track(alch_session *s, const alch__mapper *map, void *obj, alch_object_state st);
 void alch__untrack(alch_session *s, alch__rec *r);
 int alch__set_key(alch_session *s, alch__rec *r);
 /* An identity key: on the stack when short; alch__key_keep() copies it into the session. */
@@ -167,7 +170,7 @@ typedef struct alch__key {
     uint64_t hash;
 } alch__key;
 int alch__key_make(const alch_model *m, const alch_value *pk, alch__key *k);
-int alch__key_of(const alch_model *m, const void *obj, alch__key *k);
+int alch__key_of(const alch__mapper *map, const void *obj, alch__key *k);
 void alch__key_done(alch__key *k);
 const char *alch__key_keep(alch_session *s, const alch__key *k);
 void *alch__snapshot(alch_session *s, const alch_model *m, const void *obj);
@@ -227,11 +230,8 @@ void alch__streams_detach(alch_session *s);
 void alch__eager_next(alch_session *s);
 
 /* session.c: shared with eager.c */
-int alch__row_object(alch_session *s, const alch_model *m, const alch_result *res, size_t row,
+int alch__row_object(alch_session *s, const alch__mapper *map, const alch_result *res, size_t row,
                      void **out, alch_error *err);
-const alch_column *alch__rel_fk_column(const alch_session *s, const alch_model *m,
-                                       const alch_relationship *rel, const alch_model **owner);
-const alch_relationship *alch__find_rel(const alch_model *m, const char *name, alch_error *err);
 
 /* session.c: the stage machine */
 void alch__session_step(alch_session *s);

@@ -3,9 +3,9 @@
  * the builder is the one place SQL text is made, and a shape seen before costs a lookup. */
 #include <stdlib.h>
 
-#include "base/base_internal.h"
 #include "driver/error_internal.h"
 #include "session/session_internal.h"
+#include "statement/statement_internal.h"
 
 struct alch__sqlshape {
     alch__sqlkind kind;
@@ -32,17 +32,24 @@ static alch_expr *param(const alch_column *c)
     return alch_param(c->name);
 }
 
-static alch_stmt *build(alch__sqlkind kind, const alch_model *m, const alch_column *col,
+/* A column of m as an expression (the mapper's pointers: nothing is looked up by name). */
+static alch_expr *col_of(const alch_model *m, size_t i)
+{
+    return alch__col_expr(m, &m->columns[i]);
+}
+
+static alch_stmt *build(alch__sqlkind kind, const alch__mapper *map, const alch_column *col,
                         uint64_t mask, uint64_t ret, size_t rows)
 {
-    const alch_column *pk = alch__model_pk(m);
+    const alch_model *m = map->model;
+    const alch_column *pk = map->pk;
     alch_stmt *st = NULL;
     switch (kind) {
     case SQL_BY_COLUMN: /* get, refresh, and relationship loads */
         st = alch_select(m);
-        alch_where(st, alch_eq(alch_col(m, col->name), param(col)));
+        alch_where(st, alch_eq(alch__col_expr(m, col), param(col)));
         if (col != pk) /* a one-to-many load: in key order */
-            alch_order_by(st, alch_col(m, pk->name));
+            alch_order_by(st, alch__col_expr(m, pk));
         return st;
     case SQL_INSERT: /* rows > 1: VALUES (...), (...), ... */
         st = alch_insert(m);
@@ -51,38 +58,38 @@ static alch_stmt *build(alch__sqlkind kind, const alch_model *m, const alch_colu
                 alch_insert_row(st);
             for (size_t i = 0; i < m->ncolumns; i++)
                 if (mask & (1ULL << i))
-                    alch_set_expr(st, alch_col(m, m->columns[i].name), param(&m->columns[i]));
+                    alch_set_expr(st, col_of(m, i), param(&m->columns[i]));
         }
         for (size_t i = 0; i < m->ncolumns; i++)
             if (ret & (1ULL << i))
-                alch_returning(st, alch_col(m, m->columns[i].name));
+                alch_returning(st, col_of(m, i));
         return st;
     case SQL_UPDATE:
         st = alch_update(m);
         for (size_t i = 0; i < m->ncolumns; i++)
             if (mask & (1ULL << i))
-                alch_set_expr(st, alch_col(m, m->columns[i].name), param(&m->columns[i]));
+                alch_set_expr(st, col_of(m, i), param(&m->columns[i]));
         /* the key's placeholder gets a name no column can clash with in the SET */
-        alch_where(st, alch_eq(alch_col(m, pk->name), alch_param(" key")));
+        alch_where(st, alch_eq(alch__col_expr(m, pk), alch_param(" key")));
         return st;
     case SQL_DELETE:
         st = alch_delete(m);
-        alch_where(st, alch_eq(alch_col(m, pk->name), param(pk)));
+        alch_where(st, alch_eq(alch__col_expr(m, pk), param(pk)));
         return st;
     }
     return NULL;
 }
 
-const char *alch__session_sql(alch_session *s, alch__sqlkind kind, const alch_model *m,
+const char *alch__session_sql(alch_session *s, alch__sqlkind kind, const alch__mapper *map,
                               const alch_column *col, uint64_t mask, uint64_t ret, size_t rows,
                               alch_error *err)
 {
     alch_sessionmaker *maker = s->maker;
     for (alch__sqlshape *p = maker->shapes; p; p = p->next)
-        if (p->kind == kind && p->model == m && p->col == col && p->mask == mask && p->ret == ret &&
+        if (p->kind == kind && p->model == map->model && p->col == col && p->mask == mask && p->ret == ret &&
             p->rows == rows)
             return p->sql;
-    alch_stmt *st = build(kind, m, col, mask, ret, rows);
+    alch_stmt *st = build(kind, map, col, mask, ret, rows);
     const char *text = NULL;
     int rc = alch_stmt_sql(st, &text, err);
     alch__sqlshape *p = rc == 0 ? calloc(1, sizeof *p) : NULL;
@@ -95,7 +102,7 @@ const char *alch__session_sql(alch_session *s, alch__sqlkind kind, const alch_mo
         alch__error_set(err, ALCH_ENOMEM, "out of memory");
         return NULL;
     }
-    *p = (alch__sqlshape){kind, m, col, mask, ret, rows, copy, maker->shapes};
+    *p = (alch__sqlshape){kind, map->model, col, mask, ret, rows, copy, maker->shapes};
     maker->shapes = p;
     return copy;
 }

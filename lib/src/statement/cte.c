@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/base_internal.h"
+#include "model/model_internal.h"
 #include "driver/error_internal.h"
 #include "statement/statement_internal.h"
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/base_internal.h"
+#include "model/model_internal.h"
 #include "driver/error_internal.h"
 #include "statement/statement_internal.h"
 #include "util/suggest.h"
@@ -173,6 +173,11 @@ alch_expr *alch_col(const alch_model *model, const char *column)
         return error_node(ALCH_EARGUMENT, NULL, "model %s (table %s) has no column '%s'",
                           model->name, model->table, column);
     }
+    return alch__col_expr(model, col);
+}
+
+alch_expr *alch__col_expr(const alch_model *model, const alch_column *col)
+{
     alch_expr *e = node(X_COLUMN, 0);
     if (e) {
         e->model = model;

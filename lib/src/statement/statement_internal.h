@@ -129,6 +129,8 @@ struct alch_stmt {
 };
 
 /* expr.c */
+/* alch_col() for a column the caller already holds (a mapper's): no lookup by name. */
+alch_expr *alch__col_expr(const alch_model *model, const alch_column *col);
 void alch__expr_take(alch_expr *e);
 void alch__expr_drop(alch_expr *e);
 /* Whether e holds a window function (X_OVER), subqueries left out. */
