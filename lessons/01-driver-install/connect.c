@@ -102,7 +102,7 @@ int main(void)
 
     //! [mistakes]
     const char *mistakes[] = {
-        "postgresql+asyncpg://alch@localhost/shop",        /* copied from a Python project */
+        "mysql+aiomysql://alch@localhost/shop",            /* not PostgreSQL */
         "postgresql://alch@localhost:99999/shop",          /* a port is at most 65535 */
         "postgresql://alch@localhost/shop?sslmod=disable", /* a typo in an option */
     };

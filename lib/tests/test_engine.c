@@ -82,7 +82,7 @@ static void test_options_validated(void **state)
     assert_int_equal(alch_engine_create(db_url, &o, &e, &err), ALCH_EARGUMENT);
     assert_non_null(strstr(err.hint, "SERIALIZABLE"));
     alch_error_clear(&err);
-    assert_int_equal(alch_engine_create("postgresql+asyncpg://u@h/db", NULL, &e, &err),
+    assert_int_equal(alch_engine_create("postgresql+pg8000://u@h/db", NULL, &e, &err),
                      ALCH_EARGUMENT);
     alch_error_clear(&err);
     assert_null(e);
@@ -176,6 +176,39 @@ static void test_echo(void **state)
         at_text = hit + strlen(expected[i]);
     }
     assert_null(strstr(text, "s3cret"));
+}
+
+/* The seed's URL, postgresql+asyncpg://, works as it is: one echo line says alch reads it as
+ * postgresql:// (libpq), and the engine connects. */
+static void test_asyncpg_url(void **state)
+{
+    (void)state;
+    FILE *log = tmpfile();
+    char url[512];
+    snprintf(url, sizeof url, "postgresql+asyncpg%s", strstr(db_url, "://"));
+    alch_engine_options o = alch_engine_options_default();
+    o.echo = true;
+    o.echo_file = log;
+    alch_error err = ALCH_ERROR_INIT;
+    alch_engine *e = NULL;
+    CHECK_OK(alch_engine_create(url, &o, &e, &err), err);
+    alch_conn *c = checkout(e);
+    alch_result *res = NULL;
+    CHECK_OK(alch_conn_execute(c, "SELECT 1", NULL, 0, &res, &err), err);
+    alch_result_free(res);
+    alch_conn_close(c);
+    alch_engine_free(e);
+
+    rewind(log);
+    char text[4096] = {0};
+    size_t n = fread(text, 1, sizeof text - 1, log);
+    text[n] = '\0';
+    fclose(log);
+    static const char line[] = "[alch] postgresql+asyncpg:// is read as postgresql://: alch "
+                               "speaks libpq whatever driver the URL names\n";
+    const char *hit = strstr(text, line);
+    if (!hit || strstr(hit + 1, line))
+        fail_msg("expected the line '%s' once in:\n%s", line, text);
 }
 
 /* ---- the pool, sync face --------------------------------------------------------------- */
@@ -669,6 +702,7 @@ int main(void)
         cmocka_unit_test(test_isolation_and_autocommit),
         cmocka_unit_test(test_statement_timeout),
         cmocka_unit_test(test_echo),
+        cmocka_unit_test(test_asyncpg_url),
         cmocka_unit_test(test_implicit_transaction_rolled_back_on_return),
         cmocka_unit_test(test_engine_begin),
         cmocka_unit_test(test_engine_begin_async),

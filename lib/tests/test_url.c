@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libpq-fe.h>
+
 #include "alch/url.h"
 #include "driver/url_internal.h"
 
@@ -244,8 +246,8 @@ static const bad_case bad_cases[] = {
     {NULL, ALCH_EMISUSE, "NULL", NULL},
     {"localhost/db", ALCH_EARGUMENT, "must start with postgresql://", NULL},
     {"postgresql:/localhost/db", ALCH_EARGUMENT, "must start with postgresql://", NULL},
-    {"postgresql+asyncpg://u@h/db", ALCH_EARGUMENT,
-     "unknown driver 'asyncpg' in 'postgresql+asyncpg://'", "postgresql+libpq://"},
+    {"postgresql+pg8000://u@h/db", ALCH_EARGUMENT,
+     "unknown driver 'pg8000' in 'postgresql+pg8000://'", "+asyncpg, +psycopg and +psycopg2"},
     {"mysql://u@h/db", ALCH_EARGUMENT, "'mysql://' is not a PostgreSQL URL", "postgresql://"},
     {"postgresq://h/db", ALCH_EARGUMENT, "not a PostgreSQL URL", "did you mean 'postgresql://'?"},
     {"postgresql://h:abc/db", ALCH_EARGUMENT, "invalid port 'abc'", NULL},
@@ -426,6 +428,100 @@ static void assert_params(const char **keys, const char **values, const char *co
 /* The settings every connection pins at startup (url.c). */
 #define PIN "-c DateStyle=ISO,MDY -c IntervalStyle=postgres -c extra_float_digits=3"
 
+/* A URL copied from a Python project names its driver: +asyncpg, +psycopg and +psycopg2 are
+ * aliases (alch speaks libpq whatever the URL says), so they give libpq exactly what the plain
+ * URL gives; the name is kept for the rendering. */
+static void test_python_driver_aliases(void **state)
+{
+    (void)state;
+    static const char *const spellings[][2] = {
+        {"postgresql+asyncpg://u:pw@h:5433/db?sslmode=disable", "postgresql+asyncpg"},
+        {"postgresql+psycopg://u:pw@h:5433/db?sslmode=disable", "postgresql+psycopg"},
+        {"postgres+psycopg2://u:pw@h:5433/db?sslmode=disable", "postgresql+psycopg2"},
+        {"PostgreSQL+AsyncPG://u:pw@h:5433/db?sslmode=disable", "postgresql+asyncpg"},
+    };
+    alch_url *plain = NULL;
+    assert_int_equal(alch_url_parse("postgresql://u:pw@h:5433/db?sslmode=disable", &plain, NULL), 0);
+    assert_null(alch__url_driver_alias(plain));
+    const char **pk = NULL, **pv = NULL;
+    assert_int_equal(alch__url_libpq_params(plain, NULL, NULL, &pk, &pv), 0);
+    for (size_t i = 0; i < sizeof spellings / sizeof *spellings; i++) {
+        alch_url *url = NULL;
+        alch_error err = ALCH_ERROR_INIT;
+        if (alch_url_parse(spellings[i][0], &url, &err) != 0)
+            fail_with_error(&err, "should parse", spellings[i][0]);
+        check_str(spellings[i][1], alch_url_drivername(url), "drivername", spellings[i][0]);
+        check_str(spellings[i][1] + strlen("postgresql+"), alch__url_driver_alias(url), "alias",
+                  spellings[i][0]);
+        const char **k = NULL, **v = NULL;
+        assert_int_equal(alch__url_libpq_params(url, NULL, NULL, &k, &v), 0);
+        assert_params(k, v, pk, pv);
+        free(k);
+        free(v);
+        char *text = alch_url_render(url, true);
+        char want[128];
+        snprintf(want, sizeof want, "%s://u:***@h:5433/db?sslmode=disable", spellings[i][1]);
+        check_str(want, text, "rendering", spellings[i][0]);
+        free(text);
+        alch_url_free(url);
+    }
+    free(pk);
+    free(pv);
+    alch_url_free(plain);
+}
+
+/* Two grammars can disagree: every valid URL of this file, given to libpq's own parser
+ * (PQconninfoParse, with the +driver part dropped), must name the same user, password,
+ * host(s), port(s), database and options as alch's parse. */
+static void test_libpq_agrees(void **state)
+{
+    (void)state;
+    /* the deviations url.h lists, where both parsers accept and read differently */
+    static const char *const deviations[] = {
+        "postgresql://u:p@ss@host/db", /* a raw '@' in the password: alch splits at the last */
+    };
+    size_t checked = 0;
+    for (size_t i = 0; i < sizeof valid_cases / sizeof valid_cases[0]; i++) {
+        const char *text = valid_cases[i].text;
+        bool listed = false;
+        for (size_t d = 0; d < sizeof deviations / sizeof *deviations; d++)
+            listed = listed || strcmp(text, deviations[d]) == 0;
+        if (listed)
+            continue;
+        checked++;
+        const char *rest = strstr(text, "://");
+        char uri[1024];
+        snprintf(uri, sizeof uri, "postgresql%s", rest);
+        char *msg = NULL;
+        PQconninfoOption *opts = PQconninfoParse(uri, &msg);
+        if (!opts) {
+            char why[512];
+            snprintf(why, sizeof why, "%s", msg ? msg : "out of memory");
+            PQfreemem(msg);
+            fail_msg("libpq refuses '%s', which alch accepts: %s", text, why);
+        }
+        alch_url *url = NULL;
+        assert_int_equal(alch_url_parse(text, &url, NULL), 0);
+        for (PQconninfoOption *o = opts; o->keyword; o++) {
+            const char *ours = strcmp(o->keyword, "user") == 0       ? alch_url_username(url)
+                               : strcmp(o->keyword, "password") == 0 ? alch_url_password(url)
+                               : strcmp(o->keyword, "host") == 0     ? alch_url_host(url)
+                               : strcmp(o->keyword, "port") == 0     ? alch_url_port(url)
+                               : strcmp(o->keyword, "dbname") == 0   ? alch_url_database(url)
+                                                                     : alch_url_query(url, o->keyword);
+            const char *theirs = o->val && *o->val ? o->val : NULL;
+            if (ours && !*ours)
+                ours = NULL;
+            char what[96];
+            snprintf(what, sizeof what, "libpq's '%s' (PQconninfoParse)", o->keyword);
+            check_str(theirs, ours, what, text);
+        }
+        alch_url_free(url);
+        PQconninfoFree(opts);
+    }
+    assert_true(checked + 1 >= sizeof valid_cases / sizeof valid_cases[0]);
+}
+
 static void test_libpq_params(void **state)
 {
     (void)state;
@@ -520,6 +616,8 @@ int main(void)
         cmocka_unit_test(test_null_arguments),
         cmocka_unit_test(test_copy_and_set_database),
         cmocka_unit_test(test_libpq_params),
+        cmocka_unit_test(test_python_driver_aliases),
+        cmocka_unit_test(test_libpq_agrees),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,35 @@
  * characters or a `#fragment`. The scheme `postgres://` is accepted as an alias, as
  * libpq does. Error messages give the position (counting from 1) of the bad part and
  * never quote the password.
+ *
+ * A URL copied from a Python project keeps working: `postgresql+asyncpg://`,
+ * `postgresql+psycopg://` and `postgresql+psycopg2://` are aliases (alch speaks libpq
+ * whatever the URL says; an engine with echo on says so in one line). Any other `+driver`
+ * is refused with a sentence.
+ *
+ * **Where alch differs from libpq** (`PQconninfoParse`, which test_url's
+ * `test_libpq_agrees` runs on every valid URL of its table):
+ * - a `+driver` part: libpq refuses it; alch drops it (see above);
+ * - a raw `@` in the password (`u:p@ss@host`): libpq ends the user info at the first `@`
+ *   (password `p`, host `ss@host`), alch at the last (password `p@ss`); write `%40` and
+ *   both agree;
+ * - ports are checked when parsing (a number from 1 to 65535, one per host at most): libpq
+ *   takes any text (`h:abc`, `h:0`) and fails when connecting;
+ * - an IPv6 address without brackets (`postgresql://::1/db`) is refused with a hint; libpq
+ *   reads it as an empty host and the port `:1`;
+ * - an empty entry in a host list (`h1,,h2`) is refused; libpq reads it as the default host;
+ * - spaces, control characters and a `#fragment` are refused; libpq passes them on;
+ * - an unknown query key is refused by both, here with its position and a "did you mean".
+ *
+ * **Where alch differs from SQLAlchemy** (`sqlalchemy.engine.make_url`):
+ * - only PostgreSQL URLs, and the drivers above (SQLAlchemy loads the driver named);
+ * - every query key must be a libpq keyword (SQLAlchemy passes unknown keys to the driver);
+ * - several hosts (`h1:5432,h2:5433`) and `?host=` socket directories are libpq's forms,
+ *   which SQLAlchemy's asyncpg dialect spells differently;
+ * - a repeated query key keeps its last value (SQLAlchemy keeps them all as a tuple);
+ * - '+' in a query value is a plus sign, as for libpq (SQLAlchemy decodes it as a space);
+ * - the rendering masks the password as `***`, as SQLAlchemy's `render_as_string()` does,
+ *   and a `sslpassword` query value too.
  */
 #ifndef ALCH_URL_H
 #define ALCH_URL_H
@@ -77,7 +106,11 @@ ALCH_API alch_url *alch_url_copy(const alch_url *url);
  */
 ALCH_API char *alch_url_render(const alch_url *url, bool hide_password);
 
-/** @brief The driver name: `"postgresql"` or `"postgresql+libpq"`. Never NULL for a parsed URL. */
+/**
+ * @brief The driver name: `"postgresql"`, `"postgresql+libpq"`, or the Python driver's name
+ *        the URL was written with (`"postgresql+asyncpg"`, `"postgresql+psycopg"`,
+ *        `"postgresql+psycopg2"`; alch speaks libpq all the same). Never NULL for a parsed URL.
+ */
 ALCH_API const char *alch_url_drivername(const alch_url *url);
 /** @brief The decoded user name, or NULL when the URL has none. */
 ALCH_API const char *alch_url_username(const alch_url *url);

@@ -250,7 +250,20 @@ static int unknown_database(parser *p, size_t scheme_len, size_t name_len)
     return ALCH_EARGUMENT;
 }
 
-/* "postgresql", "postgresql+libpq" and the "postgres" alias; anything else is explained. */
+/* The Python drivers' names SQLAlchemy URLs carry: accepted as aliases, since a URL copied
+ * from a Python project should work; alch speaks libpq whatever the URL says. */
+static const char *const driver_aliases[] = {"asyncpg", "psycopg", "psycopg2"};
+
+static const char *driver_alias(const char *s, size_t n)
+{
+    for (size_t i = 0; i < sizeof driver_aliases / sizeof *driver_aliases; i++)
+        if (equal_ci(s, n, driver_aliases[i]))
+            return driver_aliases[i];
+    return NULL;
+}
+
+/* "postgresql", "postgresql+libpq", the "postgres" alias and the Python drivers' names;
+ * anything else is explained. */
 static int parse_scheme(parser *p, alch_url *url, const char **rest)
 {
     const char *t = p->text;
@@ -263,15 +276,22 @@ static int parse_scheme(parser *p, alch_url *url, const char **rest)
     size_t name_len = plus ? (size_t)(plus - t) : n;
     if (!is_postgres_name(t, name_len))
         return unknown_database(p, n, name_len);
-    if (plus && !equal_ci(plus + 1, n - name_len - 1, "libpq")) {
+    const char *driver = plus ? plus + 1 : NULL;
+    size_t driver_len = plus ? n - name_len - 1 : 0;
+    const char *alias = driver ? driver_alias(driver, driver_len) : NULL;
+    if (driver && !alias && !equal_ci(driver, driver_len, "libpq")) {
         alch__error_set(p->err, ALCH_EARGUMENT,
                         "unknown driver '%.*s' in '%.*s://': alch speaks to PostgreSQL through "
                         "libpq",
-                        (int)(n - name_len - 1), plus + 1, (int)n, t);
-        alch__error_hint(p->err, "use postgresql:// or postgresql+libpq://");
+                        (int)driver_len, driver, (int)n, t);
+        alch__error_hint(p->err, "use postgresql:// or postgresql+libpq:// (+asyncpg, +psycopg "
+                                 "and +psycopg2 are accepted too, and mean libpq)");
         return ALCH_EARGUMENT;
     }
-    url->drivername = alch__strdup(plus ? "postgresql+libpq" : "postgresql");
+    char name[32]; /* "postgresql", or "postgresql+" and the driver's name in lower case */
+    snprintf(name, sizeof name, "postgresql%s%s", driver ? "+" : "",
+             driver ? (alias ? alias : "libpq") : "");
+    url->drivername = alch__strdup(name);
     if (!url->drivername)
         return oom(p->err);
     *rest = t + n + 3;
@@ -927,6 +947,12 @@ char *alch_url_render(const alch_url *url, bool hide_password)
 const char *alch_url_drivername(const alch_url *url)
 {
     return url ? url->drivername : NULL;
+}
+
+const char *alch__url_driver_alias(const alch_url *url)
+{
+    const char *plus = url && url->drivername ? strchr(url->drivername, '+') : NULL;
+    return plus ? driver_alias(plus + 1, strlen(plus + 1)) : NULL;
 }
 
 const char *alch_url_username(const alch_url *url)

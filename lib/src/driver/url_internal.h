@@ -1,4 +1,4 @@
-/* What the connection layer needs from a parsed URL. */
+/* What the connection layer and the engine need from a parsed URL (no libpq here). */
 #ifndef ALCH_DRIVER_URL_INTERNAL_H
 #define ALCH_DRIVER_URL_INTERNAL_H
 
@@ -14,5 +14,9 @@
 int alch__url_libpq_params(const alch_url *url, const char *const *extra_keys,
                            const char *const *extra_values, const char ***keywords,
                            const char ***values);
+
+/* The Python driver the URL names ("asyncpg" for postgresql+asyncpg://, "psycopg",
+ * "psycopg2"), accepted as an alias of libpq, or NULL (postgresql://, postgresql+libpq://). */
+const char *alch__url_driver_alias(const alch_url *url);
 
 #endif

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "driver/error_internal.h"
+#include "driver/url_internal.h"
 #include "engine/pool.h"
 
 alch_engine_options alch_engine_options_default(void)
@@ -126,6 +127,10 @@ static int engine_create(uv_loop_t *loop, uv_loop_t *own_loop, const char *url,
     e->cfg.release = alch__pool_release;
     e->cfg.query_timeout_ms = e->opts.query_timeout_ms > 0 ? e->opts.query_timeout_ms : 0;
     alch__pool_init(&e->pool, e);
+    if (alch__url_driver_alias(e->url))
+        alch__echo_line(&e->echo, "%s:// is read as postgresql://: alch speaks libpq whatever "
+                                  "driver the URL names",
+                        alch_url_drivername(e->url));
     *out = e;
     return 0;
 }
