@@ -131,6 +131,27 @@ static void test_statement_timeout(void **state)
 
 /* ---- echo ----------------------------------------------------------------------------- */
 
+/* A sync engine on url that echoes to log. */
+static alch_engine *echo_engine(const char *url, FILE *log)
+{
+    alch_engine_options o = alch_engine_options_default();
+    o.echo = true;
+    o.echo_file = log;
+    alch_error err = ALCH_ERROR_INIT;
+    alch_engine *e = NULL;
+    CHECK_OK(alch_engine_create(url, &o, &e, &err), err);
+    return e;
+}
+
+/* What an echo log received (at most size - 1 bytes); closes it. */
+static void read_log(FILE *log, char *text, size_t size)
+{
+    rewind(log);
+    size_t n = fread(text, 1, size - 1, log);
+    text[n] = '\0';
+    fclose(log);
+}
+
 static void test_echo(void **state)
 {
     FILE *log = tmpfile();
@@ -138,12 +159,8 @@ static void test_echo(void **state)
     const char *at = strchr(strstr(db_url, "://") + 3, '@');
     char url[512];
     snprintf(url, sizeof url, "postgresql://alch:s3cret-pw%s", at);
-    alch_engine_options o = alch_engine_options_default();
-    o.echo = true;
-    o.echo_file = log;
     alch_error err = ALCH_ERROR_INIT;
-    alch_engine *e = NULL;
-    CHECK_OK(alch_engine_create(url, &o, &e, &err), err);
+    alch_engine *e = echo_engine(url, log);
     assert_null(strstr(alch_engine_url(e), "s3cret"));
     assert_non_null(strstr(alch_engine_url(e), "***"));
     alch_conn *c = checkout(e);
@@ -154,11 +171,8 @@ static void test_echo(void **state)
     alch_conn_close(c);
     alch_engine_free(e);
 
-    rewind(log);
-    char text[4096] = {0};
-    size_t n = fread(text, 1, sizeof text - 1, log);
-    text[n] = '\0';
-    fclose(log);
+    char text[4096];
+    read_log(log, text, sizeof text);
     const char *expected[] = {
         "[alch] BEGIN (implicit)\n",
         "[alch] SELECT $1 + 1, $2\n",
@@ -186,12 +200,8 @@ static void test_asyncpg_url(void **state)
     FILE *log = tmpfile();
     char url[512];
     snprintf(url, sizeof url, "postgresql+asyncpg%s", strstr(db_url, "://"));
-    alch_engine_options o = alch_engine_options_default();
-    o.echo = true;
-    o.echo_file = log;
     alch_error err = ALCH_ERROR_INIT;
-    alch_engine *e = NULL;
-    CHECK_OK(alch_engine_create(url, &o, &e, &err), err);
+    alch_engine *e = echo_engine(url, log);
     alch_conn *c = checkout(e);
     alch_result *res = NULL;
     CHECK_OK(alch_conn_execute(c, "SELECT 1", NULL, 0, &res, &err), err);
@@ -199,11 +209,8 @@ static void test_asyncpg_url(void **state)
     alch_conn_close(c);
     alch_engine_free(e);
 
-    rewind(log);
-    char text[4096] = {0};
-    size_t n = fread(text, 1, sizeof text - 1, log);
-    text[n] = '\0';
-    fclose(log);
+    char text[4096];
+    read_log(log, text, sizeof text);
     static const char line[] = "[alch] postgresql+asyncpg:// is read as postgresql://: alch "
                                "speaks libpq whatever driver the URL names\n";
     const char *hit = strstr(text, line);
