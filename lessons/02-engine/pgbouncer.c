@@ -5,10 +5,7 @@
  * `bot`, with the defaults (its statement cache on), and `other`, set up as it should be
  * behind PgBouncer (statement_cache_size = 0). While `other` holds a server connection, the
  * bot's next transaction runs on another one, where its prepared statement does not exist.
- *
- * PgBouncer keeps its server connections, and what was prepared on them, from one client to
- * the next: through a PgBouncer this program used before, its very first statement may fail
- * instead ("already exists"). `./tutor run 2` and the lesson's test start a fresh PgBouncer. */
+ */
 #include <stdio.h>
 #include <stdlib.h>
 

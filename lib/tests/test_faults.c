@@ -141,6 +141,102 @@ static void test_silent_server_connect_timeout(void **state)
     close(fd);
 }
 
+/* ---- host names ----------------------------------------------------------------------- */
+
+/* A name that cannot exist: a label longer than DNS's 63 bytes, under .invalid (RFC 2606).
+ * The resolver refuses it without asking any server, so the test needs no network. */
+static void test_unresolvable_host(void **state)
+{
+    char url[200];
+    snprintf(url, sizeof url, "postgresql://alch@%s.invalid:5432/db",
+             "no-such-host-no-such-host-no-such-host-no-such-host-no-such-host-x");
+    alch_engine *e = NULL;
+    alch_error err = ALCH_ERROR_INIT;
+    CHECK_OK(alch_engine_create(url, NULL, &e, &err), err);
+    alch_conn *c = NULL;
+    uint64_t t0 = uv_hrtime();
+    assert_int_equal(alch_engine_connect(e, &c, &err), ALCH_EOPERATIONAL);
+    double s = seconds_since(t0);
+    char *text = alch_error_format(&err);
+    fprintf(stderr, "a host name that does not resolve: %.3f s:\n%s\n", s, text);
+    assert_true(s < 1.0 * slow_factor()); /* at once, not after connect_timeout_ms */
+    assert_non_null(strstr(text, "OperationalError: could not translate host name "
+                                 "\"no-such-host-"));
+    assert_non_null(strstr(text, ".invalid\" to address: "));
+    assert_non_null(strstr(text, "HINT: check the host name in the URL"));
+    free(text);
+    alch_error_clear(&err);
+    alch_engine_free(e);
+}
+
+/* Work that holds a thread of libuv's pool until released. */
+typedef struct blocker {
+    uv_work_t work;
+    uv_sem_t *started, *release;
+} blocker;
+
+static void block_thread(uv_work_t *w)
+{
+    blocker *b = w->data;
+    uv_sem_post(b->started);
+    uv_sem_wait(b->release);
+}
+
+static void blocked_done(uv_work_t *w, int status)
+{
+}
+
+/* A lookup that does not finish: every thread of libuv's pool (where uv_getaddrinfo runs)
+ * is busy, so the lookup of "localhost" waits in the queue. connect_timeout_ms covers the
+ * lookup too, and the sentence names the host and says what did not finish. */
+static void test_lookup_timeout(void **state)
+{
+    const char *size = getenv("UV_THREADPOOL_SIZE");
+    int threads = size && atoi(size) > 0 ? atoi(size) : 4;
+    if (threads > 128)
+        threads = 128; /* libuv's own maximum: 1024; far more than any test sets */
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    uv_sem_t started, release;
+    uv_sem_init(&started, 0);
+    uv_sem_init(&release, 0);
+    blocker *b = calloc((size_t)threads, sizeof *b);
+    for (int i = 0; i < threads; i++) {
+        b[i] = (blocker){.started = &started, .release = &release};
+        b[i].work.data = &b[i];
+        assert_int_equal(uv_queue_work(&loop, &b[i].work, block_thread, blocked_done), 0);
+    }
+    for (int i = 0; i < threads; i++)
+        uv_sem_wait(&started); /* every thread is held */
+
+    alch_engine_options o = alch_engine_options_default();
+    o.connect_timeout_ms = 300;
+    alch_engine *e = NULL;
+    alch_error err = ALCH_ERROR_INIT;
+    CHECK_OK(alch_engine_create("postgresql://alch@localhost:5432/db", &o, &e, &err), err);
+    alch_conn *c = NULL;
+    uint64_t t0 = uv_hrtime();
+    int rc = alch_engine_connect(e, &c, &err);
+    double s = seconds_since(t0);
+    for (int i = 0; i < threads; i++)
+        uv_sem_post(&release);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    free(b);
+    uv_sem_destroy(&started);
+    uv_sem_destroy(&release);
+
+    fprintf(stderr, "a lookup that does not finish, connect_timeout_ms 300: %.3f s: %s\n", s,
+            err.message);
+    assert_int_equal(rc, ALCH_ETIMEOUT);
+    assert_true(s >= 0.28 && s < 0.3 + 2.0 * slow_factor());
+    assert_string_equal(err.message,
+                        "could not connect to localhost port 5432 within 0.3 s: the host name "
+                        "lookup did not finish");
+    alch_error_clear(&err);
+    alch_engine_free(e);
+}
+
 /* ---- a fault during a large pipelined flush ------------------------------------------- */
 
 enum { ROWS = 60000 };
@@ -401,6 +497,8 @@ int main(void)
         cmocka_unit_test(test_default_connect_timeout),
         cmocka_unit_test(test_silent_server_pool_timeout),
         cmocka_unit_test(test_silent_server_connect_timeout),
+        cmocka_unit_test(test_unresolvable_host),
+        cmocka_unit_test(test_lookup_timeout),
         cmocka_unit_test(test_stopped_backend),
         cmocka_unit_test(test_terminate_during_flush),
         cmocka_unit_test(test_sigkill_during_flush),

@@ -22,6 +22,7 @@
 
 static char *db_url;  /* the test's database, direct */
 static char *pgb_url; /* the same database through PgBouncer */
+static char pgb_line[512]; /* the fixture's URL (its database "alch") */
 
 static int setup(void **state)
 {
@@ -38,6 +39,7 @@ static int setup(void **state)
     }
     fclose(f);
     line[strcspn(line, "\n")] = '\0';
+    snprintf(pgb_line, sizeof pgb_line, "%s", line);
     db_url = alch_test_db_create("pgbouncer");
     char *db = alch_test_url_database(db_url);
     pgb_url = alch_test_url_with_database(line, db);
@@ -196,11 +198,99 @@ static void test_cache_on_falls_back(void **state)
     free_load(ld);
 }
 
+/* ---- one client's statement never runs for another ---------------------------------- */
+
+/* Run sql (one text cell) on a fresh checkout of e; the cell goes to out ("" on failure). */
+static int one_text(alch_engine *e, const char *sql, char *out, size_t size, alch_error *err)
+{
+    alch_conn *c = NULL;
+    alch_result *r = NULL;
+    const char *text = "";
+    out[0] = '\0';
+    int rc = alch_engine_connect(e, &c, err);
+    if (rc == 0)
+        rc = alch_conn_execute(c, sql, NULL, 0, &r, err);
+    if (rc == 0)
+        rc = alch_result_get_text(r, 0, 0, &text, err);
+    snprintf(out, size, "%s", rc == 0 ? text : "");
+    alch_result_free(r);
+    alch_conn_close(c);
+    return rc;
+}
+
+/* Two clients of one PgBouncer prepare a statement each. PgBouncer (LIFO) then runs the
+ * second client's cached statement on the first client's server connection. With the same
+ * statement name on both, the second client would get the first one's answer ("from X")
+ * without any error; names unique to each client connection make it "does not exist", the
+ * PgBouncer sentence, and the fallback: never another client's statement. */
+static void test_never_another_clients_statement(void **state)
+{
+    if (!pgb_url)
+        skip();
+    char *direct = alch_test_db_create("pgb_names"); /* a pool of its own in PgBouncer */
+    char *db = alch_test_url_database(direct);
+    char *url = alch_test_url_with_database(pgb_line, db);
+    free(db);
+    FILE *echo = tmpfile();
+    assert_non_null(echo);
+    alch_engine_options o = alch_engine_options_default();
+    o.echo = true;
+    o.echo_file = echo;
+    alch_error err = ALCH_ERROR_INIT;
+    alch_engine *x = NULL, *y = NULL;
+    CHECK_OK(alch_engine_create(url, &o, &x, &err), err);
+    CHECK_OK(alch_engine_create(url, &o, &y, &err), err);
+
+    /* X prepares its statement on server connection S1 and keeps its transaction open */
+    alch_conn *xc = NULL;
+    alch_result *r = NULL;
+    CHECK_OK(alch_engine_connect(x, &xc, &err), err);
+    CHECK_OK(alch_conn_execute(xc, "SELECT 'from X'::text", NULL, 0, &r, &err), err);
+    alch_result_free(r);
+    /* Y prepares its own on S2 (S1 is busy), then hands it back */
+    char got[64];
+    CHECK_OK(one_text(y, "SELECT 'from Y'::text", got, sizeof got, &err), err);
+    assert_string_equal(got, "from Y");
+    /* X ends its transaction: S1 is the server connection released last, so PgBouncer
+     * lends it to Y's next transaction, where Y's cache says its statement is prepared */
+    alch_conn_close(xc);
+    int rc = one_text(y, "SELECT 'from Y'::text", got, sizeof got, &err);
+    fprintf(stderr, "Y's cached statement on X's server connection: %s%s%s\n",
+            rc ? alch_strerror(rc) : got, rc ? ": " : "", rc ? err.message : "");
+    assert_string_not_equal(got, "from X"); /* never another client's statement */
+    if (rc) {
+        assert_non_null(strstr(err.message, "PgBouncer"));
+        assert_non_null(strstr(err.hint, "statement_cache_size = 0"));
+        alch_error_clear(&err);
+    }
+    /* the cache is off now: Y's statement travels whole, wherever it runs */
+    for (int i = 0; i < 3; i++) {
+        CHECK_OK(one_text(y, "SELECT 'from Y'::text", got, sizeof got, &err), err);
+        assert_string_equal(got, "from Y");
+    }
+    alch_engine_free(x);
+    alch_engine_free(y);
+
+    /* the echo said it once, in these words */
+    rewind(echo);
+    char line[512];
+    int said = 0;
+    while (fgets(line, sizeof line, echo))
+        said += strcmp(line, "[alch] statement cache off for this engine: prepared statements "
+                             "vanish behind a transaction-mode pooler such as PgBouncer (set "
+                             "statement_cache_size = 0)\n") == 0;
+    fclose(echo);
+    assert_int_equal(said, rc ? 1 : 0);
+    free(url);
+    alch_test_db_drop(direct);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cache_off),
         cmocka_unit_test(test_cache_on_falls_back),
+        cmocka_unit_test(test_never_another_clients_statement),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "driver/error_internal.h"
 #include "driver/result_internal.h"
@@ -401,8 +402,9 @@ static void on_connect_timeout(uv_timer_t *t)
         return;
     conn_ref(c);
     alch_error err = ALCH_ERROR_INIT;
-    const char *host = c->pg ? PQhost(c->pg) : NULL;
-    const char *port = c->pg ? PQport(c->pg) : NULL;
+    /* before libpq has the connection (a host name being looked up), the URL's names */
+    const char *host = c->pg ? PQhost(c->pg) : alch__conn_param(c, "host");
+    const char *port = c->pg ? PQport(c->pg) : alch__conn_param(c, "port");
     ConnStatusType st = c->pg ? PQstatus(c->pg) : CONNECTION_STARTED;
     /* past the TCP (or socket) connect, libpq waits for the server to speak */
     bool accepted = c->pg && st != CONNECTION_STARTED && st != CONNECTION_BAD;
@@ -782,6 +784,18 @@ void alch__cache_remove(alch_conn *c, int i)
     c->cache[i] = c->cache[--c->cache_len];
 }
 
+void alch__stmt_name(alch_conn *c, alch__stmt *s)
+{
+    while (c->stmt_tag == 0) {
+        if (uv_random(NULL, NULL, &c->stmt_tag, sizeof c->stmt_tag, 0, NULL) != 0) {
+            static unsigned counter; /* no random bytes: pid, time and a counter */
+            c->stmt_tag = ((uint64_t)getpid() << 40) ^ uv_hrtime() ^ ++counter;
+        }
+    }
+    snprintf(s->name, sizeof s->name, "alch_%016llx_%u", (unsigned long long)c->stmt_tag,
+             ++c->next_stmt_id);
+}
+
 bool alch__cache_on(const alch_conn *c)
 {
     return c->cfg.cache_size > 0 && !(c->cfg.cache_off && *c->cfg.cache_off);
@@ -851,7 +865,7 @@ static int plan_cached(alch_conn *c, alch__op *op)
     s->hash = h;
     s->typehash = th;
     s->last_used = ++c->cache_tick;
-    snprintf(s->name, sizeof s->name, "alch_%u", ++c->next_stmt_id);
+    alch__stmt_name(c, s);
     op->cache_slot = c->cache_len++;
     op->how = "prepared";
     op->steps[op->nsteps++] = (alch__step){STEP_PREPARE, op->sql, s->name, op->sql, false};

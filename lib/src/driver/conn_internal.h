@@ -9,6 +9,9 @@
 #include "driver/params.h"
 #include "driver/pq.h"
 
+/* Prepared statement names: "alch_<16 hex digits>_<n>", NUL included. */
+enum { ALCH__STMT_NAME_MAX = 40 };
+
 typedef enum { STEP_SQL, STEP_PREPARE, STEP_EXEC_PREPARED } alch__step_kind;
 
 typedef struct alch__step {
@@ -27,8 +30,7 @@ typedef struct alch__op {
     int cur;
     char *sql;              /* the statement as sent (after :name rewriting), owned */
     alch__params params;
-    char stmt_name[24];
-    char dealloc_sql[48];
+    char dealloc_sql[ALCH__STMT_NAME_MAX + 16];
     char tx_sql[64];        /* SAVEPOINT / BEGIN text for transaction ops */
     int cache_slot;         /* entry being prepared, or -1 */
     const char *how;        /* "prepared", "cached" or "direct", for echo */
@@ -50,7 +52,7 @@ typedef struct alch__stmt {
     uint64_t hash;
     uint64_t typehash;
     char *sql;
-    char name[16];
+    char name[ALCH__STMT_NAME_MAX]; /* alch__stmt_name() */
     uint64_t last_used;
     bool ready;
     bool pending;           /* its PREPARE is queued in a pipeline, not yet answered */
@@ -75,6 +77,7 @@ struct alch_conn {
     alch__stmt *cache;
     int cache_len;
     uint64_t cache_tick;
+    uint64_t stmt_tag;      /* random, in this connection's statement names; 0: not drawn */
     unsigned next_stmt_id;
     int savepoints;
 
@@ -109,6 +112,12 @@ uint64_t alch__hash_str(const char *s);
 void alch__cache_remove(alch_conn *c, int i);
 /* Whether statements go through the cache (cache_size > 0 and not switched off). */
 bool alch__cache_on(const alch_conn *c);
+
+/* Name the new cache entry s of c: "alch_<tag>_<n>", the tag drawn at random once per
+ * connection. Behind a transaction-mode pooler, server connections are shared by clients:
+ * a name no other client uses means a cached statement run on a foreign server connection
+ * fails as "does not exist", never runs another client's statement of the same name. */
+void alch__stmt_name(alch_conn *c, alch__stmt *s);
 /* An error about one of our prepared statements (42P05 "already exists", 26000 "does not
  * exist"): the server connection changed under us (PgBouncer in transaction mode). Says so
  * in the error, and switches the cache off for the engine, with an echo line, once. */
@@ -122,6 +131,9 @@ bool alch__op_begin(alch_conn *c);
 /* ---- resolve.c: host names looked up off the loop ------------------------------------ */
 
 typedef struct alch__resolve alch__resolve;
+
+/* The value of a libpq connection parameter of c ("host", "port", ...), or NULL. */
+const char *alch__conn_param(const alch_conn *c, const char *key);
 typedef void (*alch__resolve_cb)(alch_conn *c, int status, alch_error *err);
 
 /* Look up the host names among c's libpq parameters on the thread pool, then rewrite them

@@ -22,7 +22,7 @@ typedef enum { PQ_BEGIN, PQ_DEALLOC, PQ_PREPARE, PQ_EXEC } pq_kind;
 typedef struct pending {
     pq_kind kind;
     size_t item;
-    char name[16]; /* PQ_PREPARE: the cache entry */
+    char name[ALCH__STMT_NAME_MAX]; /* PQ_PREPARE: the cache entry */
 } pending;
 
 typedef struct alch__batch alch__batch;
@@ -105,7 +105,7 @@ static const char *prepared_name(alch_conn *c, alch__batch *b, const char *sql,
                 lru = i;
         if (c->cache[lru].last_used >= b->tick0 || c->cache[lru].pending)
             return NULL;
-        char sql_dealloc[48];
+        char sql_dealloc[ALCH__STMT_NAME_MAX + 16];
         snprintf(sql_dealloc, sizeof sql_dealloc, "DEALLOCATE %s", c->cache[lru].name);
         if (!PQsendQueryParams(c->pg, sql_dealloc, 0, NULL, NULL, NULL, NULL, 0))
             return *ok = false, NULL;
@@ -120,7 +120,7 @@ static const char *prepared_name(alch_conn *c, alch__batch *b, const char *sql,
     s->typehash = th;
     s->last_used = ++c->cache_tick;
     s->pending = true;
-    snprintf(s->name, sizeof s->name, "alch_%u", ++c->next_stmt_id);
+    alch__stmt_name(c, s);
     c->cache_len++;
     if (!PQsendPrepare(c->pg, s->name, sql, p->n, p->types))
         return *ok = false, NULL;

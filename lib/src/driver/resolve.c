@@ -65,6 +65,12 @@ static int split(const char *list, char **out, int max)
     }
 }
 
+const char *alch__conn_param(const alch_conn *c, const char *key)
+{
+    int i = c->conn_keys ? find_key(c->conn_keys, key) : -1;
+    return i >= 0 ? c->conn_vals[i] : NULL;
+}
+
 static void resolve_free(alch__resolve *r)
 {
     for (int i = 0; i < r->nhosts; i++)
