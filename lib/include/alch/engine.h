@@ -26,6 +26,10 @@
  * | a statement, on the server             | no limit | `statement_timeout_ms`                |
  * | a statement, seen from the client      | no limit | `query_timeout_ms`                    |
  *
+ * The attempt's limit covers the host name lookup too (done off the loop, on libuv's thread
+ * pool); a name that does not resolve fails at once with ::ALCH_EOPERATIONAL ("could not
+ * translate host name ... to address").
+ *
  * A server that accepts and never answers therefore ends a checkout with ::ALCH_ETIMEOUT.
  * A backend that stops answering in the middle of a statement (stopped, or a network that
  * drops packets without a reset) is waited for until `query_timeout_ms` is set: then alch
