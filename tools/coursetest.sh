@@ -95,6 +95,20 @@ for pass in $(seq 1 "$passes"); do
             echo "FAIL: pass $pass, ./tutor run $nn exited with status $rc"
             fail=1
         fi
+        # its last lines name the next lesson whole (none after the last lesson)
+        mm=""
+        for d in "$repo"/lessons/[0-9][0-9]-*/; do
+            [[ $(basename "$d" | cut -c1-2) > $nn ]] && { mm=$(basename "$d" | cut -c1-2); break; }
+        done
+        next_line=$(grep -E 'lesson [0-9]{2} \(.+\): read it with \./tutor lesson [0-9]+, run it with \./tutor run [0-9]+\.$' "$log" || true)
+        if [[ -n $mm && $next_line != *"lesson $mm ("*"./tutor run $((10#$mm))." ]]; then
+            echo "FAIL: pass $pass, ./tutor run $nn does not end by naming lesson $mm (./tutor run $((10#$mm))):"
+            tail -n 3 "$log" | sed 's/^/    /'
+            fail=1
+        elif [[ -z $mm && -n $next_line ]]; then
+            echo "FAIL: pass $pass, ./tutor run $nn (the last lesson) names a next lesson: $next_line"
+            fail=1
+        fi
     done
 done
 echo "coursetest: $checked program runs checked over $passes passes of lessons ${lessons[*]}"

@@ -28,6 +28,12 @@ expect "the first build says it takes a few minutes" "the first build takes a fe
 expect "and shows how far it is" "^  [0-9]+% built$" "$out"
 expect "exercise 1 starts unfinished" "not done yet: exercise 01" "$out"
 expect "the chain shows what passed" '\[ok\] the database answers' "$out"
+out=$(./tutor run 1 2>&1 || true)
+expect "run 1: the lesson's programs ran" "^Lesson 01 ran successfully\.$" "$out"
+expect "run 1: next is the exercise on it" \
+    "^Next: exercise 01 \(driver\), which practises lesson 01: start \./tutor and edit exercises/database/models\.c$" "$out"
+expect "run 1: then the next lesson" \
+    "^Then lesson 02 \(the engine\): read it with \./tutor lesson 2, run it with \./tutor run 2\.$" "$out"
 out=$(./tutor hint 1 2>&1)
 expect "hint level 1" "Hint 1 of 2 for exercise 01" "$out"
 out=$(./tutor hint 1 2>&1)
@@ -40,12 +46,17 @@ expect "list: exercise 1 is current" '(>|▶).*01  driver' "$out"
 cp solutions/database/models.c exercises/database/models.c
 out=$(./tutor check 1 2>&1)
 expect "exercise 1 passes with the solution" "Exercise 01 passes" "$out"
+expect "check: next is exercise 02" \
+    "^Next: exercise 02 \(engine\), which practises lesson 02: \./tutor check 2, or \./tutor to check each save\.$" "$out"
 out=$(./tutor 2>&1 || true)
 expect "watch mode moves on to the first unfinished exercise" "Exercise 06: requests" "$out"
 expect "and shows its first hint" "Hint 1 of 2 for exercise 06" "$out"
 expect "the progress bar moves on as exercises pass" "Progress.*\\] 5/8" "$out"
 out=$(./tutor list 2>&1)
 expect "list: five done" "5/8" "$out"
+out=$(./tutor run 2 2>&1 || true)
+expect "run 2 with exercises 01-05 passed: next is lesson 03" \
+    "^Next, lesson 03 \(the session factory\): read it with \./tutor lesson 3, run it with \./tutor run 3\.$" "$out"
 out=$(./tutor solution 1 2>&1)
 expect "the solution opens once it passes" "The reference for exercise 01" "$out"
 
