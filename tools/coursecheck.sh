@@ -48,7 +48,33 @@ if ! awk 'NR == FNR { if (!($2 in first) || $1 < first[$2]) first[$2] = $1; next
     fail=1
 fi
 
+# 3. Every program exercises/README.md tells the learner to run (a code span whose first word
+#    is a command on this machine) comes with ./tutor: its Debian package is in the tutor's
+#    list, or essential to every Debian system.
+tools_named=0
+# shellcheck disable=SC2016 # the backquotes are Markdown's
+span='`[a-z][a-z0-9_.-]* [^`]*`'
+if command -v dpkg-query >/dev/null; then
+    packages=" $(sed -n '/^readonly DEBIAN_PACKAGES=(/,/)/p' "$src/tutor" | tr -d '()' |
+        sed 's/readonly DEBIAN_PACKAGES=//' | tr -s ' \n' ' ') "
+    while read -r word; do
+        path=$(command -v "$word" 2>/dev/null) || continue
+        [[ $path == /* ]] || continue # a shell builtin or keyword
+        real=$(readlink -f "$path") # merged /usr: dpkg may know it as /bin/...
+        pkg=$({ dpkg-query -S "$real" || dpkg-query -S "${real#/usr}"; } 2>/dev/null |
+            head -n 1 | cut -d: -f1) || pkg=""
+        tools_named=$((tools_named + 1))
+        if [[ -z $pkg ]]; then
+            echo "FAIL: exercises/README.md runs '$word' ($path), which no Debian package provides"
+            fail=1
+        elif [[ $packages != *" $pkg "* && $(dpkg-query -W -f='${Essential}' "$pkg") != yes ]]; then
+            echo "FAIL: exercises/README.md runs '$word' (package $pkg), which ./tutor does not install (add $pkg to DEBIAN_PACKAGES)"
+            fail=1
+        fi
+    done < <(grep -oE "$span" "$src/exercises/README.md" | sed -E 's/^.([^ ]+) .*/\1/' | sort -u)
+fi
+
 if [[ $fail -eq 0 ]]; then
-    echo "ok: starters and references share their regions; $checked names the references use are taught in time"
+    echo "ok: starters and references share their regions; $checked names the references use are taught in time; programs exercises/README.md runs come with ./tutor ($tools_named)"
 fi
 exit $fail

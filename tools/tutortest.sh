@@ -4,11 +4,32 @@
 # exercise 1, ask for hints, be refused the solution, copy a solution in, see exercises pass
 # and the next one become current, and see a compile error with its file and line.
 #
-#   tools/tutortest.sh SOURCE_DIR
+#   tools/tutortest.sh SOURCE_DIR [KEEP_DIR]
+#   tools/tutortest.sh --remove KEEP_DIR
+#
+# With KEEP_DIR the copy is made in KEEP_DIR/repo and kept, built, for the watch-mode test
+# (tools/watchtest.sh); --remove destroys its database and deletes it.
 set -euo pipefail
+remove_copy() { # dir: its sandbox destroyed, then the files
+    if [[ -f $1/repo/tools/pgsandbox ]]; then
+        bash "$1/repo/tools/pgsandbox" destroy "$1/repo/build/sandbox" >/dev/null 2>&1 || true
+    fi
+    rm -rf "$1"
+}
+if [[ $1 == --remove ]]; then
+    remove_copy "$2"
+    exit 0
+fi
 src=$1
-tmp=$(mktemp -d)
-trap 'bash "$tmp/repo/tools/pgsandbox" destroy "$tmp/repo/build/sandbox" >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT
+if [[ -n ${2:-} ]]; then
+    remove_copy "$2"
+    mkdir -p "$2"
+    tmp=$(cd "$2" && pwd -P)
+    trap 'bash "$tmp/repo/tools/pgsandbox" stop "$tmp/repo/build/sandbox" >/dev/null 2>&1 || true' EXIT
+else
+    tmp=$(mktemp -d)
+    trap 'remove_copy "$tmp"' EXIT
+fi
 # HEAD, not the working tree: a learner who solved exercise 01 still gets a green selftest.
 bash "$(dirname "${BASH_SOURCE[0]}")/repocopy.sh" "$src" "$tmp/repo"
 cd "$tmp/repo"
@@ -38,6 +59,20 @@ out=$(./tutor hint 1 2>&1)
 expect "hint level 1" "Hint 1 of 2 for exercise 01" "$out"
 out=$(./tutor hint 1 2>&1)
 expect "hint level 2" "Hint 2 of 2 for exercise 01: alch_conn_open" "$out"
+# every hint whole, ';' and all (they were once cut at the first ';')
+for nn in 07 08; do
+    for level in 1 2; do
+        want=$(grep -E "^$nn hint: " exercises/manifest.txt | sed -n "${level}p")
+        out=$(./tutor hint "$nn" 2>&1)
+        if [[ $out == "Hint $level of 2 for exercise $nn: ${want#"$nn hint: "}" ]]; then
+            echo "ok: hint $level of exercise $nn is shown whole"
+        else
+            echo "FAIL: hint $level of exercise $nn is not the manifest's line:"
+            printf '    %s\n    (manifest) %s\n' "$out" "$want"
+            fail=1
+        fi
+    done
+done
 out=$(./tutor solution 1 2>&1 || true)
 expect "the solution is refused before the exercise passes" "does not pass yet" "$out"
 out=$(./tutor list 2>&1)
