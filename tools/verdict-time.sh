@@ -17,13 +17,20 @@ command -v tmux >/dev/null || { echo "verdict-time: needs tmux (apt-get install 
 cd "$repo"
 [[ -x build/dev/tools/alch-watch ]] || { echo "verdict-time: run ./tutor once first (no build/dev)" >&2; exit 2; }
 
-session=verdict-$$
+# A tmux server of its own; a cleared screen is not kept in its history (tmux 3.3 keeps it by
+# default), so after clear-history the capture holds the current round only.
+session=verdict
+sock=$(mktemp -u /tmp/alch-verdict-XXXXXX)
+conf=$(mktemp)
+echo 'set -g scroll-on-clear off' >"$conf"
+tmx() { tmux -u -S "$sock" -f "$conf" "$@"; }
 saved=$(mktemp -d)
 cp -a exercises/database "$saved/database"
 [[ -d build/progress.d ]] && cp -a build/progress.d "$saved/progress.d"
 # shellcheck disable=SC2317  # called by the EXIT trap below, which shellcheck 0.9 does not follow
 cleanup() {
-    tmux kill-session -t "$session" 2>/dev/null || true
+    tmx kill-server 2>/dev/null || true
+    rm -f "$sock" "$conf"
     rm -rf exercises/database build/progress.d
     cp -a "$saved/database" exercises/database
     [[ -d $saved/progress.d ]] && cp -a "$saved/progress.d" build/progress.d
@@ -36,7 +43,7 @@ git show HEAD:exercises/database/models.c >/dev/null # the starters come from gi
 for f in exercises/database/*.[ch]; do git show "HEAD:$f" >"$f"; done
 rm -rf build/progress.d
 
-screen() { tmux capture-pane -p -t "$session" -S -200; }
+screen() { tmx capture-pane -p -J -t "$session" -S -; }
 wait_for() { # pattern, seconds -> 0 once the screen shows it
     local deadline=$((SECONDS + $2))
     while ((SECONDS < deadline)); do
@@ -48,19 +55,19 @@ wait_for() { # pattern, seconds -> 0 once the screen shows it
 now_ms() { echo $((${EPOCHREALTIME/[.,]/} / 1000)); }
 
 : >"$transcript"
-tmux new-session -d -s "$session" -x 120 -y 200 "./tutor; sleep 600"
+tmx new-session -d -s "$session" -x 120 -y 50 "./tutor; sleep 600"
 wait_for 'Save a file to check again' 600 || { screen; echo "verdict-time: watch mode did not start" >&2; exit 1; }
 { echo "==== the first screen"; screen; } >>"$transcript"
 
-printf '%-10s %-18s %s\n' exercise name "save -> verdict"
+printf '%-10s %-18s %-16s %s\n' exercise name "save -> verdict" "load (1 min)"
 status=0
 while IFS=';' read -r nn name _ file; do
-    tmux clear-history -t "$session"
+    tmx clear-history -t "$session"
     t0=$(now_ms)
     tools/regions put "exercises/$file" "solutions/$file" "$nn" # the save
     if wait_for "Exercise $nn passes" 120; then
         t1=$(now_ms)
-        printf '%-10s %-18s %d ms\n' "$nn" "$name" $((t1 - t0))
+        printf '%-10s %-18s %-16s %s\n' "$nn" "$name" "$((t1 - t0)) ms" "$(cut -d' ' -f1 /proc/loadavg)"
     else
         printf '%-10s %-18s no verdict in 120 s\n' "$nn" "$name"
         status=1
