@@ -13,7 +13,7 @@
 #include "driver/pq.h"
 #include "driver/result_internal.h"
 #include "fuzz.h"
-#include "session/row.h"
+#include "model/model_internal.h"
 
 typedef struct All {
     int16_t i16;

@@ -65,27 +65,8 @@ void alch_base_free(alch_base *base)
 }
 
 /* ---------------------------------------------------------------------------------------
- * Names of C types, for messages
+ * Names of SQL types, for messages (the C types' are the field codec's: model/field.c)
  * ------------------------------------------------------------------------------------- */
-
-static const char *const ctype_names[] = {
-    [ALCH_C_I16] = "int16_t",
-    [ALCH_C_I32] = "int32_t",
-    [ALCH_C_I64] = "int64_t",
-    [ALCH_C_BOOL] = "bool",
-    [ALCH_C_FLOAT] = "float",
-    [ALCH_C_DOUBLE] = "double",
-    [ALCH_C_STRING] = "char *",
-    [ALCH_C_BLOB] = "alch_blob",
-    [ALCH_C_TIMESTAMP] = "alch_timestamp",
-    [ALCH_C_DATE] = "alch_date",
-    [ALCH_C_OPT_I16] = "alch_opt_i16",
-    [ALCH_C_OPT_I32] = "alch_opt_i32",
-    [ALCH_C_OPT_I64] = "alch_opt_i64",
-    [ALCH_C_OPT_BOOL] = "alch_opt_bool",
-    [ALCH_C_OPT_DOUBLE] = "alch_opt_double",
-};
-enum { NCTYPES = sizeof ctype_names / sizeof *ctype_names };
 
 static const char *const sql_names[] = {
     [ALCH_SMALLINT] = "SMALLINT", [ALCH_INTEGER] = "INTEGER",
@@ -102,34 +83,14 @@ static bool valid_sql_type(alch_sql_type t)
     return t >= ALCH_SMALLINT && t <= ALCH_JSONB;
 }
 
-/* The wrapper that can hold NULL for a C type that cannot, or NULL when the type can. */
-static const char *nullable_fix(alch_ctype c)
-{
-    switch (c) {
-    case ALCH_C_I16:
-        return "alch_opt_i16";
-    case ALCH_C_I32:
-        return "alch_opt_i32";
-    case ALCH_C_I64:
-        return "alch_opt_i64";
-    case ALCH_C_BOOL:
-        return "alch_opt_bool";
-    case ALCH_C_FLOAT:
-    case ALCH_C_DOUBLE:
-        return "alch_opt_double";
-    default:
-        return NULL;
-    }
-}
-
 /* "int32_t, int64_t, alch_opt_i32 or alch_opt_i64": the C types that can hold SQL type t. */
 static void put_fitting_ctypes(alch__buf *b, alch_sql_type t)
 {
-    const char *fit[NCTYPES];
+    const char *fit[32];
     size_t n = 0;
-    for (int c = ALCH_C_I16; c < NCTYPES; c++)
+    for (int c = ALCH_C_I16; alch__ctype_name(c); c++)
         if (ALCH__FITS(c, t))
-            fit[n++] = ctype_names[c];
+            fit[n++] = alch__ctype_name(c);
     for (size_t i = 0; i < n; i++)
         alch__buf_printf(b, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ", fit[i]);
 }
@@ -189,7 +150,7 @@ static int check_header(const alch_base *base, const alch_model *m, alch_error *
 
 static int check_ctype(const alch_model *m, const alch_column *c, alch_error *err)
 {
-    bool known = c->ctype > ALCH_C_UNSUPPORTED && (int)c->ctype < NCTYPES;
+    bool known = alch__ctype_name(c->ctype) != NULL;
     if (known && ALCH__FITS(c->ctype, c->type))
         return 0;
     alch__buf fits = ALCH__BUF_INIT;
@@ -201,7 +162,7 @@ static int check_ctype(const alch_model *m, const alch_column *c, alch_error *er
     if (known)
         alch__error_set(err, ALCH_EARGUMENT,
                         "field %s.%s (%s) cannot hold a %s column: make the field %s", m->name,
-                        c->name, ctype_names[c->ctype], sql_names[c->type], fits.data);
+                        c->name, alch__ctype_name(c->ctype), sql_names[c->type], fits.data);
     else
         alch__error_set(err, ALCH_EARGUMENT,
                         "field %s.%s has a C type alch cannot map: a %s column needs a field "
@@ -233,23 +194,6 @@ static int check_length(const alch_model *m, const alch_column *c, alch_error *e
     return 0;
 }
 
-/* Which client-default value types each C field type can take. */
-static bool default_fits(const alch_column *c)
-{
-    switch (c->client_default.type) {
-    case ALCH_V_INT:
-        return c->ctype == ALCH_C_I16 || c->ctype == ALCH_C_I32 || c->ctype == ALCH_C_I64 ||
-               c->ctype == ALCH_C_OPT_I16 || c->ctype == ALCH_C_OPT_I32 ||
-               c->ctype == ALCH_C_OPT_I64;
-    case ALCH_V_DOUBLE:
-        return c->ctype == ALCH_C_FLOAT || c->ctype == ALCH_C_DOUBLE ||
-               c->ctype == ALCH_C_OPT_DOUBLE;
-    case ALCH_V_BOOL: return c->ctype == ALCH_C_BOOL || c->ctype == ALCH_C_OPT_BOOL;
-    case ALCH_V_TEXT: return c->ctype == ALCH_C_STRING;
-    default: return false;
-    }
-}
-
 static int check_null(const alch_model *m, const alch_column *c, alch_error *err)
 {
     if (c->nullable && c->primary_key)
@@ -257,17 +201,18 @@ static int check_null(const alch_model *m, const alch_column *c, alch_error *err
                                "column %s.%s is the primary key, which can never be NULL: "
                                "remove .nullable",
                                m->table, c->name);
-    const char *fix = nullable_fix(c->ctype);
+    const char *fix = alch__ctype_nullable(c->ctype);
     if (c->nullable && fix)
         return alch__error_set(err, ALCH_EARGUMENT,
                                "column %s.%s is .nullable = true, but its field %s.%s (%s) "
                                "cannot hold NULL: use %s for the field, or drop .nullable",
-                               m->table, c->name, m->name, c->name, ctype_names[c->ctype], fix);
-    if (c->client_default.type != ALCH_V_NULL && !default_fits(c))
+                               m->table, c->name, m->name, c->name, alch__ctype_name(c->ctype), fix);
+    if (c->client_default.type != ALCH_V_NULL &&
+        c->client_default.type != alch__ctype_default_type(c->ctype))
         return alch__error_set(err, ALCH_EARGUMENT,
                                "column %s.%s: its .client_default does not fit the field's C "
                                "type (%s)",
-                               m->table, c->name, ctype_names[c->ctype]);
+                               m->table, c->name, alch__ctype_name(c->ctype));
     if (c->client_default.type != ALCH_V_NULL && c->server_default)
         return alch__error_set(err, ALCH_EARGUMENT,
                                "column %s.%s has both .client_default and .server_default: "
@@ -290,7 +235,7 @@ static int check_null(const alch_model *m, const alch_column *c, alch_error *err
                                "set the field yourself",
                                m->table, c->name,
                                c->server_default ? ".server_default" : ".client_default",
-                               m->name, c->name, ctype_names[c->ctype], fix);
+                               m->name, c->name, alch__ctype_name(c->ctype), fix);
     return 0;
 }
 
@@ -333,11 +278,11 @@ static int check_fk_shape(const alch_model *m, const alch_column *c, alch_error 
                         "column %s.%s has ON DELETE SET NULL but is NOT NULL: make it "
                         ".nullable = true, or choose ALCH_CASCADE or ALCH_RESTRICT",
                         m->table, c->name);
-        if (nullable_fix(c->ctype))
+        if (alch__ctype_nullable(c->ctype))
             alch__error_hint(err,
                              "a nullable column needs a field that can hold NULL: make "
                              "%s.%s an %s",
-                             m->name, c->name, nullable_fix(c->ctype));
+                             m->name, c->name, alch__ctype_nullable(c->ctype));
         return ALCH_EARGUMENT;
     }
     return 0;

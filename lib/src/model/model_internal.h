@@ -11,6 +11,9 @@
 
 #include "alch/error.h"
 #include "alch/model.h"
+#include "alch/result.h"
+#include "alch/value.h"
+#include "util/arena.h"
 
 /* The first primary-key column (alch supports one-column primary keys), or NULL. For a
  * model of a checked base, ask its mapper instead (map->pk): this one scans the columns. */
@@ -18,6 +21,47 @@ const alch_column *alch__model_pk(const alch_model *model);
 
 /* The SQL name of a type, as DDL writes it ("BIGINT", "VARCHAR" without its length). */
 const char *alch__sql_type_name(alch_sql_type t);
+
+/* ---- field.c: the field codec (struct field <-> alch_value <-> result cell) ------------ */
+
+/* The C type's name as a program declares it ("int32_t", "alch_opt_i64"), or NULL for a
+ * value that is not one of model.h's types. */
+const char *alch__ctype_name(alch_ctype c);
+/* The wrapper that can hold NULL for a C type that cannot ("alch_opt_i32" for int32_t), or
+ * NULL when the type can (char *, alch_blob, the wrappers themselves). */
+const char *alch__ctype_nullable(alch_ctype c);
+/* The kind of .client_default a field of this type takes (ALCH_V_NULL: none). */
+alch_type alch__ctype_default_type(alch_ctype c);
+
+enum { ALCH__FIELD_TMP = 48 }; /* room for a timestamp or date rendered as text */
+
+/* The field as a bound parameter. Timestamps and dates are rendered into tmp (which must
+ * live as long as the value). A VARCHAR longer than its length is ALCH_EDATA, before any
+ * SQL is sent. */
+int alch__field_value(const alch_model *m, const alch_column *col, const void *obj,
+                      alch_value *out, char tmp[ALCH__FIELD_TMP], alch_error *err);
+
+/* Unset: a NULL pointer or `is_null = true`, or an integer primary key of 0. A plain number
+ * or bool is never unset. A primary key or server-default column left unset is filled by
+ * the server; a client-default column left unset gets its default. */
+bool alch__field_empty(const alch_column *col, const void *obj);
+void alch__field_clear(const alch_column *col, void *obj);
+/* Write a value into the field (a client default, a key; the base checked that it fits). */
+void alch__field_set(const alch_column *col, void *obj, const alch_value *v);
+
+/* Read result cell (row, rcol) into the field; strings and bytes are copied into arena, or
+ * (arena NULL) point into the result itself. */
+int alch__field_load(const alch_model *m, const alch_column *col, void *obj,
+                     const alch_result *res, size_t row, size_t rcol, alch__arena *arena,
+                     alch_error *err);
+
+bool alch__field_equal(const alch_column *col, const void *a, const void *b);
+/* Whether field ca of a and field cb of b hold the same value (a foreign key and the key it
+ * references, of possibly different C types). */
+bool alch__field_equal_cols(const alch_column *ca, const void *a, const alch_column *cb,
+                            const void *b);
+/* Copy the field from src to dst, duplicating strings and bytes into arena. */
+int alch__field_copy(const alch_column *col, void *dst, const void *src, alch__arena *arena);
 
 /* ---- mapper.c: names resolved once ---------------------------------------------------- */
 

@@ -6,7 +6,6 @@
 
 #include "driver/driver.h"
 #include "driver/error_internal.h"
-#include "session/row.h"
 #include "session/session_internal.h"
 #include "statement/statement_internal.h"
 

@@ -6,7 +6,7 @@
 #include "driver/driver.h"
 #include "driver/error_internal.h"
 #include "driver/result_internal.h"
-#include "session/row.h"
+#include "model/model_internal.h"
 #include "statement/statement_internal.h"
 
 int alch_conn_execute_stmt(alch_conn *conn, alch_stmt *st, alch_result **res, alch_error *err)

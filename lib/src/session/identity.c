@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "session/row.h"
 #include "session/session_internal.h"
 
 static uint64_t hash_bytes(const void *p, size_t n, uint64_t h)

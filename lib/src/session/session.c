@@ -9,7 +9,6 @@
 
 #include "base/base_internal.h"
 #include "driver/error_internal.h"
-#include "session/row.h"
 #include "session/session_internal.h"
 #include "statement/statement_internal.h"
 #include "util/quarantine.h"

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 
 #include "driver/error_internal.h"
-#include "session/row.h"
 #include "session/session_internal.h"
 #include "statement/statement_internal.h"
 

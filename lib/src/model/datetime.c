@@ -2,7 +2,7 @@
  * arithmetic is Howard Hinnant's days_from_civil / civil_from_days ("chrono-Compatible
  * Low-Level Date Algorithms"), on the proleptic Gregorian calendar PostgreSQL uses, where
  * astronomical year 0 is 1 BC. */
-#include "session/datetime.h"
+#include "model/datetime.h"
 
 #include <stdbool.h>
 #include <stdio.h>

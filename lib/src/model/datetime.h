@@ -3,8 +3,8 @@
  * stop at the limits of time_t and struct tm, and know nothing of BC.
  *
  * The connection pins DateStyle to ISO (see conn.c), so this is the only form read. */
-#ifndef ALCH_SESSION_DATETIME_H
-#define ALCH_SESSION_DATETIME_H
+#ifndef ALCH_MODEL_DATETIME_H
+#define ALCH_MODEL_DATETIME_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,0 +1,578 @@
+/* The field codec: a model's struct field <-> a bound parameter (alch_value) <-> a result
+ * cell, driven by one table row per C type of model.h.
+ *
+ * Every field type keeps its value at the start of the field: a plain `int32_t`, or the
+ * `.value` / `.usec` / `.days` of a wrapper whose `is_null` flag lies further on. So a row
+ * says where the flag is (or that there is none) and how big the value is, and a handful of
+ * functions per kind of value (integer, bool, float, double, text, bytes, timestamp, date)
+ * do the rest. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "driver/error_internal.h"
+#include "driver/result_internal.h"
+#include "model/datetime.h"
+#include "model/model_internal.h"
+#include "util/buf.h"
+
+_Static_assert((int)ALCH__FIELD_TMP >= (int)ALCH__DT_TMP, "room for a rendered timestamp or date");
+
+/* Where a result cell is going, for the decoders and their error sentences. */
+typedef struct cell {
+    const alch_model *m;
+    const alch_column *col;
+    const struct ctype_row *t;
+    const alch_result *res;
+    size_t row, rcol;
+    alch__arena *arena; /* NULL: strings and bytes point into the result */
+    const char *text;
+    size_t len;
+} cell;
+
+/* When a field counts as unset (see alch__field_empty). */
+typedef enum { UNSET_NEVER, UNSET_FLAG, UNSET_NULL_POINTER, UNSET_ZERO_KEY } unset_rule;
+
+typedef struct ctype_row {
+    const char *name;           /* as the program declares it, for messages */
+    size_t size;                /* sizeof the field */
+    size_t vsize;               /* sizeof the value at its start */
+    int null_flag;              /* offset of its is_null flag, or -1 */
+    unset_rule unset;
+    const char *nullable;       /* the wrapper that can hold NULL, for a type that cannot */
+    alch_type default_of; /* the .client_default type it takes (ALCH_V_NULL: none) */
+    const char *range_type;     /* the C type named when a value is out of its range */
+    void (*encode)(const void *value, size_t vsize, alch_value *out, char *tmp);
+    int (*decode)(const cell *c, void *value, alch_error *err);
+    void (*set)(void *value, size_t vsize, const alch_value *v); /* NULL: nothing to set */
+    bool (*equal)(const void *a, const void *b, size_t vsize);
+    int (*own)(void *value, alch__arena *arena); /* copy what it points to; NULL: nothing */
+} ctype_row;
+
+/* ---- integers, whatever their width --------------------------------------------------- */
+
+static int64_t get_int(const void *p, size_t vsize)
+{
+    return vsize == 2 ? *(const int16_t *)p : vsize == 4 ? *(const int32_t *)p : *(const int64_t *)p;
+}
+
+static void put_int(void *p, size_t vsize, int64_t v)
+{
+    if (vsize == 2)
+        *(int16_t *)p = (int16_t)v;
+    else if (vsize == 4)
+        *(int32_t *)p = (int32_t)v;
+    else
+        *(int64_t *)p = v;
+}
+
+static void enc_int(const void *p, size_t vsize, alch_value *out, char *tmp)
+{
+    (void)tmp;
+    *out = alch_int(get_int(p, vsize));
+}
+
+static void set_int(void *p, size_t vsize, const alch_value *v)
+{
+    put_int(p, vsize, v->u.i);
+}
+
+static bool eq_bytes(const void *a, const void *b, size_t vsize)
+{
+    return memcmp(a, b, vsize) == 0;
+}
+
+static int bad_value(const cell *c, alch_error *err)
+{
+    alch__error_set(err, ALCH_ETYPE,
+                    "%s.%s: the database sent '%s', which does not fit the "
+                    "field's C type",
+                    c->m->table, c->col->name, c->text);
+    alch__error_hint(err, "check that the column's SQL type in the model matches the table");
+    return ALCH_ETYPE;
+}
+
+/* A value the field's C type cannot hold: never truncated, wrapped or rounded to infinity. */
+static int out_of_range(const cell *c, const char *ctype, const char *range, alch_error *err)
+{
+    alch__error_set(err, ALCH_ETYPE,
+                    "%s.%s: the database sent '%s', which is out of range for the field %s.%s "
+                    "(%s: %s)",
+                    c->m->table, c->col->name, c->text, c->m->name, c->col->name, ctype, range);
+    alch__error_hint(err, "the table's column holds more than the model says: widen the field "
+                          "and its declared SQL type, or fix the table");
+    return ALCH_ETYPE;
+}
+
+/* An integer in the server's text form ("-42"), every character checked; false when it is
+ * not one or does not fit in 64 bits. strtoll() does the same work for any base, locale
+ * and leading space, and was the largest single cost of loading rows. */
+static bool parse_int(const char *s, size_t len, int64_t *out)
+{
+    bool neg = len > 0 && s[0] == '-';
+    size_t i = neg;
+    if (i == len || len - i > 19)
+        return false;
+    uint64_t v = 0;
+    for (; i < len; i++) {
+        unsigned d = (unsigned)(s[i] - '0');
+        if (d > 9)
+            return false;
+        v = v * 10 + d;
+    }
+    if (v > (uint64_t)INT64_MAX + neg) /* 19 digits can pass 2^63: check the range */
+        return false;
+    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
+    return true;
+}
+
+static int dec_int(const cell *c, void *p, alch_error *err)
+{
+    static const char *const ranges[] = {[2] = "-32768 to 32767",
+                                         [4] = "-2147483648 to 2147483647"};
+    int64_t v;
+    if (!parse_int(c->text, c->len, &v)) {
+        size_t sign = c->len > 0 && c->text[0] == '-';
+        bool number = c->len > sign && strspn(c->text + sign, "0123456789") == c->len - sign;
+        return number ? out_of_range(c, "int64_t",
+                                     "-9223372036854775808 to 9223372036854775807", err)
+                      : bad_value(c, err);
+    }
+    size_t vsize = c->t->vsize;
+    if (vsize < 8) { /* narrower than int64_t: is it in range? */
+        int64_t max = vsize == 2 ? INT16_MAX : INT32_MAX;
+        if (v < -max - 1 || v > max)
+            return out_of_range(c, c->t->range_type, ranges[vsize], err);
+    }
+    put_int(p, vsize, v);
+    return 0;
+}
+
+/* ---- bool ----------------------------------------------------------------------------- */
+
+static void enc_bool(const void *p, size_t vsize, alch_value *out, char *tmp)
+{
+    (void)vsize, (void)tmp;
+    *out = alch_bool(*(const bool *)p);
+}
+
+static void set_bool(void *p, size_t vsize, const alch_value *v)
+{
+    (void)vsize;
+    *(bool *)p = v->u.b;
+}
+
+static int dec_bool(const cell *c, void *p, alch_error *err)
+{
+    if (c->len != 1 || (c->text[0] != 't' && c->text[0] != 'f'))
+        return bad_value(c, err);
+    *(bool *)p = c->text[0] == 't';
+    return 0;
+}
+
+/* ---- floating point ------------------------------------------------------------------- */
+
+static void enc_float(const void *p, size_t vsize, alch_value *out, char *tmp)
+{
+    (void)vsize, (void)tmp;
+    *out = alch_double(*(const float *)p);
+}
+
+static void enc_double(const void *p, size_t vsize, alch_value *out, char *tmp)
+{
+    (void)vsize, (void)tmp;
+    *out = alch_double(*(const double *)p);
+}
+
+static void set_float(void *p, size_t vsize, const alch_value *v)
+{
+    (void)vsize;
+    *(float *)p = (float)(v->type == ALCH_V_DOUBLE ? v->u.d : 0);
+}
+
+static void set_double(void *p, size_t vsize, const alch_value *v)
+{
+    (void)vsize;
+    *(double *)p = v->type == ALCH_V_DOUBLE ? v->u.d : 0;
+}
+
+static bool eq_float(const void *a, const void *b, size_t vsize)
+{
+    (void)vsize;
+    return *(const float *)a == *(const float *)b;
+}
+
+static bool eq_double(const void *a, const void *b, size_t vsize)
+{
+    (void)vsize;
+    return *(const double *)a == *(const double *)b;
+}
+
+/* A floating-point number: "NaN", "Infinity" and "-Infinity" are real values of a float
+ * column; a finite number (a NUMERIC) beyond the C type's range is refused, not turned into
+ * an infinity or a zero. */
+static int parse_double(const cell *c, double *v, alch_error *err)
+{
+    char *end;
+    errno = 0;
+    *v = strtod(c->text, &end);
+    if (end == c->text || *end)
+        return bad_value(c, err);
+    if (errno == ERANGE && (isinf(*v) || *v == 0))
+        return out_of_range(c, c->t->range_type,
+                            "a double ends near 1.8e308 and its smallest step is 4.9e-324", err);
+    return 0;
+}
+
+static int dec_double(const cell *c, void *p, alch_error *err)
+{
+    return parse_double(c, p, err);
+}
+
+static int dec_float(const cell *c, void *p, alch_error *err)
+{
+    double v;
+    int rc = parse_double(c, &v, err);
+    if (rc)
+        return rc;
+    float f = (float)v;
+    if ((isinf(f) && !isinf(v)) || (f == 0 && v != 0))
+        return out_of_range(c, "float", "about 1.2e-38 to 3.4e38", err);
+    *(float *)p = f;
+    return 0;
+}
+
+/* ---- text and bytes ------------------------------------------------------------------- */
+
+static void enc_string(const void *p, size_t vsize, alch_value *out, char *tmp)
+{
+    (void)vsize, (void)tmp;
+    *out = alch_text(*(const char *const *)p);
+}
+
+static void set_string(void *p, size_t vsize, const alch_value *v)
+{
+    (void)vsize;
+    *(const char **)p = v->u.s;
+}
+
+static bool eq_string(const void *a, const void *b, size_t vsize)
+{
+    (void)vsize;
+    const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+    return x == y || (x && y && strcmp(x, y) == 0);
+}
+
+static int dec_string(const cell *c, void *p, alch_error *err)
+{
+    /* no arena: point into the result, which outlives the struct */
+    char *s = c->arena ? alch__arena_strndup(c->arena, c->text, c->len) : (char *)c->text;
+    if (!s)
+        return alch__error_set(err, ALCH_ENOMEM, "out of memory");
+    *(char **)p = s;
+    return 0;
+}
+
+static int own_string(void *p, alch__arena *arena)
+{
+    const char *s = *(char **)p;
+    char *copy = s ? alch__arena_strndup(arena, s, strlen(s)) : NULL;
+    *(char **)p = copy;
+    return s && !copy ? ALCH_ENOMEM : 0;
+}
+
+static void enc_blob(const void *p, size_t vsize, alch_value *out, char *tmp)
+{
+    (void)vsize, (void)tmp;
+    const alch_blob *b = p;
+    *out = alch_bytes(b->data, b->len);
+}
+
+static bool eq_blob(const void *a, const void *b, size_t vsize)
+{
+    (void)vsize;
+    const alch_blob *x = a, *y = b;
+    if (!x->data || !y->data)
+        return x->data == y->data;
+    return x->len == y->len && memcmp(x->data, y->data, x->len) == 0;
+}
+
+static int dec_blob(const cell *c, void *p, alch_error *err)
+{
+    const void *bytes;
+    size_t size;
+    int rc = alch_result_get_bytes(c->res, c->row, c->rcol, &bytes, &size, err);
+    if (rc)
+        return rc;
+    void *copy = c->arena ? alch__arena_memdup(c->arena, bytes, size) : (void *)bytes;
+    if (!copy)
+        return alch__error_set(err, ALCH_ENOMEM, "out of memory");
+    *(alch_blob *)p = (alch_blob){copy, size};
+    return 0;
+}
+
+static int own_blob(void *p, alch__arena *arena)
+{
+    alch_blob *b = p;
+    if (!b->data)
+        return 0;
+    void *copy = alch__arena_memdup(arena, b->data, b->len);
+    b->data = copy;
+    return copy ? 0 : ALCH_ENOMEM;
+}
+
+/* ---- timestamps and dates (datetime.c does the calendar) ------------------------------- */
+
+static void enc_ts(const void *p, size_t vsize, alch_value *out, char *tmp)
+{
+    (void)vsize;
+    alch__ts_render(*(const int64_t *)p, tmp);
+    *out = alch_text(tmp);
+}
+
+static void enc_date(const void *p, size_t vsize, alch_value *out, char *tmp)
+{
+    (void)vsize;
+    alch__date_render(*(const int32_t *)p, tmp);
+    *out = alch_text(tmp);
+}
+
+static int time_result(const cell *c, int rc, const char *range, alch_error *err)
+{
+    if (rc == ALCH__DT_RANGE)
+        return out_of_range(c, c->t->range_type, range, err);
+    return rc ? bad_value(c, err) : 0;
+}
+
+static int dec_ts(const cell *c, void *p, alch_error *err)
+{
+    return time_result(c, alch__ts_parse(c->text, c->len, p),
+                       "int64_t microseconds since 1970: about 290308 BC to 294246 AD", err);
+}
+
+static int dec_date(const cell *c, void *p, alch_error *err)
+{
+    return time_result(c, alch__date_parse(c->text, c->len, p), "int32_t days since 1970", err);
+}
+
+/* ---- the table ------------------------------------------------------------------------ */
+
+#define PLAIN(T) sizeof(T), sizeof(T), -1
+#define WRAPPED(W, member) sizeof(W), sizeof(((W *)0)->member), (int)offsetof(W, is_null), UNSET_FLAG
+#define INT_OPS enc_int, dec_int, set_int, eq_bytes, NULL
+
+static const ctype_row ctypes[] = {
+    [ALCH_C_I16] = {"int16_t", PLAIN(int16_t), UNSET_ZERO_KEY, "alch_opt_i16", ALCH_V_INT,
+                    "int16_t", INT_OPS},
+    [ALCH_C_I32] = {"int32_t", PLAIN(int32_t), UNSET_ZERO_KEY, "alch_opt_i32", ALCH_V_INT,
+                    "int32_t", INT_OPS},
+    [ALCH_C_I64] = {"int64_t", PLAIN(int64_t), UNSET_ZERO_KEY, "alch_opt_i64", ALCH_V_INT,
+                    "int64_t", INT_OPS},
+    [ALCH_C_BOOL] = {"bool", PLAIN(bool), UNSET_NEVER, "alch_opt_bool", ALCH_V_BOOL, "bool",
+                     enc_bool, dec_bool, set_bool, eq_bytes, NULL},
+    [ALCH_C_FLOAT] = {"float", PLAIN(float), UNSET_NEVER, "alch_opt_double", ALCH_V_DOUBLE,
+                      "float", enc_float, dec_float, set_float, eq_float, NULL},
+    [ALCH_C_DOUBLE] = {"double", PLAIN(double), UNSET_NEVER, "alch_opt_double", ALCH_V_DOUBLE,
+                       "double", enc_double, dec_double, set_double, eq_double, NULL},
+    [ALCH_C_STRING] = {"char *", PLAIN(char *), UNSET_NULL_POINTER, NULL, ALCH_V_TEXT, "char *",
+                       enc_string, dec_string, set_string, eq_string, own_string},
+    [ALCH_C_BLOB] = {"alch_blob", PLAIN(alch_blob), UNSET_NULL_POINTER, NULL, ALCH_V_NULL,
+                     "alch_blob", enc_blob, dec_blob, NULL, eq_blob, own_blob},
+    [ALCH_C_TIMESTAMP] = {"alch_timestamp", WRAPPED(alch_timestamp, usec), NULL, ALCH_V_NULL,
+                          "alch_timestamp", enc_ts, dec_ts, NULL, eq_bytes, NULL},
+    [ALCH_C_DATE] = {"alch_date", WRAPPED(alch_date, days), NULL, ALCH_V_NULL, "alch_date",
+                     enc_date, dec_date, NULL, eq_bytes, NULL},
+    [ALCH_C_OPT_I16] = {"alch_opt_i16", WRAPPED(alch_opt_i16, value), NULL, ALCH_V_INT,
+                        "int16_t", INT_OPS},
+    [ALCH_C_OPT_I32] = {"alch_opt_i32", WRAPPED(alch_opt_i32, value), NULL, ALCH_V_INT,
+                        "int32_t", INT_OPS},
+    [ALCH_C_OPT_I64] = {"alch_opt_i64", WRAPPED(alch_opt_i64, value), NULL, ALCH_V_INT,
+                        "int64_t", INT_OPS},
+    [ALCH_C_OPT_BOOL] = {"alch_opt_bool", WRAPPED(alch_opt_bool, value), NULL, ALCH_V_BOOL,
+                         "bool", enc_bool, dec_bool, set_bool, eq_bytes, NULL},
+    [ALCH_C_OPT_DOUBLE] = {"alch_opt_double", WRAPPED(alch_opt_double, value), NULL,
+                           ALCH_V_DOUBLE, "double", enc_double, dec_double, set_double,
+                           eq_double, NULL},
+};
+enum { NCTYPES = sizeof ctypes / sizeof *ctypes };
+
+/* The row of a C type, or NULL for ALCH_C_UNSUPPORTED and values outside the enum. */
+static const ctype_row *row_of(alch_ctype c)
+{
+    return c > ALCH_C_UNSUPPORTED && (int)c < NCTYPES ? &ctypes[c] : NULL;
+}
+
+const char *alch__ctype_name(alch_ctype c)
+{
+    const ctype_row *t = row_of(c);
+    return t ? t->name : NULL;
+}
+
+const char *alch__ctype_nullable(alch_ctype c)
+{
+    const ctype_row *t = row_of(c);
+    return t ? t->nullable : NULL;
+}
+
+alch_type alch__ctype_default_type(alch_ctype c)
+{
+    const ctype_row *t = row_of(c);
+    return t ? t->default_of : ALCH_V_NULL;
+}
+
+/* ---- the field functions -------------------------------------------------------------- */
+
+static void *field_of(void *obj, const alch_column *col)
+{
+    return (char *)obj + col->offset;
+}
+
+static const void *cfield_of(const void *obj, const alch_column *col)
+{
+    return (const char *)obj + col->offset;
+}
+
+static bool *flag_of(void *field, const ctype_row *t)
+{
+    return (bool *)((char *)field + t->null_flag);
+}
+
+static bool flag_null(const void *field, const ctype_row *t)
+{
+    return t->null_flag >= 0 && *(const bool *)((const char *)field + t->null_flag);
+}
+
+int alch__field_value(const alch_model *m, const alch_column *col, const void *obj,
+                      alch_value *out, char tmp[ALCH__FIELD_TMP], alch_error *err)
+{
+    const ctype_row *t = row_of(col->ctype);
+    if (!t)
+        return alch__error_set(err, ALCH_EMISUSE, "%s.%s has a C type alch cannot map", m->table,
+                               col->name);
+    const void *f = cfield_of(obj, col);
+    if (flag_null(f, t)) {
+        *out = alch_null();
+        return 0;
+    }
+    t->encode(f, t->vsize, out, tmp);
+    if (col->ctype == ALCH_C_STRING && out->type == ALCH_V_TEXT && col->type == ALCH_VARCHAR &&
+        col->length > 0 && alch__utf8_chars(out->u.s) > (size_t)col->length) {
+        alch__error_set(err, ALCH_EDATA,
+                        "%s.%s is %zu characters long, but VARCHAR(%d) holds at most %d",
+                        m->table, col->name, alch__utf8_chars(out->u.s), col->length,
+                        col->length);
+        alch__error_hint(err, "shorten the value, or declare a longer .length");
+        return ALCH_EDATA;
+    }
+    return 0;
+}
+
+/* "Unset" is the C analog of an attribute never assigned, and only a type that can say so
+ * has it: a NULL pointer, or `is_null = true`. A plain number or bool always holds a value
+ * the program set, 0 and false included; the one exception is an integer primary key of 0,
+ * "not numbered yet" (the server's identity numbers start at 1). */
+bool alch__field_empty(const alch_column *col, const void *obj)
+{
+    const ctype_row *t = row_of(col->ctype);
+    const void *f = cfield_of(obj, col);
+    switch (t ? t->unset : UNSET_NEVER) {
+    case UNSET_FLAG:
+        return flag_null(f, t);
+    case UNSET_NULL_POINTER: /* a char * or an alch_blob's .data, first in the field */
+        return *(const void *const *)f == NULL;
+    case UNSET_ZERO_KEY:
+        return col->primary_key && get_int(f, t->vsize) == 0;
+    case UNSET_NEVER:
+        break;
+    }
+    return false;
+}
+
+void alch__field_clear(const alch_column *col, void *obj)
+{
+    const ctype_row *t = row_of(col->ctype);
+    if (!t)
+        return;
+    void *f = field_of(obj, col);
+    memset(f, 0, t->size);
+    if (t->null_flag >= 0) /* the types whose "empty" is a flag, not zero */
+        *flag_of(f, t) = true;
+}
+
+void alch__field_set(const alch_column *col, void *obj, const alch_value *v)
+{
+    const ctype_row *t = row_of(col->ctype);
+    if (!t || !t->set)
+        return;
+    void *f = field_of(obj, col);
+    t->set(f, t->vsize, v);
+    if (t->null_flag >= 0)
+        *flag_of(f, t) = false;
+}
+
+int alch__field_load(const alch_model *m, const alch_column *col, void *obj,
+                     const alch_result *res, size_t row, size_t rcol, alch__arena *arena,
+                     alch_error *err)
+{
+    cell c = {m, col, row_of(col->ctype), res, row, rcol, arena, NULL, 0};
+    c.text = alch__result_cell(res, row, rcol, &c.len);
+    if (!c.text) {
+        alch__field_clear(col, obj);
+        return 0;
+    }
+    if (!c.t)
+        return bad_value(&c, err);
+    void *f = field_of(obj, col);
+    int rc = c.t->decode(&c, f, err);
+    if (rc == 0 && c.t->null_flag >= 0)
+        *flag_of(f, c.t) = false;
+    return rc;
+}
+
+bool alch__field_equal(const alch_column *col, const void *a, const void *b)
+{
+    const ctype_row *t = row_of(col->ctype);
+    if (!t)
+        return false;
+    const void *x = cfield_of(a, col), *y = cfield_of(b, col);
+    /* compare the value and the flag only: struct padding is not ours to compare */
+    if (flag_null(x, t) || flag_null(y, t))
+        return flag_null(x, t) == flag_null(y, t);
+    return t->equal(x, y, t->vsize);
+}
+
+int alch__field_copy(const alch_column *col, void *dst, const void *src, alch__arena *arena)
+{
+    const ctype_row *t = row_of(col->ctype);
+    if (!t)
+        return 0;
+    void *f = field_of(dst, col);
+    memcpy(f, cfield_of(src, col), t->size);
+    return t->own ? t->own(f, arena) : 0;
+}
+
+bool alch__field_equal_cols(const alch_column *ca, const void *a, const alch_column *cb,
+                            const void *b)
+{
+    alch_value x, y;
+    char tx[ALCH__FIELD_TMP], ty[ALCH__FIELD_TMP];
+    alch_model none = {0};
+    none.table = "";
+    if (alch__field_value(&none, ca, a, &x, tx, NULL) != 0 ||
+        alch__field_value(&none, cb, b, &y, ty, NULL) != 0 || x.type != y.type)
+        return false;
+    switch (x.type) {
+    case ALCH_V_INT:
+        return x.u.i == y.u.i;
+    case ALCH_V_BOOL:
+        return x.u.b == y.u.b;
+    case ALCH_V_DOUBLE:
+        return x.u.d == y.u.d;
+    case ALCH_V_TEXT:
+    case ALCH_V_BYTES:
+        return x.len == y.len && memcmp(x.u.s, y.u.s, x.len) == 0;
+    default:
+        return false; /* NULL matches nothing, as in SQL */
+    }
+}
