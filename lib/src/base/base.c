@@ -11,6 +11,7 @@
 #include "base/base_internal.h"
 #include "driver/error_internal.h"
 #include "util/buf.h"
+#include "util/hash.h"
 #include "util/suggest.h"
 
 /* PostgreSQL keeps the first 63 bytes of a name (NAMEDATALEN - 1) and silently cuts the rest. */
@@ -464,8 +465,8 @@ bool alch__base_checked(const alch_base *base)
 
 static size_t slot_of(const struct mapping *mp, const alch_model *model)
 {
-    uint64_t h = (uint64_t)(uintptr_t)model * 0x9E3779B97F4A7C15ULL; /* Fibonacci hashing */
-    return (size_t)(h >> 32) & (mp->nslots - 1);
+    uintptr_t v = (uintptr_t)model;
+    return (size_t)alch__fnv1a(ALCH__FNV_OFFSET, &v, sizeof v) & (mp->nslots - 1);
 }
 
 const alch__mapper *alch__base_mapper(const alch_base *base, const alch_model *model)

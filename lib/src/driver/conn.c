@@ -768,16 +768,6 @@ static int cancel_status(alch_conn *c, const alch__op *op, int status, alch_erro
 
 /* ---- running statements ------------------------------------------------------------ */
 
-uint64_t alch__hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 void alch__cache_remove(alch_conn *c, int i)
 {
     free(c->cache[i].sql);

@@ -8,6 +8,7 @@
 #include "driver/driver.h"
 #include "driver/params.h"
 #include "driver/pq.h"
+#include "util/hash.h"
 
 /* Prepared statement names: "alch_<16 hex digits>_<n>", NUL included. */
 enum { ALCH__STMT_NAME_MAX = 40 };
@@ -108,7 +109,6 @@ void alch__op_finish(alch_conn *c, int status, const alch_error *err);
 void alch__op_free(alch__op *op);
 int alch__conn_flush_arm(alch_conn *c);
 void alch__conn_fail(alch_conn *c, const char *what);
-uint64_t alch__hash_str(const char *s);
 void alch__cache_remove(alch_conn *c, int i);
 /* Whether statements go through the cache (cache_size > 0 and not switched off). */
 bool alch__cache_on(const alch_conn *c);

@@ -9,6 +9,7 @@
 #include "driver/driver.h"
 #include "driver/error_internal.h"
 #include "util/buf.h"
+#include "util/hash.h"
 
 /* Type OIDs from pg_type.h (stable across PostgreSQL versions). */
 enum { OID_BOOL = 16, OID_BYTEA = 17, OID_INT8 = 20, OID_FLOAT8 = 701 };
@@ -400,12 +401,7 @@ char *alch__params_render(const alch__params *p)
 
 uint64_t alch__params_typehash(const alch__params *p)
 {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (int i = 0; i < p->n; i++) {
-        h ^= (uint64_t)p->types[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
+    return alch__fnv1a(ALCH__FNV_OFFSET, p->types, (size_t)p->n * sizeof *p->types);
 }
 
 char *alch__params_echo(const alch_value *vals, size_t n, alch_error *err)

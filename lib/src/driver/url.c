@@ -589,17 +589,14 @@ static int add_option(alch_url *url, char *key, char *value, bool secret)
             return 0;
         }
     }
-    if (url->noptions == url->cap_options) {
-        size_t cap = url->cap_options ? url->cap_options * 2 : 4;
-        url_option *grown = realloc(url->options, cap * sizeof *grown);
-        if (!grown) {
-            free(key);
-            free(value);
-            return ALCH_ENOMEM;
-        }
-        url->options = grown;
-        url->cap_options = cap;
+    url_option *grown =
+        alch__grow(url->options, &url->cap_options, url->noptions, sizeof *grown, 4);
+    if (!grown) {
+        free(key);
+        free(value);
+        return ALCH_ENOMEM;
     }
+    url->options = grown;
     url->options[url->noptions++] = (url_option){key, value, secret};
     return 0;
 }

@@ -5,21 +5,12 @@
 #include <string.h>
 
 #include "session/session_internal.h"
-
-static uint64_t hash_bytes(const void *p, size_t n, uint64_t h)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= b[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
+#include "util/hash.h"
 
 static size_t ptr_slot(const alch_session *s, const void *obj)
 {
     uintptr_t v = (uintptr_t)obj;
-    return (size_t)(hash_bytes(&v, sizeof v, 1469598103934665603ULL) & (s->nbuckets - 1));
+    return (size_t)(alch__fnv1a(ALCH__FNV_OFFSET, &v, sizeof v) & (s->nbuckets - 1));
 }
 
 alch__rec *alch__rec_by_ptr(const alch_session *s, const void *obj)
@@ -143,7 +134,7 @@ int alch__key_make(const alch_model *m, const alch_value *v, alch__key *k)
     out[len] = '\0';
     k->s = out;
     k->len = len;
-    k->hash = hash_bytes(out, len, 1469598103934665603ULL);
+    k->hash = alch__fnv1a(ALCH__FNV_OFFSET, out, len);
     return 0;
 }
 

@@ -102,14 +102,10 @@ static int bind_slot(rctx *r, const alch_expr *e)
             }
             return (int)i;
         }
-    if (st->nbinds == st->capbinds) {
-        size_t cap = st->capbinds ? 2 * st->capbinds : 4;
-        alch__bind *v = realloc(st->binds, cap * sizeof *v);
-        if (!v)
-            return -1;
-        st->binds = v;
-        st->capbinds = cap;
-    }
+    alch__bind *v = alch__grow(st->binds, &st->capbinds, st->nbinds, sizeof *v, 4);
+    if (!v)
+        return -1;
+    st->binds = v;
     char *name = strdup(e->name);
     if (!name)
         return -1;

@@ -62,17 +62,13 @@ static void push(alch_stmt *st, alch__xlist *l, alch_expr *e)
     const alch_error *bad = alch__expr_find_error(e);
     if (bad)
         keep_error(st, bad);
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 4;
-        alch_expr **v = realloc(l->v, cap * sizeof *v);
-        if (!v) {
-            alch_expr_free(e);
-            alch__stmt_fail(st, ALCH_ENOMEM, "out of memory");
-            return;
-        }
-        l->v = v;
-        l->cap = cap;
+    alch_expr **v = alch__grow(l->v, &l->cap, l->n, sizeof *v, 4);
+    if (!v) {
+        alch_expr_free(e);
+        alch__stmt_fail(st, ALCH_ENOMEM, "out of memory");
+        return;
     }
+    l->v = v;
     alch__expr_take(e);
     l->v[l->n++] = e;
 }
@@ -289,17 +285,13 @@ static alch_stmt *join(alch_stmt *st, const alch_model *model, alch_expr *cond, 
     }
     if (by_fk && !(cond = fk_condition(st, model)))
         return st;
-    if (st->njoins == st->capjoins) {
-        size_t cap = st->capjoins ? 2 * st->capjoins : 2;
-        alch__join *v = realloc(st->joins, cap * sizeof *v);
-        if (!v) {
-            alch_expr_free(cond);
-            alch__stmt_fail(st, ALCH_ENOMEM, "out of memory");
-            return st;
-        }
-        st->joins = v;
-        st->capjoins = cap;
+    alch__join *v = alch__grow(st->joins, &st->capjoins, st->njoins, sizeof *v, 2);
+    if (!v) {
+        alch_expr_free(cond);
+        alch__stmt_fail(st, ALCH_ENOMEM, "out of memory");
+        return st;
     }
+    st->joins = v;
     /* the condition lives in a one-element list, so push() checks it like any other */
     alch__xlist l = {NULL, 0, 0};
     push(st, &l, cond);
