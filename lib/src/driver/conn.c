@@ -819,44 +819,78 @@ void alch__cache_vanished(alch_conn *c, alch_error *err)
     }
 }
 
-/* Find or make the cache entry for this statement; plan the steps accordingly. */
-static int plan_cached(alch_conn *c, alch__op *op)
+alch__stmt *alch__cache_find(alch_conn *c, const char *sql, const alch__params *p,
+                             bool pending_ok)
 {
-    uint64_t h = alch__hash_str(op->sql), th = alch__params_typehash(&op->params);
+    uint64_t h = alch__hash_str(sql), th = alch__params_typehash(p);
     for (int i = 0; i < c->cache_len; i++) {
         alch__stmt *s = &c->cache[i];
-        if (s->hash == h && s->typehash == th && s->ready && strcmp(s->sql, op->sql) == 0) {
+        if (s->hash == h && s->typehash == th && (s->ready || (pending_ok && s->pending)) &&
+            strcmp(s->sql, sql) == 0) {
             s->last_used = ++c->cache_tick;
-            op->how = "cached";
-            op->steps[op->nsteps++] =
-                (alch__step){STEP_EXEC_PREPARED, NULL, s->name, op->sql, true};
-            return 0;
+            return s;
         }
     }
-    if (!c->cache) {
-        c->cache = calloc((size_t)c->cfg.cache_size, sizeof *c->cache);
-        if (!c->cache)
-            return ALCH_ENOMEM;
-    }
+    return NULL;
+}
+
+alch__stmt *alch__cache_add(alch_conn *c, const char *sql, const alch__params *p,
+                            uint64_t keep_tick, char dealloc[ALCH__DEALLOC_MAX], int *rc)
+{
+    *rc = ALCH_ENOMEM;
+    dealloc[0] = '\0';
+    if (!c->cache && !(c->cache = calloc((size_t)c->cfg.cache_size, sizeof *c->cache)))
+        return NULL;
     if (c->cache_len == c->cfg.cache_size) { /* evict the least recently used */
         int lru = 0;
         for (int i = 1; i < c->cache_len; i++)
             if (c->cache[i].last_used < c->cache[lru].last_used)
                 lru = i;
-        snprintf(op->dealloc_sql, sizeof op->dealloc_sql, "DEALLOCATE %s", c->cache[lru].name);
-        op->steps[op->nsteps++] = (alch__step){STEP_SQL, op->dealloc_sql, NULL, NULL, false};
+        if (c->cache[lru].last_used >= keep_tick || c->cache[lru].pending) {
+            *rc = 0; /* every entry is still needed: run this one unprepared */
+            return NULL;
+        }
+        snprintf(dealloc, ALCH__DEALLOC_MAX, "DEALLOCATE %s", c->cache[lru].name);
         alch__cache_remove(c, lru);
     }
     alch__stmt *s = &c->cache[c->cache_len];
     memset(s, 0, sizeof *s);
-    s->sql = alch__strdup(op->sql);
-    if (!s->sql)
-        return ALCH_ENOMEM;
-    s->hash = h;
-    s->typehash = th;
+    if (!(s->sql = alch__strdup(sql)))
+        return NULL;
+    s->hash = alch__hash_str(sql);
+    s->typehash = alch__params_typehash(p);
     s->last_used = ++c->cache_tick;
     alch__stmt_name(c, s);
-    op->cache_slot = c->cache_len++;
+    c->cache_len++;
+    *rc = 0;
+    return s;
+}
+
+static void plan_direct(alch__op *op)
+{
+    op->how = "direct";
+    op->steps[op->nsteps++] = (alch__step){STEP_SQL, op->sql, NULL, op->sql, true};
+}
+
+/* Find or make the cache entry for this statement; plan the steps accordingly. */
+static int plan_cached(alch_conn *c, alch__op *op)
+{
+    alch__stmt *s = alch__cache_find(c, op->sql, &op->params, false);
+    if (s) {
+        op->how = "cached";
+        op->steps[op->nsteps++] = (alch__step){STEP_EXEC_PREPARED, NULL, s->name, op->sql, true};
+        return 0;
+    }
+    int rc;
+    s = alch__cache_add(c, op->sql, &op->params, UINT64_MAX, op->dealloc_sql, &rc);
+    if (!s) {
+        if (rc == 0) /* every entry is being prepared by a pipeline: not this time */
+            plan_direct(op);
+        return rc;
+    }
+    if (op->dealloc_sql[0])
+        op->steps[op->nsteps++] = (alch__step){STEP_SQL, op->dealloc_sql, NULL, NULL, false};
+    op->cache_slot = (int)(s - c->cache);
     op->how = "prepared";
     op->steps[op->nsteps++] = (alch__step){STEP_PREPARE, op->sql, s->name, op->sql, false};
     op->steps[op->nsteps++] = (alch__step){STEP_EXEC_PREPARED, NULL, s->name, NULL, true};
@@ -953,8 +987,7 @@ int alch__conn_exec(alch_conn *c, const char *sql, const alch_value *params, siz
             return alch__error_set(err, ALCH_ENOMEM, "out of memory");
         }
     } else {
-        op->how = "direct";
-        op->steps[op->nsteps++] = (alch__step){STEP_SQL, op->sql, NULL, op->sql, true};
+        plan_direct(op);
     }
     op_start(c, op);
     return 0;

@@ -12,6 +12,7 @@
 
 /* Prepared statement names: "alch_<16 hex digits>_<n>", NUL included. */
 enum { ALCH__STMT_NAME_MAX = 40 };
+enum { ALCH__DEALLOC_MAX = ALCH__STMT_NAME_MAX + 16 }; /* "DEALLOCATE <name>" */
 
 typedef enum { STEP_SQL, STEP_PREPARE, STEP_EXEC_PREPARED } alch__step_kind;
 
@@ -31,7 +32,7 @@ typedef struct alch__op {
     int cur;
     char *sql;              /* the statement as sent (after :name rewriting), owned */
     alch__params params;
-    char dealloc_sql[ALCH__STMT_NAME_MAX + 16];
+    char dealloc_sql[ALCH__DEALLOC_MAX];
     char tx_sql[64];        /* SAVEPOINT / BEGIN text for transaction ops */
     int cache_slot;         /* entry being prepared, or -1 */
     const char *how;        /* "prepared", "cached" or "direct", for echo */
@@ -110,6 +111,19 @@ void alch__op_free(alch__op *op);
 int alch__conn_flush_arm(alch_conn *c);
 void alch__conn_fail(alch_conn *c, const char *what);
 void alch__cache_remove(alch_conn *c, int i);
+/* The one prepared-statement cache, for single statements (conn.c) and pipelines
+ * (pipeline.c). alch__cache_find: the entry for sql with these parameter types that is
+ * prepared (or, with pending_ok, being prepared in the current pipeline), its use counted;
+ * NULL when there is none. */
+alch__stmt *alch__cache_find(alch_conn *c, const char *sql, const alch__params *p,
+                             bool pending_ok);
+/* A new entry for sql, named and counted as used now; the caller prepares it. A full cache
+ * drops its least recently used entry, whose DEALLOCATE is written to dealloc ("" when
+ * nothing was dropped), unless that entry was used at or after keep_tick or is still being
+ * prepared: then NULL with *rc = 0, and the statement runs unprepared. NULL with
+ * *rc = ALCH_ENOMEM when out of memory. */
+alch__stmt *alch__cache_add(alch_conn *c, const char *sql, const alch__params *p,
+                            uint64_t keep_tick, char dealloc[ALCH__DEALLOC_MAX], int *rc);
 /* Whether statements go through the cache (cache_size > 0 and not switched off). */
 bool alch__cache_on(const alch_conn *c);
 

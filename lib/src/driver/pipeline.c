@@ -87,43 +87,23 @@ static const char *prepared_name(alch_conn *c, alch__batch *b, const char *sql,
     *ok = true;
     if (!alch__cache_on(c))
         return NULL;
-    uint64_t h = alch__hash_str(sql), th = alch__params_typehash(p);
-    for (int i = 0; i < c->cache_len; i++) {
-        alch__stmt *s = &c->cache[i];
-        if (s->hash == h && s->typehash == th && (s->ready || s->pending) &&
-            strcmp(s->sql, sql) == 0) {
-            s->last_used = ++c->cache_tick;
-            return s->name;
-        }
-    }
-    if (!c->cache && !(c->cache = calloc((size_t)c->cfg.cache_size, sizeof *c->cache)))
-        return *ok = false, NULL;
-    if (c->cache_len == c->cfg.cache_size) { /* evict the least recently used, if not ours */
-        int lru = 0;
-        for (int i = 1; i < c->cache_len; i++)
-            if (c->cache[i].last_used < c->cache[lru].last_used)
-                lru = i;
-        if (c->cache[lru].last_used >= b->tick0 || c->cache[lru].pending)
-            return NULL;
-        char sql_dealloc[ALCH__STMT_NAME_MAX + 16];
-        snprintf(sql_dealloc, sizeof sql_dealloc, "DEALLOCATE %s", c->cache[lru].name);
-        if (!PQsendQueryParams(c->pg, sql_dealloc, 0, NULL, NULL, NULL, NULL, 0))
-            return *ok = false, NULL;
-        push(b, PQ_DEALLOC, b->sent, NULL);
-        alch__cache_remove(c, lru);
-    }
-    alch__stmt *s = &c->cache[c->cache_len];
-    memset(s, 0, sizeof *s);
-    if (!(s->sql = alch__strdup(sql)))
-        return *ok = false, NULL;
-    s->hash = h;
-    s->typehash = th;
-    s->last_used = ++c->cache_tick;
+    alch__stmt *s = alch__cache_find(c, sql, p, true);
+    if (s)
+        return s->name;
+    /* entries this batch uses stay: the batch may run them after this one is prepared */
+    char dealloc[ALCH__DEALLOC_MAX];
+    int rc;
+    s = alch__cache_add(c, sql, p, b->tick0, dealloc, &rc);
+    if (!s)
+        return *ok = rc == 0, NULL;
     s->pending = true;
-    alch__stmt_name(c, s);
-    c->cache_len++;
-    if (!PQsendPrepare(c->pg, s->name, sql, p->n, p->types))
+    bool sent = !dealloc[0] || PQsendQueryParams(c->pg, dealloc, 0, NULL, NULL, NULL, NULL, 0);
+    if (sent && dealloc[0])
+        push(b, PQ_DEALLOC, b->sent, NULL);
+    if (!sent || !PQsendPrepare(c->pg, s->name, sql, p->n, p->types)) {
+        alch__cache_remove(c, (int)(s - c->cache)); /* never prepared: do not keep it */
         return *ok = false, NULL;
+    }
     push(b, PQ_PREPARE, b->sent, s->name);
     return s->name;
 }
