@@ -34,8 +34,9 @@ index=$(for dir in "$src"/lessons/[0-9][0-9]-*/; do
 done)
 
 # "NN LESSON name" for every name each exercise's reference uses
-used=$(while IFS=';' read -r nn _ lesson file; do
-    "$regions" get "$src/solutions/$file" "$nn" | sed 's|/\*.*\*/||; s|//.*||' |
+used=$(while IFS=';' read -r nn _ lesson files; do
+    for file in $files; do "$regions" get "$src/solutions/$file" "$nn"; done |
+        sed 's|/\*.*\*/||; s|//.*||' |
         grep -oE '\b(alch_[a-z0-9_]+|ALCH_[A-Z0-9_]+|uv_[a-z0-9_]+|AUTOCOMMIT)\b' |
         sort -u | sed "s/^/$nn ${lesson:0:2} /" || true
 done < <(grep -E '^[0-9]{2};' "$src/exercises/manifest.txt"))

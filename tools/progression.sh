@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # progression.sh: the exercises in the order a learner solves them, through ./tutor, in a
-# temporary copy of the repository as committed (tools/repocopy.sh; the tree is never touched). For N = 0..8 the copy has
-# exercises 1..N solved (the reference's regions, tools/regions) and N+1..8 as the starters
-# left them; ./tutor check must pass 1..N and fail N+1 with "not done yet", and ./tutor list
-# must show N/8. Then, on the finished tree: reset of one exercise keeps the others' progress
+# temporary copy of the repository as committed (tools/repocopy.sh; the tree is never touched).
+# For N = 0..TOTAL (the manifest's count, 9) the copy has exercises 1..N solved (the
+# reference's regions, tools/regions) and N+1..TOTAL as the starters left them; ./tutor check
+# must pass 1..N and fail N+1 with "not done yet", and ./tutor list must show N/TOTAL. Then,
+# on the finished tree: ./tutor db migrate|diff|history|downgrade on a shop database of its
+# own, as exercise 09's learner runs them; reset of one exercise keeps the others' progress
 # and names its backup, solution shows one exercise only, and a capstone that reads an object
 # after closing its session fails with the sanitizer's verdict and its "likely:" line.
 #
@@ -55,8 +57,8 @@ refuse "and not exercise 07's db_serve" "db_serve|exec_async" "$out"
 
 for ((n = 0; n <= total; n++)); do
     if ((n > 0)); then
-        IFS=';' read -r nn _ _ file <<<"${exercises[n - 1]}"
-        tools/regions put "exercises/$file" "solutions/$file" "$nn"
+        IFS=';' read -r nn _ _ files <<<"${exercises[n - 1]}"
+        for file in $files; do tools/regions put "exercises/$file" "solutions/$file" "$nn"; done
     fi
     # one tutor run checks 1..N+1 in turn (one library build, one database)
     out=$(./tutor check $(seq 1 $((n < total ? n + 1 : n))) 2>&1 || true)
@@ -74,13 +76,51 @@ for ((n = 0; n <= total; n++)); do
 done
 echo "(the progression took $((SECONDS - t_start)) s)"
 
+# ./tutor db: the finished package's migrations on a shop database made for this test (or the
+# copy's own sandbox database "shop" when run by hand)
+if [[ -n ${ALCH_DATABASE_URL:-} ]]; then
+    saved_url=$ALCH_DATABASE_URL
+    psql -X -q "$saved_url" -c 'DROP DATABASE IF EXISTS progression_shop' \
+        -c 'CREATE DATABASE progression_shop'
+    ALCH_DATABASE_URL=$(sed -E 's|^([^?]*//[^/]*)/[^?]*|\1/progression_shop|' <<<"$saved_url")
+fi
+shop_sql() { ./tutor db psql -q -At -c "$1" 2>&1 || true; }
+[[ -n ${ALCH_DATABASE_URL:-} ]] ||
+    shop_sql() { tools/pgsandbox psql build/sandbox --database shop -- -q -At -c "$1" 2>&1 || true; }
+out=$(./tutor db migrate 0001_shop 2>&1 || true)
+expect "db migrate 0001_shop: the shop of exercise 08" "applied 1 step\\(s\\)" "$out"
+expect "and says where the database is" "your shop's database is at 0001_shop\$" "$out"
+shop_sql "INSERT INTO categories (name) VALUES ('Tea'); INSERT INTO items (name, description, price, category) VALUES ('Oolong', 'Half-oxidised', 700, 1)" >/dev/null
+out=$(./tutor db diff 2>&1 || true)
+expect "db diff: what the model has and the database lacks" \
+    "^ALTER TABLE items ADD COLUMN quantity INTEGER DEFAULT 0 NOT NULL;\$" "$out"
+out=$(./tutor db history 2>&1 || true)
+expect "db history: 0001 applied" "^\\[x\\] 0001_shop +users, categories and items\$" "$out"
+expect "and 0002 not yet" "^\\[ \\] 0002_item_quantity +items get a quantity\$" "$out"
+out=$(./tutor db migrate 2>&1 || true)
+expect "db migrate: the step under echo" "^\\[alch\\] migrate: upgrade 0002_item_quantity \\(items get a quantity\\)\$" "$out"
+expect "its SQL" "^\\[alch\\] ALTER TABLE items ADD COLUMN quantity INTEGER DEFAULT 0 NOT NULL\$" "$out"
+expect "at the head" "your shop's database is at 0002_item_quantity \\(the head" "$out"
+expect "the item kept its data, quantity 0" "^Oolong\\|700\\|0\$" "$(shop_sql 'SELECT name, price, quantity FROM items')"
+out=$(./tutor db diff 2>&1 || true)
+expect "db diff after it: nothing" "nothing: your shop's database matches your models" "$out"
+out=$(./tutor db migrate 2>&1 || true)
+expect "db migrate again applies nothing" "applied 0 step\\(s\\)" "$out"
+out=$(./tutor db downgrade 0001_shop 2>&1 || true)
+expect "db downgrade 0001_shop undoes 0002" "undid 1 step\\(s\\)" "$out"
+expect "and the column is gone" "^0\$" "$(shop_sql "SELECT count(*) FROM information_schema.columns WHERE table_name = 'items' AND column_name = 'quantity'")"
+if [[ -n ${saved_url:-} ]]; then
+    ALCH_DATABASE_URL=$saved_url
+    psql -X -q "$saved_url" -c 'DROP DATABASE progression_shop'
+fi
+
 # reset one exercise: the others keep their progress, the file is backed up and named
 out=$(./tutor reset 7 --yes 2>&1)
 expect "reset 7 names its backup" "Your version of the whole file: build/backup/requests.c\\." "$out"
 backup=$(sed -n 's/^Your version of the whole file: //p' <<<"$out")
 expect "the backup holds exercise 07's solution" "alch_session_exec_async" "$(cat "$backup")"
 out=$(./tutor list 2>&1)
-expect "after reset 7, the seven others still pass" "\\] 7/$total\$" "$out"
+expect "after reset 7, the $((total - 1)) others still pass" "\\] $((total - 1))/$total\$" "$out"
 expect "and exercise 07 is current" "(>|▶) +07" "$out"
 out=$(./tutor check 6 2>&1 || true)
 expect "exercise 06, in the same file, still passes" "Exercise 06 passes" "$out"

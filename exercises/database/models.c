@@ -1,4 +1,4 @@
-/* database/models.c: the seed's database/models.py, in C. Exercises 01-05 write it, each
+/* database/models.c: the seed's database/models.py, in C. Exercises 01-05 and 09 write it, each
  * between its own BEGIN/END lines (./tutor hashes, resets and shows one exercise at a time:
  * keep those lines); `./tutor` checks the current exercise every time you save. */
 #include "models.h"
@@ -15,7 +15,7 @@ alch_engine *engine;
 alch_sessionmaker *session_factory;
 alch_base *base;
 
-/* ---- 05: the models ------------------------------------------------------------------- */
+/* ---- 05: the models (09: items get a quantity) ---------------------------------------- */
 /* BEGIN exercise 05 */
 /* TODO 05: give each model all its columns, as the seed does (lesson 05):
  *   users:      tg_id BIGINT, unique (set_user in exercise 06 relies on it)
@@ -33,10 +33,17 @@ static const alch_column category_columns[] = {
     ALCH_COLUMN(Category, id, ALCH_BIGINT, .primary_key = true),
 };
 const alch_model Category_model = ALCH_MODEL(Category, "categories", category_columns);
+/* END exercise 05 */
 
 static const alch_column item_columns[] = {
+    /* BEGIN exercise 05 */
     ALCH_COLUMN(Item, id, ALCH_BIGINT, .primary_key = true),
+    /* END exercise 05 */
+    /* BEGIN exercise 09 */
+    /* TODO 09: the quantity, INTEGER with the server default 0 (lesson 08) */
+    /* END exercise 09 */
 };
+/* BEGIN exercise 05 */
 const alch_model Item_model = ALCH_MODEL(Item, "items", item_columns);
 /* END exercise 05 */
 

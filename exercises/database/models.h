@@ -1,5 +1,6 @@
 /* database/models.h: the seed's database/models.py, in C. The engine, the session factory,
- * the base and the shop's three models. Exercises 01-05 fill in models.c step by step. */
+ * the base and the shop's three models. Exercises 01-05 fill in models.c step by step;
+ * exercise 09 gives items a quantity (here, in models.c and in migrations.c). */
 #ifndef DATABASE_MODELS_H
 #define DATABASE_MODELS_H
 
@@ -32,6 +33,9 @@ typedef struct Item {
     int32_t price;
     int64_t category;
     alch_one category_obj;
+    /* BEGIN exercise 09 */
+    /* TODO 09: how many are in stock, an alch_opt_i32 (lesson 08) */
+    /* END exercise 09 */
 } Item;
 
 extern const alch_model User_model, Category_model, Item_model;

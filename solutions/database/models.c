@@ -1,4 +1,4 @@
-/* database/models.c: the seed's database/models.py, in C. Exercises 01-05 write it, each
+/* database/models.c: the seed's database/models.py, in C. Exercises 01-05 and 09 write it, each
  * between its own BEGIN/END lines (./tutor hashes, resets and shows one exercise at a time:
  * keep those lines); `./tutor` checks the current exercise every time you save. */
 #include "models.h"
@@ -15,7 +15,7 @@ alch_engine *engine;
 alch_sessionmaker *session_factory;
 alch_base *base;
 
-/* ---- 05: the models ------------------------------------------------------------------- */
+/* ---- 05: the models (09: items get a quantity) ---------------------------------------- */
 /* BEGIN exercise 05 */
 static const alch_column user_columns[] = {
     ALCH_COLUMN(User, id, ALCH_BIGINT, .primary_key = true),
@@ -32,14 +32,21 @@ static const alch_relationship category_rels[] = {
 };
 const alch_model Category_model =
     ALCH_MODEL(Category, "categories", category_columns, category_rels);
+/* END exercise 05 */
 
 static const alch_column item_columns[] = {
+    /* BEGIN exercise 05 */
     ALCH_COLUMN(Item, id, ALCH_BIGINT, .primary_key = true),
     ALCH_COLUMN(Item, name, ALCH_VARCHAR, .length = 25),
     ALCH_COLUMN(Item, description, ALCH_VARCHAR, .length = 120),
     ALCH_COLUMN(Item, price, ALCH_INTEGER),
     ALCH_COLUMN(Item, category, ALCH_BIGINT, .foreign_key = "categories.id"),
+    /* END exercise 05 */
+    /* BEGIN exercise 09 */
+    ALCH_COLUMN(Item, quantity, ALCH_INTEGER, .server_default = "0"),
+    /* END exercise 09 */
 };
+/* BEGIN exercise 05 */
 static const alch_relationship item_rels[] = {
     ALCH_MANY_TO_ONE(Item, category_obj, "categories", "category"),
 };
