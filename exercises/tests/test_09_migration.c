@@ -9,8 +9,9 @@
 static void run(alch_conn *conn, const char *sql)
 {
     alch_error err = ALCH_ERROR_INIT;
-    check(alch_conn_execute(conn, sql, NULL, 0, NULL, &err) == 0, sql,
-          "step 0001 (given) was changed: put it back as the starter has it", &err);
+    if (alch_conn_execute(conn, sql, NULL, 0, NULL, &err) != 0)
+        check(false, "the shop of exercise 08 takes its two teas",
+              "step 0001 (given) was changed: put it back as the starter has it", &err);
 }
 
 /* The diff as the check's failure says it: each line indented. */
@@ -118,6 +119,8 @@ int main(void)
     /* the models against the database: db_open()'s create_all skips the tables that exist */
     rc = db_open(url, &err);
     check(rc == 0, "db_open() succeeds on the migrated database", NULL, &err);
+    TODO_IF(alch_base_count(base) == 0 || session_factory == NULL,
+            "exercises 02-05: db_open() in database/models.c, which exercise 09 needs");
     char *ddl = NULL;
     rc = alch_base_diff(base, conn, 0, &ddl, &err);
     check(rc == 0, "the diff runs", NULL, &err);
