@@ -78,7 +78,9 @@ expect "the solution is refused before the exercise passes" "does not pass yet" 
 out=$(./tutor list 2>&1)
 expect "list: exercise 1 is current" '(>|▶).*01  driver' "$out"
 
-cp solutions/database/models.c exercises/database/models.c
+# exercises 01-05 solved, as a learner who wrote them (exercise 09's lines in models.c stay)
+for nn in 01 02 03 04 05; do tools/regions put exercises/database/models.c solutions/database/models.c $nn; done
+total=$(grep -cE '^[0-9]{2};' exercises/manifest.txt)
 out=$(./tutor check 1 2>&1)
 expect "exercise 1 passes with the solution" "Exercise 01 passes" "$out"
 expect "check: next is exercise 02" \
@@ -86,9 +88,9 @@ expect "check: next is exercise 02" \
 out=$(./tutor 2>&1 || true)
 expect "watch mode moves on to the first unfinished exercise" "Exercise 06: requests" "$out"
 expect "and shows its first hint" "Hint 1 of 2 for exercise 06" "$out"
-expect "the progress bar moves on as exercises pass" "Progress.*\\] 5/8" "$out"
+expect "the progress bar moves on as exercises pass" "Progress.*\\] 5/$total" "$out"
 out=$(./tutor list 2>&1)
-expect "list: five done" "5/8" "$out"
+expect "list: five done" "5/$total" "$out"
 out=$(./tutor run 2 2>&1 || true)
 expect "run 2 with exercises 01-05 passed: next is lesson 03" \
     "^Next, lesson 03 \(the session factory\): read it with \./tutor lesson 3, run it with \./tutor run 3\.$" "$out"
