@@ -9,6 +9,9 @@
 # 2. Every alch or libuv name (alch_*, ALCH_*, uv_*) and the isolation level "AUTOCOMMIT"
 #    that the reference of exercise NN uses appears in a lesson up to exercise NN's lesson
 #    (its README.md or its programs): an exercise asks only for what was taught.
+# 3. No lesson's programs use an alch or libuv name that a later lesson's README is the first
+#    to show: a lesson uses only what it or an earlier one teaches (names no README shows,
+#    such as the *_free calls at the end of a program, are left alone).
 set -euo pipefail
 src=$1
 regions=$src/tools/regions
@@ -40,6 +43,24 @@ used=$(while IFS=';' read -r nn _ lesson files; do
         grep -oE '\b(alch_[a-z0-9_]+|ALCH_[A-Z0-9_]+|uv_[a-z0-9_]+|AUTOCOMMIT)\b' |
         sort -u | sed "s/^/$nn ${lesson:0:2} /" || true
 done < <(grep -E '^[0-9]{2};' "$src/exercises/manifest.txt"))
+
+# 3: "NN name" for each name a lesson's README shows, and for each name its programs use
+shown=$(for dir in "$src"/lessons/[0-9][0-9]-*/; do
+    nn=$(basename "$dir" | cut -c1-2)
+    grep -ohE '\b(alch_[a-z0-9_]+|ALCH_[A-Z0-9_]+|uv_[a-z0-9_]+)\b' "$dir"README.md |
+        sort -u | sed "s/^/$nn /" || true
+done)
+programs=$(for dir in "$src"/lessons/[0-9][0-9]-*/; do
+    nn=$(basename "$dir" | cut -c1-2)
+    cat "$dir"*.c "$dir"*.h 2>/dev/null | sed 's|/\*.*\*/||; s|//.*||' |
+        grep -oE '\b(alch_[a-z0-9_]+|ALCH_[A-Z0-9_]+|uv_[a-z0-9_]+)\b' |
+        sort -u | sed "s/^/$nn /" || true
+done)
+if ! awk 'NR == FNR { if (!($2 in first) || $1 < first[$2]) first[$2] = $1; next }
+          ($2 in first) && first[$2] > $1 { printf "FAIL: lesson %s uses %s, which lesson %s is the first to show\n", $1, $2, first[$2]; bad = 1 }
+          END { exit bad }' <(printf '%s\n' "$shown") <(printf '%s\n' "$programs"); then
+    fail=1
+fi
 
 checked=$(wc -l <<<"$used")
 if ! awk 'NR == FNR { if (!($2 in first) || $1 < first[$2]) first[$2] = $1; next }
@@ -76,6 +97,6 @@ if command -v dpkg-query >/dev/null; then
 fi
 
 if [[ $fail -eq 0 ]]; then
-    echo "ok: starters and references share their regions; $checked names the references use are taught in time; programs exercises/README.md runs come with ./tutor ($tools_named)"
+    echo "ok: starters and references share their regions; $checked names the references use are taught in time; $(wc -l <<<"$programs") names the lessons' programs use come from that lesson or an earlier one; programs exercises/README.md runs come with ./tutor ($tools_named)"
 fi
 exit $fail

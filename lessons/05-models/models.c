@@ -141,6 +141,37 @@ int main(void)
     alch_session_close(s);
     //! [relate]
 
+    //! [unloaded]
+    alch_session_open(factory, &s, &err);
+    Category *category;
+    alch_session_get(s, &Category_model, alch_v(tea.id), (void **)&category, &err);
+    printf("%s: items loaded? %s (count %zu)\n", category->name,
+           category->items.loaded ? "yes" : "no", category->items.count);
+    //! [unloaded]
+
+    //! [load]
+    alch_session_load(s, &Category_model, category, "items", &err);
+    printf("%s: items loaded? %s\n", category->name, category->items.loaded ? "yes" : "no");
+    for (size_t i = 0; i < category->items.count; i++) {
+        Item *each = category->items.items[i];
+        printf("  %s, %d\n", each->name, each->price);
+    }
+    //! [load]
+
+    //! [back]
+    Item *oolong = category->items.items[1];
+    alch_session_load(s, &Item_model, oolong, "category_obj", &err); /* no SQL: known */
+    printf("%s is in %s: the same object? %s\n", oolong->name,
+           ((Category *)oolong->category_obj.obj)->name,
+           oolong->category_obj.obj == category ? "yes" : "no");
+    //! [back]
+
+    //! [typo]
+    if (alch_session_load(s, &Category_model, category, "itemz", &err) != 0)
+        print_error(&err);
+    alch_session_close(s);
+    //! [typo]
+
     alch_sessionmaker_free(factory);
     alch_base_free(base);
     alch_engine_free(engine);
