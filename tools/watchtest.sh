@@ -65,12 +65,16 @@ expect_screen() { # description pattern [capture]
     fi
 }
 # Save exercise NN's reference into its file, as a learner's editor would, and time the verdict.
+# An exercise may span several files (the manifest's field 4 lists them, separated by spaces):
+# they are saved one after the other, as a learner would.
 save_and_time() { # NN pattern
-    local file t0
-    file=$(grep -E "^$1;" exercises/manifest.txt | cut -d';' -f4)
+    local files file t0
+    files=$(grep -E "^$1;" exercises/manifest.txt | cut -d';' -f4)
     tmx clear-history -t learner
     t0=$(now_ms)
-    tools/regions put "exercises/$file" "solutions/$file" "$1"
+    for file in $files; do
+        tools/regions put "exercises/$file" "solutions/$file" "$1"
+    done
     if wait_for "$2" 120; then
         ok "save exercise $1: '$2' on the screen after $(($(now_ms) - t0)) ms"
     else
