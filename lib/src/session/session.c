@@ -169,6 +169,7 @@ void alch_session_close(alch_session *s)
 static int check_model(alch_session *s, const alch_model *m, const void *obj,
                        const alch__mapper **map, alch_error *err)
 {
+    *map = NULL; /* set on every path: -O3 cannot tell that an error code is never 0 */
     if (!s || !m || !obj)
         return alch__error_set(err, ALCH_EMISUSE, "a session, a model and an object are needed");
     if (alch__session_closed(s, err))
