@@ -820,17 +820,24 @@ static void test_use_after_close(void **state)
     close_env(&v);
 }
 
+/* An engine on @p loop, its sessionmaker and one open session (the use-after-close tests). */
+static void open_async_session(uv_loop_t *loop, alch_engine **engine, alch_sessionmaker **maker,
+                               alch_session **s)
+{
+    alch_error err = ALCH_ERROR_INIT;
+    uv_loop_init(loop);
+    CHECK_OK(alch_engine_create_async(loop, db_url, NULL, engine, &err), err);
+    CHECK_OK(alch_sessionmaker_create(*engine, base, NULL, maker, &err), err);
+    CHECK_OK(alch_session_open(*maker, s, &err), err);
+}
+
 static void test_use_after_close_async(void **state)
 {
     uv_loop_t loop;
-    uv_loop_init(&loop);
     alch_engine *engine = NULL;
     alch_sessionmaker *maker = NULL;
     alch_session *s = NULL;
-    alch_error err = ALCH_ERROR_INIT;
-    CHECK_OK(alch_engine_create_async(&loop, db_url, NULL, &engine, &err), err);
-    CHECK_OK(alch_sessionmaker_create(engine, base, NULL, &maker, &err), err);
-    CHECK_OK(alch_session_open(maker, &s, &err), err);
+    open_async_session(&loop, &engine, &maker, &s);
     alch_session_close(s);
     assert_int_equal(alch_session_commit_async(s, on_committed, NULL), ALCH_EMISUSE);
     assert_non_null(strstr(alch_session_start_error(s)->message, "this session was closed"));
@@ -909,14 +916,11 @@ static void on_added(alch_session *s, int status, void *obj, const alch_error *e
 static void test_use_after_close_in_callback(void **state)
 {
     uv_loop_t loop;
-    uv_loop_init(&loop);
     alch_engine *engine = NULL;
     alch_sessionmaker *maker = NULL;
     alch_session *s = NULL;
+    open_async_session(&loop, &engine, &maker, &s);
     alch_error err = ALCH_ERROR_INIT;
-    CHECK_OK(alch_engine_create_async(&loop, db_url, NULL, &engine, &err), err);
-    CHECK_OK(alch_sessionmaker_create(engine, base, NULL, &maker, &err), err);
-    CHECK_OK(alch_session_open(maker, &s, &err), err);
     closed_in_cb c = {.user = {.tg_id = 6008}, .maker = maker};
     CHECK_OK(alch_session_add(s, &User_model, &c.user, &err), err);
     assert_int_equal(alch_session_commit_async(s, on_added, &c), 0);
