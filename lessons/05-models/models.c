@@ -1,9 +1,11 @@
-/* Lesson 05, program 1: the seed's three models, declared in C, created, filled and read.
+/* Lesson 05, program 1: the shop's three models (this course's continuation of the seed's
+ * User), declared in C, created, filled and read.
  *
  * A model is a plain C struct (the data) plus a table of column descriptors (how each field
  * maps to a column). ALCH_MODEL() ties them to a table name. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <alch/alch.h>
 
@@ -171,6 +173,21 @@ int main(void)
         print_error(&err);
     alch_session_close(s);
     //! [typo]
+
+    //! [chars]
+    /* VARCHAR(25) counts characters, not bytes: in UTF-8 a Cyrillic letter takes 2 bytes */
+    Category teas[] = {{.name = "Чай"},
+                       {.name = "Чай зелёный, Китай, 100 г"},
+                       {.name = "Чай зелёный, Китай, 1000 г"}};
+    alch_session_open(factory, &s, &err);
+    for (size_t i = 0; i < 3; i++) {
+        printf("'%s': %zu bytes\n", teas[i].name, strlen(teas[i].name));
+        alch_session_add(s, &Category_model, &teas[i], &err);
+        if (alch_session_flush(s, &err) != 0)
+            print_error(&err);
+    }
+    alch_session_close(s); /* nothing committed: ROLLBACK */
+    //! [chars]
 
     alch_sessionmaker_free(factory);
     alch_base_free(base);
