@@ -15,39 +15,96 @@
 
 #include "support.h"
 
+/* Every sentence of the check chain exists in both languages: MSG("English", "русский")
+ * (a pair; MSG_PAIR for a static initializer), SAY(...) (printed at once) and MSGF(buf, ...)
+ * (formatted into buf). The learner's language is chosen once: ALCH_LANG=ru, or with ALCH_LANG
+ * unset a LC_ALL / LC_MESSAGES / LANG (the first one set) starting with "ru", prints Russian;
+ * anything else English. The markers the tutor reads ("ok: ", "FAIL: ") stay as they are.
+ * tools/msgcheck checks every pair: both sentences there, none empty, the same printf placeholders
+ * in the same order. */
+typedef struct check_msg {
+    const char *en, *ru;
+} check_msg;
+#define MSG(en, ru) ((check_msg){(en), (ru)})
+#define MSG_PAIR(en, ru)                                                                           \
+    {                                                                                              \
+        (en), (ru)                                                                                 \
+    } /* the same, for a static initializer */
+#define NO_MSG ((check_msg){NULL, NULL})
+#define SAY(en, ru, ...) printf(check_ru() ? (ru) : (en), __VA_ARGS__)
+#define MSGF(buf, en, ru, ...)                                                                     \
+    (snprintf((buf), sizeof(buf), check_ru() ? (ru) : (en), __VA_ARGS__), MSG((buf), (buf)))
+
+static int check_lang = -1; /* 1: Russian, 0: English, -1: not read yet */
+
+static inline bool check_ru(void)
+{
+    if (check_lang < 0) {
+        const char *lang = getenv("ALCH_LANG");
+        if (!lang || !*lang) {
+            const char *names[] = {"LC_ALL", "LC_MESSAGES", "LANG"};
+            for (size_t i = 0; i < 3 && (!lang || !*lang); i++)
+                lang = getenv(names[i]);
+        }
+        check_lang = lang && strncmp(lang, "ru", 2) == 0;
+    }
+    return check_lang == 1;
+}
+
+static inline const char *check_text(check_msg m)
+{
+    return check_ru() && m.ru ? m.ru : m.en;
+}
+
 /* The step's function returned DB_TODO: its db_todo() said what is missing. */
 #define NOT_DONE(rc)                                                                               \
     do {                                                                                           \
         if ((rc) == DB_TODO) {                                                                     \
-            printf("FAIL: this exercise is not done yet (see the TODO above)\n");                  \
+            printf("FAIL: %s\n",                                                                   \
+                   check_text(MSG("this exercise is not done yet (see the TODO above)",            \
+                                  "упражнение ещё не сделано (см. TODO выше)")));                  \
             exit(1);                                                                               \
         }                                                                                          \
     } while (0)
 
 /* Part of the exercise is still as the starter left it (db_open() has no TODO return: each
- * check looks for what its exercise makes). */
+ * check looks for what its exercise makes). `what` is a MSG() pair. */
 #define TODO_IF(cond, what)                                                                        \
     do {                                                                                           \
         if (cond) {                                                                                \
-            printf("not done yet: %s\n", what);                                                    \
+            SAY("not done yet: %s\n", "ещё не сделано: %s\n", check_text(what));                   \
             NOT_DONE(DB_TODO);                                                                     \
         }                                                                                          \
     } while (0)
 
 /* A crash is a failed check too, with the mistake that usually causes it. Only
- * async-signal-safe calls here: write() and _exit(); the status stays 128 + signal. */
+ * async-signal-safe calls here: write() and _exit(); the status stays 128 + signal. The
+ * language was read before main() (check_install). */
+static const check_msg crash_segv = MSG_PAIR("FAIL: the program crashed (SIGSEGV: a bad pointer)\n",
+                                             "FAIL: программа упала (SIGSEGV: плохой указатель)\n");
+static const check_msg crash_abrt =
+    MSG_PAIR("FAIL: the program crashed (SIGABRT: often a double free)\n",
+             "FAIL: программа упала (SIGABRT: часто двойное освобождение, double free)\n");
+static const check_msg crash_likely = MSG_PAIR(
+    "  likely: a session, a result or an object used after it was freed: objects a session "
+    "loaded die with alch_session_close(), rows with alch_result_free(); or a pointer from "
+    "a call that failed (check its return code first)\n",
+    "  вероятно: сессия, результат или объект использованы после освобождения: объекты, "
+    "загруженные сессией, умирают с alch_session_close(), строки — с alch_result_free(); "
+    "или указатель от вызова, который не удался (сначала проверьте его код возврата)\n");
+
+static void check_write(const char *s)
+{
+    if (write(STDOUT_FILENO, s, strlen(s)) < 0)
+        return;
+}
+
 static void check_crashed(int sig)
 {
-    static const char segv[] = "FAIL: the program crashed (SIGSEGV: a bad pointer)\n";
-    static const char abrt[] = "FAIL: the program crashed (SIGABRT: often a double free)\n";
-    static const char likely[] =
-        "  likely: a session, a result or an object used after it was freed: objects a session "
-        "loaded die with alch_session_close(), rows with alch_result_free(); or a pointer from "
-        "a call that failed (check its return code first)\n";
-    const char *what = sig == SIGABRT ? abrt : segv;
-    size_t n = sig == SIGABRT ? sizeof abrt - 1 : sizeof segv - 1;
-    if (write(STDOUT_FILENO, what, n) < 0 || write(STDOUT_FILENO, likely, sizeof likely - 1) < 0)
-        _exit(128 + sig);
+    bool ru = check_lang == 1;
+    const check_msg *what = sig == SIGABRT ? &crash_abrt : &crash_segv;
+    check_write(ru ? what->ru : what->en);
+    check_write(ru ? crash_likely.ru : crash_likely.en);
     _exit(128 + sig);
 }
 
@@ -64,13 +121,18 @@ static void check_crashed(int sig)
 void __asan_on_error(void);
 void __asan_on_error(void)
 {
-    static const char what[] =
+    static const check_msg what = MSG_PAIR(
         "FAIL: the program used memory it no longer owns (AddressSanitizer stopped it)\n"
         "  likely: a session, a result or an object used after it was freed: objects a session "
         "loaded die with alch_session_close(), rows with alch_result_free(), a struct of yours "
-        "with free(); read what you need first (the line of your code is named below)\n";
-    if (write(STDOUT_FILENO, what, sizeof what - 1) < 0)
-        return;
+        "with free(); read what you need first (the line of your code is named below)\n",
+        "FAIL: программа обратилась к памяти, которая ей больше не принадлежит "
+        "(её остановил AddressSanitizer)\n"
+        "  вероятно: сессия, результат или объект использованы после освобождения: объекты, "
+        "загруженные сессией, умирают с alch_session_close(), строки — с alch_result_free(), "
+        "ваша структура — с free(); сначала прочитайте то, что нужно (строка вашего кода "
+        "названа ниже)\n");
+    check_write(check_lang == 1 ? what.ru : what.en);
 }
 const char *__asan_default_options(void);
 const char *__asan_default_options(void)
@@ -83,24 +145,27 @@ const char *__asan_default_options(void)
 __attribute__((constructor)) static void check_install(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
+    check_ru(); /* the crash handlers only read it */
     signal(SIGSEGV, check_crashed);
     signal(SIGBUS, check_crashed);
     signal(SIGABRT, check_crashed);
 }
 
-/* One check: print ok, or what went wrong, why it usually does, and the error; then stop. */
-static inline void check(bool ok, const char *what, const char *likely, const alch_error *err)
+/* One check: print ok, or what went wrong, why it usually does, and the error; then stop.
+ * `what` and `likely` are MSG() pairs (`likely` may be NO_MSG). The error's own text is the
+ * library's, in English. */
+static inline void check(bool ok, check_msg what, check_msg likely, const alch_error *err)
 {
     if (ok) {
-        printf("ok: %s\n", what);
+        printf("ok: %s\n", check_text(what));
         return;
     }
-    printf("FAIL: %s\n", what);
-    if (likely)
-        printf("  likely: %s\n", likely);
+    printf("FAIL: %s\n", check_text(what));
+    if (likely.en)
+        SAY("  likely: %s\n", "  вероятно: %s\n", check_text(likely));
     if (err && err->code) {
         char *text = alch_error_format(err);
-        printf("  error: %s\n", text ? text : "");
+        SAY("  error: %s\n", "  ошибка: %s\n", text ? text : "");
         free(text);
     }
     exit(1);
@@ -113,8 +178,10 @@ static inline char *check_connects(const char *name)
     alch_conn *c = NULL;
     alch_error err = ALCH_ERROR_INIT;
     int rc = url ? alch_conn_open(url, &c, &err) : ALCH_EOPERATIONAL;
-    check(rc == 0, "the database answers",
-          "the sandbox is not running: `./tutor db start` (or check ALCH_DATABASE_URL)", &err);
+    check(rc == 0, MSG("the database answers", "база данных отвечает"),
+          MSG("the sandbox is not running: `./tutor db start` (or check ALCH_DATABASE_URL)",
+              "песочница не запущена: `./tutor db start` (или проверьте ALCH_DATABASE_URL)"),
+          &err);
     alch_conn_close(c);
     return url;
 }

@@ -8,7 +8,7 @@
 
 int main(int argc, char **argv)
 {
-    check(true, "started", NULL, NULL);
+    check(true, MSG("started", "запущено"), NO_MSG, NULL);
     if (argc > 1 && strcmp(argv[1], "abort") == 0)
         abort();
     raise(SIGSEGV); /* what reading through a freed or never-set pointer ends in */

@@ -7,15 +7,21 @@ int main(void)
     char *url = check_connects("ex02");
     alch_error err = ALCH_ERROR_INIT;
     int rc = db_open(url, &err);
-    check(rc == 0, "db_open() succeeds", "the URL is passed on as given? read the error", &err);
-    TODO_IF(engine == NULL, "exercise 02: the engine in db_open() (database/models.c)");
+    check(rc == 0, MSG("db_open() succeeds", "db_open() выполняется успешно"),
+          MSG("the URL is passed on as given? read the error",
+              "URL передан как есть? прочитайте ошибку"),
+          &err);
+    TODO_IF(engine == NULL, MSG("exercise 02: the engine in db_open() (database/models.c)",
+                                "упражнение 02: движок в db_open() (database/models.c)"));
     alch_conn *c = NULL;
     rc = alch_engine_connect(engine, &c, &err);
-    check(rc == 0, "the engine lends a connection", "is it a sync engine (alch_engine_create)?",
+    check(rc == 0, MSG("the engine lends a connection", "движок выдаёт соединение"),
+          MSG("is it a sync engine (alch_engine_create)?",
+              "это синхронный движок (alch_engine_create)?"),
           &err);
     alch_result *r = NULL;
     rc = alch_conn_execute(c, "SELECT 1 + 1", NULL, 0, &r, &err);
-    check(rc == 0, "the connection runs SQL", NULL, &err);
+    check(rc == 0, MSG("the connection runs SQL", "соединение выполняет SQL"), NO_MSG, &err);
     alch_result_free(r);
     alch_conn_close(c);
     db_close();

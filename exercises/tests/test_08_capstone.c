@@ -1,12 +1,13 @@
 /* Exercise 08, the capstone: the shop server with your database package. Five clients talk
- * to it at the same time over TCP, on one libuv loop, like the seed's bot with its users. */
+ * to it at the same time over TCP, on one libuv loop, as a shop bot's users would (the
+ * course's continuation: the seed has no bot). */
 #include "check.h"
 #include "server.h"
 
 enum { CLIENTS = 5 };
 
 /* each client's conversation; the first command is "start <100 + client number>" */
-static const char *const script[] = {"start", "categories", "items 1", "item 3",
+static const char *const script[] = {"start",    "categories", "items 1", "item 3",
                                      "item abc", "item 99",    "quit"};
 static const char *const expected = "welcome\n.\n"
                                     "1 Tea\n2 Coffee\n.\n"
@@ -90,7 +91,8 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 static void on_connected(uv_connect_t *req, int status)
 {
     peer *p = req->data;
-    check(status == 0, "a client connects to the shop", NULL, NULL);
+    check(status == 0, MSG("a client connects to the shop", "клиент подключается к магазину"),
+          NO_MSG, NULL);
     uv_read_start((uv_stream_t *)&p->tcp, on_alloc, on_read);
     send_next(p);
 }
@@ -126,13 +128,16 @@ static void show_difference(int client, const char *got)
         size_t en = (size_t)(e_end - e), gn = g_end ? (size_t)(g_end - g) : strlen(g);
         if (!g_end || en != gn || memcmp(e, g, en) != 0) {
             if (step == 0)
-                printf("  after \"start %d\":\n", 100 + client);
+                SAY("  after \"start %d\":\n", "  после \"start %d\":\n", 100 + client);
             else
-                printf("  after \"%s\":\n", script[step]);
-            show("expected:", e, en);
-            show("got:     ", g, gn);
+                SAY("  after \"%s\":\n", "  после \"%s\":\n", script[step]);
+            show(check_text(MSG("expected:", "ожидалось:")), e, en);
+            show(check_text(MSG("got:     ", "получено: ")), g, gn);
             if (!g_end)
-                printf("  (no answer ended with its \".\" line: reply() was not called once)\n");
+                printf("%s\n", check_text(MSG("  (no answer ended with its \".\" line: reply() "
+                                              "was not called once)",
+                                              "  (ни один ответ не закончился строкой \".\": "
+                                              "reply() не был вызван ни разу)")));
             return;
         }
         e = e_end + 2;
@@ -158,9 +163,12 @@ int main(void)
 {
     char *url = check_connects("ex08");
     alch_error err = ALCH_ERROR_INIT;
-    check(db_open(url, &err) == 0, "db_open() works (exercises 02-05)", NULL, &err);
+    check(db_open(url, &err) == 0,
+          MSG("db_open() works (exercises 02-05)", "db_open() работает (упражнения 02-05)"), NO_MSG,
+          &err);
     TODO_IF(session_factory == NULL || alch_base_count(base) != 3,
-            "exercises 02-05: db_open() in database/models.c, which the capstone needs");
+            MSG("exercises 02-05: db_open() in database/models.c, which the capstone needs",
+                "упражнения 02-05: db_open() в database/models.c, он нужен итоговому проекту"));
     fill(url);
     uv_loop_t loop;
     uv_loop_init(&loop);
@@ -170,10 +178,11 @@ int main(void)
     alch_sessionmaker *async_session;
     check(alch_engine_create_async(&loop, url, &opts, &async_engine, &err) == 0 &&
               alch_sessionmaker_create(async_engine, base, NULL, &async_session, &err) == 0,
-          "an async engine and session factory", NULL, &err);
+          MSG("an async engine and session factory", "асинхронный движок и фабрика сессий"), NO_MSG,
+          &err);
     int port = 0;
-    check(shop_server_start(&loop, async_session, 0, &port, &server) == 0, "the shop listens", NULL,
-          NULL);
+    check(shop_server_start(&loop, async_session, 0, &port, &server) == 0,
+          MSG("the shop listens", "магазин принимает подключения"), NO_MSG, NULL);
     peer peers[CLIENTS] = {0};
     struct sockaddr_in addr;
     uv_ip4_addr("127.0.0.1", port, &addr);
@@ -190,19 +199,27 @@ int main(void)
     for (int i = 0; i < CLIENTS; i++) {
         if (strstr(peers[i].got, "not done yet") || strncmp(peers[i].got, "error: not", 10) == 0)
             NOT_DONE(DB_TODO);
-        char what[64];
-        snprintf(what, sizeof what, "client %d gets every answer, in order", i + 1);
+        char what[96];
         if (strcmp(peers[i].got, expected) != 0)
             show_difference(i, peers[i].got);
-        check(strcmp(peers[i].got, expected) == 0, what,
-              "an id that is not a number must give \"error: ...\", never a query", NULL);
+        check(strcmp(peers[i].got, expected) == 0,
+              MSGF(what, "client %d gets every answer, in order",
+                   "клиент %d получает все ответы, по порядку", i + 1),
+              MSG("an id that is not a number must give \"error: ...\", never a query",
+                  "id, который не число, должен давать \"error: ...\", и никогда не запрос"),
+              NULL);
     }
     check(scalar(url, "SELECT count(*) FROM users WHERE tg_id BETWEEN 100 AND 104") == CLIENTS,
-          "every client's user is registered", "AUTOCOMMIT: each command commits by itself", NULL);
+          MSG("every client's user is registered", "пользователь каждого клиента зарегистрирован"),
+          MSG("AUTOCOMMIT: each command commits by itself",
+              "AUTOCOMMIT: каждая команда фиксируется сама"),
+          NULL);
     alch_sessionmaker_free(async_session);
     alch_engine_free(async_engine);
     uv_run(&loop, UV_RUN_DEFAULT);
-    check(uv_loop_close(&loop) == 0, "nothing is left running on the loop", NULL, NULL);
+    check(uv_loop_close(&loop) == 0,
+          MSG("nothing is left running on the loop", "в цикле событий ничего не осталось работать"),
+          NO_MSG, NULL);
     db_close();
     alch_test_db_drop(url);
     return 0;
