@@ -1,6 +1,12 @@
 # lessonpage.awk: turn a lesson's README.md into a page of the Doxygen site.
 #
-#   awk -v nn=03 -v dir=03-session-factory -v prv=02 -v nxt=04 -f lessonpage.awk README.md
+#   awk -v nn=03 -v dir=03-session-factory -v prv=02 -v nxt=04 -v lang=en \
+#       -v other=../ru/html/ -f lessonpage.awk README.md
+#
+# lang (en or ru) is the site's language: the words the script adds (the links, the notes)
+# are in it; the Russian site reads README.ru.md. other is where the other site's pages are,
+# relative to this site's: every page gets an "English · Русский" line linking the same page
+# there. A Russian page's first line (<!-- translated-from: ... -->) is left out.
 #
 # - the title gets the page's label: "# Lesson 03: ..." becomes "# Lesson 03: ... {#lesson_03}";
 # - a ```c block tied to a program by <!-- snippet: file.c name --> becomes
@@ -9,7 +15,8 @@
 #   outputs equal to the files the tests check;
 # - a line <!-- page: b Title --> starts a sub-page, lesson_NNb "Lesson NNb: Title";
 # - links to the previous and next pages and to the lessons go at the top and bottom,
-#   and the page of the lesson's whole programs (lesson_NN_programs) is linked at the end.
+#   and the page of the lesson's whole programs (lesson_NN_programs) is linked at the end;
+# - the Russian site given an English README (a lesson not translated yet) says so.
 # The pages of this lesson: "" (lesson_NN itself), then one letter per <!-- page: --> marker.
 function pagelist(    line, k) {
     npages = 1
@@ -26,23 +33,44 @@ function nav(i,    line, p, n) {
     p = i > 1 ? "lesson_" nn part[i - 1] : (prv != "" ? "lesson_" prv : "")
     n = i < npages ? "lesson_" nn part[i + 1] : (nxt != "" ? "lesson_" nxt : "")
     line = ""
-    if (p != "") line = line "\\ref " p " \"Previous: " label(p) "\" &middot; "
-    line = line "\\ref lessons \"All lessons\""
-    if (n != "") line = line " &middot; \\ref " n " \"Next: " label(n) "\""
+    if (p != "") line = line "\\ref " p " \"" w["prev"] label(p) "\" &middot; "
+    line = line "\\ref lessons \"" w["all"] "\""
+    if (n != "") line = line " &middot; \\ref " n " \"" w["next"] label(n) "\""
     return line
 }
-function label(id) { return "lesson " substr(id, 8) }
+function label(id) { return w["lesson"] substr(id, 8) }
+# "English · Русский": the language of this page as text, the other one a link to the same page.
+function languages(id) {
+    if (lang == "ru") return "[English](" other id ".html) &middot; **Русский**"
+    return "**English** &middot; [Русский](" other id ".html)"
+}
+# The words this script adds, in the site's language.
+function words() {
+    if (lang == "ru") {
+        w["prev"] = "Назад: "; w["next"] = "Дальше: "; w["all"] = "Все уроки"
+        w["lesson"] = "урок "; w["Lesson"] = "Урок "
+        w["continued"] = "Продолжение на следующей странице: "
+        w["programs"] = "Программы этого урока целиком, в том виде, в каком тесты их собирают и запускают: "
+        w["untranslated"] = "Этот урок ещё не переведён на русский: ниже английский текст."
+    } else {
+        w["prev"] = "Previous: "; w["next"] = "Next: "; w["all"] = "All lessons"
+        w["lesson"] = "lesson "; w["Lesson"] = "Lesson "
+        w["continued"] = "Continued on the next page: "
+        w["programs"] = "The programs of this lesson in full, as the tests build and run them: "
+    }
+}
 # Links between lessons, written for GitHub as ../NN-name/README.md, point at the pages.
 function relink(text,    out, m) {
     out = ""
-    while (match(text, /\(\.\.\/[0-9][0-9]-[^)\/]*\/README\.md\)/)) {
+    while (match(text, /\(\.\.\/[0-9][0-9]-[^)\/]*\/README(\.ru)?\.md\)/)) {
         m = substr(text, RSTART, RLENGTH)
         out = out substr(text, 1, RSTART - 1) "(lesson_" substr(m, 5, 2) ".html)"
         text = substr(text, RSTART + RLENGTH)
     }
     return out text
 }
-BEGIN { snippet = ""; skipping = 0; titled = 0; at = 1; pagelist() }
+BEGIN { snippet = ""; skipping = 0; titled = 0; at = 1; words(); pagelist() }
+NR == 1 && /^<!-- translated-from: / { next }
 skipping {
     if ($0 ~ /^```/) skipping = 0
     next
@@ -50,7 +78,13 @@ skipping {
 !titled && /^# / {
     print $0 " {#lesson_" nn "}"
     print ""
+    print languages("lesson_" nn)
+    print ""
     print nav(1)
+    if (lang == "ru" && FILENAME !~ /README\.ru\.md$/) {
+        print ""
+        print w["untranslated"]
+    }
     titled = 1
     next
 }
@@ -61,12 +95,14 @@ skipping {
     sub(/^<!-- page: [b-z] /, "", title)
     sub(/ *-->$/, "", title)
     print ""
-    print "Continued on the next page: \\subpage lesson_" nn part[at + 1]
+    print w["continued"] "\\subpage lesson_" nn part[at + 1]
     print ""
     print nav(at)
     at++
     print ""
-    print "\\page lesson_" nn part[at] " Lesson " nn part[at] ": " title
+    print "\\page lesson_" nn part[at] " " w["Lesson"] nn part[at] ": " title
+    print ""
+    print languages("lesson_" nn part[at])
     print ""
     print nav(at)
     next
@@ -86,7 +122,7 @@ snippet != "" && /^```c/ {
 { print relink($0) }
 END {
     print ""
-    print "The programs of this lesson in full, as the tests build and run them: \\subpage lesson_" nn "_programs"
+    print w["programs"] "\\subpage lesson_" nn "_programs"
     print ""
     print nav(at)
     print ""
