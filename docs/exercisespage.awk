@@ -2,7 +2,10 @@
 # numbers links to the lessons.
 #
 #   awk -f exercisespage.awk exercises/README.md > exercises.md
-NR == 1 && /^# / { print $0 " {#exercises}"; next }
+#   awk -f exercisespage.awk exercises/README.ru.md > ru/exercises.md
+# (the Russian site reads README.ru.md, whose first line names the English commit: left out)
+NR == 1 && /^<!-- translated-from: / { next }
+!titled && /^# / { print $0 " {#exercises}"; titled = 1; next }
 # the table's lesson column: "| 01     |" becomes a link to lesson 01
 /^\| [0-9][0-9] +\|/ {
     n = split($0, cell, "|")
