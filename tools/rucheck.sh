@@ -12,7 +12,8 @@
 #   - line 2 is the title  # Урок NN: ...  (NN of the folder; the English one is # Lesson NN: ...);
 #   - a blockquote right after the title (the seed's passage) ends with its source line,
 #     `> — исходная статья, часть 1`; with ALCH_SEED_TEXT=FILE in the environment every other
-#     quoted line must appear verbatim in FILE (the seed is not part of this repository);
+#     quoted line must appear verbatim in FILE (the seed is not part of this repository), a
+#     leading or trailing "…" marking a cut;
 #   - the <!-- snippet: -->, <!-- output: --> and <!-- page: X Title --> markers are those of
 #     README.md, in the same order (a page marker's title is translated: only X must agree);
 #   - the fenced block under each snippet/output marker is byte-identical to the English one,
@@ -200,6 +201,8 @@ check_quote() {
     for line in "${quoted[@]::${#quoted[@]}-1}"; do
         text=${line#>}
         text=${text# }
+        text=${text#…} # an ellipsis marks a cut: the rest must still be the seed's words
+        text=${text%…}
         [[ -n ${text//[[:space:]]/} ]] || continue
         grep -qF -- "$text" "$ALCH_SEED_TEXT" ||
             fail "$ru: this quoted line is not in the seed ($ALCH_SEED_TEXT) word for word: $text"
