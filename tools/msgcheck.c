@@ -8,7 +8,8 @@
  * - tutor: every key it names (`say KEY`, `t KEY`) is a row of the table, every row is named;
  * - the manifest: each "NN hint: " line is followed by its "NN hint.ru: ", neither empty, and
  *   both name the same C calls (a word followed by '(');
- * - C sources: each MSG(en, ru), MSG_PAIR(en, ru), SAY(en, ru, ...) and MSGF(buf, en, ru, ...)
+ * - C sources: each MSG(en, ru), MSG_PAIR(en, ru), SAY(en, ru, ...), SAY_TO(stream, en, ru, ...)
+ *   and MSGF(buf, en, ru, ...)
  *   has two string literals with the same placeholders (or the same expression twice: code,
  *   the same in both languages), none empty.
  *
@@ -330,7 +331,7 @@ static void check_c(const char *path)
     static const struct {
         const char *name;
         int skip; /* arguments before the English one */
-    } forms[] = {{"MSG(", 0}, {"MSG_PAIR(", 0}, {"SAY(", 0}, {"MSGF(", 1}};
+    } forms[] = {{"MSG(", 0}, {"MSG_PAIR(", 0}, {"SAY(", 0}, {"MSGF(", 1}, {"SAY_TO(", 1}};
     int line = 1, pairs = 0;
     bool directive = false;
     for (const char *p = text; *p; p++) {

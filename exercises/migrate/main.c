@@ -13,11 +13,12 @@
 
 #include "migrations.h"
 #include "models.h"
+#include "msg.h" /* its sentences in the learner's language (ALCH_LANG=ru) */
 
 static int fail(alch_error *err)
 {
     char *text = alch_error_format(err);
-    fprintf(stderr, "%s\n", text ? text : "out of memory");
+    fprintf(stderr, "%s\n", text ? text : check_text(MSG("out of memory", "не хватает памяти")));
     free(text);
     alch_error_clear(err);
     return 1;
@@ -43,10 +44,13 @@ static int where_now(alch_conn *conn, alch_error *err)
         return fail(err);
     const char *head = db_migrations.count ? db_migrations.steps[db_migrations.count - 1].id : "";
     if (!at)
-        printf("your shop's database has no step applied\n");
+        printf("%s\n", check_text(MSG("your shop's database has no step applied",
+                                      "в базе данных вашего магазина не применён ни один шаг")));
     else
-        printf("your shop's database is at %s%s\n", at,
-               strcmp(at, head) == 0 ? " (the head: the newest step)" : "");
+        SAY("your shop's database is at %s%s\n", "база данных вашего магазина на шаге %s%s\n", at,
+            strcmp(at, head) != 0
+                ? ""
+                : check_text(MSG(" (the head: the newest step)", " (head: самый новый шаг)")));
     return 0;
 }
 
@@ -61,11 +65,15 @@ static int diff(alch_conn *conn, alch_error *err)
     if (rc != 0)
         return fail(err);
     if (*ddl == '\0')
-        printf("nothing: your shop's database matches your models\n");
+        printf("%s\n",
+               check_text(MSG("nothing: your shop's database matches your models",
+                              "ничего: база данных вашего магазина совпадает с вашими моделями")));
     else
-        printf("%s\nreview it, paste it into a new step in database/migrations.c, then run "
-               "./tutor db migrate\n",
-               ddl);
+        SAY("%s\nreview it, paste it into a new step in database/migrations.c, then run "
+            "./tutor db migrate\n",
+            "%s\nпросмотрите его, вставьте в новый шаг в database/migrations.c, затем запустите "
+            "./tutor db migrate\n",
+            ddl);
     free(ddl);
     return 0;
 }
@@ -73,7 +81,8 @@ static int diff(alch_conn *conn, alch_error *err)
 int main(int argc, char **argv)
 {
     if (argc < 3 || argc > 4) {
-        fprintf(stderr, "usage: %s URL migrate|diff|history|downgrade [ID]\n", argv[0]);
+        SAY_TO(stderr, "usage: %s URL migrate|diff|history|downgrade [ID]\n",
+               "использование: %s URL migrate|diff|history|downgrade [ID]\n", argv[0]);
         return 2;
     }
     const char *url = argv[1], *cmd = argv[2], *target = argc == 4 ? argv[3] : NULL;
@@ -93,19 +102,20 @@ int main(int argc, char **argv)
         if (alch_migrate_upgrade(conn, &db_migrations, target, &n, &err) != 0)
             status = fail(&err);
         else
-            printf("applied %zu step(s)\n", n);
+            SAY("applied %zu step(s)\n", "применено шагов: %zu\n", n);
     } else if (strcmp(cmd, "downgrade") == 0) {
         if (alch_migrate_downgrade(conn, &db_migrations, target, &n, &err) != 0)
             status = fail(&err);
         else
-            printf("undid %zu step(s)\n", n);
+            SAY("undid %zu step(s)\n", "отменено шагов: %zu\n", n);
     } else if (strcmp(cmd, "history") == 0) {
         if (alch_migrate_history(conn, &db_migrations, stdout, &err) != 0)
             status = fail(&err);
     } else if (strcmp(cmd, "diff") == 0) {
         status = diff(conn, &err);
     } else {
-        fprintf(stderr, "unknown command '%s': migrate, diff, history or downgrade\n", cmd);
+        SAY_TO(stderr, "unknown command '%s': migrate, diff, history or downgrade\n",
+               "неизвестная команда '%s': migrate, diff, history или downgrade\n", cmd);
         status = 2;
     }
     if (status == 0 && strcmp(cmd, "diff") != 0) {
