@@ -19,7 +19,8 @@ set(ALCH_STANDBY_DIR "${CMAKE_BINARY_DIR}/standby")
 set(ALCH_TEST_ENV
     "ALCH_URL_FILE=${ALCH_PGTEST_DIR}/url"
     "ALCH_SANDBOX_DIR=${ALCH_PGTEST_DIR}"
-    "ALCH_PGSANDBOX=${ALCH_PGSANDBOX}")
+    "ALCH_PGSANDBOX=${ALCH_PGSANDBOX}"
+    "ALCH_LANG=en") # the checks' sentences asserted in English, whatever the locale
 
 find_program(ALCH_VALGRIND valgrind)
 option(ALCH_VALGRIND_TESTS "Also run each library test under Valgrind (when found)" ON)

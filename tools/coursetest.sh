@@ -12,6 +12,7 @@
 # BUILD_DIR is a configured and built tree of SOURCE_DIR (the tree this test belongs to): its
 # lesson programs and outcheck are used as they are, so nothing is built twice.
 set -euo pipefail
+export ALCH_LANG=en # the sentences asserted here are the English ones, whatever the locale
 src=$1
 build=$(cd "$2" && pwd -P)
 passes=${3:-2}

@@ -14,6 +14,7 @@
 # One build tree and one database for everything: ctest's sandbox (ALCH_URL_FILE) when run
 # by CTest, else the copy's own (./tutor db).
 set -euo pipefail
+export ALCH_LANG=en # the sentences asserted here are the English ones, whatever the locale
 src=$1
 tmp=$(mktemp -d)
 trap 'bash "$tmp/repo/tools/pgsandbox" destroy "$tmp/repo/build/sandbox" >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT

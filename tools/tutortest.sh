@@ -10,6 +10,7 @@
 # With KEEP_DIR the copy is made in KEEP_DIR/repo and kept, built, for the watch-mode test
 # (tools/watchtest.sh); --remove destroys its database and deletes it.
 set -euo pipefail
+export ALCH_LANG=en # the sentences asserted here are the English ones, whatever the locale
 remove_copy() { # dir: its sandbox destroyed, then the files
     if [[ -f $1/repo/tools/pgsandbox ]]; then
         bash "$1/repo/tools/pgsandbox" destroy "$1/repo/build/sandbox" >/dev/null 2>&1 || true

@@ -11,6 +11,7 @@
 # and the progress are put back as they were at the end. Needs tmux and a warm build (run
 # ./tutor once first: the first build takes minutes and is not what this measures).
 set -euo pipefail
+export ALCH_LANG=en # the sentences asserted here are the English ones, whatever the locale
 repo=$(cd "${1:-$(dirname "${BASH_SOURCE[0]}")/..}" && pwd -P)
 transcript=${2:-$repo/build/verdict-transcript.txt}
 command -v tmux >/dev/null || { echo "verdict-time: needs tmux (apt-get install tmux)" >&2; exit 2; }

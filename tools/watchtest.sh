@@ -15,6 +15,7 @@
 # LEARNER_REPO: a copy of the repository (tools/repocopy.sh) whose build/dev is built, such as
 # the one tutor.session leaves for this test. Its exercise files are rewritten here.
 set -euo pipefail
+export ALCH_LANG=en # the sentences asserted here are the English ones, whatever the locale
 repo=$(cd "$1" && pwd -P)
 cd "$repo"
 [[ -x build/dev/tools/alch-watch ]] || {
