@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # rutest.sh: the learner's loop in Russian (ALCH_LANG=ru), in a copy of the repository as
-# committed (tools/repocopy.sh): `./tutor list`, a hint, and a failing `./tutor check 1` on the
-# starter print these exact Russian sentences; LANG=ru_RU.UTF-8 picks Russian too, ALCH_LANG=en
+# committed (tools/repocopy.sh): `./tutor list`, a hint, a failing `./tutor check 1` on the
+# starter and `./tutor` outside a terminal (the overview, one check) print these exact Russian
+# sentences; LANG=ru_RU.UTF-8 picks Russian too, ALCH_LANG=en
 # keeps English; the check chain's crash report (check_crash) says its "вероятно:" line.
 #
 #   tools/rutest.sh SOURCE_DIR BUILD_DIR CHECK_CRASH
@@ -73,6 +74,23 @@ else
     echo "FAIL: ./tutor check 1 passed on the starter"
     fail=1
 fi
+
+# ./tutor with no command, outside a terminal: the overview, one round of watch mode
+out=$(ALCH_LANG=ru ALCH_TUTOR_BUILD=$build ALCH_DATABASE_URL=$url ./tutor </dev/null 2>&1) || true
+for line in "Уроки:" "Ваша база данных: $url" "Дальше:" "  ./tutor lesson 01    прочитать урок 01" \
+    "Прогресс [------------------------------] 0/9" \
+    "Упражнение 01 опирается на урок 01: сначала прочитайте его (./tutor lesson 1), запустите его программы" \
+    "  [x] упражнение ещё не сделано (см. TODO выше)" \
+    "Подсказка 1 из 2 к упражнению 01: db_ping() открывает соединение по URL, читает из него одно число и закрывает его: connect.c из урока 01 делает первый и последний шаг." \
+    "(не терминал: только одна проверка. В терминале ./tutor следит за вашими файлами.)"; do
+    if grep -qxF -- "$line" <<<"$out"; then
+        echo "ok: ./tutor (watch mode, once) says: $line"
+    else
+        echo "FAIL: ./tutor (watch mode, once) does not say: $line"
+        fail=1
+    fi
+done
+[[ $fail == 0 ]] || printf '    %s\n' "${out//$'\n'/$'\n'    }"
 
 out=$(ALCH_LANG=ru "$crash" segv 2>&1) || true
 same "the crash report in Russian (check.h)" "$(cat <<'TXT'
