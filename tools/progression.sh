@@ -54,7 +54,7 @@ expect "solution 1 shows exercise 01" "alch_conn_server_version" "$out"
 refuse "and nothing of exercises 02-05" "alch_engine_create|ALCH_VARCHAR" "$out"
 out=$(./tutor solution 6 --force 2>&1)
 expect "solution 6 shows exercise 06" "alch_on_conflict_do_nothing" "$out"
-refuse "and not exercise 07's db_serve" "db_serve|exec_async" "$out"
+refuse "and not exercise 07's db_serve" "db_serve|alch_session_execute_async" "$out"
 
 for ((n = 0; n <= total; n++)); do
     if ((n > 0)); then
@@ -119,7 +119,7 @@ fi
 out=$(./tutor reset 7 --yes 2>&1)
 expect "reset 7 names its backup" "Your version of the whole file: build/backup/requests.c\\." "$out"
 backup=$(sed -n 's/^Your version of the whole file: //p' <<<"$out")
-expect "the backup holds exercise 07's solution" "alch_session_exec_async" "$(cat "$backup")"
+expect "the backup holds exercise 07's solution" "alch_session_execute_async" "$(cat "$backup")"
 out=$(./tutor list 2>&1)
 expect "after reset 7, the $((total - 1)) others still pass" "\\] $((total - 1))/$total\$" "$out"
 expect "and exercise 07 is current" "(>|▶) +07" "$out"

@@ -20,7 +20,7 @@ int main(int argc, char **argv)
     opts.isolation_level = "AUTOCOMMIT"; /* each command commits by itself */
     alch_engine *async_engine;
     alch_sessionmaker *async_session;
-    if (alch_engine_create_async(loop, url, &opts, &async_engine, &err) != 0 ||
+    if (alch_engine_create_on_loop(loop, url, &opts, &async_engine, &err) != 0 ||
         alch_sessionmaker_create(async_engine, base, NULL, &async_session, &err) != 0) {
         fprintf(stderr, "shop: %s\n", err.message);
         return 1;

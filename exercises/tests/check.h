@@ -153,7 +153,8 @@ static inline long long scalar(const char *url, const char *sql)
     alch_result *r = NULL;
     long long n = -1;
     int64_t v;
-    if (alch_conn_open(url, &c, NULL) == 0 && alch_conn_execute(c, sql, NULL, 0, &r, NULL) == 0 &&
+    if (alch_conn_open(url, &c, NULL) == 0 &&
+        alch_conn_execute_text(c, sql, NULL, 0, &r, NULL) == 0 &&
         alch_result_get_int(r, 0, 0, &v, NULL) == 0)
         n = v;
     alch_result_free(r);

@@ -20,7 +20,7 @@ int main(void)
               "это синхронный движок (alch_engine_create)?"),
           &err);
     alch_result *r = NULL;
-    rc = alch_conn_execute(c, "SELECT 1 + 1", NULL, 0, &r, &err);
+    rc = alch_conn_execute_text(c, "SELECT 1 + 1", NULL, 0, &r, &err);
     check(rc == 0, MSG("the connection runs SQL", "соединение выполняет SQL"), NO_MSG, &err);
     alch_result_free(r);
     alch_conn_close(c);

@@ -31,9 +31,9 @@ int main(void)
     check(rc == 0, MSG("a session opens from the factory", "сессия открывается из фабрики"), NO_MSG,
           &err);
     /* SQL text through the session: no model needed yet (exercises 04 and 05 make them) */
-    rc = alch_session_execute(s, "CREATE TABLE visits (n integer)", NULL, 0, NULL, &err);
+    rc = alch_session_execute_text(s, "CREATE TABLE visits (n integer)", NULL, 0, NULL, &err);
     if (rc == 0)
-        rc = alch_session_execute(s, "INSERT INTO visits VALUES (1)", NULL, 0, NULL, &err);
+        rc = alch_session_execute_text(s, "INSERT INTO visits VALUES (1)", NULL, 0, NULL, &err);
     if (rc == 0)
         rc = alch_session_commit(s, &err);
     check(rc == 0,

@@ -6,13 +6,13 @@ static void fill(const char *url)
 {
     alch_conn *c = NULL;
     alch_conn_open(url, &c, NULL);
-    alch_conn_execute(c, "INSERT INTO categories (name) VALUES ('Tea'), ('Coffee')", NULL, 0, NULL,
-                      NULL);
-    alch_conn_execute(c,
-                      "INSERT INTO items (name, description, price, category) VALUES "
-                      "('Green tea', 'Sencha', 450, 1), ('Espresso', 'Dark', 550, 2), "
-                      "('Oolong', 'Half-oxidised', 700, 1)",
-                      NULL, 0, NULL, NULL);
+    alch_conn_execute_text(c, "INSERT INTO categories (name) VALUES ('Tea'), ('Coffee')", NULL, 0,
+                           NULL, NULL);
+    alch_conn_execute_text(c,
+                           "INSERT INTO items (name, description, price, category) VALUES "
+                           "('Green tea', 'Sencha', 450, 1), ('Espresso', 'Dark', 550, 2), "
+                           "('Oolong', 'Half-oxidised', 700, 1)",
+                           NULL, 0, NULL, NULL);
     alch_conn_close(c);
 }
 

@@ -149,13 +149,13 @@ static void fill(const char *url)
 {
     alch_conn *c = NULL;
     alch_conn_open(url, &c, NULL);
-    alch_conn_execute(c, "INSERT INTO categories (name) VALUES ('Tea'), ('Coffee')", NULL, 0, NULL,
-                      NULL);
-    alch_conn_execute(c,
-                      "INSERT INTO items (name, description, price, category) VALUES "
-                      "('Green tea', 'Sencha', 450, 1), ('Espresso', 'Dark', 550, 2), "
-                      "('Oolong', 'Half-oxidised', 700, 1)",
-                      NULL, 0, NULL, NULL);
+    alch_conn_execute_text(c, "INSERT INTO categories (name) VALUES ('Tea'), ('Coffee')", NULL, 0,
+                           NULL, NULL);
+    alch_conn_execute_text(c,
+                           "INSERT INTO items (name, description, price, category) VALUES "
+                           "('Green tea', 'Sencha', 450, 1), ('Espresso', 'Dark', 550, 2), "
+                           "('Oolong', 'Half-oxidised', 700, 1)",
+                           NULL, 0, NULL, NULL);
     alch_conn_close(c);
 }
 
@@ -176,7 +176,7 @@ int main(void)
     opts.isolation_level = "AUTOCOMMIT";
     alch_engine *async_engine;
     alch_sessionmaker *async_session;
-    check(alch_engine_create_async(&loop, url, &opts, &async_engine, &err) == 0 &&
+    check(alch_engine_create_on_loop(&loop, url, &opts, &async_engine, &err) == 0 &&
               alch_sessionmaker_create(async_engine, base, NULL, &async_session, &err) == 0,
           MSG("an async engine and session factory", "асинхронный движок и фабрика сессий"), NO_MSG,
           &err);

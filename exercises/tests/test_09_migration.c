@@ -9,7 +9,7 @@
 static void run(alch_conn *conn, const char *sql)
 {
     alch_error err = ALCH_ERROR_INIT;
-    if (alch_conn_execute(conn, sql, NULL, 0, NULL, &err) != 0)
+    if (alch_conn_execute_text(conn, sql, NULL, 0, NULL, &err) != 0)
         check(false,
               MSG("the shop of exercise 08 takes its two teas",
                   "магазин упражнения 08 принимает свои два чая"),

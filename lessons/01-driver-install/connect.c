@@ -86,7 +86,7 @@ int main(void)
 
     //! [query]
     alch_result *res = NULL;
-    if (alch_conn_execute(conn, "SELECT version()", NULL, 0, &res, &err) == 0) {
+    if (alch_conn_execute_text(conn, "SELECT version()", NULL, 0, &res, &err) == 0) {
         const char *version = NULL;
         if (alch_result_get_text(res, 0, 0, &version, &err) == 0)
             printf("SELECT version() says: %s\n", version);

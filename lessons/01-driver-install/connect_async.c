@@ -49,7 +49,7 @@ static void on_open(alch_conn *conn, int status, const alch_error *err, void *da
     }
     printf("2. connected; sending a statement\n");
     alch_value params[] = {alch_v(7)}; /* the value travels apart from the SQL text */
-    int rc = alch_conn_execute_async(conn, "SELECT $1::int * 6", params, 1, on_answer, NULL);
+    int rc = alch_conn_execute_text_async(conn, "SELECT $1::int * 6", params, 1, on_answer, NULL);
     if (rc != 0) { /* it did not start, so on_answer will not be called */
         printf("could not start the statement: %s\n", alch_strerror(rc));
         alch_conn_close(conn);

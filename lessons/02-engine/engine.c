@@ -37,7 +37,7 @@ static void print_users(alch_conn *conn)
 {
     alch_error err = ALCH_ERROR_INIT;
     alch_result *res = NULL;
-    if (alch_conn_execute(conn, SELECT_USERS, NULL, 0, &res, &err) == 0) {
+    if (alch_conn_execute_text(conn, SELECT_USERS, NULL, 0, &res, &err) == 0) {
         for (size_t row = 0; row < alch_result_rows(res); row++) {
             int64_t id = 0, tg_id = 0;
             if (alch_result_get_int(res, row, 0, &id, &err) == 0 &&
@@ -64,7 +64,7 @@ static int add_users(alch_conn *conn, void *data, alch_error *err)
     const new_users *users = data;
     for (size_t i = 0; i < users->count; i++) {
         alch_value params[] = {users->tg_ids[i]};
-        int rc = alch_conn_execute(conn, INSERT_USER, params, 1, NULL, err);
+        int rc = alch_conn_execute_text(conn, INSERT_USER, params, 1, NULL, err);
         if (rc != 0)
             return rc; /* alch_engine_begin() rolls back */
     }
@@ -106,13 +106,13 @@ int main(void)
     //! [create_table]
     /* TEMP: the table goes away with its connection, so the program can run again. */
     const char *create = "CREATE TEMP TABLE users (id serial PRIMARY KEY, tg_id bigint NOT NULL)";
-    if (alch_conn_execute(conn, create, NULL, 0, NULL, &err) != 0)
+    if (alch_conn_execute_text(conn, create, NULL, 0, NULL, &err) != 0)
         print_error(&err);
     //! [create_table]
 
     //! [insert_positional]
     alch_value first[] = {alch_v(123456789)};
-    if (alch_conn_execute(conn, INSERT_USER, first, 1, NULL, &err) != 0)
+    if (alch_conn_execute_text(conn, INSERT_USER, first, 1, NULL, &err) != 0)
         print_error(&err);
     //! [insert_positional]
 
@@ -120,7 +120,7 @@ int main(void)
     alch_value second[] = {alch_named("tg_id", alch_v(987654321))};
     alch_result *res = NULL;
     const char *insert_named = "INSERT INTO users (tg_id) VALUES (:tg_id) RETURNING id";
-    if (alch_conn_execute(conn, insert_named, second, 1, &res, &err) == 0) {
+    if (alch_conn_execute_text(conn, insert_named, second, 1, &res, &err) == 0) {
         int64_t id = 0;
         if (alch_result_get_int(res, 0, 0, &id, &err) == 0)
             printf("the new user got id %lld\n", (long long)id);
@@ -141,7 +141,7 @@ int main(void)
 
     //! [integrity]
     alch_value nobody[] = {alch_null()}; /* tg_id is NOT NULL: the server refuses this */
-    if (alch_conn_execute(conn, INSERT_USER, nobody, 1, NULL, &err) != 0) {
+    if (alch_conn_execute_text(conn, INSERT_USER, nobody, 1, NULL, &err) != 0) {
         print_error(&err);
         alch_conn_rollback(conn, &err); /* the failed transaction must be ended */
     }
@@ -150,9 +150,9 @@ int main(void)
     //! [savepoint]
     alch_value kept[] = {alch_v(555)};
     alch_value undone[] = {alch_v(666)};
-    if (alch_conn_execute(conn, INSERT_USER, kept, 1, NULL, &err) != 0 ||
+    if (alch_conn_execute_text(conn, INSERT_USER, kept, 1, NULL, &err) != 0 ||
         alch_conn_savepoint(conn, &err) != 0 ||
-        alch_conn_execute(conn, INSERT_USER, undone, 1, NULL, &err) != 0 ||
+        alch_conn_execute_text(conn, INSERT_USER, undone, 1, NULL, &err) != 0 ||
         alch_conn_rollback_savepoint(conn, &err) != 0 || /* undoes 666 only */
         alch_conn_commit(conn, &err) != 0) {             /* keeps 555 */
         print_error(&err);
@@ -163,7 +163,7 @@ int main(void)
     //! [cache]
     /* The same SQL text twice: prepared the first time, then run from the cache. */
     for (int i = 0; i < 2; i++) {
-        if (alch_conn_execute(conn, "SELECT count(*) FROM users", NULL, 0, &res, &err) == 0) {
+        if (alch_conn_execute_text(conn, "SELECT count(*) FROM users", NULL, 0, &res, &err) == 0) {
             int64_t count = 0;
             if (alch_result_get_int(res, 0, 0, &count, &err) == 0)
                 printf("%lld users\n", (long long)count);

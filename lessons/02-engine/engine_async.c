@@ -49,7 +49,7 @@ static void on_conn(alch_conn *conn, int status, const alch_error *err, void *da
         return;
     }
     alch_value params[] = {alch_v(t->number)};
-    t->status = alch_conn_execute_async(conn, "SELECT $1::int * 10", params, 1, on_result, t);
+    t->status = alch_conn_execute_text_async(conn, "SELECT $1::int * 10", params, 1, on_result, t);
     if (t->status != 0)
         alch_conn_close(conn); /* it did not start: on_result will not be called */
 }
@@ -67,7 +67,7 @@ int main(void)
     uv_loop_t *loop = uv_default_loop();
     alch_error err = ALCH_ERROR_INIT;
     alch_engine *engine = NULL;
-    if (alch_engine_create_async(loop, url, NULL, &engine, &err) != 0) {
+    if (alch_engine_create_on_loop(loop, url, NULL, &engine, &err) != 0) {
         char *text = alch_error_format(&err);
         printf("%s\n", text ? text : "out of memory");
         free(text);

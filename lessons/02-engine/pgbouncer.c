@@ -30,7 +30,7 @@ static int server_pid(alch_engine *engine)
     alch_result *res = NULL;
     int64_t pid = 0;
     if (alch_engine_connect(engine, &conn, &err) == 0 &&
-        alch_conn_execute(conn, "SELECT pg_backend_pid()", NULL, 0, &res, &err) == 0)
+        alch_conn_execute_text(conn, "SELECT pg_backend_pid()", NULL, 0, &res, &err) == 0)
         alch_result_get_int(res, 0, 0, &pid, &err);
     if (err.code != 0)
         print_error(&err);
@@ -74,7 +74,7 @@ int main(void)
     //! [hold]
     alch_conn *held = NULL;
     if (alch_engine_connect(other, &held, &err) != 0 ||
-        alch_conn_execute(held, "SELECT 1", NULL, 0, NULL, &err) != 0) {
+        alch_conn_execute_text(held, "SELECT 1", NULL, 0, NULL, &err) != 0) {
         print_error(&err);
         return 1;
     }

@@ -98,11 +98,12 @@ int main(void)
 
     //! [rollback]
     /* A TEMP table lives as long as its connection: d's, which the pool keeps open. */
-    if (alch_conn_execute(d, "CREATE TEMP TABLE notes (body text)", NULL, 0, NULL, &err) != 0 ||
+    if (alch_conn_execute_text(d, "CREATE TEMP TABLE notes (body text)", NULL, 0, NULL,
+                               &err) != 0 ||
         alch_conn_commit(d, &err) != 0)
         print_error(&err);
     alch_value note[] = {alch_v("never committed")};
-    if (alch_conn_execute(d, "INSERT INTO notes (body) VALUES ($1)", note, 1, NULL, &err) != 0)
+    if (alch_conn_execute_text(d, "INSERT INTO notes (body) VALUES ($1)", note, 1, NULL, &err) != 0)
         print_error(&err);
     alch_conn_close(d); /* its transaction is still open: the pool rolls it back */
 
@@ -110,7 +111,7 @@ int main(void)
     if (!d)
         return 1;
     alch_result *res = NULL;
-    if (alch_conn_execute(d, "SELECT count(*) FROM notes", NULL, 0, &res, &err) == 0) {
+    if (alch_conn_execute_text(d, "SELECT count(*) FROM notes", NULL, 0, &res, &err) == 0) {
         int64_t count = -1;
         if (alch_result_get_int(res, 0, 0, &count, &err) == 0)
             printf("notes in the table: %lld\n", (long long)count);

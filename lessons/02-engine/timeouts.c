@@ -82,7 +82,7 @@ static void checkout(uv_loop_t *loop, const char *url, const alch_engine_options
 {
     alch_error err = ALCH_ERROR_INIT;
     alch_engine *engine = NULL;
-    if (alch_engine_create_async(loop, url, opts, &engine, &err) != 0) {
+    if (alch_engine_create_on_loop(loop, url, opts, &engine, &err) != 0) {
         print_error(&err);
         return;
     }
@@ -119,14 +119,14 @@ static int slow_statement(const char *url)
         return 1;
     }
     uint64_t start = uv_hrtime();
-    if (alch_conn_execute(conn, "SELECT pg_sleep(5)", NULL, 0, NULL, &err) != 0)
+    if (alch_conn_execute_text(conn, "SELECT pg_sleep(5)", NULL, 0, NULL, &err) != 0)
         print_error(&err);
     print_took(start, 0.3);
     //! [query]
     //! [after]
     alch_conn_rollback(conn, &err); /* the cancelled statement broke the transaction */
     alch_result *res = NULL;
-    if (alch_conn_execute(conn, "SELECT 1", NULL, 0, &res, &err) == 0)
+    if (alch_conn_execute_text(conn, "SELECT 1", NULL, 0, &res, &err) == 0)
         printf("the same connection works again: %zu row\n", alch_result_rows(res));
     else
         print_error(&err);

@@ -110,7 +110,7 @@ int main(void)
     uv_loop_t *loop = uv_default_loop();
     alch_error err = ALCH_ERROR_INIT;
     //! [factory]
-    alch_engine_create_async(loop, getenv("ALCH_DATABASE_URL"), NULL, &engine, &err);
+    alch_engine_create_on_loop(loop, getenv("ALCH_DATABASE_URL"), NULL, &engine, &err);
     alch_base_create(&base, &err);
     alch_base_add(base, &User_model, &err);
     alch_sessionmaker_create(engine, base, NULL, &async_session, &err);

@@ -14,7 +14,7 @@ static void show(alch_session *s, alch_stmt *st)
 {
     alch_error err = ALCH_ERROR_INIT;
     alch_result *res;
-    if (alch_session_exec(s, st, &res, &err) != 0) {
+    if (alch_session_execute(s, st, &res, &err) != 0) {
         char *text = alch_error_format(&err);
         printf("%s\n", text ? text : "out of memory");
         free(text);
@@ -93,8 +93,9 @@ int main(void)
     //! [union]
 
     //! [insert_select]
-    alch_session_execute(s, "CREATE TEMP TABLE price_log (item text NOT NULL, price int NOT NULL)",
-                         NULL, 0, NULL, &err);
+    alch_session_execute_text(
+        s, "CREATE TEMP TABLE price_log (item text NOT NULL, price int NOT NULL)", NULL, 0, NULL,
+        &err);
     alch_stmt *all = alch_select_columns(ALCH_COL(Item, name), ALCH_COL(Item, price));
     show(s, alch_insert_select(alch_insert(&price_log), all, alch_col(&price_log, "item"),
                                alch_col(&price_log, "price")));

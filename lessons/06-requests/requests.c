@@ -9,7 +9,7 @@ int set_user(alch_session *s, int64_t tg_id, alch_error *err)
     alch_stmt *st = alch_insert(&User_model);
     alch_set(st, ALCH_COL(User, tg_id), tg_id);
     alch_on_conflict_do_nothing(st, ALCH_COL(User, tg_id));
-    int rc = alch_session_exec(s, st, NULL, err);
+    int rc = alch_session_execute(s, st, NULL, err);
     alch_stmt_free(st);
     return rc ? rc : alch_session_commit(s, err);
 }
@@ -69,7 +69,7 @@ int count_items_per_category(alch_session *s, alch_result **out, alch_error *err
     alch_outerjoin(st, &Item_model); /* along items.category -> categories.id */
     alch_group_by(st, name);
     alch_order_by(st, name);
-    int rc = alch_session_exec(s, st, out, err);
+    int rc = alch_session_execute(s, st, out, err);
     alch_stmt_free(st);
     return rc;
 }
@@ -95,7 +95,7 @@ int delete_item(alch_session *s, int64_t item_id, alch_error *err)
 {
     alch_stmt *st = alch_delete(&Item_model);
     alch_where(st, alch_eq(ALCH_COL(Item, id), item_id));
-    int rc = alch_session_exec(s, st, NULL, err);
+    int rc = alch_session_execute(s, st, NULL, err);
     alch_stmt_free(st);
     return rc;
 }

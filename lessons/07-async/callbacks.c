@@ -49,7 +49,7 @@ int main(void)
     opts.echo = true;
     alch_engine *async_engine;
     alch_sessionmaker *async_session;
-    alch_engine_create_async(loop, getenv("ALCH_DATABASE_URL"), &opts, &async_engine, &err);
+    alch_engine_create_on_loop(loop, getenv("ALCH_DATABASE_URL"), &opts, &async_engine, &err);
     alch_sessionmaker_create(async_engine, base, NULL, &async_session, &err);
     //! [engine]
 

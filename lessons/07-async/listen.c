@@ -40,7 +40,7 @@ static void send_order(alch_conn *c, int status, const alch_error *err, void *da
     (void)data;
     alch_value order[] = {alch_v("orders"), alch_v("order 17: 2 x Oolong")};
     if (status == 0) /* the values are copied before the call returns */
-        alch_conn_execute_async(c, "SELECT pg_notify($1, $2)", order, 2, on_sent, NULL);
+        alch_conn_execute_text_async(c, "SELECT pg_notify($1, $2)", order, 2, on_sent, NULL);
 }
 //! [notify]
 
@@ -70,11 +70,11 @@ int main(void)
     opts.echo = true;
     opts.isolation_level = "AUTOCOMMIT"; /* a NOTIFY is delivered when it commits */
     alch_error err = ALCH_ERROR_INIT;
-    if (alch_engine_create_async(loop, getenv("ALCH_DATABASE_URL"), &opts, &engine, &err) != 0)
+    if (alch_engine_create_on_loop(loop, getenv("ALCH_DATABASE_URL"), &opts, &engine, &err) != 0)
         return 1;
     //! [start]
     alch_listener *listener;
-    alch_engine_listen(engine, "orders", on_event, NULL, &listener, &err);
+    alch_engine_listen_async(engine, "orders", on_event, NULL, &listener, &err);
     uv_run(loop, UV_RUN_DEFAULT);
     //! [start]
     alch_engine_free(engine);

@@ -66,7 +66,7 @@ static double run_sync(alch_sessionmaker *factory)
         alch_session *s;
         alch_result *res;
         alch_session_open(factory, &s, NULL);
-        requests[i].status = alch_session_execute(s, SLOW_QUERY, NULL, 0, &res, NULL);
+        requests[i].status = alch_session_execute_text(s, SLOW_QUERY, NULL, 0, &res, NULL);
         if (requests[i].status == 0)
             alch_result_free(res);
         alch_session_close(s);
@@ -94,7 +94,7 @@ static double run_async(uv_loop_t *loop, alch_sessionmaker *factory)
     for (int i = 0; i < REQUESTS; i++) { /* start every request: none waits for another */
         alch_session *s;
         alch_session_open(factory, &s, NULL);
-        alch_session_execute_async(s, SLOW_QUERY, NULL, 0, on_answer, &requests[i]);
+        alch_session_execute_text_async(s, SLOW_QUERY, NULL, 0, on_answer, &requests[i]);
     }
     uv_run(loop, UV_RUN_DEFAULT); /* the loop serves them all, 10 at a time */
     return since_t0();
@@ -175,7 +175,7 @@ int main(void)
     opts.max_overflow = 0;
     alch_engine *async_engine;
     alch_sessionmaker *async_factory;
-    alch_engine_create_async(loop, url, &opts, &async_engine, &err);
+    alch_engine_create_on_loop(loop, url, &opts, &async_engine, &err);
     alch_sessionmaker_create(async_engine, base, NULL, &async_factory, &err);
     //! [pool]
     npids = 0;

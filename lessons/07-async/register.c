@@ -100,7 +100,7 @@ int main(void)
     opts.isolation_level = "AUTOCOMMIT"; /* each statement commits by itself */
     alch_engine *async_engine;
     alch_sessionmaker *async_session;
-    if (alch_engine_create_async(loop, url, &opts, &async_engine, &err) != 0 ||
+    if (alch_engine_create_on_loop(loop, url, &opts, &async_engine, &err) != 0 ||
         alch_sessionmaker_create(async_engine, base, NULL, &async_session, &err) != 0) {
         print_error(&err);
         return 1;
@@ -122,7 +122,7 @@ int main(void)
         print_error(&err);
         return 1;
     }
-    if (alch_session_exec_async(s, insert, on_registered, &c) != 0) {
+    if (alch_session_execute_async(s, insert, on_registered, &c) != 0) {
         print_error(alch_session_start_error(s));
         return 1;
     }
@@ -152,8 +152,8 @@ int main(void)
     alch_result *res = NULL;
     int64_t n = -1;
     if (alch_session_open(session_factory, &check, &err) != 0 ||
-        alch_session_execute(check, "SELECT count(*) FROM users WHERE tg_id = 7001", NULL, 0, &res,
-                             &err) != 0 ||
+        alch_session_execute_text(check, "SELECT count(*) FROM users WHERE tg_id = 7001", NULL, 0,
+                                  &res, &err) != 0 ||
         alch_result_get_int(res, 0, 0, &n, &err) != 0)
         print_error(&err);
     printf("users with tg_id 7001: %lld\n", (long long)n);

@@ -30,7 +30,7 @@ static void ask(alch_engine *engine, const char *who, const char *sql)
     bool standby = false;
     const char *text = NULL;
     if (alch_engine_connect(engine, &conn, &err) == 0 &&
-        alch_conn_execute(conn, sql, NULL, 0, &res, &err) == 0 &&
+        alch_conn_execute_text(conn, sql, NULL, 0, &res, &err) == 0 &&
         alch_result_get_bool(res, 0, 0, &standby, &err) == 0 &&
         alch_result_get_text(res, 0, 1, &text, &err) == 0)
         printf("%s: on a standby: %s; %s\n", who, standby ? "yes" : "no", text);
@@ -55,8 +55,8 @@ static bool wait_for_replay(const char *reader_url, const char *lsn)
     bool replayed = false;
     for (int i = 0; i < 1000 && !replayed; i++) {
         alch_result *res = NULL;
-        if (alch_conn_execute(conn, "SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn", params, 1,
-                              &res, &err) != 0 ||
+        if (alch_conn_execute_text(conn, "SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn", params, 1,
+                                   &res, &err) != 0 ||
             alch_result_get_bool(res, 0, 0, &replayed, &err) != 0) {
             print_error(&err);
             alch_result_free(res);
@@ -100,13 +100,14 @@ int main(void)
     const char *text = NULL;
     alch_value note[] = {alch_v("written on the primary")};
     if (alch_engine_connect(writer, &conn, &err) != 0 ||
-        alch_conn_execute(conn, "DROP TABLE IF EXISTS notes", NULL, 0, NULL, &err) != 0 ||
-        alch_conn_execute(conn, "CREATE TABLE notes (body text NOT NULL)", NULL, 0, NULL,
-                          &err) != 0 ||
-        alch_conn_execute(conn, "INSERT INTO notes (body) VALUES ($1)", note, 1, NULL, &err) !=
-            0 ||
+        alch_conn_execute_text(conn, "DROP TABLE IF EXISTS notes", NULL, 0, NULL, &err) != 0 ||
+        alch_conn_execute_text(conn, "CREATE TABLE notes (body text NOT NULL)", NULL, 0, NULL,
+                               &err) != 0 ||
+        alch_conn_execute_text(conn, "INSERT INTO notes (body) VALUES ($1)", note, 1, NULL,
+                               &err) != 0 ||
         alch_conn_commit(conn, &err) != 0 ||
-        alch_conn_execute(conn, "SELECT pg_current_wal_lsn()::text", NULL, 0, &res, &err) != 0 ||
+        alch_conn_execute_text(conn, "SELECT pg_current_wal_lsn()::text", NULL, 0, &res,
+                               &err) != 0 ||
         alch_result_get_text(res, 0, 0, &text, &err) != 0) {
         print_error(&err);
         return 1;
@@ -126,8 +127,8 @@ int main(void)
 
     //! [refused]
     if (alch_engine_connect(reader, &conn, &err) == 0) {
-        if (alch_conn_execute(conn, "INSERT INTO notes (body) VALUES ($1)", note, 1, NULL,
-                              &err) != 0)
+        if (alch_conn_execute_text(conn, "INSERT INTO notes (body) VALUES ($1)", note, 1, NULL,
+                                   &err) != 0)
             print_error(&err);
         alch_conn_close(conn);
     } else {
@@ -137,7 +138,7 @@ int main(void)
 
     /* the next run starts as this one did: without the table */
     if (alch_engine_connect(writer, &conn, &err) != 0 ||
-        alch_conn_execute(conn, "DROP TABLE notes", NULL, 0, NULL, &err) != 0 ||
+        alch_conn_execute_text(conn, "DROP TABLE notes", NULL, 0, NULL, &err) != 0 ||
         alch_conn_commit(conn, &err) != 0)
         print_error(&err);
     alch_conn_close(conn);

@@ -14,10 +14,12 @@ int main(void)
     alch_conn *quiet;
     if (fresh_start(url, &err) != 0 || alch_conn_open(url, &quiet, &err) != 0 ||
         alch_migrate_upgrade(quiet, &shop_migrations, NULL, NULL, &err) != 0 ||
-        alch_conn_execute(quiet, "INSERT INTO categories (name) VALUES ('Fruit');", NULL, 0,
-                          NULL, &err) != 0 ||
-        alch_conn_execute(quiet, "INSERT INTO items (name, description, price, category)"
-                                 " VALUES ('Apple', 'red', 3, 1)", NULL, 0, NULL, &err) != 0) {
+        alch_conn_execute_text(quiet, "INSERT INTO categories (name) VALUES ('Fruit');", NULL, 0,
+                               NULL, &err) != 0 ||
+        alch_conn_execute_text(quiet,
+                               "INSERT INTO items (name, description, price, category)"
+                               " VALUES ('Apple', 'red', 3, 1)",
+                               NULL, 0, NULL, &err) != 0) {
         print_error(&err);
         return 1;
     }

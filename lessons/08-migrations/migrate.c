@@ -12,13 +12,13 @@ static int first_release(alch_conn *quiet, alch_error *err)
     int rc = alch_migrate_upgrade(quiet, &shop_migrations, "0001_shop", NULL, err);
     alch_value apple[] = {alch_v("Apple"), alch_v("red and round"), alch_v(3)};
     if (rc == 0)
-        rc = alch_conn_execute(quiet, "INSERT INTO categories (name) VALUES ('Fruit')", NULL, 0,
-                               NULL, err);
+        rc = alch_conn_execute_text(quiet, "INSERT INTO categories (name) VALUES ('Fruit')", NULL,
+                                    0, NULL, err);
     if (rc == 0)
-        rc = alch_conn_execute(quiet,
-                               "INSERT INTO items (name, description, price, category)"
-                               " VALUES ($1, $2, $3, 1)",
-                               apple, 3, NULL, err);
+        rc = alch_conn_execute_text(quiet,
+                                    "INSERT INTO items (name, description, price, category)"
+                                    " VALUES ($1, $2, $3, 1)",
+                                    apple, 3, NULL, err);
     return rc;
 }
 
@@ -26,8 +26,8 @@ static void show_items(alch_conn *quiet)
 {
     alch_result *res;
     alch_error err = ALCH_ERROR_INIT;
-    if (alch_conn_execute(quiet, "SELECT name, price, quantity FROM items", NULL, 0, &res,
-                          &err) == 0)
+    if (alch_conn_execute_text(quiet, "SELECT name, price, quantity FROM items", NULL, 0, &res,
+                               &err) == 0)
         alch_result_print(res, stdout);
     else
         print_error(&err);

@@ -46,8 +46,8 @@ int fresh_start(const char *url, alch_error *err)
     if (rc == 0)
         rc = alch_base_drop_all(base, conn, err);
     if (rc == 0)
-        rc = alch_conn_execute(conn, "DROP TABLE IF EXISTS " ALCH_VERSION_TABLE ", orders", NULL,
-                               0, NULL, err);
+        rc = alch_conn_execute_text(conn, "DROP TABLE IF EXISTS " ALCH_VERSION_TABLE ", orders",
+                                    NULL, 0, NULL, err);
     alch_conn_close(conn);
     alch_base_free(base);
     return rc;

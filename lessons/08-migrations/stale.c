@@ -18,13 +18,13 @@ static int first_release(const char *url, alch_error *err)
         rc = alch_base_create_all(old, conn, err);
     alch_value apple[] = {alch_v("Apple"), alch_v("red and round"), alch_v(3)};
     if (rc == 0)
-        rc = alch_conn_execute(conn, "INSERT INTO categories (name) VALUES ('Fruit')", NULL, 0,
-                               NULL, err);
+        rc = alch_conn_execute_text(conn, "INSERT INTO categories (name) VALUES ('Fruit')", NULL, 0,
+                                    NULL, err);
     if (rc == 0)
-        rc = alch_conn_execute(conn,
-                               "INSERT INTO items (name, description, price, category)"
-                               " VALUES ($1, $2, $3, 1)",
-                               apple, 3, NULL, err);
+        rc = alch_conn_execute_text(conn,
+                                    "INSERT INTO items (name, description, price, category)"
+                                    " VALUES ($1, $2, $3, 1)",
+                                    apple, 3, NULL, err);
     alch_base_free(old);
     alch_conn_close(conn);
     return rc;

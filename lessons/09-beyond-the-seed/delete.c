@@ -30,7 +30,7 @@ int main(void)
     st = alch_delete(&Item_model);
     alch_where(st, alch_gt(ALCH_COL(Item, price), 500));
     alch_result *res;
-    if (alch_session_exec(s, st, &res, &err) == 0) {
+    if (alch_session_execute(s, st, &res, &err) == 0) {
         printf("deleted %llu items\n", (unsigned long long)alch_result_affected(res));
         alch_result_free(res);
     } else {
@@ -43,7 +43,7 @@ int main(void)
     /* a category that still has items cannot go: the foreign key says no */
     st = alch_delete(&Category_model);
     alch_where(st, alch_eq(ALCH_COL(Category, name), "Tea"));
-    if (alch_session_exec(s, st, NULL, &err) != 0)
+    if (alch_session_execute(s, st, NULL, &err) != 0)
         print_error(&err);
     alch_stmt_free(st);
     //! [restrict]

@@ -59,7 +59,7 @@ static int admin_execute(const char *url, const char *sql, alch_error *err)
     alch_conn *admin = NULL; /* alch_conn_open(): autocommit, as CREATE DATABASE needs */
     int rc = sql ? alch_conn_open(url, &admin, err) : ALCH_EARGUMENT;
     if (rc == 0)
-        rc = alch_conn_execute(admin, sql, NULL, 0, NULL, err);
+        rc = alch_conn_execute_text(admin, sql, NULL, 0, NULL, err);
     alch_conn_close(admin);
     return rc;
 }

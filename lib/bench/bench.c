@@ -347,7 +347,7 @@ static double w2_alch(int n, int items, bool autocommit)
         o.isolation_level = "AUTOCOMMIT";
     alch_engine *e;
     alch_error err = ALCH_ERROR_INIT;
-    alch_engine_create_async(&loop, url, &o, &e, &err);
+    alch_engine_create_on_loop(&loop, url, &o, &e, &err);
     w2 w = {.total = n, .items = items};
     alch_sessionmaker_create(e, base, NULL, &w.maker, &err);
     stopwatch t0 = sw_start();
@@ -397,7 +397,7 @@ static void w2c_conn(alch_conn *c, int status, const alch_error *err, void *data
     if (status != 0)
         return;
     alch_stmt_bind(w->st, "id", alch_v(w->started++ % w->items + 1), NULL);
-    alch_conn_execute_stmt_async(c, w->st, w2c_got, w); /* values copied when sent */
+    alch_conn_execute_async(c, w->st, w2c_got, w); /* values copied when sent */
 }
 
 static void w2c_next(w2c *w)
@@ -418,7 +418,7 @@ static double w2_core(int n, int items)
     o.isolation_level = "AUTOCOMMIT";
     alch_error err = ALCH_ERROR_INIT;
     w2c w = {.total = n, .items = items};
-    alch_engine_create_async(&loop, url, &o, &w.engine, &err);
+    alch_engine_create_on_loop(&loop, url, &o, &w.engine, &err);
     w.st = alch_select(&Item_model);
     alch_where(w.st, alch_eq(ALCH_COL(Item, id), alch_param("id")));
     stopwatch t0 = sw_start();
@@ -721,7 +721,7 @@ static double w4_result(int items)
     alch_engine_connect(e, &c, &err);
     alch_result *res = NULL;
     alch_list all = {0};
-    int rc = alch_conn_execute_stmt(c, st, &res, &err);
+    int rc = alch_conn_execute(c, st, &res, &err);
     if (rc == 0)
         rc = alch_result_scalars(res, &Item_model, &all, &err);
     int64_t sum = 0;
@@ -1009,8 +1009,8 @@ static void w6a_next(w6t *t)
     int field[4] = {a.aid, a.tid, a.bid, a.delta};
     for (int k = 0; k < w6_nbinds[t->step]; k++)
         t->p[k] = alch_v(field[w6_binds[t->step][k]]);
-    alch_session_execute_async(t->s, w6_sql[t->step], t->p, (size_t)w6_nbinds[t->step],
-                               w6a_step, t);
+    alch_session_execute_text_async(t->s, w6_sql[t->step], t->p, (size_t)w6_nbinds[t->step],
+                                    w6a_step, t);
 }
 
 static double w6_alch(int n, int items)
@@ -1024,7 +1024,7 @@ static double w6_alch(int n, int items)
     o.max_overflow = 0;
     alch_engine *e;
     alch_error err = ALCH_ERROR_INIT;
-    alch_engine_create_async(&loop, url, &o, &e, &err);
+    alch_engine_create_on_loop(&loop, url, &o, &e, &err);
     w6a w = {.total = n};
     alch_sessionmaker_create(e, base, NULL, &w.maker, &err);
     stopwatch t0 = sw_start();

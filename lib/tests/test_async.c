@@ -78,7 +78,7 @@ static void after_rollback(alch_conn *c, int status, alch_result *res, const alc
     (void)err;
     assert_int_equal(status, 0);
     alch_result_free(res);
-    assert_int_equal(alch_conn_execute_async(c, "SELECT 42", NULL, 0, after_cancel, data), 0);
+    assert_int_equal(alch_conn_execute_text_async(c, "SELECT 42", NULL, 0, after_cancel, data), 0);
 }
 
 static void on_sleep_done(alch_conn *c, int status, alch_result *res, const alch_error *err,
@@ -109,8 +109,8 @@ static void on_conn_for_cancel(alch_conn *c, int status, const alch_error *err, 
     assert_int_equal(status, 0);
     r->conn = c;
     assert_int_equal(alch_conn_cancel(c), ALCH_EMISUSE); /* nothing runs yet */
-    assert_int_equal(alch_conn_execute_async(c, "SELECT pg_sleep(10)", NULL, 0, on_sleep_done, r),
-                     0);
+    assert_int_equal(
+        alch_conn_execute_text_async(c, "SELECT pg_sleep(10)", NULL, 0, on_sleep_done, r), 0);
     if (r->at_once) {
         r->asked_at = now_ms(r->loop);
         assert_int_equal(alch_conn_cancel(c), 0);
@@ -127,7 +127,7 @@ static void cancel_case(bool at_once)
     uv_loop_init(&loop);
     cancel_run r = {.loop = &loop, .at_once = at_once};
     alch_error err = ALCH_ERROR_INIT;
-    CHECK_OK(alch_engine_create_async(&loop, db_url, NULL, &r.engine, &err), err);
+    CHECK_OK(alch_engine_create_on_loop(&loop, db_url, NULL, &r.engine, &err), err);
     assert_int_equal(alch_engine_connect_async(r.engine, on_conn_for_cancel, &r), 0);
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(r.sleep_status, ALCH_ECANCELED);
@@ -165,7 +165,7 @@ static void test_timeout(void **state)
     alch_conn *c = NULL;
     CHECK_OK(alch_engine_connect(e, &c, &err), err);
     uint64_t t0 = uv_hrtime();
-    int rc = alch_conn_execute(c, "SELECT pg_sleep(10)", NULL, 0, NULL, &err);
+    int rc = alch_conn_execute_text(c, "SELECT pg_sleep(10)", NULL, 0, NULL, &err);
     double ms = (double)(uv_hrtime() - t0) / 1e6;
     assert_int_equal(rc, ALCH_ETIMEOUT);
     assert_non_null(strstr(err.message, "ran longer than 100 ms (query_timeout_ms)"));
@@ -175,16 +175,17 @@ static void test_timeout(void **state)
     assert_true(ms >= 100.0 && ms < 400.0 * slack());
     CHECK_OK(alch_conn_rollback(c, &err), err); /* the transaction failed with it */
     alch_result *res = NULL;
-    CHECK_OK(alch_conn_execute(c, "SELECT 1", NULL, 0, &res, &err), err);
+    CHECK_OK(alch_conn_execute_text(c, "SELECT 1", NULL, 0, &res, &err), err);
     alch_result_free(res);
     /* a quick statement is not affected by the timer of the one before */
-    CHECK_OK(alch_conn_execute(c, "SELECT pg_sleep(0.15)", NULL, 0, NULL, &err) == ALCH_ETIMEOUT
+    CHECK_OK(alch_conn_execute_text(c, "SELECT pg_sleep(0.15)", NULL, 0, NULL, &err) ==
+                     ALCH_ETIMEOUT
                  ? 0
                  : -1,
              err);
     alch_error_clear(&err);
     CHECK_OK(alch_conn_rollback(c, &err), err);
-    CHECK_OK(alch_conn_execute(c, "SELECT pg_sleep(0.01)", NULL, 0, NULL, &err), err);
+    CHECK_OK(alch_conn_execute_text(c, "SELECT pg_sleep(0.01)", NULL, 0, NULL, &err), err);
     alch_conn_close(c);
     alch_engine_free(e);
 }
@@ -233,7 +234,7 @@ static void on_task_conn(alch_conn *c, int status, const alch_error *err, void *
         cr->order_errors++;
     cr->next_expected = *id + 1;
     assert_int_equal(
-        alch_conn_execute_async(c, "SELECT pg_sleep(0.001)", NULL, 0, on_task_done, id), 0);
+        alch_conn_execute_text_async(c, "SELECT pg_sleep(0.001)", NULL, 0, on_task_done, id), 0);
 }
 
 static void sample(uv_timer_t *t)
@@ -261,7 +262,7 @@ static void test_crowd(void **state)
     char url[1024];
     snprintf(url, sizeof url, "%s%sapplication_name=alch_crowd", db_url,
              strchr(db_url, '?') ? "&" : "?");
-    CHECK_OK(alch_engine_create_async(&loop, url, &o, &cr->engine, &err), err);
+    CHECK_OK(alch_engine_create_on_loop(&loop, url, &o, &cr->engine, &err), err);
     cr->watch = alch_test_pq(db_url);
     uv_timer_init(&loop, &cr->sampler);
     cr->sampler.data = cr;
@@ -317,7 +318,8 @@ static void on_conn_then_free(alch_conn *c, int status, const alch_error *err, v
         return;
     }
     if (f->ok++ == 0)
-        assert_int_equal(alch_conn_execute_async(c, "SELECT 1", NULL, 0, on_exec_then_free, f), 0);
+        assert_int_equal(alch_conn_execute_text_async(c, "SELECT 1", NULL, 0, on_exec_then_free, f),
+                         0);
     else
         alch_conn_close(c);
 }
@@ -332,7 +334,7 @@ static void test_free_in_callback(void **state)
     o.max_overflow = 0;
     freeing f = {0};
     alch_error err = ALCH_ERROR_INIT;
-    CHECK_OK(alch_engine_create_async(&loop, db_url, &o, &f.engine, &err), err);
+    CHECK_OK(alch_engine_create_on_loop(&loop, db_url, &o, &f.engine, &err), err);
     for (int i = 0; i < 10; i++)
         assert_int_equal(alch_engine_connect_async(f.engine, on_conn_then_free, &f), 0);
     uv_run(&loop, UV_RUN_DEFAULT);
@@ -373,9 +375,10 @@ static void send_notifications(alch_conn *c, int status, const alch_error *err, 
     assert_int_equal(status, 0);
     /* values, not SQL: a quote in the payload is just a character */
     alch_value v[] = {alch_text("shop events"), alch_text("item 5 'sold' (x2)")};
-    assert_int_equal(alch_conn_execute_async(c, "SELECT pg_notify($1, $2), pg_notify($1, 'second')",
-                                             v, 2, on_notified, data),
-                     0);
+    assert_int_equal(
+        alch_conn_execute_text_async(c, "SELECT pg_notify($1, $2), pg_notify($1, 'second')", v, 2,
+                                     on_notified, data),
+        0);
 }
 
 static void on_event(alch_listener *l, int status, const alch_notification *n,
@@ -411,8 +414,9 @@ static void test_listen(void **state)
     alch_engine_options o = alch_engine_options_default();
     o.isolation_level = "AUTOCOMMIT"; /* the NOTIFY is delivered when its statement commits */
     alch_error err = ALCH_ERROR_INIT;
-    CHECK_OK(alch_engine_create_async(&loop, db_url, &o, &r.engine, &err), err);
-    CHECK_OK(alch_engine_listen(r.engine, "shop events", on_event, &r, &r.listener, &err), err);
+    CHECK_OK(alch_engine_create_on_loop(&loop, db_url, &o, &r.engine, &err), err);
+    CHECK_OK(alch_engine_listen_async(r.engine, "shop events", on_event, &r, &r.listener, &err),
+             err);
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_true(r.listening);
     assert_int_equal(r.failed, 0);
@@ -424,14 +428,14 @@ static void test_listen(void **state)
 
     /* a listener closed before it even connected, and one on a sync engine */
     alch_listener *early = NULL;
-    CHECK_OK(alch_engine_listen(r.engine, "x", on_event, &r, &early, &err), err);
+    CHECK_OK(alch_engine_listen_async(r.engine, "x", on_event, &r, &early, &err), err);
     alch_listener_close(early);
     alch_engine_free(r.engine);
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&loop), 0);
     alch_engine *sync = NULL;
     CHECK_OK(alch_engine_create(db_url, NULL, &sync, &err), err);
-    assert_int_equal(alch_engine_listen(sync, "x", on_event, &r, &early, &err), ALCH_EMISUSE);
+    assert_int_equal(alch_engine_listen_async(sync, "x", on_event, &r, &early, &err), ALCH_EMISUSE);
     assert_non_null(strstr(err.message, "needs an async engine"));
     alch_error_clear(&err);
     alch_engine_free(sync);
@@ -472,8 +476,8 @@ static void test_resolve(void **state)
     uv_loop_t loop;
     uv_loop_init(&loop);
     alch_engine *e = NULL;
-    CHECK_OK(alch_engine_create_async(&loop, "postgresql://alch@no-such-host.invalid/db", NULL, &e,
-                                      &err),
+    CHECK_OK(alch_engine_create_on_loop(&loop, "postgresql://alch@no-such-host.invalid/db", NULL,
+                                        &e, &err),
              err);
     int status = 0;
     assert_int_equal(alch_engine_connect_async(e, on_resolve_conn, &status), 0);

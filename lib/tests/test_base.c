@@ -779,8 +779,8 @@ static void test_create_all_sync(void **state)
     /* the schema works: the server numbers the key and fills the defaults */
     alch_value p[] = {alch_v(555)};
     alch_result *r = NULL;
-    CHECK_OK(alch_conn_execute(conn, "INSERT INTO users (tg_id) VALUES ($1) RETURNING id", p, 1, &r,
-                               &err),
+    CHECK_OK(alch_conn_execute_text(conn, "INSERT INTO users (tg_id) VALUES ($1) RETURNING id", p,
+                                    1, &r, &err),
              err);
     int64_t id = 0;
     CHECK_OK(alch_result_get_int(r, 0, 0, &id, &err), err);
@@ -931,7 +931,7 @@ static void test_async_faces(void **state)
     s.base = new_base(all_models, NALL);
     s.bad_base = new_base((const alch_model *[]){&a_model, &b_model}, 2);
     alch_error err = ALCH_ERROR_INIT;
-    CHECK_OK(alch_engine_create_async(&loop, db_url, NULL, &s.engine, &err), err);
+    CHECK_OK(alch_engine_create_on_loop(&loop, db_url, NULL, &s.engine, &err), err);
     assert_int_equal(alch_engine_connect_async(s.engine, on_async_conn, &s), 0);
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&loop), 0);
@@ -985,7 +985,7 @@ static void test_async_server_error(void **state)
     async_run s = {0};
     s.base = new_base(all_models, 3);
     alch_error err = ALCH_ERROR_INIT;
-    CHECK_OK(alch_engine_create_async(&loop, db_url, NULL, &s.engine, &err), err);
+    CHECK_OK(alch_engine_create_on_loop(&loop, db_url, NULL, &s.engine, &err), err);
     assert_int_equal(alch_engine_connect_async(s.engine, on_failing_conn, &s), 0);
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&loop), 0);

@@ -44,7 +44,7 @@ static alch_conn *open_conn(void)
 static void exec_ok(alch_conn *c, const char *sql)
 {
     alch_error err = ALCH_ERROR_INIT;
-    CHECK_OK(alch_conn_execute(c, sql, NULL, 0, NULL, &err), err);
+    CHECK_OK(alch_conn_execute_text(c, sql, NULL, 0, NULL, &err), err);
 }
 
 /* Replace the database part of a URL that ends with "/db?query" or "/db". */
@@ -174,21 +174,21 @@ static void test_params_round_trip(void **state)
         alch_value p[] = {alch_v((int)k), alch_v(texts[k]), alch_bytes(bytes, 256 - k),
                           alch_int(INT64_MIN + (int64_t)k), alch_double(-1.5e300 / (double)(k + 1)),
                           alch_bool(k % 2)};
-        CHECK_OK(alch_conn_execute(c, "INSERT INTO vals VALUES ($1, $2, $3, $4, $5, $6)", p, 6,
-                                   NULL, &err),
+        CHECK_OK(alch_conn_execute_text(c, "INSERT INTO vals VALUES ($1, $2, $3, $4, $5, $6)", p, 6,
+                                        NULL, &err),
                  err);
     }
     alch_value nulls[] = {alch_v(100), alch_null(), alch_bytes(NULL, 0), alch_text(NULL),
                           alch_null(), alch_null()};
     /* a NULL text pointer is SQL NULL, not a crash */
     alch_value n4[] = {nulls[0], nulls[1], nulls[2], alch_null(), nulls[4], nulls[5]};
-    CHECK_OK(alch_conn_execute(c, "INSERT INTO vals VALUES ($1, $2, $3, $4, $5, $6)", n4, 6, NULL,
-                               &err),
+    CHECK_OK(alch_conn_execute_text(c, "INSERT INTO vals VALUES ($1, $2, $3, $4, $5, $6)", n4, 6,
+                                    NULL, &err),
              err);
 
     alch_result *r = NULL;
-    CHECK_OK(alch_conn_execute(c, "SELECT id, t, b, i, d, f FROM vals ORDER BY id", NULL, 0, &r,
-                               &err),
+    CHECK_OK(alch_conn_execute_text(c, "SELECT id, t, b, i, d, f FROM vals ORDER BY id", NULL, 0,
+                                    &r, &err),
              err);
     size_t n = sizeof texts / sizeof *texts;
     assert_int_equal(alch_result_rows(r), n + 1);
@@ -216,7 +216,7 @@ static void test_params_round_trip(void **state)
     alch_result_free(r);
 
     /* the table survived every payload */
-    CHECK_OK(alch_conn_execute(c, "SELECT count(*) FROM vals", NULL, 0, &r, &err), err);
+    CHECK_OK(alch_conn_execute_text(c, "SELECT count(*) FROM vals", NULL, 0, &r, &err), err);
     int64_t count = 0;
     CHECK_OK(alch_result_get_int(r, 0, 0, &count, &err), err);
     assert_int_equal(count, n + 1);
@@ -224,14 +224,14 @@ static void test_params_round_trip(void **state)
 
     /* a payload is matched verbatim in WHERE, as data */
     alch_value w[] = {alch_v("'; DROP TABLE vals; --")};
-    CHECK_OK(alch_conn_execute(c, "SELECT id FROM vals WHERE t = $1", w, 1, &r, &err), err);
+    CHECK_OK(alch_conn_execute_text(c, "SELECT id FROM vals WHERE t = $1", w, 1, &r, &err), err);
     assert_int_equal(alch_result_rows(r), 1);
     alch_result_free(r);
 
     /* text may not hold a NUL byte: a clear error before anything is sent */
     alch_value nul = alch_text("abc");
     nul.len = 4; /* includes the terminator */
-    assert_int_equal(alch_conn_execute(c, "SELECT $1::text", &nul, 1, NULL, &err), ALCH_EDATA);
+    assert_int_equal(alch_conn_execute_text(c, "SELECT $1::text", &nul, 1, NULL, &err), ALCH_EDATA);
     assert_non_null(strstr(err.message, "NUL"));
     alch_error_clear(&err);
     alch_conn_close(c);
@@ -243,10 +243,10 @@ static void test_named_params(void **state)
     alch_error err = ALCH_ERROR_INIT;
     alch_result *r = NULL;
     alch_value p[] = {alch_named("a", alch_v(20)), alch_named("b", alch_v(22))};
-    CHECK_OK(alch_conn_execute(c,
-                               "SELECT :a + :b AS sum, :a::text || ':b' AS lit, "
-                               "/* :b */ $$ :a $$ AS dollar -- :a",
-                               p, 2, &r, &err),
+    CHECK_OK(alch_conn_execute_text(c,
+                                    "SELECT :a + :b AS sum, :a::text || ':b' AS lit, "
+                                    "/* :b */ $$ :a $$ AS dollar -- :a",
+                                    p, 2, &r, &err),
              err);
     int64_t sum;
     const char *lit, *dollar;
@@ -259,18 +259,19 @@ static void test_named_params(void **state)
     alch_result_free(r);
 
     alch_value missing[] = {alch_named("a", alch_v(1))};
-    assert_int_equal(alch_conn_execute(c, "SELECT :a, :zz", missing, 1, NULL, &err),
+    assert_int_equal(alch_conn_execute_text(c, "SELECT :a, :zz", missing, 1, NULL, &err),
                      ALCH_EMISUSE);
     assert_non_null(strstr(err.message, ":zz"));
     alch_error_clear(&err);
 
     alch_value unused[] = {alch_named("a", alch_v(1)), alch_named("extra", alch_v(2))};
-    assert_int_equal(alch_conn_execute(c, "SELECT :a", unused, 2, NULL, &err), ALCH_EMISUSE);
+    assert_int_equal(alch_conn_execute_text(c, "SELECT :a", unused, 2, NULL, &err), ALCH_EMISUSE);
     assert_non_null(strstr(err.message, "extra"));
     alch_error_clear(&err);
 
     alch_value mixed[] = {alch_named("a", alch_v(1)), alch_v(2)};
-    assert_int_equal(alch_conn_execute(c, "SELECT :a, $2", mixed, 2, NULL, &err), ALCH_EMISUSE);
+    assert_int_equal(alch_conn_execute_text(c, "SELECT :a, $2", mixed, 2, NULL, &err),
+                     ALCH_EMISUSE);
     alch_error_clear(&err);
     alch_conn_close(c);
 }
@@ -280,11 +281,12 @@ static void test_result_getters(void **state)
     alch_conn *c = open_conn();
     alch_error err = ALCH_ERROR_INIT;
     alch_result *r = NULL;
-    CHECK_OK(alch_conn_execute(c,
+    CHECK_OK(
+        alch_conn_execute_text(c,
                                "SELECT 'seven'::varchar AS name, NULL::int AS nothing, 7::int2 "
                                "AS small, 2.5::numeric AS num",
                                NULL, 0, &r, &err),
-             err);
+        err);
     assert_int_equal(alch_result_columns(r), 4);
     assert_string_equal(alch_result_column_name(r, 0), "name");
     assert_string_equal(alch_result_column_type(r, 0), "varchar");
@@ -323,10 +325,10 @@ static void test_result_print_width(void **state)
     alch_conn *c = open_conn();
     alch_error err = ALCH_ERROR_INIT;
     alch_result *r = NULL;
-    CHECK_OK(alch_conn_execute(c,
-                               "SELECT * FROM (VALUES ('Чай', 1), ('Кофе', 22), ('tea', 333), "
-                               "('茶', 4), ('cafe\u0301', 5)) AS v(\"название\", n)",
-                               NULL, 0, &r, &err),
+    CHECK_OK(alch_conn_execute_text(c,
+                                    "SELECT * FROM (VALUES ('Чай', 1), ('Кофе', 22), ('tea', 333), "
+                                    "('茶', 4), ('cafe\u0301', 5)) AS v(\"название\", n)",
+                                    NULL, 0, &r, &err),
              err);
     char *text = NULL;
     size_t len = 0;
@@ -354,9 +356,10 @@ static void test_error_classes(void **state)
     exec_ok(c, "CREATE TABLE users (id int primary key, tg_id bigint not null)");
     alch_error err = ALCH_ERROR_INIT;
     alch_value p[] = {alch_v(1), alch_v(555)};
-    CHECK_OK(alch_conn_execute(c, "INSERT INTO users VALUES ($1, $2)", p, 2, NULL, &err), err);
-    assert_int_equal(alch_conn_execute(c, "INSERT INTO users VALUES ($1, $2)", p, 2, NULL, &err),
-                     ALCH_EINTEGRITY);
+    CHECK_OK(alch_conn_execute_text(c, "INSERT INTO users VALUES ($1, $2)", p, 2, NULL, &err), err);
+    assert_int_equal(
+        alch_conn_execute_text(c, "INSERT INTO users VALUES ($1, $2)", p, 2, NULL, &err),
+        ALCH_EINTEGRITY);
     assert_string_equal(err.sqlstate, "23505");
     assert_string_equal(err.constraint, "users_pkey");
     assert_non_null(strstr(err.detail, "(id)=(1)"));
@@ -383,24 +386,27 @@ static void test_error_classes(void **state)
     alch_error_clear(&err);
 
     alch_value nul[] = {alch_v(2), alch_null()};
-    assert_int_equal(alch_conn_execute(c, "INSERT INTO users VALUES ($1, $2)", nul, 2, NULL, &err),
-                     ALCH_EINTEGRITY);
+    assert_int_equal(
+        alch_conn_execute_text(c, "INSERT INTO users VALUES ($1, $2)", nul, 2, NULL, &err),
+        ALCH_EINTEGRITY);
     assert_string_equal(err.sqlstate, "23502");
     alch_error_clear(&err);
 
-    assert_int_equal(alch_conn_execute(c, "SELEC 1", NULL, 0, NULL, &err), ALCH_EPROGRAMMING);
+    assert_int_equal(alch_conn_execute_text(c, "SELEC 1", NULL, 0, NULL, &err), ALCH_EPROGRAMMING);
     assert_string_equal(err.sqlstate, "42601");
     alch_error_clear(&err);
 
     alch_value big[] = {alch_v(3), alch_v("not a number")};
-    assert_int_equal(alch_conn_execute(c, "INSERT INTO users VALUES ($1, $2)", big, 2, NULL, &err),
-                     ALCH_EDATA);
+    assert_int_equal(
+        alch_conn_execute_text(c, "INSERT INTO users VALUES ($1, $2)", big, 2, NULL, &err),
+        ALCH_EDATA);
     alch_error_clear(&err);
 
     /* comparing a bigint column with text the server cannot read as a number */
     alch_value s[] = {alch_v("12_abc")};
-    assert_int_equal(alch_conn_execute(c, "SELECT * FROM users WHERE tg_id = $1", s, 1, NULL, &err),
-                     ALCH_EDATA);
+    assert_int_equal(
+        alch_conn_execute_text(c, "SELECT * FROM users WHERE tg_id = $1", s, 1, NULL, &err),
+        ALCH_EDATA);
     alch_error_clear(&err);
 
     assert_int_equal(alch_error_code_from_sqlstate("57P01"), ALCH_EOPERATIONAL);
@@ -416,7 +422,7 @@ static int64_t count_rows(alch_conn *c, const char *table_sql)
 {
     alch_error err = ALCH_ERROR_INIT;
     alch_result *r = NULL;
-    CHECK_OK(alch_conn_execute(c, table_sql, NULL, 0, &r, &err), err);
+    CHECK_OK(alch_conn_execute_text(c, table_sql, NULL, 0, &r, &err), err);
     int64_t n = -1;
     CHECK_OK(alch_result_get_int(r, 0, 0, &n, &err), err);
     alch_result_free(r);
@@ -462,9 +468,9 @@ static void test_transactions(void **state)
     /* a failed statement poisons the transaction: commit says so and rolls back */
     CHECK_OK(alch_conn_begin(c, &err), err);
     exec_ok(c, "INSERT INTO t VALUES (100)");
-    assert_int_equal(alch_conn_execute(c, "SELECT 1/0", NULL, 0, NULL, &err), ALCH_EDATA);
+    assert_int_equal(alch_conn_execute_text(c, "SELECT 1/0", NULL, 0, NULL, &err), ALCH_EDATA);
     alch_error_clear(&err);
-    assert_int_equal(alch_conn_execute(c, "SELECT 1", NULL, 0, NULL, &err), ALCH_EINTERNAL);
+    assert_int_equal(alch_conn_execute_text(c, "SELECT 1", NULL, 0, NULL, &err), ALCH_EINTERNAL);
     assert_non_null(strstr(err.hint, "alch_conn_rollback"));
     alch_error_clear(&err);
     assert_int_equal(alch_conn_commit(c, &err), ALCH_EINTERNAL);
@@ -510,12 +516,12 @@ static void on_open(alch_conn *c, int status, const alch_error *err, void *data)
     assert_int_equal(status, 0);
     s->step = 1;
     alch_value p[] = {alch_v(6), alch_v(7)};
-    assert_int_equal(alch_conn_execute_async(c, "SELECT $1 * $2", p, 2, on_answer, s), 0);
+    assert_int_equal(alch_conn_execute_text_async(c, "SELECT $1 * $2", p, 2, on_answer, s), 0);
     /* one operation at a time */
-    s->busy_rc = alch_conn_execute_async(c, "SELECT 1", NULL, 0, on_answer, s);
+    s->busy_rc = alch_conn_execute_text_async(c, "SELECT 1", NULL, 0, on_answer, s);
     assert_non_null(strstr(alch_conn_start_error(c)->message, "one connection per task"));
     alch_error e = ALCH_ERROR_INIT;
-    s->sync_rc = alch_conn_execute(c, "SELECT 1", NULL, 0, NULL, &e);
+    s->sync_rc = alch_conn_execute_text(c, "SELECT 1", NULL, 0, NULL, &e);
     alch_error_clear(&e);
 }
 
@@ -548,7 +554,7 @@ static void on_open_then_close(alch_conn *c, int status, const alch_error *err, 
 {
     int *got = data;
     assert_int_equal(status, 0);
-    assert_int_equal(alch_conn_execute_async(c, "SELECT pg_sleep(5)", NULL, 0, on_never, got),
+    assert_int_equal(alch_conn_execute_text_async(c, "SELECT pg_sleep(5)", NULL, 0, on_never, got),
                      0);
     alch_conn_close(c); /* while the query runs */
 }

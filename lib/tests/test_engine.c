@@ -50,7 +50,7 @@ static int64_t scalar(alch_conn *c, const char *sql)
 {
     alch_error err = ALCH_ERROR_INIT;
     alch_result *r = NULL;
-    CHECK_OK(alch_conn_execute(c, sql, NULL, 0, &r, &err), err);
+    CHECK_OK(alch_conn_execute_text(c, sql, NULL, 0, &r, &err), err);
     int64_t v = -1;
     CHECK_OK(alch_result_get_int(r, 0, 0, &v, &err), err);
     alch_result_free(r);
@@ -60,7 +60,7 @@ static int64_t scalar(alch_conn *c, const char *sql)
 static void exec_ok(alch_conn *c, const char *sql)
 {
     alch_error err = ALCH_ERROR_INIT;
-    CHECK_OK(alch_conn_execute(c, sql, NULL, 0, NULL, &err), err);
+    CHECK_OK(alch_conn_execute_text(c, sql, NULL, 0, NULL, &err), err);
 }
 
 /* ---- options -------------------------------------------------------------------------- */
@@ -96,7 +96,7 @@ static void test_isolation_and_autocommit(void **state)
     alch_conn *c = checkout(e);
     alch_error err = ALCH_ERROR_INIT;
     alch_result *r = NULL;
-    CHECK_OK(alch_conn_execute(c, "SHOW transaction_isolation", NULL, 0, &r, &err), err);
+    CHECK_OK(alch_conn_execute_text(c, "SHOW transaction_isolation", NULL, 0, &r, &err), err);
     const char *level;
     CHECK_OK(alch_result_get_text(r, 0, 0, &level, &err), err);
     assert_string_equal(level, "serializable");
@@ -121,7 +121,7 @@ static void test_statement_timeout(void **state)
     alch_engine *e = sync_engine(&o);
     alch_conn *c = checkout(e);
     alch_error err = ALCH_ERROR_INIT;
-    assert_int_equal(alch_conn_execute(c, "SELECT pg_sleep(2)", NULL, 0, NULL, &err),
+    assert_int_equal(alch_conn_execute_text(c, "SELECT pg_sleep(2)", NULL, 0, NULL, &err),
                      ALCH_EOPERATIONAL);
     assert_string_equal(err.sqlstate, "57014");
     alch_error_clear(&err);
@@ -166,7 +166,7 @@ static void test_echo(void **state)
     alch_conn *c = checkout(e);
     alch_value p[] = {alch_named("x", alch_v(41)), alch_named("name", alch_v("it's"))};
     for (int i = 0; i < 2; i++)
-        CHECK_OK(alch_conn_execute(c, "SELECT :x + 1, :name", p, 2, NULL, &err), err);
+        CHECK_OK(alch_conn_execute_text(c, "SELECT :x + 1, :name", p, 2, NULL, &err), err);
     CHECK_OK(alch_conn_commit(c, &err), err);
     alch_conn_close(c);
     alch_engine_free(e);
@@ -204,7 +204,7 @@ static void test_asyncpg_url(void **state)
     alch_engine *e = echo_engine(url, log);
     alch_conn *c = checkout(e);
     alch_result *res = NULL;
-    CHECK_OK(alch_conn_execute(c, "SELECT 1", NULL, 0, &res, &err), err);
+    CHECK_OK(alch_conn_execute_text(c, "SELECT 1", NULL, 0, &res, &err), err);
     alch_result_free(res);
     alch_conn_close(c);
     alch_engine_free(e);
@@ -258,7 +258,7 @@ static int insert_work(alch_conn *c, void *data, alch_error *err)
 {
     work_data *w = data;
     alch_value p[] = {alch_v(w->value)};
-    int rc = alch_conn_execute(c, "INSERT INTO b VALUES ($1)", p, 1, NULL, err);
+    int rc = alch_conn_execute_text(c, "INSERT INTO b VALUES ($1)", p, 1, NULL, err);
     if (rc == 0 && w->fail)
         rc = ALCH_EDATA;
     return rc;
@@ -406,7 +406,7 @@ static void test_statement_cache_lru(void **state)
         for (int k = 0; k < 3; k++) {
             alch_value p[] = {alch_v(10 * round)};
             alch_result *r = NULL;
-            CHECK_OK(alch_conn_execute(c, sqls[k], p, 1, &r, &err), err);
+            CHECK_OK(alch_conn_execute_text(c, sqls[k], p, 1, &r, &err), err);
             int64_t v;
             CHECK_OK(alch_result_get_int(r, 0, 0, &v, &err), err);
             assert_int_equal(v, k + 1 + 10 * round);
@@ -476,7 +476,7 @@ static void test_waiters_served_fifo(void **state)
     o.max_overflow = 0;
     alch_error err = ALCH_ERROR_INIT;
     fifo_state fs = {.loop = &loop};
-    CHECK_OK(alch_engine_create_async(&loop, db_url, &o, &fs.engine, &err), err);
+    CHECK_OK(alch_engine_create_on_loop(&loop, db_url, &o, &fs.engine, &err), err);
     uv_timer_init(&loop, &fs.release_timer);
     fs.release_timer.data = &fs;
     assert_int_equal(alch_engine_connect_async(fs.engine, on_holder, &fs), 0);
@@ -530,8 +530,8 @@ static void on_load_conn(alch_conn *c, int status, const alch_error *err, void *
     }
     alch_conn_set_data(c, ls);
     alch_value p[] = {alch_v(ls->done)};
-    if (alch_conn_execute_async(c, "SELECT $1::int, pg_sleep(0.001)", p, 1, on_load_result,
-                                NULL) != 0)
+    if (alch_conn_execute_text_async(c, "SELECT $1::int, pg_sleep(0.001)", p, 1, on_load_result,
+                                     NULL) != 0)
         ls->failed++;
 }
 
@@ -544,7 +544,7 @@ static void test_many_tasks_small_pool(void **state)
     o.max_overflow = 2;
     alch_error err = ALCH_ERROR_INIT;
     load_state ls = {0};
-    CHECK_OK(alch_engine_create_async(&loop, db_url, &o, &ls.engine, &err), err);
+    CHECK_OK(alch_engine_create_on_loop(&loop, db_url, &o, &ls.engine, &err), err);
     for (int i = 0; i < 200; i++)
         assert_int_equal(alch_engine_connect_async(ls.engine, on_load_conn, &ls), 0);
     uv_run(&loop, UV_RUN_DEFAULT);
@@ -585,7 +585,7 @@ static void test_dispose_with_waiters(void **state)
     o.max_overflow = 0;
     alch_error err = ALCH_ERROR_INIT;
     fifo_state fs = {.loop = &loop};
-    CHECK_OK(alch_engine_create_async(&loop, db_url, &o, &fs.engine, &err), err);
+    CHECK_OK(alch_engine_create_on_loop(&loop, db_url, &o, &fs.engine, &err), err);
     uv_timer_init(&loop, &fs.release_timer);
     fs.release_timer.data = &fs;
     assert_int_equal(alch_engine_connect_async(fs.engine, on_holder_dispose, &fs), 0);
@@ -612,7 +612,7 @@ static void on_free_result(alch_conn *c, int status, alch_result *res, const alc
 static void on_free_conn(alch_conn *c, int status, const alch_error *err, void *data)
 {
     assert_int_equal(status, 0);
-    assert_int_equal(alch_conn_execute_async(c, "SELECT 1", NULL, 0, on_free_result, data), 0);
+    assert_int_equal(alch_conn_execute_text_async(c, "SELECT 1", NULL, 0, on_free_result, data), 0);
 }
 
 static void test_free_engine_in_callback(void **state)
@@ -621,7 +621,7 @@ static void test_free_engine_in_callback(void **state)
     uv_loop_init(&loop);
     alch_error err = ALCH_ERROR_INIT;
     alch_engine *e = NULL;
-    CHECK_OK(alch_engine_create_async(&loop, db_url, NULL, &e, &err), err);
+    CHECK_OK(alch_engine_create_on_loop(&loop, db_url, NULL, &e, &err), err);
     assert_int_equal(alch_engine_connect_async(e, on_free_conn, &e), 0);
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_null(e);
@@ -658,8 +658,8 @@ static void atx_work(alch_tx *tx, alch_conn *c, void *data)
     atx *a = data;
     alch_conn_set_data(c, tx);
     alch_value p[] = {alch_v(a->value)};
-    assert_int_equal(alch_conn_execute_async(c, "INSERT INTO ab VALUES ($1)", p, 1,
-                                             on_atx_insert, a), 0);
+    assert_int_equal(
+        alch_conn_execute_text_async(c, "INSERT INTO ab VALUES ($1)", p, 1, on_atx_insert, a), 0);
 }
 
 static void atx_done(int status, const alch_error *err, void *data)
@@ -683,7 +683,7 @@ static void test_engine_begin_async(void **state)
     uv_loop_t loop;
     uv_loop_init(&loop);
     alch_engine *e = NULL;
-    CHECK_OK(alch_engine_create_async(&loop, db_url, NULL, &e, &err), err);
+    CHECK_OK(alch_engine_create_on_loop(&loop, db_url, NULL, &e, &err), err);
     atx good = {5, false, 1, 0}, bad = {6, true, 0, 0};
     assert_int_equal(alch_engine_begin_async(e, atx_work, atx_done, &good), 0);
     assert_int_equal(alch_engine_begin_async(e, atx_work, atx_done, &bad), 0);

@@ -64,7 +64,7 @@ static int probe(alch_engine *e, const char *sql, bool *in_recovery, int64_t *po
     if (rc)
         return rc;
     alch_result *r = NULL;
-    rc = alch_conn_execute(c, sql, NULL, 0, &r, err);
+    rc = alch_conn_execute_text(c, sql, NULL, 0, &r, err);
     if (rc == 0 && in_recovery) {
         alch_result_get_bool(r, 0, 0, in_recovery, err);
         alch_result_get_int(r, 0, 1, port, err);
@@ -219,7 +219,7 @@ static void on_conn(alch_conn *c, int status, const alch_error *err, void *data)
                           ? "SELECT pg_is_in_recovery(), inet_server_port(), pg_sleep(0.5)"
                           : "SELECT pg_is_in_recovery(), inet_server_port()";
     t->running = true;
-    if (alch_conn_execute_async(c, sql, NULL, 0, on_result, t) != 0) {
+    if (alch_conn_execute_text_async(c, sql, NULL, 0, on_result, t) != 0) {
         t->running = false;
         task_done(t, ALCH_EINTERNAL, alch_conn_start_error(c));
         alch_conn_close(c);
@@ -287,7 +287,7 @@ static void test_failover_under_load(void **state)
     o.max_overflow = 40;
     o.connect_timeout_ms = 5000;
     alch_error err = ALCH_ERROR_INIT;
-    CHECK_OK(alch_engine_create_async(&r->loop, url, &o, &r->engine, &err), err);
+    CHECK_OK(alch_engine_create_on_loop(&r->loop, url, &o, &r->engine, &err), err);
     uv_timer_init(&r->loop, &r->tick);
     uv_timer_init(&r->loop, &r->watchdog);
     r->tick.data = r->watchdog.data = r;

@@ -285,7 +285,8 @@ static void on_after_conn(alch_conn *c, int status, const alch_error *err, void 
     if (status == 0) {
         uv_close((uv_handle_t *)&f->timer, NULL);
         assert_int_equal(
-            alch_conn_execute_async(c, "SELECT count(*) FROM flushed", NULL, 0, on_after, f), 0);
+            alch_conn_execute_text_async(c, "SELECT count(*) FROM flushed", NULL, 0, on_after, f),
+            0);
     } else if (++f->retries < 100) { /* after a crash the server recovers for a moment */
         uv_timer_start(&f->timer, on_retry_timer, 100, 0);
     } else {
@@ -327,8 +328,8 @@ static void on_flush_conn(alch_conn *c, int status, const alch_error *err, void 
     fault_run *f = data;
     assert_int_equal(status, 0);
     f->pid = alch_conn_backend_pid(c);
-    assert_int_equal(alch_conn_execute_many_async(c, "INSERT INTO flushed (v) VALUES ($1)",
-                                                  f->params, 1, ROWS, on_flushed, f),
+    assert_int_equal(alch_conn_execute_text_many_async(c, "INSERT INTO flushed (v) VALUES ($1)",
+                                                       f->params, 1, ROWS, on_flushed, f),
                      0);
     uv_timer_start(&f->timer, on_fault_timer, 40, 0);
 }
@@ -358,7 +359,7 @@ static char *flush_with_fault(void (*inject)(fault_run *f))
     f->timer.data = f;
     alch_error err = ALCH_ERROR_INIT;
     alch_engine_options o = alch_engine_options_default();
-    CHECK_OK(alch_engine_create_async(&f->loop, db_url, &o, &f->engine, &err), err);
+    CHECK_OK(alch_engine_create_on_loop(&f->loop, db_url, &o, &f->engine, &err), err);
     /* Another transaction inserts the flush's last key first and stays open: the flush
      * inserts every other row, then waits for it. However slowly the fault comes (pg_ctl
      * restart, on a loaded machine, takes a while), it meets the flush still running, with
@@ -474,7 +475,7 @@ static void test_stopped_backend(void **state)
     int pid = alch_conn_backend_pid(c);
     assert_int_equal(kill(pid, SIGSTOP), 0);
     uint64_t t0 = uv_hrtime();
-    int rc = alch_conn_execute(c, "SELECT 1", NULL, 0, NULL, &err);
+    int rc = alch_conn_execute_text(c, "SELECT 1", NULL, 0, NULL, &err);
     double s = seconds_since(t0);
     kill(pid, SIGCONT);
     fprintf(stderr, "stopped backend, query_timeout_ms 300: %.3f s: %s\n", s, err.message);

@@ -326,7 +326,8 @@ static int fill_fruit(alch_conn *conn, void *data, alch_error *err)
     const char *const *names = data;
     for (; *names; names++) {
         alch_value v = alch_text(*names);
-        int rc = alch_conn_execute(conn, "INSERT INTO fruit (name) VALUES ($1)", &v, 1, NULL, err);
+        int rc =
+            alch_conn_execute_text(conn, "INSERT INTO fruit (name) VALUES ($1)", &v, 1, NULL, err);
         if (rc)
             return rc;
     }
@@ -336,7 +337,7 @@ static int fill_fruit(alch_conn *conn, void *data, alch_error *err)
 static int empty_fruit(alch_conn *conn, void *data, alch_error *err)
 {
     (void)data;
-    return alch_conn_execute(conn, "DELETE FROM fruit", NULL, 0, NULL, err);
+    return alch_conn_execute_text(conn, "DELETE FROM fruit", NULL, 0, NULL, err);
 }
 
 static const char *const fruit_names[] = {"apple", "pear", NULL};

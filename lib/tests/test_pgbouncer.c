@@ -114,7 +114,7 @@ static void on_conn(alch_conn *c, int status, const alch_error *err, void *data)
         return;
     }
     r->param = alch_v(r->n);
-    if (alch_conn_execute_async(c, "SELECT $1::int + 1", &r->param, 1, on_result, r) != 0) {
+    if (alch_conn_execute_text_async(c, "SELECT $1::int + 1", &r->param, 1, on_result, r) != 0) {
         finish_request(r, ALCH_EINTERNAL, alch_conn_start_error(c));
         alch_conn_close(c);
     }
@@ -158,7 +158,7 @@ static load *new_load(int cache_size)
     o.max_overflow = 10;
     o.statement_cache_size = cache_size;
     alch_error err = ALCH_ERROR_INIT;
-    CHECK_OK(alch_engine_create_async(&ld->loop, pgb_url, &o, &ld->engine, &err), err);
+    CHECK_OK(alch_engine_create_on_loop(&ld->loop, pgb_url, &o, &ld->engine, &err), err);
     return ld;
 }
 
@@ -209,7 +209,7 @@ static int one_text(alch_engine *e, const char *sql, char *out, size_t size, alc
     out[0] = '\0';
     int rc = alch_engine_connect(e, &c, err);
     if (rc == 0)
-        rc = alch_conn_execute(c, sql, NULL, 0, &r, err);
+        rc = alch_conn_execute_text(c, sql, NULL, 0, &r, err);
     if (rc == 0)
         rc = alch_result_get_text(r, 0, 0, &text, err);
     snprintf(out, size, "%s", rc == 0 ? text : "");
@@ -245,7 +245,7 @@ static void test_never_another_clients_statement(void **state)
     alch_conn *xc = NULL;
     alch_result *r = NULL;
     CHECK_OK(alch_engine_connect(x, &xc, &err), err);
-    CHECK_OK(alch_conn_execute(xc, "SELECT 'from X'::text", NULL, 0, &r, &err), err);
+    CHECK_OK(alch_conn_execute_text(xc, "SELECT 'from X'::text", NULL, 0, &r, &err), err);
     alch_result_free(r);
     /* Y prepares its own on S2 (S1 is busy), then hands it back */
     char got[64];

@@ -1,4 +1,4 @@
-/* Pipeline mode against a real server: alch_conn_execute_many() sends a batch in one round
+/* Pipeline mode against a real server: alch_conn_execute_text_many() sends a batch in one round
  * trip; a failing statement is named, and stops the rest; the session's flush pipelines
  * its INSERTs, UPDATEs and DELETEs; a tiny statement cache does not break a batch. */
 #include <stdarg.h>
@@ -34,8 +34,8 @@ static int setup(void **state)
     alch_conn *c = NULL;
     CHECK_OK(alch_conn_open(db_url, &c, &err), err);
     CHECK_OK(alch_base_create_all(base, c, &err), err);
-    CHECK_OK(alch_conn_execute(c, "CREATE TABLE marks (n int PRIMARY KEY, note text)", NULL, 0,
-                               NULL, &err),
+    CHECK_OK(alch_conn_execute_text(c, "CREATE TABLE marks (n int PRIMARY KEY, note text)", NULL, 0,
+                                    NULL, &err),
              err);
     alch_conn_close(c);
     return 0;
@@ -64,7 +64,7 @@ static int64_t scalar(alch_conn *c, const char *sql)
 {
     alch_error err = ALCH_ERROR_INIT;
     alch_result *r = NULL;
-    CHECK_OK(alch_conn_execute(c, sql, NULL, 0, &r, &err), err);
+    CHECK_OK(alch_conn_execute_text(c, sql, NULL, 0, &r, &err), err);
     int64_t n = -1;
     CHECK_OK(alch_result_get_int(r, 0, 0, &n, &err), err);
     alch_result_free(r);
@@ -96,9 +96,9 @@ static void test_execute_many(void **state)
     CHECK_OK(alch_engine_connect(e, &c, &err), err);
 
     alch_value *v = rows(1, 0);
-    CHECK_OK(
-        alch_conn_execute_many(c, "INSERT INTO marks (n, note) VALUES ($1, $2)", v, 2, ROWS, &err),
-        err);
+    CHECK_OK(alch_conn_execute_text_many(c, "INSERT INTO marks (n, note) VALUES ($1, $2)", v, 2,
+                                         ROWS, &err),
+             err);
     free(v);
     assert_int_equal(scalar(c, "SELECT count(*) FROM marks"), ROWS);
     assert_int_equal(scalar(c, "SELECT count(*) FROM marks WHERE note LIKE 'x''); DROP%'"), ROWS);
@@ -106,8 +106,8 @@ static void test_execute_many(void **state)
 
     /* statement 500 repeats a key: it is named, the rest is skipped, the batch rolls back */
     v = rows(5001, 500);
-    int rc =
-        alch_conn_execute_many(c, "INSERT INTO marks (n, note) VALUES ($1, $2)", v, 2, ROWS, &err);
+    int rc = alch_conn_execute_text_many(c, "INSERT INTO marks (n, note) VALUES ($1, $2)", v, 2,
+                                         ROWS, &err);
     free(v);
     assert_int_equal(rc, ALCH_EINTEGRITY);
     assert_non_null(
@@ -120,9 +120,9 @@ static void test_execute_many(void **state)
     assert_int_equal(scalar(c, "SELECT count(*) FROM marks"), ROWS); /* nothing of the batch */
     /* the connection and its statement cache still work */
     alch_value again[] = {alch_v(9999), alch_v("after")};
-    CHECK_OK(
-        alch_conn_execute_many(c, "INSERT INTO marks (n, note) VALUES ($1, $2)", again, 2, 1, &err),
-        err);
+    CHECK_OK(alch_conn_execute_text_many(c, "INSERT INTO marks (n, note) VALUES ($1, $2)", again, 2,
+                                         1, &err),
+             err);
     assert_int_equal(scalar(c, "SELECT count(*) FROM marks WHERE n = 9999"), 1);
     CHECK_OK(alch_conn_rollback(c, &err), err);
     alch_conn_close(c);
@@ -138,14 +138,15 @@ static void test_execute_many(void **state)
     /* a standalone connection: the batch is one implicit transaction */
     CHECK_OK(alch_conn_open(db_url, &c, &err), err);
     v = rows(7001, 1000);
-    assert_int_equal(
-        alch_conn_execute_many(c, "INSERT INTO marks (n, note) VALUES ($1, $2)", v, 2, ROWS, &err),
-        ALCH_EINTEGRITY);
+    assert_int_equal(alch_conn_execute_text_many(c, "INSERT INTO marks (n, note) VALUES ($1, $2)",
+                                                 v, 2, ROWS, &err),
+                     ALCH_EINTEGRITY);
     free(v);
     alch_error_clear(&err);
     assert_int_equal(scalar(c, "SELECT count(*) FROM marks WHERE n > 7000"), 0);
     alch_value named[] = {alch_named("n", alch_v(1))};
-    assert_int_equal(alch_conn_execute_many(c, "SELECT :n", named, 1, 1, &err), ALCH_EARGUMENT);
+    assert_int_equal(alch_conn_execute_text_many(c, "SELECT :n", named, 1, 1, &err),
+                     ALCH_EARGUMENT);
     alch_error_clear(&err);
     alch_conn_close(c);
 }
@@ -211,8 +212,8 @@ static void flush_with_cache(int cache_size)
     assert_int_equal(scalar(c, "SELECT sum(price) FROM items WHERE name = 'thing'"),
                      (int64_t)ROWS * (ROWS + 1) / 2);
     assert_int_equal(scalar(c, "SELECT count(*) FROM users WHERE tg_id >= 100000"), ROWS / 2);
-    CHECK_OK(alch_conn_execute(c, "DELETE FROM items", NULL, 0, NULL, &err), err);
-    CHECK_OK(alch_conn_execute(c, "DELETE FROM users", NULL, 0, NULL, &err), err);
+    CHECK_OK(alch_conn_execute_text(c, "DELETE FROM items", NULL, 0, NULL, &err), err);
+    CHECK_OK(alch_conn_execute_text(c, "DELETE FROM users", NULL, 0, NULL, &err), err);
     CHECK_OK(alch_conn_commit(c, &err), err);
     alch_conn_close(c);
     free(items);
@@ -268,10 +269,10 @@ static void on_conn(alch_conn *c, int status, const alch_error *err, void *data)
         v[2 * i] = alch_int(20000 + i);
         v[2 * i + 1] = alch_text("async");
     }
-    assert_int_equal(alch_conn_execute_many_async(c, "INSERT INTO marks (n, note) VALUES ($1, $2)",
-                                                  v, 2, 3, on_done, r),
+    assert_int_equal(alch_conn_execute_text_many_async(
+                         c, "INSERT INTO marks (n, note) VALUES ($1, $2)", v, 2, 3, on_done, r),
                      0);
-    assert_int_equal(alch_conn_execute_many_async(c, "SELECT 1", NULL, 0, 1, on_done, r),
+    assert_int_equal(alch_conn_execute_text_many_async(c, "SELECT 1", NULL, 0, 1, on_done, r),
                      ALCH_EBUSY);
 }
 

@@ -55,7 +55,7 @@ static void on_after_conn(alch_conn *c, int status, const alch_error *err, void 
     restart_state *rs = data;
     rs->after_status = status;
     if (status == 0)
-        alch_conn_execute_async(c, "SELECT 99", NULL, 0, on_after_result, rs);
+        alch_conn_execute_text_async(c, "SELECT 99", NULL, 0, on_after_result, rs);
 }
 
 static void on_restarted(uv_process_t *p, int64_t exit_status, int term_signal)
@@ -95,8 +95,8 @@ static void on_slow_conn(alch_conn *c, int status, const alch_error *err, void *
 {
     restart_state *rs = data;
     assert_int_equal(status, 0);
-    assert_int_equal(alch_conn_execute_async(c, "SELECT pg_sleep(30)", NULL, 0, on_slow_result, rs),
-                     0);
+    assert_int_equal(
+        alch_conn_execute_text_async(c, "SELECT pg_sleep(30)", NULL, 0, on_slow_result, rs), 0);
     uv_timer_start(&rs->timer, on_restart_timer, 100, 0);
 }
 
@@ -113,7 +113,7 @@ static void test_server_restart(void **state)
     uv_loop_t loop;
     uv_loop_init(&loop);
     restart_state rs = {.loop = &loop, .query_status = 1, .after_status = 1};
-    assert_int_equal(alch_engine_create_async(&loop, db_url, NULL, &rs.engine, NULL), 0);
+    assert_int_equal(alch_engine_create_on_loop(&loop, db_url, NULL, &rs.engine, NULL), 0);
     uv_timer_init(&loop, &rs.timer);
     rs.timer.data = &rs;
     assert_int_equal(alch_engine_connect_async(rs.engine, on_idle_conn, &rs), 0);
@@ -150,8 +150,8 @@ static void start_task(crowd *cr)
 {
     alch_session *s = NULL;
     assert_int_equal(alch_session_open(cr->maker, &s, NULL), 0);
-    assert_int_equal(alch_session_execute_async(s, "SELECT pg_sleep(0.05)", NULL, 0, on_task, cr),
-                     0);
+    assert_int_equal(
+        alch_session_execute_text_async(s, "SELECT pg_sleep(0.05)", NULL, 0, on_task, cr), 0);
     cr->started++;
 }
 
@@ -212,7 +212,7 @@ static void test_restart_with_tasks(void **state)
     o.pool_size = 10;
     o.max_overflow = 0;
     o.pool_timeout_ms = 60000;
-    assert_int_equal(alch_engine_create_async(&loop, db_url, &o, &cr->rs.engine, NULL), 0);
+    assert_int_equal(alch_engine_create_on_loop(&loop, db_url, &o, &cr->rs.engine, NULL), 0);
     assert_int_equal(alch_base_create(&cr->base, NULL), 0);
     assert_int_equal(alch_sessionmaker_create(cr->rs.engine, cr->base, NULL, &cr->maker, NULL), 0);
     for (int i = 0; i < TASKS; i++)
@@ -234,7 +234,7 @@ static void test_restart_with_tasks(void **state)
     cr->done = cr->ok = cr->started = 0;
     alch_session *s = NULL;
     assert_int_equal(alch_session_open(cr->maker, &s, NULL), 0);
-    assert_int_equal(alch_session_execute_async(s, "SELECT 1", NULL, 0, on_task, cr), 0);
+    assert_int_equal(alch_session_execute_text_async(s, "SELECT 1", NULL, 0, on_task, cr), 0);
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(cr->ok, 1);
     alch_sessionmaker_free(cr->maker);

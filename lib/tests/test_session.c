@@ -126,7 +126,7 @@ static int64_t count(env *v, const char *sql)
     alch_conn *c = NULL;
     CHECK_OK(alch_engine_connect(v->engine, &c, &err), err);
     alch_result *r = NULL;
-    CHECK_OK(alch_conn_execute(c, sql, NULL, 0, &r, &err), err);
+    CHECK_OK(alch_conn_execute_text(c, sql, NULL, 0, &r, &err), err);
     int64_t n = -1;
     CHECK_OK(alch_result_get_int(r, 0, 0, &n, &err), err);
     alch_result_free(r);
@@ -621,7 +621,7 @@ static void test_integer_edges(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         alch_result *r = NULL;
         alch_list list = {0};
-        CHECK_OK(alch_conn_execute(c, bad[i].sql, NULL, 0, &r, &err), err);
+        CHECK_OK(alch_conn_execute_text(c, bad[i].sql, NULL, 0, &r, &err), err);
         assert_int_equal(alch_result_scalars(r, &User_model, &list, &err), ALCH_ETYPE);
         assert_non_null(strstr(err.message, "users.tg_id: the database sent"));
         assert_non_null(strstr(err.message, bad[i].sent));
@@ -644,8 +644,8 @@ static void test_refresh(void **state)
     alch_value p[] = {alch_v("After"), alch_v(cat.id)};
     alch_conn *c = NULL;
     CHECK_OK(alch_engine_connect(v.engine, &c, &err), err);
-    CHECK_OK(alch_conn_execute(c, "UPDATE categories SET name = $1 WHERE id = $2", p, 2, NULL,
-                               &err),
+    CHECK_OK(alch_conn_execute_text(c, "UPDATE categories SET name = $1 WHERE id = $2", p, 2, NULL,
+                                    &err),
              err);
     CHECK_OK(alch_conn_commit(c, &err), err);
     alch_conn_close(c);
@@ -686,7 +686,7 @@ static void test_scope_and_execute(void **state)
     alch_session *s = open_session(&v);
     alch_result *r = NULL;
     alch_value p[] = {alch_v(4004)};
-    CHECK_OK(alch_session_execute(s, "SELECT id FROM users WHERE tg_id = $1", p, 1, &r, &err),
+    CHECK_OK(alch_session_execute_text(s, "SELECT id FROM users WHERE tg_id = $1", p, 1, &r, &err),
              err);
     int64_t id = 0;
     CHECK_OK(alch_result_get_int(r, 0, 0, &id, &err), err);
@@ -737,7 +737,7 @@ static void test_async_session(void **state)
     uv_loop_init(&loop);
     async_run a = {.user = {.tg_id = 5005}};
     alch_error err = ALCH_ERROR_INIT;
-    CHECK_OK(alch_engine_create_async(&loop, db_url, NULL, &a.engine, &err), err);
+    CHECK_OK(alch_engine_create_on_loop(&loop, db_url, NULL, &a.engine, &err), err);
     CHECK_OK(alch_sessionmaker_create(a.engine, base, NULL, &a.maker, &err), err);
     CHECK_OK(alch_session_open(a.maker, &a.s, &err), err);
     CHECK_OK(alch_session_add(a.s, &User_model, &a.user, &err), err);
@@ -781,7 +781,7 @@ static void test_use_after_close(void **state)
     CHECK_OK(alch_session_add(s, &User_model, &u, &err), err);
     CHECK_OK(alch_session_commit(s, &err), err);
     alch_result *r = NULL;
-    CHECK_OK(alch_session_execute(s, "SELECT 42 AS answer", NULL, 0, &r, &err), err);
+    CHECK_OK(alch_session_execute_text(s, "SELECT 42 AS answer", NULL, 0, &r, &err), err);
     alch_session_close(s);
 
     const char *closed = "this session was closed";
@@ -826,7 +826,7 @@ static void open_async_session(uv_loop_t *loop, alch_engine **engine, alch_sessi
 {
     alch_error err = ALCH_ERROR_INIT;
     uv_loop_init(loop);
-    CHECK_OK(alch_engine_create_async(loop, db_url, NULL, engine, &err), err);
+    CHECK_OK(alch_engine_create_on_loop(loop, db_url, NULL, engine, &err), err);
     CHECK_OK(alch_sessionmaker_create(*engine, base, NULL, maker, &err), err);
     CHECK_OK(alch_session_open(*maker, s, &err), err);
 }

@@ -140,7 +140,7 @@ static int setup(void **state)
     CHECK_OK(alch_engine_connect(engine, &c, &err), err);
     CHECK_OK(alch_base_create_all(base, c, &err), err);
     for (size_t i = 0; i < ALCH_COUNT(seed_sql); i++)
-        CHECK_OK(alch_conn_execute(c, seed_sql[i], NULL, 0, NULL, &err), err);
+        CHECK_OK(alch_conn_execute_text(c, seed_sql[i], NULL, 0, NULL, &err), err);
     CHECK_OK(alch_conn_commit(c, &err), err);
     alch_conn_close(c);
     CHECK_OK(alch_sessionmaker_create(engine, base, NULL, &maker, &err), err);
@@ -823,7 +823,7 @@ static void test_cases(void **state)
         alch_session *s = NULL;
         CHECK_OK(alch_session_open(maker, &s, &err), err);
         alch_result *res = NULL;
-        rc = alch_session_exec(s, st, &res, &err);
+        rc = alch_session_execute(s, st, &res, &err);
         if (rc)
             fail_msg("case '%s': %s", c->name, alch_error_format(&err));
         const char *rows = rows_text(res);
@@ -907,7 +907,7 @@ static void expect_error(alch_stmt *st, int code, const char *text)
     alch_session *s = NULL;
     CHECK_OK(alch_session_open(maker, &s, &err), err);
     alch_result *res = NULL;
-    int rc = alch_session_exec(s, st, &res, &err);
+    int rc = alch_session_execute(s, st, &res, &err);
     if (rc != code || !err.message || !strstr(err.message, text))
         fail_msg("expected %s containing \"%s\", got %s: %s", alch_strerror(code), text,
                  alch_strerror(rc), err.message ? err.message : "(no message)");
@@ -1070,7 +1070,7 @@ static const char *run_text(alch_session *s, alch_stmt *st)
 {
     alch_error err = ALCH_ERROR_INIT;
     alch_result *res = NULL;
-    CHECK_OK(alch_session_exec(s, st, &res, &err), err);
+    CHECK_OK(alch_session_execute(s, st, &res, &err), err);
     const char *text = rows_text(res);
     alch_result_free(res);
     return text;
@@ -1087,7 +1087,7 @@ static void test_locks(void **state)
     CHECK_OK(alch_session_open(maker, &b, &err), err);
     /* should a lock clause go missing, b fails after 5 s instead of waiting for ever (SET is
      * undone by b's rollback below) */
-    CHECK_OK(alch_session_execute(b, "SET lock_timeout = '5s'", NULL, 0, NULL, &err), err);
+    CHECK_OK(alch_session_execute_text(b, "SET lock_timeout = '5s'", NULL, 0, NULL, &err), err);
     alch_stmt *take = alch_select_columns(ALCH_COL(Item, id));
     alch_where(take, alch_eq(ALCH_COL(Item, category), 1));
     alch_order_by(take, ALCH_COL(Item, id));
@@ -1101,7 +1101,7 @@ static void test_locks(void **state)
     alch_where(nowait, alch_eq(ALCH_COL(Item, id), 1));
     alch_with_for_update(nowait, ALCH_FOR_SHARE, ALCH_NOWAIT);
     alch_result *res = NULL;
-    int rc = alch_session_exec(b, nowait, &res, &err);
+    int rc = alch_session_execute(b, nowait, &res, &err);
     assert_true(rc < 0);
     assert_null(res);
     assert_string_equal(err.sqlstate, "55P03"); /* lock_not_available */
@@ -1162,7 +1162,7 @@ static int64_t tpcb_run(alch_session *s, tpcb *t, int aid, int tid, int bid, int
     int64_t balance = 0;
     for (size_t i = 0; i < ALCH_COUNT(all); i++) {
         alch_result *res = NULL;
-        CHECK_OK(alch_session_exec(s, all[i], &res, &err), err);
+        CHECK_OK(alch_session_execute(s, all[i], &res, &err), err);
         size_t col;
         if (all[i] == t->balance) {
             assert_int_equal(alch_result_column_index(res, "abalance", &col), 0);
@@ -1206,7 +1206,7 @@ static void test_tpcb(void **state)
     alch_error_clear(&err);
     alch_stmt *every = alch_select(&accounts);
     alch_result *res = NULL;
-    CHECK_OK(alch_session_exec(s, every, &res, &err), err);
+    CHECK_OK(alch_session_execute(s, every, &res, &err), err);
     assert_int_equal(alch_result_scalars(res, &accounts, &objs, &err), ALCH_EMISUSE);
     assert_string_equal(err.message, "pgbench_accounts is a Core table, with no struct to fill: "
                                      "read its rows by column");
@@ -1280,7 +1280,7 @@ static void test_results(void **state)
     CHECK_OK(alch_engine_connect(engine, &conn, &err), err);
     alch_stmt *all = alch_order_by(alch_select(&Item_model), ALCH_COL(Item, id));
     alch_result *rows = NULL;
-    CHECK_OK(alch_conn_execute_stmt(conn, all, &rows, &err), err);
+    CHECK_OK(alch_conn_execute(conn, all, &rows, &err), err);
     alch_list mapped;
     CHECK_OK(alch_result_scalars(rows, &Item_model, &mapped, &err), err);
     assert_int_equal(mapped.count, 5);
@@ -1316,7 +1316,7 @@ static void test_results(void **state)
     alch_set(st, ALCH_COL(Item, price), 1);
     alch_where(st, alch_gt(ALCH_COL(Item, price), 500));
     alch_result *res = NULL;
-    CHECK_OK(alch_session_exec(s, st, &res, &err), err);
+    CHECK_OK(alch_session_execute(s, st, &res, &err), err);
     assert_int_equal(alch_result_affected(res), 2);
     alch_result_free(res);
     alch_stmt_free(st);
@@ -1605,7 +1605,7 @@ static void test_async(void **state)
     alch_engine *e = NULL;
     alch_sessionmaker *m = NULL;
     alch_error err = ALCH_ERROR_INIT;
-    CHECK_OK(alch_engine_create_async(&loop, db_url, NULL, &e, &err), err);
+    CHECK_OK(alch_engine_create_on_loop(&loop, db_url, NULL, &e, &err), err);
     CHECK_OK(alch_sessionmaker_create(e, base, NULL, &m, &err), err);
     alch_session *s = NULL;
     CHECK_OK(alch_session_open(m, &s, &err), err);
@@ -1615,7 +1615,7 @@ static void test_async(void **state)
     alch_error_clear(&err);
     CHECK_OK(alch_session_scalars_async(s, run.st, on_scalars, &run), err);
     /* one session per task */
-    assert_int_equal(alch_session_exec_async(s, run.st, on_scalars, &run), ALCH_EBUSY);
+    assert_int_equal(alch_session_execute_async(s, run.st, on_scalars, &run), ALCH_EBUSY);
     assert_non_null(strstr(alch_session_start_error(s)->message, "one session per task"));
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_true(run.done);
@@ -1634,7 +1634,7 @@ static void test_async(void **state)
         CHECK_OK(alch_session_open(m, &ss[i], &err), err);
     CHECK_OK(alch_session_first_async(ss[0], first, on_shape, &shapes), err);
     CHECK_OK(alch_session_one_async(ss[1], one, on_shape, &shapes), err);
-    CHECK_OK(alch_session_exec_async(ss[2], exec, on_shape, &shapes), err);
+    CHECK_OK(alch_session_execute_async(ss[2], exec, on_shape, &shapes), err);
     CHECK_OK(alch_session_scalar_one_or_none_async(ss[3], none, on_shape, &shapes), err);
     CHECK_OK(alch_session_scalar_one_async(ss[4], none, on_shape, &shapes), err);
     uv_run(&loop, UV_RUN_DEFAULT);

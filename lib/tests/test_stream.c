@@ -44,16 +44,17 @@ static void test_million(void **state)
     alch_conn *c = NULL;
     CHECK_OK(alch_engine_connect(engine, &c, &err), err);
     CHECK_OK(alch_base_create_all(base, c, &err), err);
-    CHECK_OK(
-        alch_conn_execute(c, "INSERT INTO categories (name) VALUES ('All')", NULL, 0, NULL, &err),
-        err);
+    CHECK_OK(alch_conn_execute_text(c, "INSERT INTO categories (name) VALUES ('All')", NULL, 0,
+                                    NULL, &err),
+             err);
     alch_value n = alch_v(rows);
-    CHECK_OK(alch_conn_execute(c,
+    CHECK_OK(
+        alch_conn_execute_text(c,
                                "INSERT INTO items (name, description, price, category) "
                                "SELECT 'item ' || g, rpad('description of item ' || g, 60, '.'), "
                                "g % 1000, 1 FROM generate_series(1, $1::bigint) AS g",
                                &n, 1, NULL, &err),
-             err);
+        err);
     CHECK_OK(alch_conn_commit(c, &err), err);
     alch_conn_close(c);
     long before = peak_rss_kib();

@@ -463,7 +463,8 @@ static void test_integers_wider_than_the_field(void **state)
     alch_conn *c = NULL;
     alch_result *res = NULL;
     CHECK_OK(alch_engine_connect(v.engine, &c, &err), err);
-    CHECK_OK(alch_conn_execute(c, "SELECT num FROM drift WHERE id = 5", NULL, 0, &res, &err), err);
+    CHECK_OK(alch_conn_execute_text(c, "SELECT num FROM drift WHERE id = 5", NULL, 0, &res, &err),
+             err);
     double d = 0;
     assert_int_equal(alch_result_get_double(res, 0, 0, &d, &err), ALCH_EDATA);
     assert_non_null(strstr(err.message, "is out of range for a double"));
@@ -484,19 +485,20 @@ static void test_unsigned_above_int64_max(void **state)
     CHECK_OK(alch_conn_open(db_url, &c, &err), err);
     alch_result *res = NULL;
     alch_value big[] = {alch_v(UINT64_MAX)};
-    assert_int_equal(alch_conn_execute(c, "SELECT $1::text", big, 1, &res, &err), ALCH_EDATA);
+    assert_int_equal(alch_conn_execute_text(c, "SELECT $1::text", big, 1, &res, &err), ALCH_EDATA);
     assert_string_equal(err.message, "parameter $1: the number 18446744073709551615 is larger "
                                      "than any SQL integer (BIGINT ends at 9223372036854775807)");
     assert_null(res);
     alch_error_clear(&err);
     alch_value edge[] = {alch_v(9223372036854775808ULL)};
-    assert_int_equal(alch_conn_execute(c, "SELECT $1::text", edge, 1, &res, &err), ALCH_EDATA);
+    assert_int_equal(alch_conn_execute_text(c, "SELECT $1::text", edge, 1, &res, &err), ALCH_EDATA);
     assert_non_null(strstr(err.message, "9223372036854775808 is larger than any SQL integer"));
     alch_error_clear(&err);
 
     /* the largest that fits is an ordinary integer */
     alch_value max[] = {alch_v((uint64_t)INT64_MAX), alch_v((unsigned long)7)};
-    CHECK_OK(alch_conn_execute(c, "SELECT $1::text || '/' || $2::text", max, 2, &res, &err), err);
+    CHECK_OK(alch_conn_execute_text(c, "SELECT $1::text || '/' || $2::text", max, 2, &res, &err),
+             err);
     const char *text = NULL;
     CHECK_OK(alch_result_get_text(res, 0, 0, &text, &err), err);
     assert_string_equal(text, "9223372036854775807/7");
@@ -505,7 +507,7 @@ static void test_unsigned_above_int64_max(void **state)
     /* in the statement builder, through alch_val(), the same sentence */
     alch_expr *e = alch_val(alch_v(UINT64_MAX));
     alch_stmt *st = alch_select_list((alch_expr *[]){e}, 1);
-    assert_int_equal(alch_conn_execute_stmt(c, st, &res, &err), ALCH_EDATA);
+    assert_int_equal(alch_conn_execute(c, st, &res, &err), ALCH_EDATA);
     assert_non_null(strstr(err.message, "18446744073709551615 is larger than any SQL integer"));
     alch_error_clear(&err);
     alch_stmt_free(st);

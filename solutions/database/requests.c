@@ -13,7 +13,7 @@ int set_user(alch_session *s, int64_t tg_id, alch_error *err)
     alch_stmt *st = alch_insert(&User_model);
     alch_set(st, ALCH_COL(User, tg_id), tg_id);
     alch_on_conflict_do_nothing(st, ALCH_COL(User, tg_id));
-    int rc = alch_session_exec(s, st, NULL, err);
+    int rc = alch_session_execute(s, st, NULL, err);
     alch_stmt_free(st);
     return rc ? rc : alch_session_commit(s, err);
 }
@@ -73,7 +73,7 @@ int db_serve(uv_loop_t *loop, const char *url, const int64_t *tg_ids, size_t n, 
     opts.isolation_level = "AUTOCOMMIT"; /* each INSERT commits by itself */
     alch_engine *async_engine;
     alch_sessionmaker *async_session;
-    int rc = alch_engine_create_async(loop, url, &opts, &async_engine, err);
+    int rc = alch_engine_create_on_loop(loop, url, &opts, &async_engine, err);
     if (rc)
         return rc;
     rc = alch_sessionmaker_create(async_engine, base, NULL, &async_session, err);
@@ -85,7 +85,7 @@ int db_serve(uv_loop_t *loop, const char *url, const int64_t *tg_ids, size_t n, 
         sv.stmts[i] = st;
         alch_session *s;
         rc = alch_session_open(async_session, &s, err);
-        if (rc == 0 && alch_session_exec_async(s, st, on_registered, &sv) != 0)
+        if (rc == 0 && alch_session_execute_async(s, st, on_registered, &sv) != 0)
             alch_session_close(s);
     }
     uv_run(loop, UV_RUN_DEFAULT);

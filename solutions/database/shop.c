@@ -140,7 +140,7 @@ void shop_handle(uv_loop_t *loop, alch_sessionmaker *async_session, const char *
     int rc = alch_session_open(async_session, &s, NULL);
     if (rc == 0) {
         if (r->kind == START)
-            rc = alch_session_exec_async(s, r->st, on_answer, r);
+            rc = alch_session_execute_async(s, r->st, on_answer, r);
         else if (r->kind == ITEM)
             rc = alch_session_scalar_one_or_none_async(s, r->st, on_answer, r);
         else

@@ -16,6 +16,10 @@
  *   and returns its result. Use it only on connections that come from
  *   alch_conn_open() or from a sync engine (alch_engine_create()).
  *
+ * **Names.** alch_conn_execute_text() runs SQL text (SQLAlchemy's
+ * `conn.execute(text("..."))`); alch_conn_execute() (statement.h) runs a built statement
+ * (`conn.execute(select(...))`). `_async` always means: takes a callback, returns at once.
+ *
  * An async call that cannot even start returns a negative code and never calls back;
  * alch_conn_start_error() then holds the whole sentence.
  *
@@ -141,19 +145,20 @@ ALCH_API void alch_conn_close(alch_conn *conn);
  * @return 0 or a negative ::alch_status code; database errors are classified
  *         from their SQLSTATE (see alch_error_code_from_sqlstate()).
  */
-ALCH_API int alch_conn_execute(alch_conn *conn, const char *sql, const alch_value *params,
-                               size_t nparams, alch_result **res, alch_error *err);
+ALCH_API int alch_conn_execute_text(alch_conn *conn, const char *sql, const alch_value *params,
+                                    size_t nparams, alch_result **res, alch_error *err);
 
 /**
- * @brief Start one SQL statement (async face of alch_conn_execute()).
+ * @brief Start one SQL statement (async face of alch_conn_execute_text()).
  *
  * The SQL and the values are copied before this returns.
  *
  * @return 0 when started (then @p cb will be called), or a negative code
  *         (then @p cb is never called): ::ALCH_EBUSY when an operation is in flight.
  */
-ALCH_API int alch_conn_execute_async(alch_conn *conn, const char *sql, const alch_value *params,
-                                     size_t nparams, alch_exec_cb cb, void *data);
+ALCH_API int alch_conn_execute_text_async(alch_conn *conn, const char *sql,
+                                          const alch_value *params, size_t nparams, alch_exec_cb cb,
+                                          void *data);
 
 /**
  * @brief Run one statement for many rows of values, all in one round trip: the DB-API's
@@ -174,17 +179,17 @@ ALCH_API int alch_conn_execute_async(alch_conn *conn, const char *sql, const alc
  * @param err      Optional details on failure.
  * @return 0, or the first failure's code.
  */
-ALCH_API int alch_conn_execute_many(alch_conn *conn, const char *sql, const alch_value *params,
-                                    size_t nparams, size_t nrows, alch_error *err);
+ALCH_API int alch_conn_execute_text_many(alch_conn *conn, const char *sql, const alch_value *params,
+                                         size_t nparams, size_t nrows, alch_error *err);
 
 /**
- * @brief Async face of alch_conn_execute_many(). Unlike alch_conn_execute_async(), the SQL
- *        and the values are **not** copied: keep them alive until @p cb runs.
+ * @brief Async face of alch_conn_execute_text_many(). Unlike alch_conn_execute_text_async(), the
+ * SQL and the values are **not** copied: keep them alive until @p cb runs.
  * @return 0 when started, or a negative code (see alch_conn_start_error()).
  */
-ALCH_API int alch_conn_execute_many_async(alch_conn *conn, const char *sql,
-                                          const alch_value *params, size_t nparams, size_t nrows,
-                                          alch_exec_cb cb, void *data);
+ALCH_API int alch_conn_execute_text_many_async(alch_conn *conn, const char *sql,
+                                               const alch_value *params, size_t nparams,
+                                               size_t nrows, alch_exec_cb cb, void *data);
 
 /**
  * @brief Begin a transaction explicitly (sync face).

@@ -39,7 +39,7 @@
  * `terminating connection due to administrator command` (SQLSTATE 57P01).
  *
  * There are two kinds of engine, as in SQLAlchemy:
- * - alch_engine_create_async() runs on **your** libuv loop; use the `*_async` calls.
+ * - alch_engine_create_on_loop() runs on **your** libuv loop; use the `*_async` calls.
  * - alch_engine_create() owns a private loop; use the sync calls, which run that
  *   loop until the operation is done.
  */
@@ -115,6 +115,10 @@ ALCH_API alch_engine_options alch_engine_options_default(void);
 /**
  * @brief Create an engine on the caller's loop (SQLAlchemy's `create_async_engine`).
  *
+ * It returns when the engine is made (no connection is opened yet), so it has no `_async`
+ * suffix: in alch `_async` means "takes a callback". Its sessions and connections use the
+ * `*_async` calls.
+ *
  * @param loop  The loop every operation of this engine runs on.
  * @param url   A database URL (see url.h). It is parsed now; no connection is made.
  * @param opts  Options, or NULL for alch_engine_options_default().
@@ -122,13 +126,13 @@ ALCH_API alch_engine_options alch_engine_options_default(void);
  * @param err   Optional details on failure.
  * @return 0, ::ALCH_EARGUMENT (bad URL or option), ::ALCH_ENOMEM or ::ALCH_EMISUSE.
  */
-ALCH_API int alch_engine_create_async(uv_loop_t *loop, const char *url,
-                                      const alch_engine_options *opts, alch_engine **out,
-                                      alch_error *err);
+ALCH_API int alch_engine_create_on_loop(uv_loop_t *loop, const char *url,
+                                        const alch_engine_options *opts, alch_engine **out,
+                                        alch_error *err);
 
 /**
  * @brief Create an engine with its own private loop, for the sync calls (`create_engine`).
- * @return As alch_engine_create_async().
+ * @return As alch_engine_create_on_loop().
  */
 ALCH_API int alch_engine_create(const char *url, const alch_engine_options *opts, alch_engine **out,
                                 alch_error *err);
@@ -285,7 +289,7 @@ typedef void (*alch_notify_cb)(alch_listener *l, int status, const alch_notifica
  * and sends `LISTEN channel`. Notifications arrive as callbacks on the engine's loop,
  * between your other work; nothing is polled.
  *
- * @param engine   An async engine (alch_engine_create_async()).
+ * @param engine   An async engine (alch_engine_create_on_loop()).
  * @param channel  The channel name (quoted as an identifier when it needs to be).
  * @param cb       Called for each event, see ::alch_notify_cb.
  * @param data     Passed to @p cb.
@@ -294,8 +298,8 @@ typedef void (*alch_notify_cb)(alch_listener *l, int status, const alch_notifica
  * @return 0 when started; ::ALCH_EMISUSE for a sync engine or a missing argument;
  *         ::ALCH_ENOMEM.
  */
-ALCH_API int alch_engine_listen(alch_engine *engine, const char *channel, alch_notify_cb cb,
-                                void *data, alch_listener **out, alch_error *err);
+ALCH_API int alch_engine_listen_async(alch_engine *engine, const char *channel, alch_notify_cb cb,
+                                      void *data, alch_listener **out, alch_error *err);
 
 /**
  * @brief Stop listening and close the listener's connection. Allowed inside its callback.

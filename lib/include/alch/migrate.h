@@ -74,7 +74,7 @@ extern "C" {
 /**
  * @brief A step written in C, for what SQL alone cannot do (computing values row by row).
  *
- * It runs inside the step's transaction: use @p conn with alch_conn_execute(), and do not
+ * It runs inside the step's transaction: use @p conn with alch_conn_execute_text(), and do not
  * commit or roll back yourself.
  *
  * @param conn  The connection, inside the step's transaction.

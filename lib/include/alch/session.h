@@ -38,6 +38,12 @@
  *
  * Sessions of a sync engine use the sync calls; sessions of an async engine use the
  * `*_async` calls, each with a callback.
+ *
+ * **Names.** As in SQLAlchemy, where `session.execute(select(...))` runs a statement and
+ * `session.execute(text("..."))` runs SQL text: alch_session_execute() runs a statement
+ * built with alch_select(), alch_insert() and the rest; alch_session_execute_text() runs SQL
+ * text with bound parameters. The suffix `_async` means one thing everywhere in alch: the
+ * call takes a callback and returns at once.
  */
 #ifndef ALCH_SESSION_H
 #define ALCH_SESSION_H
@@ -71,7 +77,7 @@ typedef struct alch_session alch_session;
 /** @brief Session factory options. Start from alch_sessionmaker_options_default(). */
 typedef struct alch_sessionmaker_options {
     bool autoflush;        /**< Flush before querying, so queries see your changes
-                                (default true): everything before alch_session_execute();
+                                (default true): everything before alch_session_execute_text();
                                 before alch_session_get() and alch_session_load(), when new
                                 or deleted objects are waiting (a changed field alone does
                                 not trigger it: finding one means scanning every object). */
@@ -237,12 +243,16 @@ ALCH_API int alch_session_commit(alch_session *s, alch_error *err);
 ALCH_API int alch_session_rollback(alch_session *s, alch_error *err);
 
 /**
- * @brief Run one SQL statement inside the session's transaction (the seed's
- *        `session.execute(...)` with text SQL), with bound parameters as alch_conn_execute().
- * @return As alch_conn_execute().
+ * @brief Run SQL text inside the session's transaction (SQLAlchemy's
+ *        `session.execute(text("..."))`), with bound parameters as alch_conn_execute_text().
+ *
+ * For a statement built with alch_select(), alch_insert() and the rest, use
+ * alch_session_execute().
+ *
+ * @return As alch_conn_execute_text().
  */
-ALCH_API int alch_session_execute(alch_session *s, const char *sql, const alch_value *params,
-                                  size_t nparams, alch_result **res, alch_error *err);
+ALCH_API int alch_session_execute_text(alch_session *s, const char *sql, const alch_value *params,
+                                       size_t nparams, alch_result **res, alch_error *err);
 
 /**
  * @brief Run a statement and turn every row into an object of its model (the seed's
@@ -309,10 +319,11 @@ ALCH_API int alch_session_first(alch_session *s, alch_stmt *st, void **out, alch
  * @param err  Optional details on failure.
  * @return 0, the statement's build error, or a database error.
  */
-ALCH_API int alch_session_exec(alch_session *s, alch_stmt *st, alch_result **res, alch_error *err);
+ALCH_API int alch_session_execute(alch_session *s, alch_stmt *st, alch_result **res,
+                                  alch_error *err);
 
 /**
- * @brief As alch_session_exec(), for a query that must return exactly one row (`one()`).
+ * @brief As alch_session_execute(), for a query that must return exactly one row (`one()`).
  * @return 0; ::ALCH_ENORESULT or ::ALCH_EMULTIPLE otherwise (no result is handed over).
  */
 ALCH_API int alch_session_one(alch_session *s, alch_stmt *st, alch_result **res, alch_error *err);
@@ -463,13 +474,14 @@ ALCH_API int alch_session_load_async(alch_session *s, const alch_model *model, v
                                      const char *relationship, alch_session_cb cb, void *data);
 
 /**
- * @brief Async face of alch_session_execute(): @p cb receives the ::alch_result * as its
+ * @brief Async face of alch_session_execute_text(): @p cb receives the ::alch_result * as its
  *        `obj` and frees it with alch_result_free(). The SQL and the values are not copied:
  *        keep them alive until @p cb runs.
  * @return 0 when started, or a negative code (see alch_session_start_error()).
  */
-ALCH_API int alch_session_execute_async(alch_session *s, const char *sql, const alch_value *params,
-                                        size_t nparams, alch_session_cb cb, void *data);
+ALCH_API int alch_session_execute_text_async(alch_session *s, const char *sql,
+                                             const alch_value *params, size_t nparams,
+                                             alch_session_cb cb, void *data);
 
 /**
  * @brief Async face of alch_session_scalars(): @p cb receives an ::alch_list * (owned by the
@@ -499,12 +511,12 @@ ALCH_API int alch_session_first_async(alch_session *s, alch_stmt *st, alch_sessi
 ALCH_API int alch_session_one_async(alch_session *s, alch_stmt *st, alch_session_cb cb, void *data);
 
 /**
- * @brief Async face of alch_session_exec(): @p cb receives the ::alch_result * as its `obj`;
+ * @brief Async face of alch_session_execute(): @p cb receives the ::alch_result * as its `obj`;
  *        the callback owns it and frees it with alch_result_free().
  * @return 0 when started, or a negative code.
  */
-ALCH_API int alch_session_exec_async(alch_session *s, alch_stmt *st, alch_session_cb cb,
-                                     void *data);
+ALCH_API int alch_session_execute_async(alch_session *s, alch_stmt *st, alch_session_cb cb,
+                                        void *data);
 
 /** @} */
 

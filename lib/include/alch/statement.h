@@ -36,8 +36,8 @@
  * with alch_stmt_bind(): the SQL text is rendered once and the connection's prepared
  * statement is reused (echo shows `cached`).
  *
- * Statements run through a session (alch_session_scalars(), alch_session_exec(), ...) or
- * on a connection (alch_conn_execute_stmt()).
+ * Statements run through a session (alch_session_scalars(), alch_session_execute(), ...) or
+ * on a connection (alch_conn_execute()).
  */
 #ifndef ALCH_STATEMENT_H
 #define ALCH_STATEMENT_H
@@ -181,7 +181,7 @@ ALCH_API alch_expr *alch__val_text(const char *s);
  * @endcode
  *
  * alch_col(), alch_select(), alch_insert(), alch_update(), alch_delete() and the joins take
- * it like a model; its rows come back as an ::alch_result (alch_session_exec()), read by
+ * it like a model; its rows come back as an ::alch_result (alch_session_execute()), read by
  * index or by name (alch_result_column_index()). The table must exist (pgbench creates its
  * own); alch_base_add() is for models, which have a struct and a primary key.
  */
@@ -767,18 +767,16 @@ ALCH_API void alch_stmt_free(alch_stmt *st);
  * @param st    The statement.
  * @param res   Receives the result (free it with alch_result_free()); may be NULL.
  * @param err   Optional details on failure.
- * @return 0, the statement's build error, or what alch_conn_execute() returns.
+ * @return 0, the statement's build error, or what alch_conn_execute_text() returns.
  */
-ALCH_API int alch_conn_execute_stmt(alch_conn *conn, alch_stmt *st, alch_result **res,
-                                    alch_error *err);
+ALCH_API int alch_conn_execute(alch_conn *conn, alch_stmt *st, alch_result **res, alch_error *err);
 
 /**
- * @brief Async face of alch_conn_execute_stmt(): @p cb receives the result.
+ * @brief Async face of alch_conn_execute(): @p cb receives the result.
  * @return 0 when started; a negative code (the statement's error, or as
- *         alch_conn_execute_async()) when it could not start.
+ *         alch_conn_execute_text_async()) when it could not start.
  */
-ALCH_API int alch_conn_execute_stmt_async(alch_conn *conn, alch_stmt *st, alch_exec_cb cb,
-                                          void *data);
+ALCH_API int alch_conn_execute_async(alch_conn *conn, alch_stmt *st, alch_exec_cb cb, void *data);
 
 /**
  * @brief Objects a result holds: `items[0] .. items[count - 1]`, each a struct of a model.
@@ -799,7 +797,7 @@ typedef struct alch_list {
  * live in one block owned by the result, and their strings point into the result itself,
  * so everything is freed by alch_result_free(), and nothing may be modified or kept after
  * it. The result must come from a statement that selects the model (alch_select()), run
- * with alch_conn_execute_stmt() or alch_session_exec().
+ * with alch_conn_execute() or alch_session_execute().
  *
  * @param res    The result.
  * @param model  The model whose columns the result holds, in order.

@@ -326,7 +326,7 @@ static int run_sync(alch_base *base, alch_conn *conn, build_fn build, const char
     if (rc)
         return rc;
     for (size_t i = 0; rc == 0 && i < l.n; i++)
-        rc = alch_conn_execute(conn, l.sql[i], NULL, 0, NULL, err);
+        rc = alch_conn_execute_text(conn, l.sql[i], NULL, 0, NULL, err);
     list_free(&l);
     return rc;
 }
@@ -362,7 +362,7 @@ static void on_statement(alch_conn *conn, int status, alch_result *res, const al
     alch_error own = ALCH_ERROR_INIT;
     if (status == 0 && run->next < run->list.n) {
         size_t i = run->next++;
-        status = alch_conn_execute_async(conn, run->list.sql[i], NULL, 0, on_statement, run);
+        status = alch_conn_execute_text_async(conn, run->list.sql[i], NULL, 0, on_statement, run);
         if (status == 0)
             return;
         alch__error_set(&own, status,
@@ -399,7 +399,7 @@ static int run_async(alch_base *base, alch_conn *conn, build_fn build, const cha
         run->cb = cb;
         run->data = data;
         run->next = 1;
-        rc = alch_conn_execute_async(conn, run->list.sql[0], NULL, 0, on_statement, run);
+        rc = alch_conn_execute_text_async(conn, run->list.sql[0], NULL, 0, on_statement, run);
     }
     if (rc) {
         list_free(&run->list);

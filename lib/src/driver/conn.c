@@ -918,8 +918,9 @@ static int check_usable(alch_conn *c, bool async, alch_error *err)
     if (async && c->sync_face) {
         alch__error_set(err, ALCH_EMISUSE,
                         "this connection runs on a private loop: use the sync calls");
-        alch__error_hint(err, "for async calls create the engine with "
-                              "alch_engine_create_async(loop, ...) or use alch_conn_open_async()");
+        alch__error_hint(err,
+                         "for async calls create the engine with "
+                         "alch_engine_create_on_loop(loop, ...) or use alch_conn_open_async()");
         return ALCH_EMISUSE;
     }
     if (!async && !c->sync_face) {
@@ -961,7 +962,7 @@ int alch__conn_exec(alch_conn *c, const char *sql, const alch_value *params, siz
                     alch_exec_cb cb, void *data, alch_error *err)
 {
     if (!sql || (n && !params))
-        return alch__error_set(err, ALCH_EMISUSE, "alch_conn_execute needs SQL text%s",
+        return alch__error_set(err, ALCH_EMISUSE, "alch_conn_execute_text needs SQL text%s",
                                n ? " and the parameter array" : "");
     alch__op *op = calloc(1, sizeof *op);
     if (!op)
@@ -1188,7 +1189,7 @@ static void absorb(alch_conn *c, PGresult *r)
         return;
     case PGRES_COPY_IN:
         /* COPY needs its own API; end it so the protocol stays in step */
-        PQputCopyEnd(c->pg, "COPY is not supported through alch_conn_execute");
+        PQputCopyEnd(c->pg, "COPY is not supported through alch_conn_execute_text");
         PQclear(r);
         return;
     case PGRES_COPY_OUT:
@@ -1324,8 +1325,8 @@ void alch__op_finish(alch_conn *c, int status, const alch_error *err)
 
 /* ---- public: execute --------------------------------------------------------------- */
 
-int alch_conn_execute_async(alch_conn *c, const char *sql, const alch_value *params, size_t nparams,
-                            alch_exec_cb cb, void *data)
+int alch_conn_execute_text_async(alch_conn *c, const char *sql, const alch_value *params,
+                                 size_t nparams, alch_exec_cb cb, void *data)
 {
     alch_error *err = c ? &c->start_err : NULL;
     int rc = check_usable(c, true, err);
@@ -1347,8 +1348,8 @@ static void sync_done(alch_conn *conn, int status, alch_result *res, const alch_
         alch__error_copy(w->err, err);
 }
 
-int alch_conn_execute(alch_conn *c, const char *sql, const alch_value *params, size_t nparams,
-                      alch_result **res, alch_error *err)
+int alch_conn_execute_text(alch_conn *c, const char *sql, const alch_value *params, size_t nparams,
+                           alch_result **res, alch_error *err)
 {
     int rc = check_usable(c, false, err);
     if (rc)
@@ -1387,18 +1388,18 @@ static int check_many(const char *sql, const alch_value *params, size_t nparams,
                       alch_error *err)
 {
     if (!sql || (nparams && nrows && !params))
-        return alch__error_set(err, ALCH_EMISUSE, "alch_conn_execute_many needs SQL text%s",
+        return alch__error_set(err, ALCH_EMISUSE, "alch_conn_execute_text_many needs SQL text%s",
                                nparams ? " and the values" : "");
     for (size_t i = 0; i < nparams * nrows; i++)
         if (params[i].name)
             return alch__error_set(err, ALCH_EARGUMENT,
-                                   "alch_conn_execute_many takes $n "
+                                   "alch_conn_execute_text_many takes $n "
                                    "placeholders, not named values");
     return 0;
 }
 
-int alch_conn_execute_many(alch_conn *c, const char *sql, const alch_value *params, size_t nparams,
-                           size_t nrows, alch_error *err)
+int alch_conn_execute_text_many(alch_conn *c, const char *sql, const alch_value *params,
+                                size_t nparams, size_t nrows, alch_error *err)
 {
     int rc = check_usable(c, false, err);
     if (rc == 0)
@@ -1426,8 +1427,8 @@ static void many_done(alch_conn *c, int status, alch_result *res, const alch_err
     cb(c, status, res, err, user);
 }
 
-int alch_conn_execute_many_async(alch_conn *c, const char *sql, const alch_value *params,
-                                 size_t nparams, size_t nrows, alch_exec_cb cb, void *data)
+int alch_conn_execute_text_many_async(alch_conn *c, const char *sql, const alch_value *params,
+                                      size_t nparams, size_t nrows, alch_exec_cb cb, void *data)
 {
     alch_error *err = c ? &c->start_err : NULL;
     int rc = check_usable(c, true, err);

@@ -135,11 +135,11 @@ static int engine_create(uv_loop_t *loop, uv_loop_t *own_loop, const char *url,
     return 0;
 }
 
-int alch_engine_create_async(uv_loop_t *loop, const char *url, const alch_engine_options *opts,
-                             alch_engine **out, alch_error *err)
+int alch_engine_create_on_loop(uv_loop_t *loop, const char *url, const alch_engine_options *opts,
+                               alch_engine **out, alch_error *err)
 {
     if (!loop)
-        return alch__error_set(err, ALCH_EMISUSE, "alch_engine_create_async needs your loop");
+        return alch__error_set(err, ALCH_EMISUSE, "alch_engine_create_on_loop needs your loop");
     return engine_create(loop, NULL, url, opts, out, err);
 }
 

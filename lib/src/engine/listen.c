@@ -36,7 +36,8 @@ static void on_notify(alch_conn *c, const char *channel, const char *payload, in
     if (!channel) {
         alch_error err = ALCH_ERROR_INIT;
         alch__error_set(&err, ALCH_EOPERATIONAL, "the listening connection was lost");
-        alch__error_hint(&err, "close this listener and start a new one with alch_engine_listen()");
+        alch__error_hint(&err,
+                         "close this listener and start a new one with alch_engine_listen_async()");
         fail(l, ALCH_EOPERATIONAL, &err);
         alch_error_clear(&err);
         return;
@@ -85,17 +86,18 @@ static void on_connected(alch_conn *c, int status, const alch_error *err, void *
     alch_error_clear(&e);
 }
 
-int alch_engine_listen(alch_engine *engine, const char *channel, alch_notify_cb cb, void *data,
-                       alch_listener **out, alch_error *err)
+int alch_engine_listen_async(alch_engine *engine, const char *channel, alch_notify_cb cb,
+                             void *data, alch_listener **out, alch_error *err)
 {
     if (!engine || !channel || !*channel || !cb || !out)
-        return alch__error_set(err, ALCH_EMISUSE,
-                               "alch_engine_listen needs an engine, a channel, a callback and out");
+        return alch__error_set(
+            err, ALCH_EMISUSE,
+            "alch_engine_listen_async needs an engine, a channel, a callback and out");
     if (engine->own_loop) {
         alch__error_set(err, ALCH_EMISUSE,
                         "a listener needs an async engine: notifications "
                         "arrive as callbacks on your loop");
-        alch__error_hint(err, "create the engine with alch_engine_create_async()");
+        alch__error_hint(err, "create the engine with alch_engine_create_on_loop()");
         return ALCH_EMISUSE;
     }
     if (engine->freeing)

@@ -436,13 +436,13 @@ static void diff_table(diff *d, const alch_model *m)
 
 static int read_catalog(alch_conn *conn, diff *d, alch_error *err)
 {
-    int rc = alch_conn_execute(conn, q_tables, NULL, 0, &d->tables, err);
+    int rc = alch_conn_execute_text(conn, q_tables, NULL, 0, &d->tables, err);
     if (rc == 0)
-        rc = alch_conn_execute(conn, q_columns, NULL, 0, &d->cols, err);
+        rc = alch_conn_execute_text(conn, q_columns, NULL, 0, &d->cols, err);
     if (rc == 0)
-        rc = alch_conn_execute(conn, q_constraints, NULL, 0, &d->cons, err);
+        rc = alch_conn_execute_text(conn, q_constraints, NULL, 0, &d->cons, err);
     if (rc == 0)
-        rc = alch_conn_execute(conn, q_indexes, NULL, 0, &d->idx, err);
+        rc = alch_conn_execute_text(conn, q_indexes, NULL, 0, &d->idx, err);
     return rc;
 }
 

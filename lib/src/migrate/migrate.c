@@ -106,7 +106,8 @@ static int table_exists(alch_conn *conn, bool *exists, alch_error *err)
 {
     alch_value name = alch_text(ALCH_VERSION_TABLE);
     alch_result *res;
-    int rc = alch_conn_execute(conn, "SELECT to_regclass($1) IS NOT NULL", &name, 1, &res, err);
+    int rc =
+        alch_conn_execute_text(conn, "SELECT to_regclass($1) IS NOT NULL", &name, 1, &res, err);
     if (rc == 0)
         rc = alch_result_get_bool(res, 0, 0, exists, err);
     if (rc == 0)
@@ -163,8 +164,8 @@ static int read_state(alch_conn *conn, const alch_migrations *m, bool known, ver
     if (rc || !exists)
         return rc;
     alch_result *res;
-    rc = alch_conn_execute(conn, "SELECT id FROM " ALCH_VERSION_TABLE " ORDER BY id", NULL, 0,
-                           &res, err);
+    rc = alch_conn_execute_text(conn, "SELECT id FROM " ALCH_VERSION_TABLE " ORDER BY id", NULL, 0,
+                                &res, err);
     if (rc)
         return rc;
     rc = check_recorded(m, st, res, err);
@@ -187,7 +188,7 @@ static int run_sql(alch_conn *conn, const char *sql, alch_error *err)
         return alch__error_set(err, ALCH_ENOMEM, "out of memory");
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < n; i++)
-        rc = alch_conn_execute(conn, stmts[i], NULL, 0, NULL, err);
+        rc = alch_conn_execute_text(conn, stmts[i], NULL, 0, NULL, err);
     alch__split_free(stmts, n);
     return rc;
 }
@@ -234,14 +235,13 @@ static int apply_step(alch_conn *conn, const alch_migrations *m, size_t i, bool 
                              "ROLLBACK to alch_migrate_*");
     if (rc == 0 && up) {
         alch_value row[] = {alch_text(s->id), alch_text(s->description ? s->description : "")};
-        rc = alch_conn_execute(conn,
-                               "INSERT INTO " ALCH_VERSION_TABLE
-                               " (id, description) VALUES ($1, $2)",
-                               row, 2, NULL, err);
+        rc = alch_conn_execute_text(
+            conn, "INSERT INTO " ALCH_VERSION_TABLE " (id, description) VALUES ($1, $2)", row, 2,
+            NULL, err);
     } else if (rc == 0) {
         alch_value id = alch_text(s->id);
-        rc = alch_conn_execute(conn, "DELETE FROM " ALCH_VERSION_TABLE " WHERE id = $1", &id, 1,
-                               NULL, err);
+        rc = alch_conn_execute_text(conn, "DELETE FROM " ALCH_VERSION_TABLE " WHERE id = $1", &id,
+                                    1, NULL, err);
     }
     if (rc == 0)
         rc = alch_conn_commit(conn, err);
@@ -261,7 +261,7 @@ static int apply_step(alch_conn *conn, const alch_migrations *m, size_t i, bool 
 static int advisory(alch_conn *conn, const char *sql, alch_error *err)
 {
     alch_value key = alch_int(ALCH_MIGRATION_LOCK_KEY);
-    int rc = alch_conn_execute(conn, sql, &key, 1, NULL, err);
+    int rc = alch_conn_execute_text(conn, sql, &key, 1, NULL, err);
     if (rc == 0)
         rc = alch_conn_commit(conn, err);
     return rc;
@@ -284,7 +284,7 @@ static void unlock(alch_conn *conn)
 static int upgrade_locked(alch_conn *conn, const alch_migrations *m, long target, size_t *done,
                           alch_error *err)
 {
-    int rc = alch_conn_execute(conn, version_ddl, NULL, 0, NULL, err);
+    int rc = alch_conn_execute_text(conn, version_ddl, NULL, 0, NULL, err);
     version_state st = {NULL, 0};
     if (rc == 0)
         rc = read_state(conn, m, true, &st, err);

@@ -9,20 +9,20 @@
 #include "model/model_internal.h"
 #include "statement/statement_internal.h"
 
-int alch_conn_execute_stmt(alch_conn *conn, alch_stmt *st, alch_result **res, alch_error *err)
+int alch_conn_execute(alch_conn *conn, alch_stmt *st, alch_result **res, alch_error *err)
 {
     const alch_value *params;
     size_t n;
     int rc = alch_stmt_params(st, &params, &n, err);
-    return rc ? rc : alch_conn_execute(conn, st->sql, params, n, res, err);
+    return rc ? rc : alch_conn_execute_text(conn, st->sql, params, n, res, err);
 }
 
-int alch_conn_execute_stmt_async(alch_conn *conn, alch_stmt *st, alch_exec_cb cb, void *data)
+int alch_conn_execute_async(alch_conn *conn, alch_stmt *st, alch_exec_cb cb, void *data)
 {
     const alch_value *params;
     size_t n;
     int rc = alch_stmt_params(st, &params, &n, alch__conn_start_err(conn));
-    return rc ? rc : alch_conn_execute_async(conn, st->sql, params, n, cb, data);
+    return rc ? rc : alch_conn_execute_text_async(conn, st->sql, params, n, cb, data);
 }
 
 void alch_stmt_print(alch_stmt *st, FILE *out)

@@ -842,7 +842,7 @@ static int check_face(alch_session *s, bool async, alch_error *err)
                         "this session's engine has a private loop: use the "
                         "sync calls (alch_session_commit, ...)");
         alch__error_hint(err, "for async sessions create the engine with "
-                              "alch_engine_create_async()");
+                              "alch_engine_create_on_loop()");
         return ALCH_EMISUSE;
     }
     if (!async && !sync_engine) {
@@ -1008,8 +1008,8 @@ int alch_session_load(alch_session *s, const alch_model *m, void *obj, const cha
     return op ? run_sync(s, op, NULL, err) : err ? err->code : ALCH_EMISUSE;
 }
 
-int alch_session_execute(alch_session *s, const char *sql, const alch_value *params, size_t nparams,
-                         alch_result **res, alch_error *err)
+int alch_session_execute_text(alch_session *s, const char *sql, const alch_value *params,
+                              size_t nparams, alch_result **res, alch_error *err)
 {
     int rc = check_face(s, false, err);
     if (rc)
@@ -1149,7 +1149,7 @@ static int stmt_op(alch_session *s, alch_stmt *st, alch__qmode mode, alch__sop *
             alch__error_set(err, ALCH_EMISUSE,
                             "this statement returns columns, not objects of "
                             "a model");
-            alch__error_hint(err, "run it with alch_session_exec() and read the result's "
+            alch__error_hint(err, "run it with alch_session_execute() and read the result's "
                                   "columns, or select a model: alch_select(&Item_model)");
             return ALCH_EMISUSE;
         }
@@ -1227,7 +1227,7 @@ static int exec_result(alch_session *s, alch_stmt *st, alch__qmode mode, alch_re
     return rc;
 }
 
-int alch_session_exec(alch_session *s, alch_stmt *st, alch_result **res, alch_error *err)
+int alch_session_execute(alch_session *s, alch_stmt *st, alch_result **res, alch_error *err)
 {
     return exec_result(s, st, Q_RESULT, res, err);
 }
@@ -1273,20 +1273,20 @@ int alch_session_one_async(alch_session *s, alch_stmt *st, alch_session_cb cb, v
     return stmt_async(s, st, Q_ONE_ROW, cb, data);
 }
 
-int alch_session_exec_async(alch_session *s, alch_stmt *st, alch_session_cb cb, void *data)
+int alch_session_execute_async(alch_session *s, alch_stmt *st, alch_session_cb cb, void *data)
 {
     return stmt_async(s, st, Q_RESULT, cb, data);
 }
 
-int alch_session_execute_async(alch_session *s, const char *sql, const alch_value *params,
-                               size_t nparams, alch_session_cb cb, void *data)
+int alch_session_execute_text_async(alch_session *s, const char *sql, const alch_value *params,
+                                    size_t nparams, alch_session_cb cb, void *data)
 {
     int rc = check_face(s, true, s ? &s->start_err : NULL);
     if (rc)
         return rc;
     if (!sql || (nparams && !params))
         return alch__error_set(&s->start_err, ALCH_EMISUSE,
-                               "alch_session_execute_async needs SQL text%s",
+                               "alch_session_execute_text_async needs SQL text%s",
                                nparams ? " and the values" : "");
     alch__sop *op = new_op(OP_EXECUTE, NULL, NULL);
     if (op) {

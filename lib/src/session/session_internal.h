@@ -58,7 +58,7 @@ typedef enum {
 
 /* What OP_STMT makes of the rows. */
 typedef enum {
-    Q_RESULT,      /* the alch_result itself (alch_session_exec) */
+    Q_RESULT,      /* the alch_result itself (alch_session_execute) */
     Q_ONE_ROW,     /* the result, which must hold exactly one row (alch_session_one) */
     Q_SCALARS,     /* every row as an object (alch_session_scalars) */
     Q_ONE,         /* exactly one object */

@@ -1,6 +1,7 @@
 /* Streaming a large result through a server-side cursor: DECLARE once, FETCH a batch at a time,
  * map each batch into an arena that is emptied before the next one. Memory is bounded by one
- * batch. Built on alch_session_execute(), so autoflush, echo and errors behave as everywhere. */
+ * batch. Built on alch_session_execute_text(), so autoflush, echo and errors behave as everywhere.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -84,7 +85,7 @@ int alch_session_stream(alch_session *s, alch_stmt *st, size_t batch, alch_strea
     alch_stream *it;
     int rc = stream_new(s, st, batch, &params, &n, &it, err);
     if (rc == 0)
-        rc = alch_session_execute(s, it->declare, params, n, NULL, err);
+        rc = alch_session_execute_text(s, it->declare, params, n, NULL, err);
     if (rc) {
         stream_free(it);
         return rc;
@@ -133,7 +134,7 @@ int alch_session_stream_async(alch_session *s, alch_stmt *st, size_t batch, alch
     it->cb = cb;
     it->cb_data = data;
     it->busy = true;
-    rc = alch_session_execute_async(s, it->declare, params, n, on_declared, it);
+    rc = alch_session_execute_text_async(s, it->declare, params, n, on_declared, it);
     if (rc)
         stream_free(it);
     return rc;
@@ -187,7 +188,7 @@ int alch_stream_next(alch_stream *it, alch_list *batch, alch_error *err)
         return 0;
     if (!it->s)
         return alch__error_set(err, ALCH_ECLOSED, "the stream's session was closed");
-    int rc = alch_session_execute(it->s, it->fetch, NULL, 0, &it->res, err);
+    int rc = alch_session_execute_text(it->s, it->fetch, NULL, 0, &it->res, err);
     return rc ? rc : map_batch(it, batch, err);
 }
 
@@ -223,7 +224,7 @@ int alch_stream_next_async(alch_stream *it, alch_stream_cb cb, void *data)
     drop_batch(it);
     it->cb = cb;
     it->cb_data = data;
-    int rc = alch_session_execute_async(it->s, it->fetch, NULL, 0, on_fetched, it);
+    int rc = alch_session_execute_text_async(it->s, it->fetch, NULL, 0, on_fetched, it);
     it->busy = rc == 0;
     return rc;
 }
@@ -267,7 +268,7 @@ void alch_stream_close(alch_stream *it)
     if (s && s->conn && alch_conn_in_transaction(s->conn) && !s->op) {
         char sql[64];
         snprintf(sql, sizeof sql, "CLOSE %s", it->name);
-        alch_session_execute(s, sql, NULL, 0, NULL, NULL);
+        alch_session_execute_text(s, sql, NULL, 0, NULL, NULL);
     }
     stream_free(it);
 }
