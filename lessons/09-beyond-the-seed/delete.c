@@ -3,6 +3,7 @@
  * The shop is filled quietly (lesson 06's models.c); echo shows the SQL each delete sends.
  * The program ends with a rollback, so the shop is unchanged for the next run. */
 #include <stdio.h>
+#include <string.h>
 
 #include "shop.h"
 
@@ -43,8 +44,12 @@ int main(void)
     /* a category that still has items cannot go: the foreign key says no */
     st = alch_delete(&Category_model);
     alch_where(st, alch_eq(ALCH_COL(Category, name), "Tea"));
-    if (alch_session_execute(s, st, NULL, &err) != 0)
+    if (alch_session_execute(s, st, NULL, &err) != 0) {
+        /* decide by the error class and the SQLSTATE: the message is in the server's language */
+        if (err.code == ALCH_EINTEGRITY && strcmp(err.sqlstate, "23503") == 0)
+            printf("category still referenced (SQLSTATE 23503): delete its items first\n");
         print_error(&err);
+    }
     alch_stmt_free(st);
     //! [restrict]
 
