@@ -8,6 +8,8 @@
 
 #include "support.h"
 
+#include <alch/alch.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -331,4 +333,18 @@ int alch_test_sandbox(const char *cmd)
     if (WIFSIGNALED(status))
         return 128 + WTERMSIG(status);
     return WEXITSTATUS(status);
+}
+
+alch_base *alch_test_base(const char *url, const alch_model *const *models, size_t n)
+{
+    alch_error err = ALCH_ERROR_INIT;
+    alch_base *base = NULL;
+    CHECK_OK(alch_base_create(&base, &err), err);
+    for (size_t i = 0; i < n; i++)
+        CHECK_OK(alch_base_add(base, models[i], &err), err);
+    alch_conn *c = NULL;
+    CHECK_OK(alch_conn_open(url, &c, &err), err);
+    CHECK_OK(alch_base_create_all(base, c, &err), err);
+    alch_conn_close(c);
+    return base;
 }

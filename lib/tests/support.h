@@ -31,6 +31,7 @@
 #include <cmocka.h>
 #include <libpq-fe.h>
 
+#include <alch/base.h>
 #include <alch/error.h>
 
 /**
@@ -129,5 +130,19 @@ char *alch_test_url_with_database(const char *url, const char *db);
  * @return malloc'd; NULL when the URL names none or memory runs out.
  */
 char *alch_test_url_database(const char *url);
+
+/**
+ * @brief A base with @p models whose tables are created in the database at @p url.
+ *
+ * For example `alch_test_base(url, (const alch_model *[]){&User_model, &Item_model}, 2)`.
+ * Fails the test on any error.
+ *
+ * @param url     The database (one from alch_test_db_create()).
+ * @param models  The models, parents before children; the test's own (shop.h's models are
+ *                `static`: each test file has its own).
+ * @param n       How many.
+ * @return The base; free it with alch_base_free().
+ */
+alch_base *alch_test_base(const char *url, const alch_model *const *models, size_t n);
 
 #endif

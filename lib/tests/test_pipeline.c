@@ -26,14 +26,11 @@ static int setup(void **state)
 {
     (void)state;
     db_url = alch_test_db_create("pipeline");
+    base = alch_test_base(db_url, (const alch_model *[]){&User_model, &Category_model, &Item_model},
+                          3);
     alch_error err = ALCH_ERROR_INIT;
-    CHECK_OK(alch_base_create(&base, &err), err);
-    CHECK_OK(alch_base_add(base, &User_model, &err), err);
-    CHECK_OK(alch_base_add(base, &Category_model, &err), err);
-    CHECK_OK(alch_base_add(base, &Item_model, &err), err);
     alch_conn *c = NULL;
     CHECK_OK(alch_conn_open(db_url, &c, &err), err);
-    CHECK_OK(alch_base_create_all(base, c, &err), err);
     CHECK_OK(alch_conn_execute_text(c, "CREATE TABLE marks (n int PRIMARY KEY, note text)", NULL, 0,
                                     NULL, &err),
              err);

@@ -28,6 +28,19 @@
  * as long as their text: do not write into them in place (the session would not see the
  * change, and a longer text would overrun them).
  *
+ * **Autoflush.** C cannot see a write to a struct, so before a query (autoflush) the
+ * session looks only at the objects that may have changed since the last flush: new ones,
+ * deleted ones, and the ones it handed out (alch_session_get(), a query's objects,
+ * alch_session_load(), alch_session_refresh()) or was handed back (alch_session_add() of an
+ * object it already holds). A flush empties that set, so its cost does not grow with what
+ * the session holds. An object you got before the last query and change afterwards is not
+ * in it: call alch_session_add() with it again (or alch_session_flush()) when the next query
+ * must see the change. alch_session_flush() and alch_session_commit() look at every object,
+ * so nothing is ever lost, only sent later. With the environment variable
+ * `ALCH_DEBUG_AUTOFLUSH=1` (read when the factory is created) every autoflush also looks at
+ * every object, and a change the rule would miss fails the query with ::ALCH_EMISUSE and a
+ * sentence naming the object and the column.
+ *
  * **Lifetime rule.** open → work → commit or rollback → close. One session per task: a
  * second operation on a session that is still busy fails with ::ALCH_EBUSY.
  *
@@ -77,10 +90,10 @@ typedef struct alch_session alch_session;
 /** @brief Session factory options. Start from alch_sessionmaker_options_default(). */
 typedef struct alch_sessionmaker_options {
     bool autoflush;        /**< Flush before querying, so queries see your changes
-                                (default true): everything before alch_session_execute_text();
-                                before alch_session_get() and alch_session_load(), when new
-                                or deleted objects are waiting (a changed field alone does
-                                not trigger it: finding one means scanning every object). */
+                                (default true): before every statement; before
+                                alch_session_get() and alch_session_load() when new or
+                                deleted objects are waiting. Which changed objects it sees:
+                                "Autoflush" above (those handed out since the last flush). */
     bool expire_on_commit; /**< Must stay false: alch never reloads objects implicitly.
                                 Setting it is an ::ALCH_EARGUMENT that explains why. */
     bool autobegin;        /**< Begin a transaction by itself at the first statement
@@ -148,6 +161,9 @@ typedef enum alch_object_state {
 
 /**
  * @brief Add a new object: it is INSERTed at the next flush (the seed's `session.add(obj)`).
+ *
+ * Adding an object the session already holds hands it back: the next autoflush looks at it
+ * (do this after changing an object you got before the last query; "Autoflush" above).
  *
  * @param s      The session.
  * @param model  The object's model; it must belong to the factory's base.

@@ -1,6 +1,8 @@
 /* The flush: work out what changed, then send INSERT ... RETURNING, UPDATE of the changed
  * columns, and DELETE, one statement at a time, parents before children. */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "driver/error_internal.h"
 #include "session/session_internal.h"
@@ -100,25 +102,100 @@ static int plan_rec(alch_session *s, alch__sop *op, alch__rec *r, size_t *cap, a
     return plan_add(op, cap, it, err);
 }
 
-/* What the flush sends, in one pass over the objects the session holds: relationship fields
- * first (they may set this object's foreign key), then whether it changed. This runs before
- * every statement of yours when autoflush is on: the common case (nothing changed)
- * allocates nothing. */
+/* One object's part of the plan: its relationship fields first (they may set this object's
+ * foreign key, or another's), then whether it changed. */
+static int plan_visit(alch_session *s, alch__sop *op, alch__rec *r, size_t *cap, alch_error *err)
+{
+    r->seen = op->gen;
+    int rc = alch__rec_relates(r) ? alch__relate_rec(s, op, r, err) : 0;
+    if (rc)
+        return rc;
+    /* the common case first, without a call: a loaded object nobody touched */
+    if (r->state == ALCH_PERSISTENT && r->waits != op->gen && alch__rec_untouched(r))
+        return 0;
+    return plan_rec(s, op, r, cap, err);
+}
+
+/* The primary key of a persistent object, as text, from its identity key. */
+static const char *key_text(const alch__rec *r)
+{
+    const char *sep = r->key ? strchr(r->key, '\x1f') : NULL;
+    return sep ? sep + 1 : "?";
+}
+
+/* Whether a relationship field of r holds an object the database does not have yet (the
+ * full scan would add or insert it). */
+static bool relates_unsent(const alch_session *s, const alch__rec *r)
+{
+    for (size_t k = 0; k < r->model->nrelationships; k++) {
+        const alch_relationship *rel = &r->model->relationships[k];
+        const char *field = (const char *)r->obj + rel->offset;
+        const alch_many *many = (const alch_many *)field;
+        const alch_one *one = (const alch_one *)field;
+        size_t n = rel->many ? many->count : 1;
+        for (size_t i = 0; i < n; i++) {
+            const void *obj = rel->many ? many->items[i] : one->obj;
+            const alch__rec *c = obj ? alch__rec_by_ptr(s, obj) : NULL;
+            if (obj && (!c || c->state == ALCH_PENDING))
+                return true;
+        }
+    }
+    return false;
+}
+
+/* ALCH_DEBUG_AUTOFLUSH=1: the full scan autoflush skips. An object outside the set with a
+ * change means a query is about to run without it: say which, and how to hand it back. */
+static int check_missed(alch_session *s, alch_error *err)
+{
+    for (alch__rec *r = s->first; r; r = r->next) {
+        if (r->touched == s->epoch || r->state != ALCH_PERSISTENT || !r->flushed)
+            continue;
+        uint64_t changed = alch__changed_columns(r);
+        if (!changed && !relates_unsent(s, r))
+            continue;
+        const char *what = "has a relationship to an object not flushed yet";
+        char buf[160];
+        if (changed) {
+            int col = __builtin_ctzll(changed);
+            snprintf(buf, sizeof buf, "was changed (column %s)", r->model->columns[col].name);
+            what = buf;
+        }
+        alch__error_set(err, ALCH_EMISUSE,
+                        "autoflush missed a change: %s %s=%s %s after the last flush and was "
+                        "not handed to the session again, so this query would run without it",
+                        r->model->name, r->map->pk->name, key_text(r), what);
+        alch__error_hint(err, "after changing an object you got before the last query, hand it "
+                              "back with alch_session_add() (or call alch_session_flush()): the "
+                              "next query sends it first");
+        return ALCH_EMISUSE;
+    }
+    return 0;
+}
+
+/* What the flush sends. An explicit flush or a commit looks at every object the session
+ * holds; autoflush, which runs before every query, looks only at s->touched (new, deleted
+ * and handed-out objects since the last flush), so its cost does not grow with the session.
+ * The common case (nothing changed) allocates nothing. */
 int alch__make_plan(alch_session *s, alch__sop *op, alch_error *err)
 {
     op->gen = ++s->flushes;
     op->nlinks = op->nrevisit = op->nplan = 0;
     size_t cap = 0;
-    /* records the relationships add land at the end of the list, and are visited in turn */
-    for (alch__rec *r = s->first; r; r = r->next) {
-        r->seen = op->gen;
-        int rc = alch__rec_relates(r) ? alch__relate_rec(s, op, r, err) : 0;
+    bool all = op->kind == OP_FLUSH || op->kind == OP_COMMIT || s->touch_lost;
+    /* records the relationships add land at the end of the list (and of s->touched), and
+     * are visited in turn */
+    for (alch__rec *r = s->first; all && r; r = r->next) {
+        int rc = plan_visit(s, op, r, &cap, err);
         if (rc)
             return rc;
-        /* the common case first, without a call: a loaded object nobody touched */
-        if (r->state == ALCH_PERSISTENT && r->waits != op->gen && alch__rec_untouched(r))
-            continue;
-        rc = plan_rec(s, op, r, &cap, err);
+    }
+    for (size_t i = 0; !all && i < s->ntouched; i++) {
+        int rc = plan_visit(s, op, s->touched[i], &cap, err);
+        if (rc)
+            return rc;
+    }
+    if (!all && s->maker->check_autoflush) {
+        int rc = check_missed(s, err);
         if (rc)
             return rc;
     }
@@ -383,6 +460,7 @@ void alch__flush_next(alch_session *s)
 {
     alch__sop *op = s->op;
     if (op->nplan == 0) {
+        alch__touched_clear(s);
         alch__session_step(s);
         return;
     }
@@ -518,10 +596,12 @@ static void on_flushed(alch_conn *c, int status, alch_result *res, const alch_er
         return;
     alch__flush_ctx_free(s->op->flush);
     s->op->flush = NULL;
-    if (status)
+    if (status) {
         alch__session_fail(s, status, err);
-    else
-        alch__session_step(s);
+        return;
+    }
+    alch__touched_clear(s); /* every change the plan saw is in the database now */
+    alch__session_step(s);
 }
 
 /* Whether anything would be sent by a flush (so a commit with nothing to do needs no

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "session/session_internal.h"
+#include "util/buf.h"
 #include "util/hash.h"
 
 static size_t ptr_slot(const alch_session *s, const void *obj)
@@ -188,6 +189,7 @@ alch__rec *alch__track(alch_session *s, const alch__mapper *map, void *obj, alch
     size_t i = ptr_slot(s, obj);
     r->next_ptr = s->by_ptr[i];
     s->by_ptr[i] = r;
+    alch__touch(s, r); /* new, or loaded and about to be handed out */
     if (s->last)
         s->last->next = r;
     else
@@ -195,6 +197,27 @@ alch__rec *alch__track(alch_session *s, const alch__mapper *map, void *obj, alch
     s->last = r;
     s->nrecs++;
     return r;
+}
+
+void alch__touch(alch_session *s, alch__rec *r)
+{
+    if (r->touched == s->epoch)
+        return;
+    alch__rec **set = alch__grow(s->touched, &s->captouched, s->ntouched, sizeof *set, 64);
+    if (!set) {
+        s->touch_lost = true;
+        return;
+    }
+    s->touched = set;
+    r->touched = s->epoch;
+    s->touched[s->ntouched++] = r;
+}
+
+void alch__touched_clear(alch_session *s)
+{
+    s->ntouched = 0;
+    s->epoch++;
+    s->touch_lost = false;
 }
 
 /* Stop tracking: the object becomes transient. Its record stays in the list, inert. */

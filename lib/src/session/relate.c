@@ -67,7 +67,7 @@ static int revisit(alch__sop *op, alch__rec *child, alch_error *err)
 }
 
 /* child.fk = parent's key now, or (parent new, op given) a link the flush resolves. */
-static int relate(alch__sop *op, alch__rec *child, const alch_column *fk,
+static int relate(alch_session *s, alch__sop *op, alch__rec *child, const alch_column *fk,
                   alch__rec *parent, alch_error *err)
 {
     if (child->state == ALCH_DELETED || child->state == ALCH_TRANSIENT)
@@ -78,6 +78,7 @@ static int relate(alch__sop *op, alch__rec *child, const alch_column *fk,
                                   : 0;
     if (rc == 0 && op && child->seen == op->gen)
         rc = revisit(op, child, err);
+    alch__touch(s, child); /* its foreign key may have changed: autoflush looks at it */
     return rc;
 }
 
@@ -91,14 +92,14 @@ static int relate_rel(alch_session *s, alch__sop *op, alch__rec *r, const alch__
     if (!rel->many) {
         alch_one *one = field;
         alch__rec *parent = related(s, r->model, rm, one->obj, err);
-        return parent ? relate(op, r, rm->fk, parent, err) : err->code;
+        return parent ? relate(s, op, r, rm->fk, parent, err) : err->code;
     }
     alch_many *many = field;
     for (size_t i = 0; i < many->count; i++) {
         if (!many->items[i])
             continue;
         alch__rec *child = related(s, r->model, rm, many->items[i], err);
-        int rc = child ? relate(op, child, rm->fk, r, err) : err->code;
+        int rc = child ? relate(s, op, child, rm->fk, r, err) : err->code;
         if (rc)
             return rc;
     }

@@ -54,7 +54,9 @@ int alch_sessionmaker_create(alch_engine *engine, alch_base *base,
     alch_sessionmaker *mk = calloc(1, sizeof *mk);
     if (!mk)
         return alch__error_set(err, ALCH_ENOMEM, "out of memory");
-    *mk = (alch_sessionmaker){engine, base, o, NULL};
+    *mk = (alch_sessionmaker){engine, base, o, NULL, false};
+    const char *check = getenv("ALCH_DEBUG_AUTOFLUSH");
+    mk->check_autoflush = check && *check && strcmp(check, "0") != 0;
     *out = mk;
     return 0;
 }
@@ -80,6 +82,7 @@ int alch_session_open(alch_sessionmaker *maker, alch_session **out, alch_error *
     s->magic = SESSION_LIVE;
     s->maker = maker;
     s->engine = maker->engine;
+    s->epoch = 1; /* records start at 0: in no set */
     *out = s;
     return 0;
 }
@@ -120,8 +123,11 @@ static void drop_objects(alch_session *s)
 {
     free(s->by_ptr);
     free(s->by_key);
+    free(s->touched);
     alch__arena_free(&s->arena);
     s->by_ptr = s->by_key = NULL;
+    s->touched = NULL;
+    s->ntouched = s->captouched = 0;
     s->first = s->last = NULL;
     s->nbuckets = s->nrecs = s->unflushed = 0;
 }
@@ -219,6 +225,7 @@ int alch_session_add(alch_session *s, const alch_model *m, void *obj, alch_error
                                    r->model->name, m->name);
         if (r->state == ALCH_DELETED && !r->deleted_in_tx)
             alch__rec_set(s, r, ALCH_PERSISTENT, false); /* add() undoes an unflushed delete() */
+        alch__touch(s, r); /* handed back: the next autoflush looks at it */
         return 0;
     }
     if (!alch__track(s, map, obj, ALCH_PENDING))
@@ -249,10 +256,12 @@ int alch_session_delete(alch_session *s, const alch_model *m, void *obj, alch_er
         alch__error_hint(err, "load it with alch_session_get() (or add it) before deleting it");
         return ALCH_EMISUSE;
     }
-    if (r->state == ALCH_PENDING)
+    if (r->state == ALCH_PENDING) {
         alch__untrack(s, r);
-    else
+    } else {
         alch__rec_set(s, r, ALCH_DELETED, r->deleted_in_tx);
+        alch__touch(s, r);
+    }
     return 0;
 }
 
@@ -365,6 +374,7 @@ static int start_op(alch_session *s, alch__sop *op, alch_error *err)
 static void after_commit(alch_session *s)
 {
     s->begun = false;
+    alch__touched_clear(s); /* the commit's flush looked at every object */
     for (alch__rec *r = s->first; r; r = r->next) {
         if (r->state == ALCH_TRANSIENT)
             continue;
@@ -380,6 +390,7 @@ static void after_commit(alch_session *s)
 static void after_rollback(alch_session *s)
 {
     s->begun = false;
+    alch__touched_clear(s); /* every object is as the database has it */
     for (alch__rec *r = s->first; r; r = r->next) {
         if (r->state == ALCH_TRANSIENT)
             continue;
@@ -468,10 +479,12 @@ int alch__row_object(alch_session *s, const alch__mapper *map, const alch_result
         if (rc == 0 && !(known->flushed = alch__snapshot_loaded(s, m, known->obj)))
             rc = alch__error_set(err, ALCH_ENOMEM, "out of memory");
         *out = known->obj;
+        alch__touch(s, known);
         return rc;
     }
     if (known) { /* one object per row: keep the one the program already holds */
         *out = known->obj;
+        alch__touch(s, known); /* handed out again */
         return 0;
     }
     alch__rec *r = alch__track(s, map, obj, ALCH_PERSISTENT);
@@ -579,6 +592,7 @@ static int apply_query(alch_session *s, alch__sop *op, alch_result *res, alch_er
         int rc = load_fields(s, op->model, op->obj, res, 0, err);
         alch__rec *r = alch__rec_by_ptr(s, op->obj);
         if (rc == 0 && r) {
+            alch__touch(s, r);
             r->flushed = alch__snapshot_loaded(s, op->model, op->obj);
             if (!r->flushed)
                 return alch__error_set(err, ALCH_ENOMEM, "out of memory");
@@ -690,6 +704,7 @@ static bool load_known_parent(alch_session *s, alch__sop *op)
         return false;
     alch_one *one = (alch_one *)((char *)op->obj + rm->rel->offset);
     *one = (alch_one){r->obj, true};
+    alch__touch(s, r); /* handed out through the relationship */
     return true;
 }
 
@@ -718,6 +733,7 @@ void alch__session_step(alch_session *s)
             }
             if (r && r->state != ALCH_DELETED) {
                 op->obj = r->obj;
+                alch__touch(s, r); /* handed out again */
                 op->stage = ST_DONE;
                 alch__session_step(s);
                 return;

@@ -30,6 +30,7 @@ typedef struct alch__rec {
     uint64_t waits;        /* = the flush's gen: waits for a new parent's key in this one */
     uint64_t seen;         /* = the flush's gen: the plan has looked at it */
     uint64_t planned;      /* = the flush's gen: it is in the plan, at pos */
+    uint64_t touched;      /* = the session's epoch: in s->touched (autoflush looks at it) */
     struct alch__rec *next_ptr;  /* hash chain by object pointer */
     struct alch__rec *next_key;  /* hash chain by identity key */
     struct alch__rec *next;      /* all records, in seq order */
@@ -107,6 +108,7 @@ struct alch_sessionmaker {
     alch_base *base;
     alch_sessionmaker_options opts;
     alch__sqlshape *shapes; /* SQL the sessions send for you, built once per shape (sql.c) */
+    bool check_autoflush;   /* ALCH_DEBUG_AUTOFLUSH=1: each autoflush also scans everything */
 };
 
 /* sql.c: the SQL of the session's own statements. Values are $n in column order (mask
@@ -137,6 +139,12 @@ struct alch_session {
                               counted: finding those needs a scan) */
     uint64_t seq;
     uint64_t flushes;      /* plans made: tells this flush's marks from older ones */
+    /* What autoflush looks at (session.h, "Autoflush"): new and deleted objects and objects
+     * handed out since the last flush, each once (r->touched == epoch). A flush empties it. */
+    alch__rec **touched;
+    size_t ntouched, captouched;
+    uint64_t epoch;
+    bool touch_lost;       /* out of memory while adding to it: the next autoflush scans all */
     alch__sop *op;         /* the operation in flight, or NULL */
     alch__deferred defer;  /* queued: its next step runs on the next loop turn */
     alch_error start_err;  /* why the last async call could not start */
@@ -156,6 +164,10 @@ int alch__session_closed(const alch_session *s, alch_error *err);
 /* Change a record's state (and whether its DELETE was flushed), keeping s->unflushed right. */
 void alch__rec_set(alch_session *s, alch__rec *r, alch_object_state st, bool deleted_in_tx);
 alch__rec *alch__rec_by_ptr(const alch_session *s, const void *obj);
+/* r may have changed since the last flush: the next autoflush looks at it. */
+void alch__touch(alch_session *s, alch__rec *r);
+/* Every change is flushed (or was looked at by a full scan): autoflush starts afresh. */
+void alch__touched_clear(alch_session *s);
 alch__rec *alch__rec_by_key(const alch_session *s, uint64_t h, const char *key);
 void alch__link_key(alch_session *s, alch__rec *r);
 alch__rec *alch__track(alch_session *s, const alch__mapper *map, void *obj, alch_object_state st);
