@@ -12,12 +12,19 @@
 #   - an image or diagram wider than the window;
 #   - a front page whose first screen (1280 x 800) does not link lesson 01;
 #   - an API group page that lists no function; an `*_async` call the Async group page does
-#     not link.
+#     not link;
+#   - a lesson page without its "English · Русский" link to the same page of the other site
+#     (and that link is followed both ways from the first translated lesson).
+#
+# With LANG ru it reads the Russian site (docs/ru/html): the lessons' README.ru.md give the
+# code blocks to count, a translated lesson's page must show its Russian title ("Урок NN: ..."),
+# and the search box, given a Cyrillic word, must find the lessons' Russian titles. There it
+# reads the course's pages and the API groups, not every API page again.
 #
 # It writes a screenshot of the front page and of each lesson page (full length, 1280 px
 # wide) to OUT_DIR, for a person to look at.
 #
-#   docs/browsercheck.sh HTML_DIR LESSONS_DIR HEADERS_DIR OUT_DIR
+#   docs/browsercheck.sh HTML_DIR LESSONS_DIR HEADERS_DIR OUT_DIR [en|ru]
 #
 # With NO_SCREENSHOTS=1 in the environment it only checks (quicker while editing a lesson).
 #
@@ -27,6 +34,8 @@ html=$(cd "$1" && pwd)
 lessons=$2
 headers=$3
 out=$4
+lang=${5:-en}
+if [[ $lang == ru ]]; then other_site=$html/../../html; else other_site=$html/../ru/html; fi
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
@@ -69,12 +78,33 @@ for page in "$html"/*.html; do
     p=$(basename "$page")
     case $p in
     index.html | lesson_* | group__* | *_source.html | glossary_*) ;; # glossary_*: one line each
-    *) pages+=("$p") ;;
+    lessons.html | exercises.html | glossary.html | seed_notes.html) pages+=("$p") ;;
+    *) [[ $lang == ru ]] || pages+=("$p") ;;
     esac
 done
+declare -A ru_title=()
+first_translated=''
+fail=0
 for dir in "$lessons"/[0-9][0-9]-*/; do
     nn=$(basename "$dir" | cut -c1-2)
-    want[lesson_$nn]=$(grep -c '^```[a-z]' "$dir/README.md" || true)
+    readme=$dir/README.md
+    if [[ -f $dir/README.ru.md ]]; then
+        [[ -n $first_translated ]] || first_translated=lesson_$nn
+        if [[ $lang == ru ]]; then
+            readme=$dir/README.ru.md
+            title=$(sed -n '2s/^# //p' "$readme")
+            ru_title[lesson_$nn]=${title//\`/}
+        fi
+    fi
+    want[lesson_$nn]=$(grep -c '^```[a-z]' "$readme" || true)
+    # the target of the language line: the same page of the other site
+    for page in "$html/lesson_$nn.html" "$html/lesson_$nn"[b-z].html; do
+        [[ -f $page ]] || continue
+        [[ -f $other_site/$(basename "$page") ]] || {
+            echo "browsercheck: $(basename "$page") links the other site's $(basename "$page"), which $other_site does not have (the docs target builds both sites)" >&2
+            fail=1
+        }
+    done
 done
 
 # The harness: one page holding every page in a 1280 px frame; once all are loaded, a
@@ -90,6 +120,10 @@ harness=$out/harness.html
     echo '<script>'
     printf 'const want = {'
     for k in "${!want[@]}"; do printf '"%s":%s,' "$k" "${want[$k]}"; done
+    echo '};'
+    printf 'const lang = "%s", site = "file://%s", roundTrip = "%s";\n' "$lang" "$html" "$first_translated"
+    printf 'const ruTitle = {'
+    for k in "${!ru_title[@]}"; do printf '"%s":"%s",' "$k" "${ru_title[$k]//\"/\\\"}"; done
     echo '};'
     printf 'const asyncCalls = ['
     grep -ho '\balch_[a-z_]*_async(' "$headers"/*.h | sort -u | sed 's/($//; s/.*/"&",/' | tr -d '\n'
@@ -159,15 +193,86 @@ function check(frame) {
         if (n == 0) say(page, 'the API group lists no function');
         lines.push('FUNCS ' + page + ' ' + n);
     }
+    // a lesson page links the same page of the other site; the Russian one has its Russian title
+    const otherName = lang === 'ru' ? 'English' : 'Русский';
+    if (lesson) {
+        const link = [...doc.querySelectorAll('a')].find(a => a.textContent.trim() === otherName);
+        if (!link) say(page, 'has no "' + otherName + '" link to the same page of the other site');
+        else if (!link.href.endsWith('/' + page))
+            say(page, 'its "' + otherName + '" link leads to ' + link.href + ', not to the other site\'s ' + page);
+    }
+    if (ruTitle[name]) {
+        const t = doc.querySelector('div.title');
+        const shown = t ? t.textContent.trim() : '(no title)';
+        if (shown !== ruTitle[name]) say(page, 'shows the title "' + shown + '", not "' + ruTitle[name] + '"');
+    }
     lines.push('PAGE ' + page + ' ' + doc.documentElement.scrollHeight);
 }
-window.addEventListener('load', () => {
+// One more frame, for what a reader does: follow the language link there and back, and (on
+// the Russian site) type a Cyrillic word into the search box.
+function load(frame, url) {
+    return new Promise(done => { frame.onload = () => done(); frame.src = url; });
+}
+const sleep = ms => new Promise(done => setTimeout(done, ms));
+const titleOf = frame => ((frame.contentDocument.querySelector('div.title') || {}).textContent || '').trim();
+async function follow(frame, text) {
+    const link = [...frame.contentDocument.querySelectorAll('a')].find(a => a.textContent.trim() === text);
+    if (!link) return false;
+    await load(frame, link.href);
+    return true;
+}
+async function reader() {
+    const frame = document.createElement('iframe');
+    frame.style.cssText = 'width:1280px;height:800px;border:0';
+    document.body.appendChild(frame);
+    if (roundTrip) {
+        const here = lang === 'ru' ? 'Урок ' : 'Lesson ', there = lang === 'ru' ? 'Lesson ' : 'Урок ';
+        const nn = roundTrip.substr(7);
+        await load(frame, site + '/' + roundTrip + '.html');
+        const start = titleOf(frame);
+        if (!(await follow(frame, lang === 'ru' ? 'English' : 'Русский')))
+            say(roundTrip + '.html', 'no language link to follow');
+        else if (!titleOf(frame).startsWith(there + nn + ':'))
+            say(roundTrip + '.html', 'its language link opened "' + titleOf(frame) + '", not ' + there + nn);
+        else if (!(await follow(frame, lang === 'ru' ? 'Русский' : 'English')))
+            say(roundTrip + '.html', 'the other site\'s page has no link back');
+        else if (titleOf(frame) !== start || !start.startsWith(here + nn + ':'))
+            say(roundTrip + '.html', 'the link back opened "' + titleOf(frame) + '", not "' + start + '"');
+        else lines.push('ROUNDTRIP ' + roundTrip + ': "' + start + '" -> other site -> back');
+    }
+    if (lang === 'ru') {
+        // The search box's own index and results page, as its Search() picks them (that
+        // function loads them into a nested frame headless Chromium does not let us read).
+        const word = 'урок 0';
+        await load(frame, site + '/index.html');
+        const w = frame.contentWindow;
+        for (let i = 0; i < 50 && !w.searchBox; i++) await sleep(100);
+        const box = w.searchBox;
+        const idx = w.indexSectionsWithContent[box.searchIndex].indexOf(word.substr(0, 1));
+        if (idx < 0) { say('index.html', 'the search index has no entry starting with "' + word[0] + '"'); return; }
+        await load(frame, site + '/' + box.resultsPath + '/' + w.indexSectionNames[box.searchIndex]
+                   + '_' + idx.toString(16) + box.extension + '?' + escape(word));
+        let found = [];
+        for (let i = 0; i < 50 && found.length === 0; i++) {
+            await sleep(100);
+            found = [...frame.contentDocument.querySelectorAll('.SRResult')]
+                .filter(e => e.style.display === 'block')
+                .map(e => e.querySelector('.SRSymbol').textContent.trim());
+        }
+        const titles = found.filter(t => t.startsWith('Урок '));
+        if (titles.length === 0)
+            say('index.html', 'the search box finds no lesson for "' + word + '" (found: ' + JSON.stringify(found) + ')');
+        else lines.push('SEARCH "' + word + '": ' + titles.length + ' results, e.g. ' + titles[0]);
+    }
+}
+window.addEventListener('load', async () => {
     try {
         for (const f of document.querySelectorAll('iframe')) check(f);
         for (const name in want)
             if ((got[name] || 0) < want[name])
                 say(name + '.html', want[name] + ' code blocks in the README, ' + (got[name] || 0)
                     + ' on the lesson\'s pages');
+        await reader();
         lines.push('DONE');
     } catch (e) { lines.push('ERROR ' + e); }
     document.getElementById('report').textContent = lines.join('\n') + '\n';
@@ -204,7 +309,7 @@ for shot in "${shots[@]}"; do
     [[ -s $shot ]] || { echo "browsercheck: the screenshot $shot was not written" >&2; exit 1; }
 done
 
-fail=0
+grep -E '^(ROUNDTRIP|SEARCH) ' "$report" | sed 's/^/browsercheck: /' || true
 if grep -q '^FAIL' "$report"; then
     grep '^FAIL' "$report" | sed 's/^FAIL /browsercheck: /' >&2
     fail=1
