@@ -297,6 +297,8 @@ shots=()
 if [[ -z ${NO_SCREENSHOTS:-} ]]; then
     while read -r _ page height; do
         [[ $page == index.html || $page =~ ^lesson_[0-9][0-9][b-z]?\.html$ ]] || continue
+        # on the Russian site, only the translated lessons (the others are the English pages)
+        [[ $lang != ru || $page == index.html || -n ${ru_title[${page:0:9}]:-} ]] || continue
         ((height > 20000)) && height=20000
         run_browser --window-size="1280,$height" --screenshot="$out/${page%.html}.png" \
             "file://$html/$page" >/dev/null &
