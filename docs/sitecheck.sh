@@ -62,6 +62,12 @@ grep -q 'lessons.html' "$html/menudata.js" || problem "the top navigation has no
 for word in create_all async_sessionmaker asyncattrs selectinload scalar_one_or_none; do
     grep -qi "'$word" "$html"/search/pages_*.js || problem "the site's search does not find '$word'"
 done
+# the briefs of the most used calls are in both languages (\~english ... \~russian ... in the
+# headers): each site shows its own, never the other's
+ru_brief='Открыть сессию' en_brief='Open a session'
+if [[ $lang == ru ]]; then mine=$ru_brief theirs=$en_brief; else mine=$en_brief theirs=$ru_brief; fi
+grep -q "$mine" "$html/group__session.html" || problem "the session API page does not show alch_session_open's brief in its language ('$mine')"
+! grep -q "$theirs" "$html/group__session.html" || problem "the session API page shows the other language's brief ('$theirs')"
 # the Russian site is Doxygen's Russian edition, and its search finds a Cyrillic title
 if [[ $lang == ru ]]; then
     grep -q 'Создано системой' "$html/index.html" || problem "the Russian site's pages are not in Russian (OUTPUT_LANGUAGE)"

@@ -113,7 +113,8 @@ typedef struct alch_engine_options {
 ALCH_API alch_engine_options alch_engine_options_default(void);
 
 /**
- * @brief Create an engine on the caller's loop (SQLAlchemy's `create_async_engine`).
+ * @brief \~english Create an engine on the caller's loop (SQLAlchemy's `create_async_engine`).
+ *        \~russian Создать движок на цикле вызывающего (`create_async_engine` в SQLAlchemy). \~
  *
  * It returns when the engine is made (no connection is opened yet), so it has no `_async`
  * suffix: in alch `_async` means "takes a callback". Its sessions and connections use the
@@ -131,7 +132,10 @@ ALCH_API int alch_engine_create_on_loop(uv_loop_t *loop, const char *url,
                                         alch_error *err);
 
 /**
- * @brief Create an engine with its own private loop, for the sync calls (`create_engine`).
+ * @brief \~english Create an engine with its own private loop, for the sync calls
+ *        (`create_engine`).
+ *        \~russian Создать движок с собственным закрытым циклом, для синхронных вызовов
+ *        (`create_engine`). \~
  * @return As alch_engine_create_on_loop().
  */
 ALCH_API int alch_engine_create(const char *url, const alch_engine_options *opts, alch_engine **out,
@@ -224,7 +228,9 @@ ALCH_API int alch_engine_begin_async(alch_engine *engine, alch_async_work_fn wor
 ALCH_API void alch_tx_done(alch_tx *tx, int status, const alch_error *err);
 
 /**
- * @brief Close every idle connection and fail every waiter with ::ALCH_ECANCELED.
+ * @brief \~english Close every idle connection and fail every waiter with ::ALCH_ECANCELED.
+ *        \~russian Закрыть все свободные соединения пула; каждый ждущий получает
+ *        ::ALCH_ECANCELED (`engine.dispose()`). \~
  *
  * Checked-out connections are closed when they are handed back. The engine stays
  * usable: the next checkout opens a fresh connection.
@@ -234,7 +240,8 @@ ALCH_API void alch_tx_done(alch_tx *tx, int status, const alch_error *err);
 ALCH_API void alch_engine_dispose(alch_engine *engine);
 
 /**
- * @brief Dispose the engine and free it.
+ * @brief \~english Dispose the engine and free it.
+ *        \~russian Сделать dispose и освободить движок. \~
  *
  * Connections still checked out keep what they need alive until they are closed.
  * Calling this from inside a callback of one of the engine's connections is allowed.

@@ -316,7 +316,10 @@ typedef struct alch_model {
 /** @endcond */
 
 /**
- * @brief Describe one column of a model: `ALCH_COLUMN(Struct, field, sqltype, options...)`.
+ * @brief \~english Describe one column of a model:
+ *        `ALCH_COLUMN(Struct, field, sqltype, options...)`.
+ *        \~russian Описать один столбец модели: `ALCH_COLUMN(Struct, field, sqltype, options...)`
+ *        (`mapped_column()` в SQLAlchemy). \~
  *
  * `ALCH_COLUMN(Item, price, ALCH_INTEGER, .nullable = true)` reads the type of
  * `Item.price` at compile time and refuses to compile when it cannot hold an INTEGER
@@ -376,8 +379,11 @@ typedef struct alch_model {
 #define ALCH_COUNT(array) (sizeof(array) / sizeof((array)[0]))
 
 /**
- * @brief Describe a model: `ALCH_MODEL(User, "users", user_columns)`, optionally followed by
- *        a relationship array: `ALCH_MODEL(Category, "categories", cols, category_rels)`.
+ * @brief \~english Describe a model: `ALCH_MODEL(User, "users", user_columns)`, optionally
+ *        followed by a relationship array:
+ *        `ALCH_MODEL(Category, "categories", cols, category_rels)`.
+ *        \~russian Описать модель: `ALCH_MODEL(User, "users", user_columns)`, при желании с
+ *        массивом связей: `ALCH_MODEL(Category, "categories", cols, category_rels)`. \~
  */
 #define ALCH_MODEL(Struct, table_name, ...)                                                        \
     ALCH__MODEL_PICK(__VA_ARGS__, ALCH__MODEL_R, ALCH__MODEL_C, 0)(Struct, table_name, __VA_ARGS__)

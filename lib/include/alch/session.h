@@ -106,7 +106,8 @@ typedef struct alch_sessionmaker_options {
 ALCH_API alch_sessionmaker_options alch_sessionmaker_options_default(void);
 
 /**
- * @brief Create a session factory (the seed's `async_sessionmaker(engine)`).
+ * @brief \~english Create a session factory (the seed's `async_sessionmaker(engine)`).
+ *        \~russian Создать фабрику сессий (`async_sessionmaker(engine)` из исходной статьи). \~
  *
  * @param engine  The engine sessions take their connections from; it must outlive the factory.
  * @param base    The base whose models the sessions handle; checked now (alch_base_check()).
@@ -126,7 +127,10 @@ ALCH_API int alch_sessionmaker_create(alch_engine *engine, alch_base *base,
 ALCH_API void alch_sessionmaker_free(alch_sessionmaker *maker);
 
 /**
- * @brief Open a session. No I/O happens until the first operation that needs the database.
+ * @brief \~english Open a session. No I/O happens until the first operation that needs the
+ *        database.
+ *        \~russian Открыть сессию. Обращения к серверу не будет до первой операции, которой
+ *        нужна база данных. \~
  * @param maker  The factory.
  * @param out    Receives the session; close it with alch_session_close().
  * @param err    Optional details on failure.
@@ -135,8 +139,10 @@ ALCH_API void alch_sessionmaker_free(alch_sessionmaker *maker);
 ALCH_API int alch_session_open(alch_sessionmaker *maker, alch_session **out, alch_error *err);
 
 /**
- * @brief Close a session: roll back what was not committed, hand the connection back, and
- *        free every object, string and array the session loaded.
+ * @brief \~english Close a session: roll back what was not committed, hand the connection
+ *        back, and free every object, string and array the session loaded.
+ *        \~russian Закрыть сессию: откатить незафиксированное, вернуть соединение и
+ *        освободить все объекты, строки и массивы, которые сессия загрузила. \~
  *
  * Objects you added are not freed, but strings the session wrote into them (values that
  * came back through RETURNING) are: do not use those fields afterwards. Allowed inside
@@ -160,7 +166,10 @@ typedef enum alch_object_state {
 } alch_object_state;
 
 /**
- * @brief Add a new object: it is INSERTed at the next flush (the seed's `session.add(obj)`).
+ * @brief \~english Add a new object: it is INSERTed at the next flush (SQLAlchemy's
+ *        `session.add(obj)`).
+ *        \~russian Добавить новый объект: он будет вставлен (INSERT) при следующем сбросе
+ *        (`session.add(obj)` в SQLAlchemy). \~
  *
  * Adding an object the session already holds hands it back: the next autoflush looks at it
  * (do this after changing an object you got before the last query; "Autoflush" above).
@@ -198,7 +207,9 @@ ALCH_API int alch_session_delete(alch_session *s, const alch_model *model, void 
 ALCH_API alch_object_state alch_session_state(const alch_session *s, const void *obj);
 
 /**
- * @brief Find an object by primary key: the identity map first, then one SELECT.
+ * @brief \~english Find an object by primary key: the identity map first, then one SELECT.
+ *        \~russian Найти объект по первичному ключу: сначала в карте идентичности, затем
+ *        одним SELECT. \~
  *
  * @param s      The session.
  * @param model  The model.
@@ -245,15 +256,21 @@ ALCH_API int alch_session_load(alch_session *s, const alch_model *model, void *o
 ALCH_API int alch_session_flush(alch_session *s, alch_error *err);
 
 /**
- * @brief Flush, then COMMIT, and hand the connection back to the pool.
+ * @brief \~english Flush, then COMMIT, and hand the connection back to the pool.
+ *        \~russian Сброс (flush), затем COMMIT (фиксация транзакции); соединение
+ *        возвращается в пул. \~
  * @return 0, or an error; after an error call alch_session_rollback().
  */
 ALCH_API int alch_session_commit(alch_session *s, alch_error *err);
 
 /**
- * @brief ROLLBACK, and put every object back as it was at the last commit: objects added
+ * @brief \~english ROLLBACK, and put every object back as it was at the last commit: objects added
  *        since are forgotten (transient) with their generated keys cleared, loaded objects
  *        get their committed values back. Nothing half-written remains.
+ *        \~russian ROLLBACK (откат транзакции), и каждый объект возвращается к состоянию
+ *        последней фиксации: добавленные после неё забыты (transient), их выданные ключи
+ *        стёрты, загруженные объекты получают обратно зафиксированные значения. Ничего
+ *        записанного наполовину не остаётся. \~
  * @return 0 or an error.
  */
 ALCH_API int alch_session_rollback(alch_session *s, alch_error *err);
@@ -326,9 +343,12 @@ ALCH_API int alch_session_scalar_one_or_none(alch_session *s, alch_stmt *st, voi
 ALCH_API int alch_session_first(alch_session *s, alch_stmt *st, void **out, alch_error *err);
 
 /**
- * @brief Run any statement in the session's transaction and get its rows as an
+ * @brief \~english Run any statement in the session's transaction and get its rows as an
  *        ::alch_result: chosen columns, aggregates, or an UPDATE's affected count
  *        (`session.execute(stmt)`).
+ *        \~russian Выполнить любой оператор в транзакции сессии и получить его строки как
+ *        ::alch_result: выбранные столбцы, агрегаты или число строк, задетых UPDATE
+ *        (`session.execute(stmt)`). \~
  * @param s    The session.
  * @param st   The statement.
  * @param res  Receives the result (free it with alch_result_free()); may be NULL.

@@ -445,7 +445,9 @@ ALCH_API alch_expr *alch_rank(void);
 /* ---- SELECT ----------------------------------------------------------------------------- */
 
 /**
- * @brief `SELECT <every column of model> FROM <its table>` (the seed's `select(Item)`).
+ * @brief \~english `SELECT <every column of model> FROM <its table>` (SQLAlchemy's `select(Item)`).
+ *        \~russian `SELECT <все столбцы модели> FROM <её таблица>`
+ *        (`select(Item)` в SQLAlchemy). \~
  *
  * Run it with alch_session_scalars() and friends to get the model's structs.
  *
@@ -469,7 +471,9 @@ ALCH_API alch_stmt *alch_select_list(alch_expr *const *cols, size_t n);
 ALCH_API alch_stmt *alch_select_from(alch_stmt *st, const alch_model *model);
 
 /**
- * @brief Add a WHERE condition; several calls are joined with AND (as in SQLAlchemy).
+ * @brief \~english Add a WHERE condition; several calls are joined with AND (as in SQLAlchemy).
+ *        \~russian Добавить условие WHERE; условия нескольких вызовов соединяются через AND
+ *        (как в SQLAlchemy). \~
  * @param st    The statement (SELECT, UPDATE or DELETE).
  * @param cond  The condition (belongs to the statement).
  * @return @p st, so calls can be chained.
