@@ -64,7 +64,7 @@ for word in create_all async_sessionmaker asyncattrs selectinload scalar_one_or_
 done
 # the briefs of the most used calls are in both languages (\~english ... \~russian ... in the
 # headers): each site shows its own, never the other's
-ru_brief='Открыть сессию' en_brief='Open a session'
+ru_brief='Открыть сессию. Обращения к серверу не будет' en_brief='Open a session. No I/O happens'
 if [[ $lang == ru ]]; then mine=$ru_brief theirs=$en_brief; else mine=$en_brief theirs=$ru_brief; fi
 grep -q "$mine" "$html/group__session.html" || problem "the session API page does not show alch_session_open's brief in its language ('$mine')"
 ! grep -q "$theirs" "$html/group__session.html" || problem "the session API page shows the other language's brief ('$theirs')"
