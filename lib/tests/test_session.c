@@ -863,7 +863,7 @@ static void test_use_after_close_async(void **state)
 typedef struct closed_in_cb {
     User user;
     alch_sessionmaker *maker;
-    alch_stmt *query; /* the statement must outlive its async call */
+    alch_stmt *query;
     int calls;
 } closed_in_cb;
 

@@ -20,6 +20,11 @@
  * `conn.execute(text("..."))`); alch_conn_execute() (statement.h) runs a built statement
  * (`conn.execute(select(...))`). `_async` always means: takes a callback, returns at once.
  *
+ * **What an async call keeps.** Every `*_async` call copies what it is given (the SQL, the
+ * values, a statement's SQL and values, the URL, a channel name) before it returns: you may
+ * free or overwrite them at once. Only the handles (the loop, the connection, the engine) must
+ * stay alive until the callback runs.
+ *
  * An async call that cannot even start returns a negative code and never calls back;
  * alch_conn_start_error() then holds the whole sentence.
  *
@@ -183,8 +188,8 @@ ALCH_API int alch_conn_execute_text_many(alch_conn *conn, const char *sql, const
                                          size_t nparams, size_t nrows, alch_error *err);
 
 /**
- * @brief Async face of alch_conn_execute_text_many(). Unlike alch_conn_execute_text_async(), the
- * SQL and the values are **not** copied: keep them alive until @p cb runs.
+ * @brief Async face of alch_conn_execute_text_many(). The SQL and all the rows' values are
+ * copied before this returns (one block, as big as the values' bytes).
  * @return 0 when started, or a negative code (see alch_conn_start_error()).
  */
 ALCH_API int alch_conn_execute_text_many_async(alch_conn *conn, const char *sql,

@@ -57,6 +57,13 @@
  * built with alch_select(), alch_insert() and the rest; alch_session_execute_text() runs SQL
  * text with bound parameters. The suffix `_async` means one thing everywhere in alch: the
  * call takes a callback and returns at once.
+ *
+ * **What an async call keeps.** Nothing of yours but the handles: every `*_async` call
+ * copies the SQL, the values, the key, the relationship name and what a statement holds
+ * before it returns, so you may free or reuse them at once (`alch_stmt_free(st)` right after
+ * alch_session_scalars_async() is fine). The session, its engine and the objects you pass
+ * (refresh, load) must stay alive until the callback runs. The same rule holds for the
+ * connection's calls (conn.h) and alch_base_create_all_async().
  */
 #ifndef ALCH_SESSION_H
 #define ALCH_SESSION_H
@@ -417,7 +424,8 @@ typedef void (*alch_stream_cb)(alch_stream *it, int status, const alch_list *bat
 
 /**
  * @brief Async face of alch_session_stream(), for a session of an async engine: @p cb gets
- *        the stream once its cursor is declared. The statement must stay alive until then.
+ *        the stream once its cursor is declared. The statement is copied before this
+ *        returns.
  * @return 0 when started, or a negative code (see alch_session_start_error()).
  */
 ALCH_API int alch_session_stream_async(alch_session *s, alch_stmt *st, size_t batch,
@@ -511,8 +519,8 @@ ALCH_API int alch_session_load_async(alch_session *s, const alch_model *model, v
 
 /**
  * @brief Async face of alch_session_execute_text(): @p cb receives the ::alch_result * as its
- *        `obj` and frees it with alch_result_free(). The SQL and the values are not copied:
- *        keep them alive until @p cb runs.
+ *        `obj` and frees it with alch_result_free(). The SQL and the values are copied
+ *        before this returns.
  * @return 0 when started, or a negative code (see alch_session_start_error()).
  */
 ALCH_API int alch_session_execute_text_async(alch_session *s, const char *sql,
@@ -521,7 +529,8 @@ ALCH_API int alch_session_execute_text_async(alch_session *s, const char *sql,
 
 /**
  * @brief Async face of alch_session_scalars(): @p cb receives an ::alch_list * (owned by the
- *        session) as its `obj`. The statement must stay alive until @p cb runs.
+ *        session) as its `obj`. What the statement holds is copied before this returns: you
+ *        may free it at once.
  * @return 0 when started, or a negative code (see alch_session_start_error()).
  */
 ALCH_API int alch_session_scalars_async(alch_session *s, alch_stmt *st, alch_session_cb cb,

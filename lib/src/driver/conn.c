@@ -1374,6 +1374,7 @@ typedef struct many_ctx {
     size_t nparams;
     alch_exec_cb cb; /* the async caller's */
     void *data;
+    alch__inputs in; /* the async face's copies of sql and params */
 } many_ctx;
 
 static int many_next(void *ctx, size_t i, alch__batch_item *out, alch_error *err)
@@ -1408,7 +1409,7 @@ int alch_conn_execute_text_many(alch_conn *c, const char *sql, const alch_value 
         return rc;
     if (nrows == 0)
         return 0;
-    many_ctx m = {sql, params, nparams, NULL, NULL};
+    many_ctx m = {sql, params, nparams, NULL, NULL, {NULL, NULL, 0}};
     sync_wait w = {.err = err};
     rc = alch__conn_batch(c, nrows, many_next, NULL, &m, sync_done, &w, err);
     if (rc)
@@ -1423,6 +1424,7 @@ static void many_done(alch_conn *c, int status, alch_result *res, const alch_err
     many_ctx *m = data;
     alch_exec_cb cb = m->cb;
     void *user = m->data;
+    alch__inputs_free(&m->in);
     free(m);
     cb(c, status, res, err, user);
 }
@@ -1438,16 +1440,23 @@ int alch_conn_execute_text_many_async(alch_conn *c, const char *sql, const alch_
         rc = alch__error_set(err, ALCH_EMISUSE, "an async call needs a callback");
     if (rc)
         return rc;
+    alch__inputs in;
+    if ((rc = alch__inputs_copy(&in, sql, params, nparams * nrows, err)) != 0)
+        return rc;
     many_ctx *m = malloc(sizeof *m);
-    if (!m)
+    if (!m) {
+        alch__inputs_free(&in);
         return alch__error_set(err, ALCH_ENOMEM, "out of memory");
-    *m = (many_ctx){sql, params, nparams, cb, data};
+    }
+    *m = (many_ctx){in.sql, in.params, nparams, cb, data, in};
     if (nrows == 0) /* nothing to send: an empty pipeline still answers on the loop */
         rc = alch__conn_simple(c, NULL, NULL, 0, false, many_done, m, err);
     else
         rc = alch__conn_batch(c, nrows, many_next, NULL, m, many_done, m, err);
-    if (rc)
+    if (rc) {
+        alch__inputs_free(&m->in);
         free(m);
+    }
     return rc;
 }
 

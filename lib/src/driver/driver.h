@@ -16,6 +16,20 @@
 #include "alch/url.h"
 #include "alch/value.h"
 
+/* The async calls' one rule (conn.h): each copies the SQL and the values it is given before
+ * it returns. A copy lives in one block: the values, their names and bytes, then the SQL. */
+typedef struct alch__inputs {
+    char *sql;          /* the copy of the SQL text (NULL when none was given) */
+    alch_value *params; /* the copies of the values, pointing into the same block */
+    size_t n;
+} alch__inputs;
+
+/* Copy sql (may be NULL) and n values (each name, text and bytes with them) into *out.
+ * Returns 0 or ALCH_ENOMEM with the sentence in err. Free with alch__inputs_free(). */
+int alch__inputs_copy(alch__inputs *out, const char *sql, const alch_value *params, size_t n,
+                      alch_error *err);
+void alch__inputs_free(alch__inputs *in);
+
 /* Where echo goes; owned by the engine, shared by its connections. */
 typedef struct alch__echo {
     bool on;

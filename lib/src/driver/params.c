@@ -413,3 +413,52 @@ char *alch__params_echo(const alch_value *vals, size_t n, alch_error *err)
     alch__params_free(&p);
     return text;
 }
+
+/* ---- copies for the async calls ----------------------------------------------------------- */
+
+static size_t value_bytes(const alch_value *v)
+{
+    size_t n = v->name ? strlen(v->name) + 1 : 0;
+    if ((v->type == ALCH_V_TEXT || v->type == ALCH_V_BYTES) && v->u.s)
+        n += v->len + 1;
+    return n;
+}
+
+int alch__inputs_copy(alch__inputs *out, const char *sql, const alch_value *params, size_t n,
+                      alch_error *err)
+{
+    *out = (alch__inputs){NULL, NULL, 0};
+    size_t size = n * sizeof *params + (sql ? strlen(sql) + 1 : 0);
+    for (size_t i = 0; i < n; i++)
+        size += value_bytes(&params[i]);
+    if (size == 0)
+        return 0;
+    alch_value *vals = malloc(size); /* the values first: the block is aligned for them */
+    if (!vals)
+        return alch__error_set(err, ALCH_ENOMEM, "out of memory");
+    char *p = (char *)(vals + n);
+    for (size_t i = 0; i < n; i++) {
+        vals[i] = params[i];
+        if (params[i].name) {
+            size_t len = strlen(params[i].name) + 1;
+            vals[i].name = memcpy(p, params[i].name, len);
+            p += len;
+        }
+        if ((params[i].type == ALCH_V_TEXT || params[i].type == ALCH_V_BYTES) && params[i].u.s) {
+            vals[i].u.s = memcpy(p, params[i].u.s, params[i].len);
+            p[params[i].len] = '\0';
+            p += params[i].len + 1;
+        }
+    }
+    if (sql)
+        out->sql = memcpy(p, sql, strlen(sql) + 1);
+    out->params = n ? vals : NULL; /* with no value, the block starts with the SQL */
+    out->n = n;
+    return 0;
+}
+
+void alch__inputs_free(alch__inputs *in)
+{
+    free(in->params ? (void *)in->params : (void *)in->sql);
+    *in = (alch__inputs){NULL, NULL, 0};
+}

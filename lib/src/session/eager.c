@@ -41,8 +41,8 @@ static void fail(alch_session *s, eager_query *q, int rc, const alch_error *err)
 void alch__eager_next(alch_session *s)
 {
     alch__sop *op = s->op;
-    const char *const *names;
-    size_t nnames = alch__stmt_eager(op->stmt, &names);
+    const char *const *names = op->eager_names;
+    size_t nnames = op->neager;
     size_t n;
     void **objs = objects(op, &n);
     if (op->eager >= nnames || n == 0) {

@@ -299,6 +299,20 @@ static int defer(alch_session *s)
     return alch__engine_defer(s->engine, &s->defer);
 }
 
+/* An operation's own copies; the op itself is freed by its caller. */
+static void op_drop_inputs(alch__sop *op)
+{
+    alch__inputs_free(&op->in);
+    free(op->eager_own);
+}
+
+/* An operation that never ran. */
+static void drop_op(alch__sop *op)
+{
+    op_drop_inputs(op);
+    free(op);
+}
+
 static void finish(alch_session *s, int status, const alch_error *err)
 {
     alch__sop *op = s->op;
@@ -318,7 +332,7 @@ static void finish(alch_session *s, int status, const alch_error *err)
     free(op->links);
     free(op->revisit);
     alch__flush_ctx_free(op->flush);
-    free(op->pk_text);
+    op_drop_inputs(op);
     free(op);
     s->refs++;
     if (cb)
@@ -352,8 +366,7 @@ static int start_op(alch_session *s, alch__sop *op, alch_error *err)
 {
     int rc = check_idle(s, err);
     if (rc) {
-        free(op->pk_text);
-        free(op);
+        drop_op(op);
         return rc;
     }
     s->op = op;
@@ -362,8 +375,7 @@ static int start_op(alch_session *s, alch__sop *op, alch_error *err)
     rc = defer(s);
     if (rc) {
         s->op = NULL;
-        free(op->pk_text);
-        free(op);
+        drop_op(op);
         return alch__error_set(err, rc, "out of memory");
     }
     return 0;
@@ -472,7 +484,7 @@ int alch__row_object(alch_session *s, const alch__mapper *map, const alch_result
     alch__key_done(&k);
     if (!known && !key)
         return alch__error_set(err, ALCH_ENOMEM, "out of memory");
-    if (known && s->op && s->op->kind == OP_STMT && alch__stmt_writes(s->op->stmt)) {
+    if (known && s->op && s->op->kind == OP_STMT && s->op->writes) {
         /* an UPDATE (or INSERT) ... RETURNING: the row is what the database has now; the
          * autoflush before it sent any change the object had */
         rc = load_fields(s, m, known->obj, res, row, err);
@@ -628,8 +640,7 @@ static int apply_query(alch_session *s, alch__sop *op, alch_result *res, alch_er
 
 static bool eager_left(const alch__sop *op)
 {
-    const char *const *names;
-    return op->eager < alch__stmt_eager(op->stmt, &names);
+    return op->eager < op->neager;
 }
 
 static void on_query(alch_conn *c, int status, alch_result *res, const alch_error *err, void *data)
@@ -937,21 +948,15 @@ int alch_session_rollback(alch_session *s, alch_error *err)
     return op ? run_sync(s, op, NULL, err) : rc ? rc : ALCH_ENOMEM;
 }
 
-/* A text primary key is copied: the async call outlives the caller's string. */
+/* The key is copied: the async call outlives the caller's string. */
 static int set_pk(alch__sop *op, alch_value pk, alch_error *err)
 {
-    op->pk = pk;
-    if (pk.type == ALCH_V_TEXT || pk.type == ALCH_V_BYTES) {
-        op->pk_text = malloc(pk.len + 1);
-        if (!op->pk_text)
-            return alch__error_set(err, ALCH_ENOMEM, "out of memory");
-        memcpy(op->pk_text, pk.u.s, pk.len);
-        op->pk_text[pk.len] = '\0';
-        op->pk.u.s = op->pk_text;
-    }
     if (pk.type == ALCH_V_NULL)
         return alch__error_set(err, ALCH_EMISUSE, "a primary key cannot be NULL");
-    return 0;
+    int rc = alch__inputs_copy(&op->in, NULL, &pk, 1, err);
+    if (rc == 0)
+        op->pk = op->in.params[0];
+    return rc;
 }
 
 static alch__sop *get_op(alch_session *s, const alch_model *m, alch_value pk, alch_error *err)
@@ -962,8 +967,7 @@ static alch__sop *get_op(alch_session *s, const alch_model *m, alch_value pk, al
         return NULL;
     alch__sop *op = make_op(s, OP_GET, map, NULL, err);
     if (op && set_pk(op, pk, err) != 0) {
-        free(op->pk_text);
-        free(op);
+        drop_op(op);
         return NULL;
     }
     return op;
@@ -1088,8 +1092,7 @@ static int start_async(alch_session *s, alch__sop *op, alch_session_cb cb, void 
     if (!op)
         return ALCH_ENOMEM;
     if (!cb) {
-        free(op->pk_text);
-        free(op);
+        drop_op(op);
         return ALCH_EMISUSE;
     }
     op->cb = cb;
@@ -1175,12 +1178,47 @@ static int stmt_op(alch_session *s, alch_stmt *st, alch__qmode mode, alch__sop *
     alch__sop *op = make_op(s, OP_STMT, map, NULL, err);
     if (!op)
         return ALCH_ENOMEM;
-    op->stmt = st;
+    op->writes = alch__stmt_writes(st);
+    op->neager = alch__stmt_eager(st, &op->eager_names);
     op->mode = mode;
     alch_stmt_sql(st, &op->exec_sql, NULL);
     op->exec_params = params;
     op->exec_n = n;
     *out = op;
+    return 0;
+}
+
+/* The eager names in one block: pointers, then the strings. */
+static char **names_copy(const char *const *names, size_t n)
+{
+    size_t size = n * sizeof(char *);
+    for (size_t i = 0; i < n; i++)
+        size += strlen(names[i]) + 1;
+    char **out = malloc(size);
+    if (!out)
+        return NULL;
+    char *p = (char *)(out + n);
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(names[i]) + 1;
+        out[i] = memcpy(p, names[i], len);
+        p += len;
+    }
+    return out;
+}
+
+/* The async face keeps nothing of the caller's: SQL, values and eager names are copied, so
+ * the statement may be freed as soon as the call returns. */
+static int own_inputs(alch__sop *op, alch_error *err)
+{
+    int rc = alch__inputs_copy(&op->in, op->exec_sql, op->exec_params, op->exec_n, err);
+    if (rc == 0 && op->neager && !(op->eager_own = names_copy(op->eager_names, op->neager)))
+        rc = alch__error_set(err, ALCH_ENOMEM, "out of memory");
+    if (rc)
+        return rc;
+    op->exec_sql = op->in.sql;
+    op->exec_params = op->in.params;
+    if (op->eager_own)
+        op->eager_names = (const char *const *)op->eager_own;
     return 0;
 }
 
@@ -1260,6 +1298,8 @@ static int stmt_async(alch_session *s, alch_stmt *st, alch__qmode mode, alch_ses
     int rc = check_face(s, true, s ? &s->start_err : NULL);
     if (rc == 0)
         rc = stmt_op(s, st, mode, &op, &s->start_err);
+    if (rc == 0 && (rc = own_inputs(op, &s->start_err)) != 0)
+        drop_op(op);
     return rc ? rc : start_async(s, op, cb, data);
 }
 
@@ -1309,6 +1349,10 @@ int alch_session_execute_text_async(alch_session *s, const char *sql, const alch
         op->exec_sql = sql;
         op->exec_params = params;
         op->exec_n = nparams;
+        if ((rc = own_inputs(op, &s->start_err)) != 0) {
+            drop_op(op);
+            return rc;
+        }
     }
     return start_async(s, op, cb, data);
 }

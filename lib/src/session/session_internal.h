@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "alch/session.h"
+#include "driver/driver.h"
 #include "engine/engine_internal.h"
 #include "model/model_internal.h"
 #include "util/arena.h"
@@ -80,8 +81,9 @@ typedef struct alch__sop {
     const alch__mapper *map;        /* model's mapper (OP_STMT: the statement's, for objects) */
     void *obj;                      /* refresh/load: the object; get: the result */
     const alch__rel_map *relmap;    /* load: the relationship */
-    alch_value pk;
-    char *pk_text;                  /* a copy of a text key for the async face */
+    alch_value pk;                  /* get: the key (a text key points into `in`) */
+    alch__inputs in;                /* copies of what the call was given: the async face's SQL
+                                       and values, get's key (conn.h: the async calls' rule) */
     alch__plan_item *plan;
     size_t nplan;
     size_t cur;
@@ -89,8 +91,11 @@ typedef struct alch__sop {
     const alch_value *exec_params;
     size_t exec_n;
     alch_result *exec_res;
-    alch_stmt *stmt;                /* OP_STMT: the statement (the caller's) and what to */
-    alch__qmode mode;               /* make of its rows */
+    bool writes;                    /* OP_STMT: an INSERT/UPDATE/DELETE (RETURNING refreshes) */
+    const char *const *eager_names; /* OP_STMT: alch_selectin()'s relationships, and */
+    size_t neager;                  /* how many (the async face's are copies, in eager_own) */
+    char **eager_own;
+    alch__qmode mode;               /* what to make of the statement's rows */
     alch_list *list;                /* Q_SCALARS: in the session's arena */
     void *flush;                    /* the flush's batch context (flush.c) */
     size_t eager;                   /* alch_selectin: the next relationship to load */
