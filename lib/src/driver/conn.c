@@ -20,6 +20,7 @@ static void deliver_notifies(alch_conn *c);
 static void connect_done(alch_conn *c, int status, alch_error *err);
 static void on_connect_timeout(uv_timer_t *t);
 static void op_run_step(alch_conn *c);
+static void op_send(alch_conn *c);
 
 /* ---- lifetime ---------------------------------------------------------------------- */
 
@@ -739,7 +740,7 @@ static void start_waiting_op(alch_conn *c)
     if (c->op->batch)
         alch__batch_start(c);
     else
-        op_run_step(c);
+        op_send(c);
     conn_unref(c);
 }
 
@@ -945,7 +946,7 @@ static void op_start(alch_conn *c, alch__op *op)
     c->op = op;
     op->cur = 0;
     if (alch__op_begin(c))
-        op_run_step(c);
+        op_send(c);
 }
 
 static void on_deferred(uv_timer_t *t)
@@ -1115,10 +1116,11 @@ void alch__conn_fail(alch_conn *c, const char *what)
     alch_error_clear(&err);
 }
 
-static void op_run_step(alch_conn *c)
+/* Echo and send step i of the operation; false when libpq could not queue it. */
+static bool send_step(alch_conn *c, int i)
 {
     alch__op *op = c->op;
-    const alch__step *s = &op->steps[op->cur];
+    const alch__step *s = &op->steps[i];
     const alch__params *p = &op->params;
     if (s->echo) {
         alch__echo_line(c->cfg.echo, "%s", s->echo);
@@ -1139,8 +1141,54 @@ static void op_run_step(alch_conn *c)
                             : PQsendQueryParams(c->pg, s->sql, 0, NULL, NULL, NULL, NULL, 0);
         break;
     }
-    if (!ok || alch__conn_flush_arm(c) != 0)
+    return ok;
+}
+
+static void op_run_step(alch_conn *c)
+{
+    if (!send_step(c, c->op->cur) || alch__conn_flush_arm(c) != 0)
         alch__conn_fail(c, "could not send the statement");
+}
+
+/* An operation of several steps (BEGIN (implicit), PREPARE, EXECUTE) sends them together in
+ * one pipeline ended by one Sync: one round trip instead of one per step. The echo is the
+ * same, line by line; a failed step makes the server skip the rest (piped_io). */
+static void op_send(alch_conn *c)
+{
+    alch__op *op = c->op;
+    if (op->nsteps < 2) {
+        op_run_step(c);
+        return;
+    }
+    op->piped = true;
+    op->failed_step = -1;
+    bool ok = PQenterPipelineMode(c->pg);
+    for (int i = 0; ok && i < op->nsteps; i++)
+        ok = send_step(c, i);
+    if (!ok || !PQpipelineSync(c->pg) || alch__conn_flush_arm(c) != 0)
+        alch__conn_fail(c, "could not send the statement");
+}
+
+/* op->error came back for step op->cur: finish the operation with it. */
+static void step_failed(alch_conn *c)
+{
+    alch__op *op = c->op;
+    alch_error err = ALCH_ERROR_INIT;
+    int code = alch__error_from_result(&err, op->error);
+    /* its PREPARE failed, or never ran (a BEGIN before it failed): not a statement we have */
+    if (op->cache_slot >= 0 && !c->cache[op->cache_slot].ready) {
+        alch__cache_remove(c, op->cache_slot);
+        op->cache_slot = -1;
+    }
+    if (strcmp(err.sqlstate, "26000") == 0) /* our prepared statements vanished */
+        while (c->cache_len)
+            alch__cache_remove(c, c->cache_len - 1);
+    alch__cache_vanished(c, &err);
+    if (strcmp(err.sqlstate, "25P02") == 0)
+        alch__error_hint(&err, "an earlier statement in this transaction failed: call "
+                               "alch_conn_rollback() before running more statements");
+    alch__op_finish(c, code, &err);
+    alch_error_clear(&err);
 }
 
 /* One step's results are all in: move on, or finish the operation. */
@@ -1149,21 +1197,7 @@ static void step_done(alch_conn *c)
     alch__op *op = c->op;
     alch__step *s = &op->steps[op->cur];
     if (op->error) {
-        alch_error err = ALCH_ERROR_INIT;
-        int code = alch__error_from_result(&err, op->error);
-        if (s->kind == STEP_PREPARE && op->cache_slot >= 0) {
-            alch__cache_remove(c, op->cache_slot);
-            op->cache_slot = -1;
-        }
-        if (strcmp(err.sqlstate, "26000") == 0) /* our prepared statements vanished */
-            while (c->cache_len)
-                alch__cache_remove(c, c->cache_len - 1);
-        alch__cache_vanished(c, &err);
-        if (strcmp(err.sqlstate, "25P02") == 0)
-            alch__error_hint(&err, "an earlier statement in this transaction failed: call "
-                                   "alch_conn_rollback() before running more statements");
-        alch__op_finish(c, code, &err);
-        alch_error_clear(&err);
+        step_failed(c);
         return;
     }
     if (s->kind == STEP_PREPARE && op->cache_slot >= 0)
@@ -1204,6 +1238,48 @@ static void absorb(alch_conn *c, PGresult *r)
     }
 }
 
+/* A piped operation's answers: each step's results end with a NULL, skipped steps come as
+ * PGRES_PIPELINE_ABORTED, and the Sync's result ends the operation. */
+static void piped_io(alch_conn *c)
+{
+    alch__op *op = c->op;
+    while (c->op == op && !c->destroy_pending && !PQisBusy(c->pg)) {
+        PGresult *r = PQgetResult(c->pg);
+        if (!r) { /* the end of one step's answers */
+            if (op->cur >= op->nsteps)
+                break;
+            const alch__step *s = &op->steps[op->cur];
+            if (s->kind == STEP_PREPARE && op->cache_slot >= 0 && op->failed_step != op->cur)
+                c->cache[op->cache_slot].ready = true;
+            op->cur++;
+            continue;
+        }
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            PQexitPipelineMode(c->pg);
+            if (!op->error) {
+                alch__op_finish(c, 0, NULL);
+                return;
+            }
+            op->cur = op->failed_step;
+            step_failed(c);
+            return;
+        }
+        if (st == PGRES_PIPELINE_ABORTED) {
+            PQclear(r);
+            continue;
+        }
+        if (st == PGRES_FATAL_ERROR && !op->error)
+            op->failed_step = op->cur;
+        absorb(c, r);
+        if (c->state == CONN_BROKEN) {
+            alch__conn_fail(c, "unsupported COPY");
+            return;
+        }
+    }
+}
+
 static void on_io(uv_poll_t *handle, int status, int events)
 {
     alch_conn *c = handle->data;
@@ -1241,6 +1317,10 @@ static void on_io(uv_poll_t *handle, int status, int events)
     }
     if (c->op->batch) {
         alch__batch_io(c);
+        goto out;
+    }
+    if (c->op->piped) {
+        piped_io(c);
         goto out;
     }
     /* Bytes already read by libpq will not wake the poll again: drain all results now. */

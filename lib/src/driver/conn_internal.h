@@ -48,6 +48,8 @@ typedef struct alch__op {
     int cancel;             /* 0, or why a cancel was asked: ALCH_ECANCELED / ALCH_ETIMEOUT */
     bool waiting;           /* not sent yet: a cancel request is still on its way */
     int cancel_tries;       /* cancel requests sent for it (one may land between statements) */
+    bool piped;             /* its steps went together in one pipeline (conn.c op_send) */
+    int failed_step;        /* piped: the step whose answer was the first error, or -1 */
 } alch__op;
 
 typedef struct alch__stmt {
