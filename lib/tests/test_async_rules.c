@@ -371,6 +371,121 @@ static void test_conn_inputs_copied(void **state)
     alch_conn_close(c);
 }
 
+/* ---- rule 2: a call that cannot start leaves its sentence ------------------------------ */
+
+static void never_called(alch_session *s, int status, void *obj, const alch_error *err,
+                         void *data)
+{
+    (void)s, (void)status, (void)obj, (void)err, (void)data;
+    fail_msg("an async call that could not start called back");
+}
+
+static void never_connected(alch_conn *c, int status, const alch_error *err, void *data)
+{
+    (void)c, (void)status, (void)err, (void)data;
+    fail_msg("an async call that could not start called back");
+}
+
+static void never_worked(alch_tx *tx, alch_conn *c, void *data)
+{
+    (void)c, (void)tx, (void)data;
+    fail_msg("an async call that could not start ran its work");
+}
+
+static void never_done(int status, const alch_error *err, void *data)
+{
+    (void)status, (void)err, (void)data;
+    fail_msg("an async call that could not start called back");
+}
+
+static void test_session_misuse_sentences(void **state)
+{
+    (void)state;
+    world w;
+    world_open(&w);
+    assert_int_equal(alch_session_commit_async(w.s, NULL, NULL), ALCH_EMISUSE);
+    assert_string_equal(alch_session_start_error(w.s)->message, "an async call needs a callback");
+    alch_stmt *st = category_named("Tea", false);
+    assert_int_equal(alch_session_scalars_async(w.s, st, NULL, NULL), ALCH_EMISUSE);
+    assert_string_equal(alch_session_start_error(w.s)->message, "an async call needs a callback");
+    Category c = {0};
+    assert_int_equal(alch_session_load_async(w.s, &Category_model, &c, NULL, never_called, NULL),
+                     ALCH_EMISUSE);
+    assert_string_equal(alch_session_start_error(w.s)->message,
+                        "alch_session_load_async needs a relationship name");
+    alch_session_close(w.s);
+    assert_int_equal(alch_session_scalars_async(w.s, st, never_called, NULL), ALCH_EMISUSE);
+    assert_non_null(strstr(alch_session_start_error(w.s)->message, "this session was closed"));
+    alch_stmt_free(st);
+    w.s = NULL;
+    world_close(&w);
+}
+
+static void test_engine_misuse_sentences(void **state)
+{
+    (void)state;
+    world w;
+    world_open(&w);
+    assert_int_equal(alch_engine_connect_async(w.engine, NULL, NULL), ALCH_EMISUSE);
+    assert_string_equal(alch_engine_start_error(w.engine)->message,
+                        "alch_engine_connect_async needs a callback");
+    assert_int_equal(alch_engine_begin_async(w.engine, never_worked, NULL, NULL), ALCH_EMISUSE);
+    assert_string_equal(alch_engine_start_error(w.engine)->message,
+                        "alch_engine_begin_async needs a callback");
+    assert_null(alch_engine_start_error(NULL));
+    world_close(&w);
+
+    alch_error err = ALCH_ERROR_INIT;
+    alch_engine *sync = NULL;
+    CHECK_OK(alch_engine_create(db_url, NULL, &sync, &err), err);
+    assert_int_equal(alch_engine_connect_async(sync, never_connected, NULL), ALCH_EMISUSE);
+    assert_string_equal(alch_engine_start_error(sync)->message,
+                        "alch_engine_connect_async: this engine has a private loop: use the sync "
+                        "calls");
+    assert_int_equal(alch_engine_begin_async(sync, never_worked, never_done, NULL), ALCH_EMISUSE);
+    assert_string_equal(alch_engine_start_error(sync)->message,
+                        "alch_engine_begin_async: this engine has a private loop: use the sync "
+                        "calls");
+    /* freed while a connection is still out: the engine waits for it, and starts nothing */
+    alch_conn *held = NULL;
+    CHECK_OK(alch_engine_connect(sync, &held, &err), err);
+    alch_engine_free(sync);
+    assert_int_equal(alch_engine_connect_async(sync, never_connected, NULL), ALCH_ECLOSED);
+    assert_string_equal(alch_engine_start_error(sync)->message,
+                        "alch_engine_connect_async: this engine is being freed");
+    alch_conn_close(held);
+}
+
+static void after_begin(alch_conn *c, int status, alch_result *res, const alch_error *err,
+                        void *data)
+{
+    on_conn *oc = data;
+    check_status(status, err);
+    alch_result_free(res);
+    assert_int_equal(alch_conn_begin_async(c, after_begin, oc), ALCH_EMISUSE);
+    assert_string_equal(alch_conn_start_error(c)->message,
+                        "a transaction is already open on this connection");
+    oc->calls++;
+    alch_conn_close(c);
+}
+
+static void on_opened_for_begin(alch_conn *c, int status, const alch_error *err, void *data)
+{
+    check_status(status, err);
+    assert_int_equal(alch_conn_begin_async(c, after_begin, data), 0);
+}
+
+static void test_conn_misuse_sentences(void **state)
+{
+    (void)state;
+    on_conn oc = {0};
+    uv_loop_init(&oc.loop);
+    assert_int_equal(alch_conn_open_async(&oc.loop, db_url, on_opened_for_begin, &oc), 0);
+    uv_run(&oc.loop, UV_RUN_DEFAULT);
+    assert_int_equal(oc.calls, 1);
+    assert_int_equal(uv_loop_close(&oc.loop), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -379,6 +494,9 @@ int main(void)
         cmocka_unit_test(test_session_write_statement_copied),
         cmocka_unit_test(test_stream_statement_copied),
         cmocka_unit_test(test_conn_inputs_copied),
+        cmocka_unit_test(test_session_misuse_sentences),
+        cmocka_unit_test(test_engine_misuse_sentences),
+        cmocka_unit_test(test_conn_misuse_sentences),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

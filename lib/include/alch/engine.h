@@ -160,7 +160,8 @@ ALCH_API int alch_engine_connect(alch_engine *engine, alch_conn **out, alch_erro
  * never before this function returns.
  *
  * @return 0 when the request is queued (then @p cb will be called), or a negative
- *         code (then it is not): ::ALCH_ECLOSED after alch_engine_free().
+ *         code (then it is not): ::ALCH_ECLOSED after alch_engine_free(); the sentence is
+ *         in alch_engine_start_error().
  */
 ALCH_API int alch_engine_connect_async(alch_engine *engine, alch_connect_cb cb, void *data);
 
@@ -213,7 +214,8 @@ typedef void (*alch_tx_done_cb)(int status, const alch_error *err, void *data);
  * @param work    Starts the work; it calls alch_tx_done() when finished.
  * @param done    Called once at the end.
  * @param data    Passed to @p work and @p done.
- * @return 0 when started (then @p done will be called), or a negative code.
+ * @return 0 when started (then @p done will be called), or a negative code (never a
+ *         callback then; the sentence is in alch_engine_start_error()).
  */
 ALCH_API int alch_engine_begin_async(alch_engine *engine, alch_async_work_fn work,
                                      alch_tx_done_cb done, void *data);
@@ -313,6 +315,19 @@ ALCH_API int alch_engine_listen_async(alch_engine *engine, const char *channel, 
  * @param l  The listener; NULL is allowed.
  */
 ALCH_API void alch_listener_close(alch_listener *l);
+
+/**
+ * @brief Why the last `*_async` call on this engine could not start
+ *        (alch_engine_connect_async(), alch_engine_begin_async()).
+ *
+ * Such a call returns a negative code and never calls back; this error holds the sentence,
+ * e.g. "alch_engine_connect_async needs a callback". It stays until the next async call on
+ * the engine.
+ *
+ * @param engine  The engine.
+ * @return The error, owned by the engine; NULL for a NULL engine.
+ */
+ALCH_API const alch_error *alch_engine_start_error(const alch_engine *engine);
 
 /** @brief Pool counters, for monitoring and tests. */
 typedef struct alch_pool_status {

@@ -21,21 +21,26 @@ static const char *begin_sql(const alch_conn *c)
     return c->cfg.begin_sql ? c->cfg.begin_sql : "BEGIN";
 }
 
+/* A BEGIN inside a transaction: the mistake and the fix. */
+static int already_open(alch_error *err)
+{
+    alch__error_set(err, ALCH_EMISUSE, "a transaction is already open on this connection");
+    alch__error_hint(err, "commit or roll it back first, or use alch_conn_savepoint() "
+                          "for a nested transaction");
+    return ALCH_EMISUSE;
+}
+
 int alch_conn_begin(alch_conn *c, alch_error *err)
 {
-    if (c && tx_status(c) != PQTRANS_IDLE && tx_status(c) != PQTRANS_UNKNOWN) {
-        alch__error_set(err, ALCH_EMISUSE, "a transaction is already open on this connection");
-        alch__error_hint(err, "commit or roll it back first, or use alch_conn_savepoint() "
-                              "for a nested transaction");
-        return ALCH_EMISUSE;
-    }
+    if (c && tx_status(c) != PQTRANS_IDLE && tx_status(c) != PQTRANS_UNKNOWN)
+        return already_open(err);
     return alch__conn_simple_sync(c, c ? begin_sql(c) : NULL, "BEGIN", 0, false, err);
 }
 
 int alch_conn_begin_async(alch_conn *c, alch_exec_cb cb, void *data)
 {
     if (c && tx_status(c) != PQTRANS_IDLE && tx_status(c) != PQTRANS_UNKNOWN)
-        return ALCH_EMISUSE;
+        return already_open(alch__conn_start_err(c));
     return alch__conn_simple_async(c, c ? begin_sql(c) : NULL, "BEGIN", 0, false, cb, data);
 }
 

@@ -159,15 +159,40 @@ int alch_engine_create(const char *url, const alch_engine_options *opts, alch_en
     return rc;
 }
 
+/* The checks every async call on an engine makes, each failure with its sentence. */
+static int check_async(alch_engine *e, const char *fn, bool has_cb)
+{
+    if (!e)
+        return ALCH_EMISUSE; /* no engine: nowhere to leave a sentence */
+    alch_error_clear(&e->start_err);
+    if (!has_cb)
+        return alch__error_set(&e->start_err, ALCH_EMISUSE, "%s needs a callback", fn);
+    if (e->freeing) {
+        alch__error_set(&e->start_err, ALCH_ECLOSED, "%s: this engine is being freed", fn);
+        alch__error_hint(&e->start_err, "start nothing new after alch_engine_free()");
+        return ALCH_ECLOSED;
+    }
+    if (e->own_loop) {
+        alch__error_set(&e->start_err, ALCH_EMISUSE,
+                        "%s: this engine has a private loop: use the sync calls", fn);
+        alch__error_hint(&e->start_err, "for async calls create the engine with "
+                                        "alch_engine_create_on_loop()");
+        return ALCH_EMISUSE;
+    }
+    return 0;
+}
+
 int alch_engine_connect_async(alch_engine *e, alch_connect_cb cb, void *data)
 {
-    if (!e || !cb)
-        return ALCH_EMISUSE;
-    if (e->freeing)
-        return ALCH_ECLOSED;
-    if (e->own_loop)
-        return ALCH_EMISUSE;
-    return alch__pool_checkout(&e->pool, cb, data);
+    int rc = check_async(e, "alch_engine_connect_async", cb != NULL);
+    if (rc == 0 && (rc = alch__pool_checkout(&e->pool, cb, data)) != 0)
+        alch__error_set(&e->start_err, rc, "out of memory");
+    return rc;
+}
+
+const alch_error *alch_engine_start_error(const alch_engine *engine)
+{
+    return engine ? &engine->start_err : NULL;
 }
 
 typedef struct checkout_wait {
@@ -317,13 +342,14 @@ static void tx_on_conn(alch_conn *c, int status, const alch_error *err, void *da
 int alch_engine_begin_async(alch_engine *e, alch_async_work_fn work, alch_tx_done_cb done,
                             void *data)
 {
-    if (!work || !done)
-        return ALCH_EMISUSE;
+    int rc = check_async(e, "alch_engine_begin_async", work && done);
+    if (rc)
+        return rc;
     alch_tx *tx = calloc(1, sizeof *tx);
     if (!tx)
-        return ALCH_ENOMEM;
+        return alch__error_set(&e->start_err, ALCH_ENOMEM, "out of memory");
     *tx = (alch_tx){.work = work, .done = done, .data = data};
-    int rc = alch_engine_connect_async(e, tx_on_conn, tx);
+    rc = alch_engine_connect_async(e, tx_on_conn, tx);
     if (rc)
         free(tx);
     return rc;
@@ -431,6 +457,7 @@ void alch__engine_release_memory(alch_engine *e)
     uv_loop_t *own = e->own_loop;
     alch_url_free(e->url);
     free(e->url_shown);
+    alch_error_clear(&e->start_err);
     free(e);
     if (own) {
         uv_run(own, UV_RUN_DEFAULT); /* the close callbacks free the handles */

@@ -38,6 +38,7 @@ struct alch_engine {
     alch__pool pool;
     bool cache_off;         /* prepared statements vanished (PgBouncer): cache switched off */
     bool freeing;           /* alch_engine_free() called; freed when the last connection goes */
+    alch_error start_err;   /* why the last async call on the engine could not start */
     /* steps deferred to the next loop turn (alch__engine_defer): one timer for all */
     uv_timer_t *defer_timer;
     alch__deferred *defer_head, *defer_tail;

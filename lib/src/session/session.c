@@ -1090,10 +1090,10 @@ int alch_session_scope(alch_sessionmaker *maker, alch_session_work_fn work, void
 static int start_async(alch_session *s, alch__sop *op, alch_session_cb cb, void *data)
 {
     if (!op)
-        return ALCH_ENOMEM;
+        return alch__error_set(&s->start_err, ALCH_ENOMEM, "out of memory");
     if (!cb) {
         drop_op(op);
-        return ALCH_EMISUSE;
+        return alch__error_set(&s->start_err, ALCH_EMISUSE, "an async call needs a callback");
     }
     op->cb = cb;
     op->data = data;
@@ -1145,7 +1145,8 @@ int alch_session_load_async(alch_session *s, const alch_model *m, void *obj,
     if (rc)
         return rc;
     if (!relationship)
-        return ALCH_EMISUSE;
+        return alch__error_set(&s->start_err, ALCH_EMISUSE,
+                               "alch_session_load_async needs a relationship name");
     alch__sop *op = obj_op(s, OP_LOAD, m, obj, relationship, &s->start_err);
     return op ? start_async(s, op, cb, data) : ALCH_EMISUSE;
 }

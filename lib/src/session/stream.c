@@ -217,10 +217,20 @@ static void on_fetched(alch_session *s, int status, void *obj, const alch_error 
 
 int alch_stream_next_async(alch_stream *it, alch_stream_cb cb, void *data)
 {
-    if (!it || !cb || it->busy)
-        return !it || !cb ? ALCH_EMISUSE : ALCH_EBUSY;
+    if (!it)
+        return ALCH_EMISUSE; /* no stream: nowhere to leave a sentence */
     if (!it->s)
-        return ALCH_ECLOSED;
+        return ALCH_ECLOSED; /* its session is closed: the same, see alch_stream_next_async() */
+    alch_error *err = &it->s->start_err;
+    alch_error_clear(err);
+    if (!cb)
+        return alch__error_set(err, ALCH_EMISUSE, "alch_stream_next_async needs a callback");
+    if (it->busy) {
+        alch__error_set(err, ALCH_EBUSY, "this stream is already fetching a batch");
+        alch__error_hint(err, "one fetch at a time: call alch_stream_next_async() again from "
+                              "the callback");
+        return ALCH_EBUSY;
+    }
     drop_batch(it);
     it->cb = cb;
     it->cb_data = data;
