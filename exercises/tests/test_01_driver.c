@@ -20,6 +20,6 @@ int main(void)
               "задайте *server_version из alch_conn_server_version(conn) до закрытия"),
           NULL);
     SAY("server version %d\n", "версия сервера %d\n", version);
-    alch_test_db_drop(url);
+    check_done(url);
     return 0;
 }

@@ -25,6 +25,6 @@ int main(void)
     alch_result_free(r);
     alch_conn_close(c);
     db_close();
-    alch_test_db_drop(url);
+    check_done(url);
     return 0;
 }

@@ -47,6 +47,6 @@ int main(void)
               "фабрика создана для движка из упражнения 02, а не для другого?"),
           NULL);
     db_close();
-    alch_test_db_drop(url);
+    check_done(url);
     return 0;
 }

@@ -51,6 +51,6 @@ int main(void)
               "db_open() снова работает на существующих таблицах (IF NOT EXISTS)"),
           NO_MSG, &err);
     db_close();
-    alch_test_db_drop(url);
+    check_done(url);
     return 0;
 }

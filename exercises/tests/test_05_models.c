@@ -77,6 +77,6 @@ int main(void)
           MSG("and comes back the same", "и читается обратно таким же"), NO_MSG, &err);
     alch_session_close(s);
     db_close();
-    alch_test_db_drop(url);
+    check_done(url);
     return 0;
 }

@@ -92,6 +92,6 @@ int main(void)
           &err);
     alch_session_close(s);
     db_close();
-    alch_test_db_drop(url);
+    check_done(url);
     return 0;
 }

@@ -44,6 +44,6 @@ int main(void)
         NULL);
     SAY("%d requests in %.0f ms\n", "%d запросов за %.0f мс\n", USERS, ms);
     db_close();
-    alch_test_db_drop(url);
+    check_done(url);
     return 0;
 }

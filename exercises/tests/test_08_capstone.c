@@ -221,6 +221,6 @@ int main(void)
           MSG("nothing is left running on the loop", "в цикле событий ничего не осталось работать"),
           NO_MSG, NULL);
     db_close();
-    alch_test_db_drop(url);
+    check_done(url);
     return 0;
 }

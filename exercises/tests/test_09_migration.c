@@ -209,6 +209,6 @@ int main(void)
 
     alch_conn_close(conn);
     db_close();
-    alch_test_db_drop(url);
+    check_done(url);
     return 0;
 }
