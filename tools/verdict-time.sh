@@ -10,6 +10,14 @@
 # saves the screens to TRANSCRIPT (default: build/verdict-transcript.txt). The exercise files
 # and the progress are put back as they were at the end. Needs tmux and a warm build (run
 # ./tutor once first: the first build takes minutes and is not what this measures).
+#
+# Each line splits the wait (from the tutor's build/dev/last-check.times.NN): "save" from the
+# save to watch mode's next round (the file written, the watcher's settle time), "hash" the
+# regions hashed and the progress printed (the check's build runs meanwhile), "build" what
+# was left of the build, "check" the check program, "show" the verdict on the screen. "CPU" is
+# the processor time the verdict cost: the tutor and everything it ran, plus the sandbox's
+# PostgreSQL (its background work included): on a machine shared with other builds, wall
+# times grow with the load average (printed beside them), CPU times much less.
 set -euo pipefail
 export ALCH_LANG=en # the sentences asserted here are the English ones, whatever the locale
 repo=$(cd "${1:-$(dirname "${BASH_SOURCE[0]}")/..}" && pwd -P)
@@ -23,7 +31,7 @@ cd "$repo"
 session=verdict
 sock=$(mktemp -u /tmp/alch-verdict-XXXXXX)
 conf=$(mktemp)
-echo 'set -g scroll-on-clear off' >"$conf"
+printf 'set -g scroll-on-clear off\nset -g remain-on-exit on\n' >"$conf"
 tmx() { tmux -u -S "$sock" -f "$conf" "$@"; }
 saved=$(mktemp -d)
 cp -a exercises/database "$saved/database"
@@ -55,22 +63,58 @@ wait_for() { # pattern, seconds -> 0 once the screen shows it
 }
 now_ms() { echo $((${EPOCHREALTIME/[.,]/} / 1000)); }
 
+# CPU time (clock ticks) of processes and of their children that ended: the tutor's own pid
+# counts everything it ran; the sandbox's postmaster, its servers (the running ones too).
+ticks() {
+    local pid stat total=0
+    local -a f
+    for pid; do
+        stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+        read -r -a f <<<"${stat##*) }" # after "pid (name) ": state ppid ... utime is the 12th
+        total=$((total + f[11] + f[12] + f[13] + f[14]))
+    done
+    echo "$total"
+}
+postmaster=""
+if [[ -z ${ALCH_DATABASE_URL:-} && -f build/sandbox/datadir ]]; then
+    postmaster=$(head -n 1 "$(cat build/sandbox/datadir)/postmaster.pid" 2>/dev/null || true)
+fi
+server_ticks() {
+    [[ -n $postmaster ]] || { echo 0; return; }
+    # shellcheck disable=SC2046  # one pid per word
+    ticks "$postmaster" $(pgrep -P "$postmaster" || true)
+}
+hz=$(getconf CLK_TCK)
+
 : >"$transcript"
-tmx new-session -d -s "$session" -x 120 -y 50 "./tutor; sleep 600"
+pidfile=$(mktemp)
+tmx new-session -d -s "$session" -x 120 -y 50 "echo \$\$ >$pidfile; exec ./tutor"
 wait_for 'Save a file to check again' 600 || { screen; echo "verdict-time: watch mode did not start" >&2; exit 1; }
+tutor=$(cat "$pidfile")
+rm -f "$pidfile"
 { echo "==== the first screen"; screen; } >>"$transcript"
 
-printf '%-10s %-18s %-16s %s\n' exercise name "save -> verdict" "load (1 min)"
+printf '%-3s %-16s %8s = %5s %5s %5s %5s %5s   %-18s %s\n' nn exercise "verdict" save hash build \
+    check show "CPU: tutor+server" "load (1 min)"
 status=0
 while IFS=';' read -r nn name _ files; do
     tmx clear-history -t "$session"
+    c0=$(ticks "$tutor") s0=$(server_ticks)
     t0=$(now_ms)
     for file in $files; do tools/regions put "exercises/$file" "solutions/$file" "$nn"; done # the save
     if wait_for "Exercise $nn passes" 120; then
         t1=$(now_ms)
-        printf '%-10s %-18s %-16s %s\n' "$nn" "$name" "$((t1 - t0)) ms" "$(cut -d' ' -f1 /proc/loadavg)"
+        c1=$(ticks "$tutor") s1=$(server_ticks) # the verdict's (the next exercise's check starts)
+        # round start, check start, built, ran (microseconds), from the tutor
+        read -r r0 te tb tc <"build/dev/last-check.times.$nn"
+        printf '%-3s %-16s %5d ms = %5d %5d %5d %5d %5d   %4.2f + %4.2f s        %s\n' "$nn" "$name" \
+            $((t1 - t0)) $((r0 / 1000 - t0)) $(((te - r0) / 1000)) $(((tb - te) / 1000)) \
+            $(((tc - tb) / 1000)) $((t1 - tc / 1000)) \
+            "$(awk -v t=$((c1 - c0)) -v hz="$hz" 'BEGIN { print t / hz }')" \
+            "$(awk -v t=$((s1 - s0)) -v hz="$hz" 'BEGIN { print t / hz }')" \
+            "$(cut -d' ' -f1 /proc/loadavg)"
     else
-        printf '%-10s %-18s no verdict in 120 s\n' "$nn" "$name"
+        printf '%-3s %-16s no verdict in 120 s\n' "$nn" "$name"
         status=1
     fi
     wait_for 'Save a file to check again|Every exercise passes' 120 || true
