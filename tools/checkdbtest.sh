@@ -16,12 +16,8 @@ name=$(basename "$check")
 db=alch_check_ex${name:9:2} # solution_01_driver -> alch_check_ex01
 kept=$(sed -E "s|^(postgres(ql)?://[^/?]*)/[^?]*|\\1/$db|" <<<"$url")
 [[ $kept == *"/$db"* ]] || { echo "checkdbtest: cannot put the database into $url" >&2; exit 2; }
-fail=0
-ok() { echo "ok: $1"; }
-bad() {
-    echo "FAIL: $1"
-    fail=1
-}
+# shellcheck source=tools/testlib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/testlib.sh" # ok, bad, fail, now_ms
 sql() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 databases() { sql "$url" -c "SELECT count(*) FROM pg_database"; }
 same() { # description, what is, what should be

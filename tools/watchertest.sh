@@ -15,13 +15,8 @@ cleanup() {
     rm -rf "$dir"
 }
 trap cleanup EXIT
-fail=0
-ok() { echo "ok: $1"; }
-bad() {
-    echo "FAIL: $1"
-    fail=1
-}
-now_ms() { echo $((${EPOCHREALTIME/[.,]/} / 1000)); }
+# shellcheck source=tools/testlib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/testlib.sh" # ok, bad, fail, now_ms
 start() { # the watcher on DIR, given a second to set its watch up
     "$watch" "$dir" </dev/null &
     pid=$!

@@ -40,12 +40,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-fail=0
-ok() { echo "ok: $1"; }
-bad() {
-    echo "FAIL: $1"
-    fail=1
-}
+# shellcheck source=tools/testlib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/testlib.sh" # ok, bad, fail, now_ms
 visible() { tmx capture-pane -p -J -t learner; }       # what is on the screen now
 everything() { tmx capture-pane -p -J -t learner -S -; } # the screen and what scrolled off
 wait_for() { # pattern seconds [capture]: 0 once the capture shows the pattern
@@ -56,7 +52,6 @@ wait_for() { # pattern seconds [capture]: 0 once the capture shows the pattern
     done
     return 1
 }
-now_ms() { echo $((${EPOCHREALTIME/[.,]/} / 1000)); }
 expect_screen() { # description pattern [capture]
     if "${3:-everything}" | grep -qE -- "$2"; then
         ok "$1"
