@@ -139,6 +139,10 @@ static inline void check(bool ok, check_msg what, check_msg likely, const alch_e
  * dropped, public made again), so a run starts from the same empty database. A session-level
  * advisory lock, held until the check exits, keeps two checks from sharing it (watch mode and
  * a `./tutor check` beside it): the one that finds it taken makes a fresh database instead. */
+/* The connection scalar() asks on, opened by its first question and closed by check_done():
+ * one server process for all of a check's questions (exercise 05 asks eleven). */
+static alch_conn *check_scalar_conn;
+
 static PGconn *check_kept_conn; /* holds the lock until the process ends */
 static char *check_kept_url;
 
@@ -217,6 +221,8 @@ static inline char *check_connects(const char *name)
 /* The check's end: its database dropped, or, kept for the next run, left as it is. */
 static inline void check_done(char *url)
 {
+    alch_conn_close(check_scalar_conn);
+    check_scalar_conn = NULL;
     if (url && check_kept_url && strcmp(url, check_kept_url) == 0) {
         free(url);
         check_forget_kept();
@@ -225,19 +231,21 @@ static inline void check_done(char *url)
     alch_test_db_drop(url);
 }
 
-/* One number from SQL of the check's own (not the learner's code). */
+/* One number from SQL of the check's own (not the learner's code), each its own transaction. */
 static inline long long scalar(const char *url, const char *sql)
 {
-    alch_conn *c = NULL;
     alch_result *r = NULL;
     long long n = -1;
     int64_t v;
-    if (alch_conn_open(url, &c, NULL) == 0 &&
-        alch_conn_execute_text(c, sql, NULL, 0, &r, NULL) == 0 &&
+    if (!check_scalar_conn && alch_conn_open(url, &check_scalar_conn, NULL) != 0) {
+        alch_conn_close(check_scalar_conn);
+        check_scalar_conn = NULL;
+        return n;
+    }
+    if (alch_conn_execute_text(check_scalar_conn, sql, NULL, 0, &r, NULL) == 0 &&
         alch_result_get_int(r, 0, 0, &v, NULL) == 0)
         n = v;
     alch_result_free(r);
-    alch_conn_close(c);
     return n;
 }
 
