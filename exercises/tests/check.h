@@ -168,9 +168,8 @@ static inline char *check_kept_database(const char *name)
     if (PQstatus(check_kept_conn) != CONNECTION_OK) { /* the first run: make it */
         PQfinish(check_kept_conn);
         PGconn *admin = PQconnectdb(alch_test_url());
-        char *ident = PQstatus(admin) == CONNECTION_OK
-                          ? PQescapeIdentifier(admin, db, strlen(db))
-                          : NULL;
+        char *ident =
+            PQstatus(admin) == CONNECTION_OK ? PQescapeIdentifier(admin, db, strlen(db)) : NULL;
         char sql[128];
         if (ident) {
             snprintf(sql, sizeof sql, "CREATE DATABASE %s", ident);
