@@ -87,6 +87,9 @@ server_ticks() {
     ticks "$postmaster" $(pgrep -P "$postmaster" || true)
 }
 hz=$(getconf CLK_TCK)
+# Ticks as seconds; a process that ended before its second reading (the tutor leaves watch mode
+# once every exercise passes, so /proc has nothing to read) gives "?", not a negative time.
+seconds() { awk -v t="$1" -v hz="$hz" 'BEGIN { if (t < 0) print "?"; else printf "%.2f", t / hz }'; }
 
 : >"$transcript"
 pidfile=$(mktemp)
@@ -109,11 +112,10 @@ while IFS=';' read -r nn name _ files; do
         c1=$(ticks "$tutor") s1=$(server_ticks) # the verdict's (the next exercise's check starts)
         # round start, check start, built, ran (microseconds), from the tutor
         read -r r0 te tb tc <"build/dev/last-check.times.$nn"
-        printf '%-3s %-16s %5d ms = %5d %5d %5d %5d %5d   %4.2f + %4.2f s        %s\n' "$nn" "$name" \
+        printf '%-3s %-16s %5d ms = %5d %5d %5d %5d %5d   %4s + %4s s        %s\n' "$nn" "$name" \
             $((t1 - t0)) $((r0 / 1000 - t0)) $(((te - r0) / 1000)) $(((tb - te) / 1000)) \
             $(((tc - tb) / 1000)) $((t1 - tc / 1000)) \
-            "$(awk -v t=$((c1 - c0)) -v hz="$hz" 'BEGIN { print t / hz }')" \
-            "$(awk -v t=$((s1 - s0)) -v hz="$hz" 'BEGIN { print t / hz }')" \
+            "$(seconds $((c1 - c0)))" "$(seconds $((s1 - s0)))" \
             "$(cut -d' ' -f1 /proc/loadavg)"
     else
         printf '%-3s %-16s no verdict in 120 s\n' "$nn" "$name"
