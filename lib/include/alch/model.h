@@ -85,13 +85,13 @@ extern "C" {
 typedef enum alch_sql_type {
     ALCH_SMALLINT = 1, /**< 2-byte integer. */
     ALCH_INTEGER,      /**< 4-byte integer. */
-    ALCH_BIGINT,       /**< 8-byte integer (the seed's `BigInteger`, for Telegram ids). */
+    ALCH_BIGINT,       /**< 8-byte integer (SQLAlchemy's `BigInteger`, for Telegram ids). */
     ALCH_BOOLEAN,      /**< true / false. */
     ALCH_REAL,         /**< 4-byte float. */
     ALCH_DOUBLE,       /**< 8-byte float (`double precision`). */
     ALCH_NUMERIC,      /**< Exact decimal, carried as text ("12.50") so nothing is rounded. */
     ALCH_TEXT,         /**< Text of any length. */
-    ALCH_VARCHAR,      /**< Text of at most `.length` characters (the seed's `String(25)`). */
+    ALCH_VARCHAR,      /**< Text of at most `.length` characters (SQLAlchemy's `String(25)`). */
     ALCH_TIMESTAMPTZ,  /**< A moment in time. */
     ALCH_DATE,         /**< A calendar date. */
     ALCH_UUID,         /**< A UUID, as text. */
@@ -211,7 +211,7 @@ typedef struct alch_column {
                                      left empty, e.g. "now()" or "0"; it comes back to your
                                      struct through RETURNING at flush. Schema text, not data. */
     alch_value client_default;  /**< A value the flush uses when the field is unset, also
-                                     written into your struct (the seed's `default=`). Build
+                                     written into your struct (SQLAlchemy's `default=`). Build
                                      it with ALCH_DEFAULT_INT(), ALCH_DEFAULT_DOUBLE(),
                                      ALCH_DEFAULT_BOOL() or ALCH_DEFAULT_TEXT(). */
     const char *foreign_key;    /**< "table.column" this column references, or NULL. */
@@ -219,7 +219,7 @@ typedef struct alch_column {
     int compile_check;          /**< Set by ALCH_COLUMN(): the C/SQL type check ran. */
 } alch_column;
 
-/** @brief One relationship of a model (the seed's `relationship()`), loaded only on request. */
+/** @brief One relationship of a model (SQLAlchemy's `relationship()`), loaded only on request. */
 typedef struct alch_relationship {
     const char *name;        /**< Attribute name, e.g. "items". */
     size_t offset;           /**< offsetof(struct, field) of an ::alch_many or ::alch_one. */

@@ -295,7 +295,7 @@ ALCH_API int alch_session_execute_text(alch_session *s, const char *sql, const a
                                        size_t nparams, alch_result **res, alch_error *err);
 
 /**
- * @brief Run a statement and turn every row into an object of its model (the seed's
+ * @brief Run a statement and turn every row into an object of its model (SQLAlchemy's
  *        `await session.scalars(select(Item).where(...))`).
  *
  * The statement must select a model (alch_select()) or return one
@@ -326,7 +326,7 @@ ALCH_API int alch_session_scalars(alch_session *s, alch_stmt *st, alch_list *out
 ALCH_API int alch_session_scalar_one(alch_session *s, alch_stmt *st, void **out, alch_error *err);
 
 /**
- * @brief Run a statement that returns one object or none (`scalar_one_or_none()`, the seed's
+ * @brief Run a statement that returns one object or none (`scalar_one_or_none()`, SQLAlchemy's
  *        `session.scalar(...)`).
  * @param s    The session.
  * @param st   The statement (a model's, as for alch_session_scalars()).
@@ -477,7 +477,7 @@ typedef int (*alch_session_work_fn)(alch_session *s, void *data, alch_error *err
 
 /**
  * @brief Open a session, begin, run @p work, commit on success or roll back on error,
- *        close (the seed's `async with async_session() as session, session.begin():`).
+ *        close (SQLAlchemy's `async with async_session() as session, session.begin():`).
  * @return 0, or the work's (or the commit's) error after the rollback.
  */
 ALCH_API int alch_session_scope(alch_sessionmaker *maker, alch_session_work_fn work, void *data,

@@ -3,7 +3,8 @@
  * @ingroup requests
  * @brief Statements built from models, not from SQL strings (the seed's `select(...)`).
  *
- * The seed's `requests` module builds queries with SQLAlchemy's expression language:
+ * The seed names a `requests` module; its queries (this course's continuation) use
+ * SQLAlchemy's expression language:
  *
  *     await session.scalars(select(Item).where(Item.category == category_id))
  *
