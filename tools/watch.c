@@ -23,6 +23,8 @@
 
 #include <uv.h>
 
+#include "msg.h" /* the learner's language: MSG(en, ru), check_ru() */
+
 #ifdef __linux__
 #include <sys/inotify.h>
 #include <unistd.h>
@@ -165,8 +167,12 @@ int main(int argc, char **argv)
     uv_timer_init(loop, &settle);
     if (watch_inotify(loop, argv[1]) != 0) {
         uv_fs_event_init(loop, &watcher);
-        if (uv_fs_event_start(&watcher, on_change, argv[1], 0) != 0)
-            fprintf(stderr, "(file watching is not available here: press r to check again)\n");
+        if (uv_fs_event_start(&watcher, on_change, argv[1], 0) != 0) {
+            check_msg m =
+                MSG("(file watching is not available here: press r to check again)\n",
+                    "(слежение за файлами здесь недоступно: нажмите r, чтобы проверить снова)\n");
+            fputs(check_ru() ? m.ru : m.en, stderr);
+        }
     }
     if (uv_guess_handle(0) == UV_TTY && uv_tty_init(loop, &tty, 0, 1) == 0) {
         have_tty = true;
