@@ -73,7 +73,8 @@ int alch_error_code_from_sqlstate(const char *sqlstate)
     return ALCH_EDATABASE;
 }
 
-static char *vformat(const char *fmt, va_list ap)
+/* printf-like: the callers' format checks reach through it (clang's -Wformat-nonliteral). */
+__attribute__((format(printf, 1, 0))) static char *vformat(const char *fmt, va_list ap)
 {
     va_list ap2;
     va_copy(ap2, ap);
