@@ -29,13 +29,10 @@ static int setup(void **state)
 {
     (void)state;
     db_url = alch_test_db_create("async_rules");
+    base = alch_test_base(db_url, (const alch_model *[]){&Category_model, &Item_model}, 2);
     alch_error err = ALCH_ERROR_INIT;
-    CHECK_OK(alch_base_create(&base, &err), err);
-    CHECK_OK(alch_base_add(base, &Category_model, &err), err);
-    CHECK_OK(alch_base_add(base, &Item_model, &err), err);
     alch_conn *c = NULL;
     CHECK_OK(alch_conn_open(db_url, &c, &err), err);
-    CHECK_OK(alch_base_create_all(base, c, &err), err);
     CHECK_OK(alch_conn_execute_text(c, "INSERT INTO categories (name) VALUES ('Tea'), ('Coffee')",
                                     NULL, 0, NULL, &err),
              err);
