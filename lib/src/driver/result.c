@@ -335,13 +335,17 @@ int alch_result_get_bool(const alch_result *res, size_t row, size_t col, bool *o
     return 0;
 }
 
-const char *alch__result_cell(const alch_result *res, size_t row, size_t col, size_t *len)
+const char *alch__result_value(const alch_result *res, size_t row, size_t col)
 {
     const char *v = PQgetvalue(res->pg, (int)row, (int)col);
     if (!v[0] && PQgetisnull(res->pg, (int)row, (int)col)) /* NULL reads as "" */
         return NULL;
-    *len = (size_t)PQgetlength(res->pg, (int)row, (int)col);
     return v;
+}
+
+size_t alch__result_length(const alch_result *res, size_t row, size_t col)
+{
+    return (size_t)PQgetlength(res->pg, (int)row, (int)col);
 }
 
 int alch_result_get_text(const alch_result *res, size_t row, size_t col, const char **out,

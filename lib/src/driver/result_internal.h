@@ -7,9 +7,11 @@
 
 #include "alch/result.h"
 
-/* One cell's text (NULL for SQL NULL) and its length, without the public getters' checks:
- * for loops of the library's own that stay within rows x columns. */
-const char *alch__result_cell(const alch_result *res, size_t row, size_t col, size_t *len);
+/* One cell's text (NULL for SQL NULL), NUL-terminated, and its length in bytes, without the
+ * public getters' checks: for loops of the library's own that stay within rows x columns.
+ * The length is a call of its own: most cells (numbers) are read without it. */
+const char *alch__result_value(const alch_result *res, size_t row, size_t col);
+size_t alch__result_length(const alch_result *res, size_t row, size_t col);
 
 /* Zeroed memory freed with the result (for structs mapped from its rows). */
 void *alch__result_alloc(alch_result *res, size_t size);

@@ -27,9 +27,20 @@ typedef struct cell {
     const alch_result *res;
     size_t row, rcol;
     alch__arena *arena; /* NULL: strings and bytes point into the result */
-    const char *text;
-    size_t len;
+    const char *text;   /* NUL-terminated, as libpq keeps every cell */
+    size_t len;         /* CELL_LEN_UNKNOWN until a decoder asks (cell_len) */
 } cell;
+
+enum { CELL_LEN_UNKNOWN = -1 };
+
+/* The cell's length, asked of libpq only by the decoders that need it: an integer or a bool
+ * reads up to the NUL, and most cells are numbers. */
+static size_t cell_len(cell *c)
+{
+    if (c->len == (size_t)CELL_LEN_UNKNOWN)
+        c->len = alch__result_length(c->res, c->row, c->rcol);
+    return c->len;
+}
 
 /* When a field counts as unset (see alch__field_empty). */
 typedef enum { UNSET_NEVER, UNSET_FLAG, UNSET_NULL_POINTER, UNSET_ZERO_KEY } unset_rule;
@@ -44,7 +55,7 @@ typedef struct ctype_row {
     alch_type default_of; /* the .client_default type it takes (ALCH_V_NULL: none) */
     const char *range_type;     /* the C type named when a value is out of its range */
     void (*encode)(const void *value, size_t vsize, alch_value *out, char *tmp);
-    int (*decode)(const cell *c, void *value, alch_error *err);
+    int (*decode)(cell *c, void *value, alch_error *err);
     void (*set)(void *value, size_t vsize, const alch_value *v); /* NULL: nothing to set */
     bool (*equal)(const void *a, const void *b, size_t vsize);
     int (*own)(void *value, alch__arena *arena); /* copy what it points to; NULL: nothing */
@@ -105,45 +116,47 @@ static int out_of_range(const cell *c, const char *ctype, const char *range, alc
     return ALCH_ETYPE;
 }
 
-/* An integer in the server's text form ("-42"), every character checked; false when it is
- * not one or does not fit in 64 bits. strtoll() does the same work for any base, locale
- * and leading space, and was the largest single cost of loading rows. */
-static bool parse_int(const char *s, size_t len, int64_t *out)
+/* An integer in the server's text form ("-42"), every character checked up to the NUL;
+ * false when it is not one or does not fit in 64 bits. strtoll() does the same work for any
+ * base, locale and leading space, and was the largest single cost of loading rows. */
+static bool parse_int(const char *s, int64_t *out)
 {
-    bool neg = len > 0 && s[0] == '-';
-    size_t i = neg;
-    if (i == len || len - i > 19)
-        return false;
+    bool neg = *s == '-';
+    s += neg;
     uint64_t v = 0;
-    for (; i < len; i++) {
-        unsigned d = (unsigned)(s[i] - '0');
-        if (d > 9)
-            return false;
-        v = v * 10 + d;
-    }
-    if (v > (uint64_t)INT64_MAX + neg) /* 19 digits can pass 2^63: check the range */
+    size_t n = 0;
+    for (unsigned d; (d = (unsigned)(s[n] - '0')) <= 9; n++)
+        v = v * 10 + d; /* may wrap past 19 digits, which are refused below */
+    if (s[n] || n == 0 || n > 19 || v > (uint64_t)INT64_MAX + neg) /* 19 digits can pass 2^63 */
         return false;
     *out = neg ? (int64_t)(0 - v) : (int64_t)v;
     return true;
 }
 
-static int dec_int(const cell *c, void *p, alch_error *err)
+/* Why c's text is not an integer of its field: out of range, or not a number at all. Out of
+ * line, so the common path saves no registers for it. */
+__attribute__((noinline, cold)) static int int_refused(cell *c, bool parsed, alch_error *err)
 {
     static const char *const ranges[] = {[2] = "-32768 to 32767",
                                          [4] = "-2147483648 to 2147483647"};
+    if (parsed)
+        return out_of_range(c, c->t->range_type, ranges[c->t->vsize], err);
+    size_t len = cell_len(c), sign = c->text[0] == '-';
+    bool number = len > sign && strspn(c->text + sign, "0123456789") == len - sign;
+    return number ? out_of_range(c, "int64_t", "-9223372036854775808 to 9223372036854775807", err)
+                  : bad_value(c, err);
+}
+
+static int dec_int(cell *c, void *p, alch_error *err)
+{
     int64_t v;
-    if (!parse_int(c->text, c->len, &v)) {
-        size_t sign = c->len > 0 && c->text[0] == '-';
-        bool number = c->len > sign && strspn(c->text + sign, "0123456789") == c->len - sign;
-        return number ? out_of_range(c, "int64_t",
-                                     "-9223372036854775808 to 9223372036854775807", err)
-                      : bad_value(c, err);
-    }
+    if (!parse_int(c->text, &v))
+        return int_refused(c, false, err);
     size_t vsize = c->t->vsize;
     if (vsize < 8) { /* narrower than int64_t: is it in range? */
         int64_t max = vsize == 2 ? INT16_MAX : INT32_MAX;
         if (v < -max - 1 || v > max)
-            return out_of_range(c, c->t->range_type, ranges[vsize], err);
+            return int_refused(c, true, err);
     }
     put_int(p, vsize, v);
     return 0;
@@ -163,9 +176,9 @@ static void set_bool(void *p, size_t vsize, const alch_value *v)
     *(bool *)p = v->u.b;
 }
 
-static int dec_bool(const cell *c, void *p, alch_error *err)
+static int dec_bool(cell *c, void *p, alch_error *err)
 {
-    if (c->len != 1 || (c->text[0] != 't' && c->text[0] != 'f'))
+    if ((c->text[0] != 't' && c->text[0] != 'f') || c->text[1])
         return bad_value(c, err);
     *(bool *)p = c->text[0] == 't';
     return 0;
@@ -212,7 +225,7 @@ static bool eq_double(const void *a, const void *b, size_t vsize)
 /* A floating-point number: "NaN", "Infinity" and "-Infinity" are real values of a float
  * column; a finite number (a NUMERIC) beyond the C type's range is refused, not turned into
  * an infinity or a zero. */
-static int parse_double(const cell *c, double *v, alch_error *err)
+static int parse_double(cell *c, double *v, alch_error *err)
 {
     char *end;
     errno = 0;
@@ -225,12 +238,12 @@ static int parse_double(const cell *c, double *v, alch_error *err)
     return 0;
 }
 
-static int dec_double(const cell *c, void *p, alch_error *err)
+static int dec_double(cell *c, void *p, alch_error *err)
 {
     return parse_double(c, p, err);
 }
 
-static int dec_float(const cell *c, void *p, alch_error *err)
+static int dec_float(cell *c, void *p, alch_error *err)
 {
     double v;
     int rc = parse_double(c, &v, err);
@@ -264,10 +277,10 @@ static bool eq_string(const void *a, const void *b, size_t vsize)
     return x == y || (x && y && strcmp(x, y) == 0);
 }
 
-static int dec_string(const cell *c, void *p, alch_error *err)
+static int dec_string(cell *c, void *p, alch_error *err)
 {
     /* no arena: point into the result, which outlives the struct */
-    char *s = c->arena ? alch__arena_strndup(c->arena, c->text, c->len) : (char *)c->text;
+    char *s = c->arena ? alch__arena_strndup(c->arena, c->text, cell_len(c)) : (char *)c->text;
     if (!s)
         return alch__error_set(err, ALCH_ENOMEM, "out of memory");
     *(char **)p = s;
@@ -298,7 +311,7 @@ static bool eq_blob(const void *a, const void *b, size_t vsize)
     return x->len == y->len && memcmp(x->data, y->data, x->len) == 0;
 }
 
-static int dec_blob(const cell *c, void *p, alch_error *err)
+static int dec_blob(cell *c, void *p, alch_error *err)
 {
     const void *bytes;
     size_t size;
@@ -338,22 +351,22 @@ static void enc_date(const void *p, size_t vsize, alch_value *out, char *tmp)
     *out = alch_text(tmp);
 }
 
-static int time_result(const cell *c, int rc, const char *range, alch_error *err)
+static int time_result(cell *c, int rc, const char *range, alch_error *err)
 {
     if (rc == ALCH__DT_RANGE)
         return out_of_range(c, c->t->range_type, range, err);
     return rc ? bad_value(c, err) : 0;
 }
 
-static int dec_ts(const cell *c, void *p, alch_error *err)
+static int dec_ts(cell *c, void *p, alch_error *err)
 {
-    return time_result(c, alch__ts_parse(c->text, c->len, p),
+    return time_result(c, alch__ts_parse(c->text, cell_len(c), p),
                        "int64_t microseconds since 1970: about 290308 BC to 294246 AD", err);
 }
 
-static int dec_date(const cell *c, void *p, alch_error *err)
+static int dec_date(cell *c, void *p, alch_error *err)
 {
-    return time_result(c, alch__date_parse(c->text, c->len, p), "int32_t days since 1970", err);
+    return time_result(c, alch__date_parse(c->text, cell_len(c), p), "int32_t days since 1970", err);
 }
 
 /* ---- the table ------------------------------------------------------------------------ */
@@ -511,23 +524,45 @@ void alch__field_set(const alch_column *col, void *obj, const alch_value *v)
         *flag_of(f, t) = false;
 }
 
+/* c->col's field of obj from c's cell (c->row, c->rcol). */
+static int load_cell(cell *c, void *obj, alch_error *err)
+{
+    c->t = row_of(c->col->ctype);
+    c->len = (size_t)CELL_LEN_UNKNOWN;
+    c->text = alch__result_value(c->res, c->row, c->rcol);
+    if (!c->text) {
+        alch__field_clear(c->col, obj);
+        return 0;
+    }
+    if (!c->t)
+        return bad_value(c, err);
+    void *f = field_of(obj, c->col);
+    int rc = c->t->decode(c, f, err);
+    if (rc == 0 && c->t->null_flag >= 0)
+        *flag_of(f, c->t) = false;
+    return rc;
+}
+
 int alch__field_load(const alch_model *m, const alch_column *col, void *obj,
                      const alch_result *res, size_t row, size_t rcol, alch__arena *arena,
                      alch_error *err)
 {
-    cell c = {m, col, row_of(col->ctype), res, row, rcol, arena, NULL, 0};
-    c.text = alch__result_cell(res, row, rcol, &c.len);
-    if (!c.text) {
-        alch__field_clear(col, obj);
-        return 0;
+    cell c = {.m = m, .col = col, .res = res, .row = row, .rcol = rcol, .arena = arena};
+    return load_cell(&c, obj, err);
+}
+
+int alch__fields_load(const alch_model *m, void *obj, const alch_result *res, size_t row,
+                      alch__arena *arena, alch_error *err)
+{
+    cell c = {.m = m, .res = res, .row = row, .arena = arena};
+    for (size_t i = 0; i < m->ncolumns; i++) {
+        c.col = &m->columns[i];
+        c.rcol = i;
+        int rc = load_cell(&c, obj, err);
+        if (rc)
+            return rc;
     }
-    if (!c.t)
-        return bad_value(&c, err);
-    void *f = field_of(obj, col);
-    int rc = c.t->decode(&c, f, err);
-    if (rc == 0 && c.t->null_flag >= 0)
-        *flag_of(f, c.t) = false;
-    return rc;
+    return 0;
 }
 
 bool alch__field_equal(const alch_column *col, const void *a, const void *b)

@@ -54,6 +54,10 @@ void alch__field_set(const alch_column *col, void *obj, const alch_value *v);
 int alch__field_load(const alch_model *m, const alch_column *col, void *obj,
                      const alch_result *res, size_t row, size_t rcol, alch__arena *arena,
                      alch_error *err);
+/* Read row `row` of res, whose columns are the model's in order, into obj: every field, as
+ * alch__field_load does, with one call per row instead of one per cell. */
+int alch__fields_load(const alch_model *m, void *obj, const alch_result *res, size_t row,
+                      alch__arena *arena, alch_error *err);
 
 bool alch__field_equal(const alch_column *col, const void *a, const void *b);
 /* Whether field ca of a and field cb of b hold the same value (a foreign key and the key it

@@ -71,11 +71,9 @@ int alch_result_scalars(alch_result *res, const alch_model *model, alch_list *ou
         return alch__error_set(err, ALCH_ENOMEM, "out of memory");
     for (size_t r = 0; r < rows; r++) {
         items[r] = objs + r * model->size;
-        for (size_t c = 0; c < cols; c++) {
-            int rc = alch__field_load(model, &model->columns[c], items[r], res, r, c, NULL, err);
-            if (rc)
-                return rc;
-        }
+        int rc = alch__fields_load(model, items[r], res, r, NULL, err);
+        if (rc)
+            return rc;
     }
     *out = (alch_list){items, rows};
     return 0;

@@ -457,12 +457,7 @@ static void on_tx_end(alch_conn *c, int status, alch_result *res, const alch_err
 static int load_fields(alch_session *s, const alch_model *m, void *obj, const alch_result *res,
                        size_t row, alch_error *err)
 {
-    for (size_t i = 0; i < m->ncolumns; i++) {
-        int rc = alch__field_load(m, &m->columns[i], obj, res, row, i, &s->arena, err);
-        if (rc)
-            return rc;
-    }
-    return 0;
+    return alch__fields_load(m, obj, res, row, &s->arena, err);
 }
 
 /* The object for a row: the one the identity map already has, or a new one. */

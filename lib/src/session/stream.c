@@ -164,12 +164,9 @@ static int map_batch(alch_stream *it, alch_list *batch, alch_error *err)
         items[r] = alch__arena_alloc(&it->arena, it->model->size);
         if (!items[r])
             return alch__error_set(err, ALCH_ENOMEM, "out of memory");
-        for (size_t c = 0; c < it->model->ncolumns; c++) {
-            rc = alch__field_load(it->model, &it->model->columns[c], items[r], it->res, r, c,
-                                  &it->arena, err);
-            if (rc)
-                return rc;
-        }
+        rc = alch__fields_load(it->model, items[r], it->res, r, &it->arena, err);
+        if (rc)
+            return rc;
     }
     *batch = (alch_list){items, rows};
     return 1;
