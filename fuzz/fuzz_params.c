@@ -3,14 +3,22 @@
  * placeholders a naive scan finds in it (a name inside a literal then makes the rewriter
  * refuse, which is fine). Oracles, when it succeeds: the order lists each value exactly
  * once (a permutation); and putting `:name` back for each `$n` gives the input, byte for
- * byte. */
+ * byte.
+ *
+ * The same input, cut at each '|', is also a list of values for the array-literal encoder
+ * (alch__array_put, the session's bulk insert): text, with "NULL" meaning SQL NULL, and the
+ * whole input once more as bytes. Oracle: reading the literal back by PostgreSQL's array_in
+ * rules (a quoted element ends at an unescaped quote, a backslash takes the next byte, bare
+ * NULL is NULL, elements are split at commas outside quotes) gives every value exactly. */
 #include <ctype.h>
 #include <stdbool.h>
 
 #include <alch/alch.h>
 
+#include "driver/driver.h"
 #include "driver/params.h"
 #include "fuzz.h"
+#include "util/buf.h"
 
 enum { MAX_NAMES = 16, MAX_NAME = 32 };
 
@@ -73,11 +81,86 @@ static void check_inverse(const char *in, const char *out, char names[][MAX_NAME
     }
 }
 
+/* One element of an array literal at *p, by array_in's rules: its bytes into out (*len), or
+ * NULL for a bare NULL; *p moves past it and its comma. */
+static const char *read_element(const char **p, char *out, size_t *len)
+{
+    const char *s = *p;
+    *len = 0;
+    if (strncmp(s, "NULL", 4) == 0 && (s[4] == ',' || s[4] == '}')) {
+        *p = s + 4 + (s[4] == ',');
+        return NULL;
+    }
+    if (*s != '"')
+        fuzz_fail("element not quoted: %s", s);
+    for (s++; *s != '"'; s++) {
+        if (*s == '\\')
+            s++;
+        if (*s == '\0')
+            fuzz_fail("unterminated element");
+        out[(*len)++] = *s;
+    }
+    s++;
+    if (*s != ',' && *s != '}')
+        fuzz_fail("junk after an element: %s", s);
+    *p = s + (*s == ',');
+    return out;
+}
+
+static int hex(char c)
+{
+    return c >= 'a' ? c - 'a' + 10 : c - '0';
+}
+
+static void check_array(const char *in)
+{
+    alch__buf b = ALCH__BUF_INIT;
+    size_t n = 0, len = strlen(in);
+    alch__buf_putc(&b, '{');
+    for (const char *at = in;; n++) {
+        size_t k = strcspn(at, "|");
+        alch_value v = k == 4 && strncmp(at, "NULL", 4) == 0
+                           ? alch_null()
+                           : (alch_value){ALCH_V_TEXT, NULL, k, {.s = at}};
+        if (n)
+            alch__buf_putc(&b, ',');
+        FUZZ_ASSERT(alch__array_put(&b, &v, NULL) == 0);
+        if (!at[k])
+            break;
+        at += k + 1;
+    }
+    alch_value bytes = alch_bytes(in, len);
+    alch__buf_putc(&b, ',');
+    FUZZ_ASSERT(alch__array_put(&b, &bytes, NULL) == 0);
+    alch__buf_putc(&b, '}');
+    char *lit = alch__buf_finish(&b);
+    FUZZ_ASSERT(lit && lit[0] == '{');
+    char *got = malloc(2 * len + 8);
+    const char *p = lit + 1, *at = in;
+    for (size_t i = 0; i <= n; i++) { /* each value, exactly */
+        size_t k = strcspn(at, "|"), glen;
+        const char *e = read_element(&p, got, &glen);
+        bool null = k == 4 && strncmp(at, "NULL", 4) == 0;
+        if (null ? e != NULL : !e || glen != k || memcmp(got, at, k) != 0)
+            fuzz_fail("value %zu of '%s' came back wrong from %s", i, in, lit);
+        at += k + 1;
+    }
+    size_t glen;
+    const char *e = read_element(&p, got, &glen); /* the bytes: \x and two hex digits each */
+    FUZZ_ASSERT(e && glen == 2 + 2 * len && got[0] == '\\' && got[1] == 'x');
+    for (size_t i = 0; i < len; i++)
+        FUZZ_ASSERT(hex(got[2 + 2 * i]) * 16 + hex(got[3 + 2 * i]) == (unsigned char)in[i]);
+    FUZZ_ASSERT(strcmp(p, "}") == 0);
+    free(got);
+    free(lit);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *sql = fuzz_string(data, size);
     if (!sql)
         return 0;
+    check_array(sql);
     char names[MAX_NAMES][MAX_NAME + 1];
     size_t n = find_names(sql, names);
     alch_value vals[MAX_NAMES];

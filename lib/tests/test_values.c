@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,15 +70,24 @@ typedef struct env {
     alch_sessionmaker *maker;
 } env;
 
-static env open_env(const char *url, const alch_model *model)
+/* An engine on url (echo into echo_file when it is not NULL), a base of one model. */
+static env open_env_echo(const char *url, const alch_model *model, FILE *echo_file)
 {
     env v = {0};
     alch_error err = ALCH_ERROR_INIT;
-    CHECK_OK(alch_engine_create(url, NULL, &v.engine, &err), err);
+    alch_engine_options o = alch_engine_options_default();
+    o.echo = echo_file != NULL;
+    o.echo_file = echo_file;
+    CHECK_OK(alch_engine_create(url, &o, &v.engine, &err), err);
     CHECK_OK(alch_base_create(&v.base, &err), err);
     CHECK_OK(alch_base_add(v.base, model, &err), err);
     CHECK_OK(alch_sessionmaker_create(v.engine, v.base, NULL, &v.maker, &err), err);
     return v;
+}
+
+static env open_env(const char *url, const alch_model *model)
+{
+    return open_env_echo(url, model, NULL);
 }
 
 static void close_env(env *v)
@@ -685,6 +695,180 @@ static void test_server_settings_do_not_matter(void **state)
     PQfinish(pq);
 }
 
+
+/* ---- 8. a bulk insert stores what one row at a time stores --------------------------------- */
+
+/* Every C type a model maps, nullable where the type can say NULL. */
+typedef struct Every {
+    int64_t id;
+    int32_t seq;
+    int16_t i16;
+    int32_t i32;
+    int64_t i64;
+    int64_t small64; /* SMALLINT in an int64_t */
+    bool b;
+    float f;
+    double real_d; /* REAL in a double */
+    double d;
+    char *t, *vc, *num, *uid, *js;
+    alch_timestamp ts;
+    alch_date day;
+    alch_blob blob;
+    alch_opt_i16 o16;
+    alch_opt_i32 o32;
+    alch_opt_i64 o64;
+    alch_opt_bool ob;
+    alch_opt_double od;
+} Every;
+
+static const alch_column every_columns[] = {
+    ALCH_COLUMN(Every, id, ALCH_BIGINT, .primary_key = true),
+    ALCH_COLUMN(Every, seq, ALCH_INTEGER),
+    ALCH_COLUMN(Every, i16, ALCH_SMALLINT),
+    ALCH_COLUMN(Every, i32, ALCH_INTEGER),
+    ALCH_COLUMN(Every, i64, ALCH_BIGINT),
+    ALCH_COLUMN(Every, small64, ALCH_SMALLINT),
+    ALCH_COLUMN(Every, b, ALCH_BOOLEAN),
+    ALCH_COLUMN(Every, f, ALCH_REAL),
+    ALCH_COLUMN(Every, real_d, ALCH_REAL),
+    ALCH_COLUMN(Every, d, ALCH_DOUBLE),
+    ALCH_COLUMN(Every, t, ALCH_TEXT, .nullable = true),
+    ALCH_COLUMN(Every, vc, ALCH_VARCHAR, .length = 12, .nullable = true),
+    ALCH_COLUMN(Every, num, ALCH_NUMERIC, .nullable = true),
+    ALCH_COLUMN(Every, uid, ALCH_UUID, .nullable = true),
+    ALCH_COLUMN(Every, js, ALCH_JSONB, .nullable = true),
+    ALCH_COLUMN(Every, ts, ALCH_TIMESTAMPTZ, .nullable = true),
+    ALCH_COLUMN(Every, day, ALCH_DATE, .nullable = true),
+    ALCH_COLUMN(Every, blob, ALCH_BYTEA, .nullable = true),
+    ALCH_COLUMN(Every, o16, ALCH_SMALLINT, .nullable = true),
+    ALCH_COLUMN(Every, o32, ALCH_INTEGER, .nullable = true),
+    ALCH_COLUMN(Every, o64, ALCH_BIGINT, .nullable = true),
+    ALCH_COLUMN(Every, ob, ALCH_BOOLEAN, .nullable = true),
+    ALCH_COLUMN(Every, od, ALCH_DOUBLE, .nullable = true),
+};
+static const alch_model Every_model = ALCH_MODEL(Every, "every", every_columns);
+
+/* Text an array literal must carry through untouched. */
+static const char *const tricky[] = {
+    "", " ", "plain", "NULL", "null", "O'Brien", "say \"hi\"", "back\\slash", "\\\"",
+    "a,b", "{braces}", "}{", "(parens)", "tab\there", "new\nline", "  padded  ", "Чай",
+    "日本語", "emoji 🙂", "\\x41", "\"", "\\", "{\"a\":1}", "ends with \\",
+};
+enum { NTRICKY = sizeof tricky / sizeof *tricky, BULK = 2 * NTRICKY };
+
+static const unsigned char bytes[] = {0, 1, '"', '\\', ',', '{', '}', 0x7f, 0x80, 0xff};
+
+static Every every_row(int i)
+{
+    static const double doubles[] = {0.1, -0.0, 1e308, 5e-324, 1.0000000000000002, -2.5};
+    static const char *const nums[] = {"12.50", "-0.000001", "123456789012345678901234567890.5",
+                                       "NaN", "0"};
+    static const char *const uuids[] = {"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+                                        "00000000-0000-0000-0000-000000000000"};
+    static const char *const jsons[] = {"{\"k\": \"v,\\\"}\"}", "[1, 2.5, null]", "\"Чай\""};
+    static const int64_t stamps[] = {1714979289123456LL, -62135596800000000LL - 1,
+                                      ALCH_TIMESTAMP_INFINITY, ALCH_TIMESTAMP_NEG_INFINITY, 0};
+    static const int32_t days[] = {19849, -719528, ALCH_DATE_INFINITY, ALCH_DATE_NEG_INFINITY};
+    bool null = i % 5 == 4; /* every fifth row: NULL wherever a type can say so */
+    Every e = {
+        .seq = i,
+        .i16 = (int16_t)(i % 2 ? INT16_MIN : INT16_MAX),
+        .i32 = i % 2 ? INT32_MIN : INT32_MAX - i,
+        .i64 = i % 2 ? INT64_MIN : INT64_MAX - i,
+        .small64 = -i,
+        .b = i % 2,
+        .f = i % 3 ? 0.1f * (float)i : 3.4e38f,
+        .real_d = 0.1 * i,
+        .d = doubles[i % 6],
+        .t = null ? NULL : (char *)tricky[i % NTRICKY],
+        .vc = null ? NULL : (char *)(i % 2 ? "Чай, \"}\\" : "{NULL}"),
+        .num = null ? NULL : (char *)nums[i % 5],
+        .uid = null ? NULL : (char *)uuids[i % 2],
+        .js = null ? NULL : (char *)jsons[i % 3],
+        .ts = {stamps[i % 5], null},
+        .day = {days[i % 4], null},
+        .blob = {null ? NULL : bytes, (size_t)(i % (int)sizeof bytes)},
+        .o16 = {(int16_t)-i, null},
+        .o32 = {i * 1000, null},
+        .o64 = {(int64_t)i << 40, null},
+        .ob = {i % 3 == 0, null},
+        .od = {i % 7 == 1 ? INFINITY : i % 7 == 2 ? -INFINITY : i % 7 == 3 ? NAN : i * 0.3,
+               null},
+    };
+    return e;
+}
+
+static void test_bulk_insert_exact(void **state)
+{
+    (void)state;
+    FILE *log = tmpfile();
+    env v = open_env_echo(db_url, &Every_model, log);
+    alch_error err = ALCH_ERROR_INIT;
+    create_all(&v);
+
+    /* the same rows twice: one INSERT per row (seq 0..BULK-1), then in one add_all
+     * (seq BULK..2*BULK-1), which goes as one INSERT of arrays */
+    Every one[BULK], bulk[BULK];
+    for (int i = 0; i < BULK; i++) {
+        one[i] = every_row(i);
+        store(&v, &Every_model, &one[i]);
+        bulk[i] = every_row(i);
+        bulk[i].seq = BULK + i;
+    }
+    alch_session *s = NULL;
+    CHECK_OK(alch_session_open(v.maker, &s, &err), err);
+    CHECK_OK(alch_session_add_all(s, &Every_model, bulk, BULK, &err), err);
+    long at = ftell(log);
+    CHECK_OK(alch_session_commit(s, &err), err);
+    for (int i = 1; i < BULK; i++) /* the keys came back, in order */
+        assert_true(bulk[i].id == bulk[i - 1].id + 1);
+    alch_session_close(s);
+    char sent[4096] = "";
+    fseek(log, at, SEEK_SET);
+    assert_true(fread(sent, 1, sizeof sent - 1, log) > 0);
+    assert_non_null(strstr(sent, " SELECT * FROM unnest(CAST($1 AS INTEGER[]), CAST($2 AS "
+                                 "SMALLINT[]), "));
+    assert_non_null(strstr(sent, "CAST($7 AS DOUBLE PRECISION[]), CAST($8 AS DOUBLE PRECISION[]), "
+                                 "CAST($9 AS DOUBLE PRECISION[]), CAST($10 AS TEXT[]), CAST($11 "
+                                 "AS VARCHAR[]), CAST($12 AS NUMERIC[]), CAST($13 AS UUID[]), "
+                                 "CAST($14 AS JSONB[]), CAST($15 AS TIMESTAMP WITH TIME ZONE[]), "
+                                 "CAST($16 AS DATE[]), CAST($17 AS BYTEA[]), "));
+
+    /* the server compares every column of each pair as text (-0 and 0, NaN, infinities
+     * and the bytes included): no pair differs */
+    PGconn *pq = pq_open();
+    pq_exec(pq, "SET extra_float_digits = 3");
+    char sql[1024] = "SELECT count(*) FROM every a JOIN every b ON b.seq = a.seq + ";
+    snprintf(sql + strlen(sql), sizeof sql - strlen(sql), "%d WHERE false", BULK);
+    for (size_t i = 2; i < sizeof every_columns / sizeof *every_columns; i++)
+        snprintf(sql + strlen(sql), sizeof sql - strlen(sql),
+                 " OR a.%s::text IS DISTINCT FROM b.%s::text", every_columns[i].name,
+                 every_columns[i].name);
+    assert_string_equal(pq_text(pq, sql), "0");
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM every WHERE seq >= %d", BULK);
+    assert_string_equal(pq_text(pq, sql), "48");
+    /* and the text is the C text, byte for byte, NULLs where NULL was set */
+    for (int i = 0; i < BULK; i++) {
+        snprintf(sql, sizeof sql, "SELECT t FROM every WHERE seq = %d", BULK + i);
+        assert_string_equal(pq_text(pq, sql), i % 5 == 4 ? "NULL" : tricky[i % NTRICKY]);
+    }
+    assert_string_equal(pq_text(pq, "SELECT count(*) FROM every WHERE blob IS NULL"), "18");
+    PQfinish(pq);
+
+    /* a value the column cannot hold, in the middle of a bulk insert: the sentence names it */
+    CHECK_OK(alch_session_open(v.maker, &s, &err), err);
+    for (int i = 0; i < BULK; i++)
+        bulk[i] = every_row(i);
+    bulk[30].vc = "thirteen char";
+    CHECK_OK(alch_session_add_all(s, &Every_model, bulk, BULK, &err), err);
+    assert_int_equal(alch_session_commit(s, &err), ALCH_EDATA);
+    assert_non_null(strstr(err.message, "every.vc is 13 characters long, but VARCHAR(12) holds"));
+    alch_error_clear(&err);
+    alch_session_close(s);
+    close_env(&v);
+    fclose(log);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -696,6 +880,7 @@ int main(void)
         cmocka_unit_test(test_unsigned_above_int64_max),
         cmocka_unit_test(test_in_with_null),
         cmocka_unit_test(test_server_settings_do_not_matter),
+        cmocka_unit_test(test_bulk_insert_exact),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1625,6 +1625,20 @@ int alch_conn_backend_pid(const alch_conn *c)
     return c && c->pg && c->state == CONN_READY ? PQbackendPID(c->pg) : 0;
 }
 
+bool alch__conn_arrays_ok(const alch_conn *c)
+{
+    if (!c || !c->pg)
+        return false;
+    /* the client-only encodings, whose second bytes may look like a quote or a backslash */
+    static const char *const unsafe[] = {"SJIS", "SHIFT_JIS_2004", "BIG5", "GBK",
+                                         "UHC",  "GB18030",        "JOHAB"};
+    const char *enc = pg_encoding_to_char(PQclientEncoding(c->pg));
+    for (size_t i = 0; i < sizeof unsafe / sizeof *unsafe; i++)
+        if (strcmp(enc, unsafe[i]) == 0)
+            return false;
+    return true;
+}
+
 void *alch_conn_get_data(const alch_conn *c)
 {
     return c ? c->data : NULL;

@@ -30,6 +30,19 @@ int alch__inputs_copy(alch__inputs *out, const char *sql, const alch_value *para
                       alch_error *err);
 void alch__inputs_free(alch__inputs *in);
 
+/* One element of a PostgreSQL array literal (`{"a","b\"c",NULL}`), appended to b: NULL
+ * bare, every other value double-quoted with `"` and `\` escaped, so the server reads back
+ * exactly the text a single parameter would carry: integers in decimal, a double in 17
+ * digits (Infinity, -Infinity, NaN spelled out), bytes as bytea's \x hex, bool t/f. The caller
+ * writes the braces and commas. Returns 0, or ALCH_EDATA for text with a NUL byte (the
+ * sentence in err), or ALCH_ENOMEM. Bytes below 0x80 must mean ASCII in the connection's
+ * encoding: see alch__conn_arrays_ok(). */
+struct alch__buf;
+int alch__array_put(struct alch__buf *b, const alch_value *v, alch_error *err);
+/* Whether c's client encoding keeps every byte below 0x80 ASCII (UTF-8 and every encoding
+ * a server may use; not SJIS, BIG5, GBK, UHC, GB18030, JOHAB), so array literals are safe. */
+bool alch__conn_arrays_ok(const alch_conn *c);
+
 /* Where echo goes; owned by the engine, shared by its connections. */
 typedef struct alch__echo {
     bool on;

@@ -2,6 +2,7 @@
 #include "driver/params.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -461,4 +462,89 @@ void alch__inputs_free(alch__inputs *in)
 {
     free(in->params ? (void *)in->params : (void *)in->sql);
     *in = (alch__inputs){NULL, NULL, 0};
+}
+
+/* ---- array literals (the session's bulk insert) --------------------------------------------- */
+
+/* `"text"` with `"` and `\` escaped; memchr finds them (most text has neither). */
+static void put_quoted(alch__buf *b, const char *s, size_t len)
+{
+    alch__buf_putc(b, '"');
+    size_t from = 0, look = 0;
+    for (;;) {
+        const char *q = memchr(s + look, '"', len - look);
+        const char *bs = memchr(s + look, '\\', len - look);
+        const char *at = !q ? bs : !bs ? q : q < bs ? q : bs;
+        if (!at)
+            break;
+        alch__buf_append(b, s + from, (size_t)(at - s) - from);
+        alch__buf_putc(b, '\\');
+        from = (size_t)(at - s); /* the character itself goes with the next piece */
+        look = from + 1;
+    }
+    alch__buf_append(b, s + from, len - from);
+    alch__buf_putc(b, '"');
+}
+
+/* `"-123"`: an integer in decimal, without printf. */
+static void put_int(alch__buf *b, int64_t i)
+{
+    char out[24];
+    size_t at = sizeof out;
+    uint64_t u = i < 0 ? 0 - (uint64_t)i : (uint64_t)i;
+    out[--at] = '"';
+    do {
+        out[--at] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (i < 0)
+        out[--at] = '-';
+    out[--at] = '"';
+    alch__buf_append(b, out + at, sizeof out - at);
+}
+
+int alch__array_put(alch__buf *b, const alch_value *v, alch_error *err)
+{
+    char num[32];
+    switch (v->type) {
+    case ALCH_V_NULL:
+        alch__buf_puts(b, "NULL");
+        break;
+    case ALCH_V_BOOL:
+        alch__buf_puts(b, v->u.b ? "\"t\"" : "\"f\"");
+        break;
+    case ALCH_V_INT:
+        put_int(b, v->u.i);
+        break;
+    case ALCH_V_DOUBLE:
+        if (isnan(v->u.d))
+            alch__buf_puts(b, "\"NaN\"");
+        else if (isinf(v->u.d))
+            alch__buf_puts(b, v->u.d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+        else
+            alch__buf_printf(b, "\"%.17g\"", v->u.d);
+        break;
+    case ALCH_V_TEXT:
+        if (memchr(v->u.s, '\0', v->len))
+            return alch__error_set(err, ALCH_EDATA,
+                                   "text cannot contain a NUL byte (use alch_bytes() for binary "
+                                   "data)");
+        put_quoted(b, v->u.s, v->len);
+        break;
+    case ALCH_V_BYTES: /* "\\x0aff": the backslash of bytea's hex form, escaped */
+        alch__buf_puts(b, "\"\\\\x");
+        for (size_t i = 0; i < v->len; i++) {
+            snprintf(num, sizeof num, "%02x", (unsigned char)v->u.s[i]);
+            alch__buf_append(b, num, 2);
+        }
+        alch__buf_putc(b, '"');
+        break;
+    case ALCH_V_TOO_BIG:
+    default:
+        return alch__error_set(err, ALCH_EDATA,
+                               "the number %llu is larger than any SQL integer (BIGINT ends at "
+                               "9223372036854775807)",
+                               (unsigned long long)v->u.u);
+    }
+    return b->oom ? alch__error_set(err, ALCH_ENOMEM, "out of memory") : 0;
 }

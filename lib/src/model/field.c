@@ -469,8 +469,10 @@ int alch__field_value(const alch_model *m, const alch_column *col, const void *o
         return 0;
     }
     t->encode(f, t->vsize, out, tmp);
+    /* characters are at most bytes: only a text longer in bytes than the limit is counted */
     if (col->ctype == ALCH_C_STRING && out->type == ALCH_V_TEXT && col->type == ALCH_VARCHAR &&
-        col->length > 0 && alch__utf8_chars(out->u.s) > (size_t)col->length) {
+        col->length > 0 && out->len > (size_t)col->length &&
+        alch__utf8_chars(out->u.s) > (size_t)col->length) {
         alch__error_set(err, ALCH_EDATA,
                         "%s.%s is %zu characters long, but VARCHAR(%d) holds at most %d",
                         m->table, col->name, alch__utf8_chars(out->u.s), col->length,

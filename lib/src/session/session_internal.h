@@ -119,7 +119,14 @@ struct alch_sessionmaker {
 /* sql.c: the SQL of the session's own statements. Values are $n in column order (mask
  * bits), row after row for an INSERT of `rows` rows, then the key for UPDATE; SQL_BY_COLUMN
  * has one value, for `col`. `rows` is 1 but for multi-row INSERTs. */
-typedef enum { SQL_BY_COLUMN, SQL_INSERT, SQL_UPDATE, SQL_DELETE } alch__sqlkind;
+/* SQL_INSERT_ARRAYS: INSERT ... SELECT * FROM unnest($1::T[], ...), one array per column. */
+typedef enum {
+    SQL_BY_COLUMN,
+    SQL_INSERT,
+    SQL_INSERT_ARRAYS,
+    SQL_UPDATE,
+    SQL_DELETE
+} alch__sqlkind;
 const char *alch__session_sql(alch_session *s, alch__sqlkind kind, const alch__mapper *map,
                               const alch_column *col, uint64_t mask, uint64_t ret, size_t rows,
                               alch_error *err);

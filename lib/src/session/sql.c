@@ -52,6 +52,7 @@ static alch_stmt *build(alch__sqlkind kind, const alch__mapper *map, const alch_
             alch_order_by(st, alch__col_expr(m, pk));
         return st;
     case SQL_INSERT: /* rows > 1: VALUES (...), (...), ... */
+    case SQL_INSERT_ARRAYS:
         st = alch_insert(m);
         for (size_t r = 0; r < rows; r++) {
             if (r)
@@ -60,6 +61,8 @@ static alch_stmt *build(alch__sqlkind kind, const alch__mapper *map, const alch_
                 if (mask & (1ULL << i))
                     alch_set_expr(st, col_of(m, i), param(&m->columns[i]));
         }
+        if (kind == SQL_INSERT_ARRAYS)
+            alch__insert_arrays(st);
         for (size_t i = 0; i < m->ncolumns; i++)
             if (ret & (1ULL << i))
                 alch_returning(st, col_of(m, i));

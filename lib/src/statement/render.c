@@ -520,6 +520,25 @@ static void render_query(rctx *r, alch_stmt *st, const scope *outer)
         render_select(r, st, outer);
 }
 
+/* alch__insert_arrays: the first row's values, each an array of its column's type. */
+static void render_arrays(rctx *r, alch_stmt *st, const scope *sc, size_t len)
+{
+    if (st->set_cols.n != len) {
+        fail(r, ALCH_EMISUSE, "an INSERT of arrays has one row of placeholders, not several");
+        return;
+    }
+    alch__buf_puts(&r->sql, ") SELECT * FROM unnest(");
+    for (size_t j = 0; j < len; j++) {
+        const alch_column *c = st->set_cols.v[j]->col;
+        alch__buf_puts(&r->sql, j ? ", CAST(" : "CAST(");
+        render_expr(r, sc, st->set_vals.v[j], false);
+        alch__buf_puts(&r->sql, " AS ");
+        alch__buf_puts(&r->sql, alch__sql_type_name(c->type == ALCH_REAL ? ALCH_DOUBLE : c->type));
+        alch__buf_puts(&r->sql, "[])");
+    }
+    alch__buf_putc(&r->sql, ')');
+}
+
 static void render_insert(rctx *r, alch_stmt *st, const scope *sc)
 {
     alch__buf_puts(&r->sql, "INSERT INTO ");
@@ -553,8 +572,11 @@ static void render_insert(rctx *r, alch_stmt *st, const scope *sc)
             alch__buf_puts(&r->sql, ", ");
         alch__buf_ident(&r->sql, st->set_cols.v[j]->col->name);
     }
-    alch__buf_puts(&r->sql, ") VALUES ");
-    for (size_t row = 0; row < n; row += len) {
+    if (st->arrays)
+        render_arrays(r, st, sc, len);
+    else
+        alch__buf_puts(&r->sql, ") VALUES ");
+    for (size_t row = 0; !st->arrays && row < n; row += len) {
         alch__buf_puts(&r->sql, row ? ", (" : "(");
         for (size_t j = 0; j < len; j++) { /* in the first row's column order */
             size_t k = row;

@@ -118,6 +118,7 @@ struct alch_stmt {
     alch_stmt *left, *right; /* S_COMPOUND: left setop right */
     int setop;               /* an alch_setop */
     alch_stmt *source;       /* INSERT ... SELECT: the SELECT (set_cols name the columns) */
+    bool arrays;             /* INSERT ... SELECT * FROM unnest($1::T[], ...): alch__insert_arrays */
     alch_lock_mode lock;     /* FOR UPDATE / SHARE ... */
     alch_lock_wait lock_wait;
     /* the rendering, redone when the statement changes (not when a value is bound) */
@@ -165,6 +166,13 @@ bool alch__stmt_writes(const alch_stmt *st);
 
 /* The relationships alch_selectin() asked for. */
 size_t alch__stmt_eager(const alch_stmt *st, const char *const **names);
+
+/* One row of alch_set() placeholders becomes one array per column:
+ * `INSERT INTO t (a, b) SELECT * FROM unnest(CAST($1 AS T[]), CAST($2 AS U[]))`, so any
+ * number of rows travels as one statement of one shape (the session's bulk insert). T is the
+ * column's SQL type without its length (the INSERT checks the length), DOUBLE PRECISION for a
+ * REAL column (its C value is a double, cast by the INSERT as a single value would be). */
+alch_stmt *alch__insert_arrays(alch_stmt *st);
 
 /* render.c: fills st->sql, st->params (placeholders from binds). Returns 0 or the error. */
 int alch__stmt_render(alch_stmt *st, alch_error *err);

@@ -612,6 +612,13 @@ alch_stmt *alch_with_for_update(alch_stmt *st, alch_lock_mode mode, alch_lock_wa
     return st;
 }
 
+alch_stmt *alch__insert_arrays(alch_stmt *st)
+{
+    if (is_kind(st, INS, "alch__insert_arrays"))
+        st->arrays = true;
+    return st;
+}
+
 alch_stmt *alch_insert_from_select(alch_stmt *st, alch_stmt *select, alch_expr *const *cols,
                                    size_t n)
 {
