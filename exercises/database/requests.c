@@ -57,8 +57,8 @@ int db_serve(uv_loop_t *loop, const char *url, const int64_t *tg_ids, size_t n, 
 {
     /* TODO 07: an async engine on loop (pool of 5, AUTOCOMMIT) with a session factory for
      * `base`; for each tg_id, a session of its own running the set_user INSERT with
-     * alch_session_execute_async(); run the loop; count the successes into *registered; free
-     * everything you made. */
+     * alch_session_execute_async() (its callback is an alch_session_result_cb: it frees the
+     * result); run the loop; count the successes into *registered; free everything you made. */
     (void)loop;
     (void)url;
     (void)tg_ids;

@@ -14,8 +14,11 @@ void shop_handle(uv_loop_t *loop, alch_sessionmaker *async_session, const char *
 {
     /* TODO 08: parse the line (start TG_ID, categories, items ID, item ID; check that each id
      * is a number: strtoll), build the statement, open a session from async_session and run
-     * it with the *_async call that fits; in the callback, format the answer as shop.h says,
-     * call reply(answer, data), free the statement and close the session. A line you cannot
+     * it with the *_async call that fits, each with the callback type it takes (session.h:
+     * alch_session_execute_async an alch_session_result_cb, alch_session_scalars_async an
+     * alch_session_objects_cb, alch_session_scalar_one_or_none_async an
+     * alch_session_object_cb); in the callback, format the answer as shop.h says, call
+     * reply(answer, data), free the statement and close the session. A line you cannot
      * answer gets "error: ...\n", also from the loop (a uv_timer_t with timeout 0 will do). */
     (void)loop;
     (void)async_session;

@@ -34,9 +34,8 @@ static void on_found(alch_session *s, int status, void *obj, const alch_error *e
     alch_session_close(s);
 }
 
-static void on_committed(alch_session *s, int status, void *obj, const alch_error *err, void *data)
+static void on_committed(alch_session *s, int status, const alch_error *err, void *data)
 {
-    (void)obj;
     (void)data;
     if (status != 0) {
         printf("commit failed: %s\n", err->message);

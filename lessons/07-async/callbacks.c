@@ -19,13 +19,13 @@ static void print_error(const alch_error *err)
 
 //! [callback]
 /* Runs on the loop when the answer is there: the second half of an `await`. */
-static void on_items(alch_session *s, int status, void *obj, const alch_error *err, void *data)
+static void on_items(alch_session *s, int status, const alch_list *items, const alch_error *err,
+                     void *data)
 {
     alch_stmt *st = data;
     if (status != 0) {
         print_error(err);
     } else {
-        alch_list *items = obj;
         printf("callback: %zu items\n", items->count);
         for (size_t i = 0; i < items->count; i++)
             printf("  %s\n", ((Item *)items->items[i])->name);

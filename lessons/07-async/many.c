@@ -76,14 +76,15 @@ static double run_sync(alch_sessionmaker *factory)
 //! [sync]
 
 //! [async]
-static void on_answer(alch_session *s, int status, void *obj, const alch_error *err, void *data)
+static void on_answer(alch_session *s, int status, alch_result *res, const alch_error *err,
+                      void *data)
 {
     (void)err;
     request *r = data;
     r->status = status;
     if (status == 0) {
-        record(r, obj);
-        alch_result_free(obj);
+        record(r, res);
+        alch_result_free(res);
     }
     alch_session_close(s); /* its connection goes straight to the next waiting request */
 }

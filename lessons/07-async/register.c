@@ -64,14 +64,14 @@ static void ask_next(chain *c)
 }
 
 //! [registered]
-static void on_registered(alch_session *s, int status, void *obj, const alch_error *err,
+static void on_registered(alch_session *s, int status, alch_result *res, const alch_error *err,
                           void *data)
 {
     if (status != 0)
         print_error(err);
     else
         printf("registered (AUTOCOMMIT: committed already)\n");
-    alch_result_free(obj); /* exec hands its result to the callback */
+    alch_result_free(res); /* execute hands its result to the callback */
     alch_session_close(s); /* nothing to commit: closing rolls nothing back */
     ask_next(data);        /* the user is there now: ask about it */
 }

@@ -964,22 +964,21 @@ typedef struct w6a {
 
 static void w6a_next(w6t *t);
 
-static void w6a_step(alch_session *s, int status, void *obj, const alch_error *err, void *data)
+static void w6a_step(alch_session *s, int status, alch_result *res, const alch_error *err,
+                     void *data)
 {
     (void)s;
     (void)err;
     w6t *t = data;
     if (status != 0)
         t->w->errors++;
-    alch_result_free(obj);
+    alch_result_free(res);
     t->step++;
     w6a_next(t);
 }
 
-static void w6a_committed(alch_session *s, int status, void *obj, const alch_error *err,
-                          void *data)
+static void w6a_committed(alch_session *s, int status, const alch_error *err, void *data)
 {
-    (void)obj;
     (void)err;
     w6t *t = data;
     if (status != 0)

@@ -147,12 +147,13 @@ static void assert_tea_row(alch_result *res)
     alch_result_free(res);
 }
 
-static void on_tea_row(alch_session *s, int status, void *obj, const alch_error *err, void *data)
+static void on_tea_row(alch_session *s, int status, alch_result *res, const alch_error *err,
+                       void *data)
 {
     world *w = data;
     (void)s;
     check_status(status, err);
-    assert_tea_row(obj);
+    assert_tea_row(res);
     w->calls++;
 }
 
@@ -184,32 +185,51 @@ static void on_tea_object(alch_session *s, int status, void *obj, const alch_err
     w->calls++;
 }
 
-static void on_tea_list_plain(alch_session *s, int status, void *obj, const alch_error *err,
-                              void *data)
+static void on_tea_list_plain(alch_session *s, int status, const alch_list *objs,
+                              const alch_error *err, void *data)
 {
     check_status(status, err);
-    alch_list *list = obj;
-    assert_int_equal(list->count, 1);
-    on_tea_object(s, status, list->items[0], err, data);
+    assert_int_equal(objs->count, 1);
+    on_tea_object(s, status, objs->items[0], err, data);
 }
 
-static void on_tea_list(alch_session *s, int status, void *obj, const alch_error *err,
+static void on_tea_list(alch_session *s, int status, const alch_list *objs, const alch_error *err,
                         void *data)
 {
-    on_tea_list_plain(s, status, obj, err, data);
-    Category *c = ((alch_list *)obj)->items[0];
+    on_tea_list_plain(s, status, objs, err, data);
+    Category *c = objs->items[0];
     assert_int_equal(c->items.count, 2); /* alch_selectin(..., "items") ran after the rows */
 }
 
-typedef int (*stmt_async_fn)(alch_session *, alch_stmt *, alch_session_cb, void *);
+/* The six statement calls of the session, each with the callback type it takes. */
+typedef enum { SCALARS, SCALAR_ONE, SCALAR_ONE_OR_NONE, FIRST, ONE, EXECUTE } stmt_call;
 
-/* Run @p fn on a statement freed as soon as the call returns. */
-static void stmt_freed_after_call(stmt_async_fn fn, bool eager, alch_session_cb cb)
+static int start_stmt_call(stmt_call call, alch_session *s, alch_stmt *st, world *w)
+{
+    switch (call) {
+    case SCALARS:
+        return alch_session_scalars_async(s, st, on_tea_list, w);
+    case SCALAR_ONE:
+        return alch_session_scalar_one_async(s, st, on_tea_object, w);
+    case SCALAR_ONE_OR_NONE:
+        return alch_session_scalar_one_or_none_async(s, st, on_tea_object, w);
+    case FIRST:
+        return alch_session_first_async(s, st, on_tea_object, w);
+    case ONE:
+        return alch_session_one_async(s, st, on_tea_row, w);
+    case EXECUTE:
+        return alch_session_execute_async(s, st, on_tea_row, w);
+    }
+    return ALCH_EARGUMENT;
+}
+
+/* Run @p call on a statement freed as soon as the call returns. */
+static void stmt_freed_after_call(stmt_call call)
 {
     world w;
     world_open(&w);
-    alch_stmt *st = category_named("Tea", eager);
-    assert_int_equal(fn(w.s, st, cb, &w), 0);
+    alch_stmt *st = category_named("Tea", call == SCALARS);
+    assert_int_equal(start_stmt_call(call, w.s, st, &w), 0);
     alch_stmt_free(st);
     uv_run(&w.loop, UV_RUN_DEFAULT);
     assert_int_equal(w.calls, 1);
@@ -219,12 +239,8 @@ static void stmt_freed_after_call(stmt_async_fn fn, bool eager, alch_session_cb 
 static void test_session_statement_copied(void **state)
 {
     (void)state;
-    stmt_freed_after_call(alch_session_scalars_async, true, on_tea_list);
-    stmt_freed_after_call(alch_session_scalar_one_async, false, on_tea_object);
-    stmt_freed_after_call(alch_session_scalar_one_or_none_async, false, on_tea_object);
-    stmt_freed_after_call(alch_session_first_async, false, on_tea_object);
-    stmt_freed_after_call(alch_session_one_async, false, on_tea_row);
-    stmt_freed_after_call(alch_session_execute_async, false, on_tea_row);
+    for (stmt_call call = SCALARS; call <= EXECUTE; call++)
+        stmt_freed_after_call(call);
 }
 
 /* A write statement freed after the call: the session still knows it wrote (the objects it
@@ -370,11 +386,17 @@ static void test_conn_inputs_copied(void **state)
 
 /* ---- rule 2: a call that cannot start leaves its sentence ------------------------------ */
 
-static void never_called(alch_session *s, int status, void *obj, const alch_error *err,
+static void never_called(alch_session *s, int status, const alch_error *err, void *data)
+{
+    (void)s, (void)status, (void)err, (void)data;
+    fail_msg("an async call that could not start called back");
+}
+
+static void never_listed(alch_session *s, int status, const alch_list *objs, const alch_error *err,
                          void *data)
 {
-    (void)s, (void)status, (void)obj, (void)err, (void)data;
-    fail_msg("an async call that could not start called back");
+    (void)objs;
+    never_called(s, status, err, data);
 }
 
 static void never_connected(alch_conn *c, int status, const alch_error *err, void *data)
@@ -411,7 +433,7 @@ static void test_session_misuse_sentences(void **state)
     assert_string_equal(alch_session_start_error(w.s)->message,
                         "alch_session_load_async needs a relationship name");
     alch_session_close(w.s);
-    assert_int_equal(alch_session_scalars_async(w.s, st, never_called, NULL), ALCH_EMISUSE);
+    assert_int_equal(alch_session_scalars_async(w.s, st, never_listed, NULL), ALCH_EMISUSE);
     assert_non_null(strstr(alch_session_start_error(w.s)->message, "this session was closed"));
     alch_stmt_free(st);
     w.s = NULL;

@@ -144,7 +144,8 @@ typedef struct crowd {
     bool restarted;
 } crowd;
 
-static void on_task(alch_session *s, int status, void *obj, const alch_error *err, void *data);
+static void on_task(alch_session *s, int status, alch_result *res, const alch_error *err,
+                    void *data);
 
 static void start_task(crowd *cr)
 {
@@ -155,12 +156,13 @@ static void start_task(crowd *cr)
     cr->started++;
 }
 
-static void on_task(alch_session *s, int status, void *obj, const alch_error *err, void *data)
+static void on_task(alch_session *s, int status, alch_result *res, const alch_error *err,
+                    void *data)
 {
     crowd *cr = data;
     if (status == 0) {
         cr->ok++;
-        alch_result_free(obj);
+        alch_result_free(res);
     } else if (status == ALCH_EOPERATIONAL) {
         cr->operational++;
     } else {

@@ -1516,12 +1516,13 @@ typedef struct async_run {
     bool done;
 } async_run;
 
-static void on_scalars(alch_session *s, int status, void *obj, const alch_error *err, void *data)
+static void on_scalars(alch_session *s, int status, const alch_list *objs, const alch_error *err,
+                       void *data)
 {
     (void)err;
     async_run *run = data;
     run->status = status;
-    run->count = status == 0 ? ((alch_list *)obj)->count : 0;
+    run->count = status == 0 ? objs->count : 0;
     run->done = true;
     alch_session_close(s); /* closing the session inside its own callback is allowed */
 }
@@ -1531,7 +1532,8 @@ typedef struct async_shapes {
     char first_name[32];
 } async_shapes;
 
-static void on_shape(alch_session *s, int status, void *obj, const alch_error *err, void *data)
+static void on_shape_object(alch_session *s, int status, void *obj, const alch_error *err,
+                            void *data)
 {
     (void)err;
     async_shapes *sh = data;
@@ -1542,10 +1544,18 @@ static void on_shape(alch_session *s, int status, void *obj, const alch_error *e
         sh->nulls++;
     else if (status == 0 && alch_session_state(s, obj) == ALCH_PERSISTENT)
         snprintf(sh->first_name, sizeof sh->first_name, "%s", ((Item *)obj)->name);
-    else if (status == 0) {
+    alch_session_close(s);
+}
+
+static void on_shape_result(alch_session *s, int status, alch_result *res, const alch_error *err,
+                            void *data)
+{
+    (void)err;
+    async_shapes *sh = data;
+    sh->calls++;
+    if (status == 0 && res)
         sh->results++;
-        alch_result_free(obj);
-    }
+    alch_result_free(res);
     alch_session_close(s);
 }
 
@@ -1615,10 +1625,12 @@ static void test_async(void **state)
     alch_error_clear(&err);
     CHECK_OK(alch_session_scalars_async(s, run.st, on_scalars, &run), err);
     /* one session per task */
-    assert_int_equal(alch_session_execute_async(s, run.st, on_scalars, &run), ALCH_EBUSY);
+    async_shapes refused = {0};
+    assert_int_equal(alch_session_execute_async(s, run.st, on_shape_result, &refused), ALCH_EBUSY);
     assert_non_null(strstr(alch_session_start_error(s)->message, "one session per task"));
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_true(run.done);
+    assert_int_equal(refused.calls, 0);
     assert_int_equal(run.status, 0);
     assert_int_equal(run.count, 3);
 
@@ -1632,11 +1644,11 @@ static void test_async(void **state)
     alch_session *ss[5];
     for (int i = 0; i < 5; i++)
         CHECK_OK(alch_session_open(m, &ss[i], &err), err);
-    CHECK_OK(alch_session_first_async(ss[0], first, on_shape, &shapes), err);
-    CHECK_OK(alch_session_one_async(ss[1], one, on_shape, &shapes), err);
-    CHECK_OK(alch_session_execute_async(ss[2], exec, on_shape, &shapes), err);
-    CHECK_OK(alch_session_scalar_one_or_none_async(ss[3], none, on_shape, &shapes), err);
-    CHECK_OK(alch_session_scalar_one_async(ss[4], none, on_shape, &shapes), err);
+    CHECK_OK(alch_session_first_async(ss[0], first, on_shape_object, &shapes), err);
+    CHECK_OK(alch_session_one_async(ss[1], one, on_shape_result, &shapes), err);
+    CHECK_OK(alch_session_execute_async(ss[2], exec, on_shape_result, &shapes), err);
+    CHECK_OK(alch_session_scalar_one_or_none_async(ss[3], none, on_shape_object, &shapes), err);
+    CHECK_OK(alch_session_scalar_one_async(ss[4], none, on_shape_object, &shapes), err);
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(shapes.calls, 5);
     assert_string_equal(shapes.first_name, "Oolong");

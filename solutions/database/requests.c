@@ -55,13 +55,14 @@ typedef struct serve {
     int registered;
 } serve;
 
-static void on_registered(alch_session *s, int status, void *obj, const alch_error *err, void *data)
+static void on_registered(alch_session *s, int status, alch_result *res, const alch_error *err,
+                          void *data)
 {
     (void)err;
     serve *sv = data;
     if (status == 0)
         sv->registered++;
-    alch_result_free(obj); /* exec hands its result to the callback */
+    alch_result_free(res); /* execute hands its result to the callback */
     alch_session_close(s); /* the engine's pool is autocommit here: nothing to commit */
 }
 

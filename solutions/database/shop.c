@@ -26,40 +26,64 @@ static void finish(request *r, alch_session *s, const char *text)
         alch_session_close(s);
 }
 
-static void on_answer(alch_session *s, int status, void *obj, const alch_error *err, void *data)
+/* A command that failed is answered with the error's sentence. */
+static bool failed(request *r, alch_session *s, int status, const alch_error *err)
+{
+    if (status == 0)
+        return false;
+    char out[4096];
+    snprintf(out, sizeof out, "error: %s\n", err && err->message ? err->message : "failed");
+    finish(r, s, out);
+    return true;
+}
+
+/* start: alch_session_execute_async() hands its result to the callback. */
+static void on_started(alch_session *s, int status, alch_result *res, const alch_error *err,
+                       void *data)
+{
+    alch_result_free(res);
+    if (!failed(data, s, status, err))
+        finish(data, s, "welcome\n");
+}
+
+/* item: one object or none, owned by the session (read it before closing the session). */
+static void on_item(alch_session *s, int status, void *obj, const alch_error *err, void *data)
+{
+    if (failed(data, s, status, err))
+        return;
+    char out[4096];
+    Item *it = obj;
+    if (it)
+        snprintf(out, sizeof out, "%lld %s: %s, %d\n", (long long)it->id, it->name, it->description,
+                 it->price);
+    else
+        snprintf(out, sizeof out, "no such item\n");
+    finish(data, s, out);
+}
+
+/* categories, items: a list of objects, owned by the session. */
+static void on_list(alch_session *s, int status, const alch_list *list, const alch_error *err,
+                    void *data)
 {
     request *r = data;
+    if (failed(r, s, status, err))
+        return;
     char out[4096];
     size_t len = 0;
-    if (status != 0) {
-        snprintf(out, sizeof out, "error: %s\n", err && err->message ? err->message : "failed");
-    } else if (r->kind == START) {
-        alch_result_free(obj);
-        snprintf(out, sizeof out, "welcome\n");
-    } else if (r->kind == ITEM) {
-        Item *it = obj;
-        if (it)
-            snprintf(out, sizeof out, "%lld %s: %s, %d\n", (long long)it->id, it->name,
-                     it->description, it->price);
-        else
-            snprintf(out, sizeof out, "no such item\n");
-    } else {
-        alch_list *list = obj;
-        out[0] = '\0';
-        for (size_t i = 0; i < list->count && len < sizeof out - 64; i++) {
-            if (r->kind == CATEGORIES) {
-                Category *c = list->items[i];
-                len += (size_t)snprintf(out + len, sizeof out - len, "%lld %s\n", (long long)c->id,
-                                        c->name);
-            } else {
-                Item *it = list->items[i];
-                len += (size_t)snprintf(out + len, sizeof out - len, "%lld %s %d\n",
-                                        (long long)it->id, it->name, it->price);
-            }
+    out[0] = '\0';
+    for (size_t i = 0; i < list->count && len < sizeof out - 64; i++) {
+        if (r->kind == CATEGORIES) {
+            Category *c = list->items[i];
+            len += (size_t)snprintf(out + len, sizeof out - len, "%lld %s\n", (long long)c->id,
+                                    c->name);
+        } else {
+            Item *it = list->items[i];
+            len += (size_t)snprintf(out + len, sizeof out - len, "%lld %s %d\n", (long long)it->id,
+                                    it->name, it->price);
         }
-        if (list->count == 0)
-            snprintf(out, sizeof out, "none\n");
     }
+    if (list->count == 0)
+        snprintf(out, sizeof out, "none\n");
     finish(r, s, out);
 }
 
@@ -140,11 +164,11 @@ void shop_handle(uv_loop_t *loop, alch_sessionmaker *async_session, const char *
     int rc = alch_session_open(async_session, &s, NULL);
     if (rc == 0) {
         if (r->kind == START)
-            rc = alch_session_execute_async(s, r->st, on_answer, r);
+            rc = alch_session_execute_async(s, r->st, on_started, r);
         else if (r->kind == ITEM)
-            rc = alch_session_scalar_one_or_none_async(s, r->st, on_answer, r);
+            rc = alch_session_scalar_one_or_none_async(s, r->st, on_item, r);
         else
-            rc = alch_session_scalars_async(s, r->st, on_answer, r);
+            rc = alch_session_scalars_async(s, r->st, on_list, r);
     }
     if (rc != 0) {
         reply_later(loop, "error: the shop is closed\n", reply, data);

@@ -58,6 +58,21 @@
  * text with bound parameters. The suffix `_async` means one thing everywhere in alch: the
  * call takes a callback and returns at once.
  *
+ * **One callback type per kind of answer.** Each `*_async` call takes the callback type that
+ * matches what it gives back, so the compiler flags a callback written for another kind of
+ * answer ("incompatible pointer type": a warning in GCC 12, an error with `-Werror` and from
+ * GCC 14 on) instead of a wrong cast at run time. Every callback gets the session (you may close it
+ * inside the callback), the status (0 or a negative ::alch_status code), the error (valid only
+ * during the call; NULL on success) and the `data` pointer given when the call was started; all but
+ * the first also get the answer (NULL on failure):
+ *
+ * - ::alch_session_done_cb: the status only (flush, commit, rollback, refresh, load);
+ * - ::alch_session_object_cb: one object or NULL, owned by the session (get, first,
+ *   scalar_one, scalar_one_or_none);
+ * - ::alch_session_objects_cb: an ::alch_list of objects, owned by the session (scalars);
+ * - ::alch_session_result_cb: an ::alch_result that the callback owns and frees (execute,
+ *   execute_text, one).
+ *
  * **What an async call keeps.** Nothing of yours but the handles: every `*_async` call
  * copies the SQL, the values, the key, the relationship name and what a statement holds
  * before it returns, so you may free or reuse them at once (`alch_stmt_free(st)` right after
@@ -484,15 +499,58 @@ ALCH_API int alch_session_scope(alch_sessionmaker *maker, alch_session_work_fn w
                                 alch_error *err);
 
 /**
- * @brief Called when an async session operation finishes.
+ * @brief Called when an async call that gives back nothing but its status finishes:
+ *        alch_session_flush_async(), alch_session_commit_async(),
+ *        alch_session_rollback_async(), alch_session_refresh_async(),
+ *        alch_session_load_async().
  * @param s       The session (you may close it here).
  * @param status  0 or a negative ::alch_status code.
- * @param obj     For get: the object or NULL when not found; otherwise NULL.
  * @param err     Details on failure, valid only during the call; NULL on success.
- * @param data    The pointer given when the operation was started.
+ * @param data    The pointer given when the call was started.
  */
-typedef void (*alch_session_cb)(alch_session *s, int status, void *obj, const alch_error *err,
-                                void *data);
+typedef void (*alch_session_done_cb)(alch_session *s, int status, const alch_error *err,
+                                     void *data);
+
+/**
+ * @brief Called when an async call that gives back one object finishes:
+ *        alch_session_get_async(), alch_session_scalar_one_async(),
+ *        alch_session_scalar_one_or_none_async(), alch_session_first_async().
+ * @param s       The session (you may close it here).
+ * @param status  0 or a negative ::alch_status code.
+ * @param obj     The object, a struct of the call's model, **owned by the session** (valid
+ *                until it is closed); NULL when no row came back, and on failure.
+ * @param err     Details on failure, valid only during the call; NULL on success.
+ * @param data    The pointer given when the call was started.
+ */
+typedef void (*alch_session_object_cb)(alch_session *s, int status, void *obj,
+                                       const alch_error *err, void *data);
+
+/**
+ * @brief Called when alch_session_scalars_async() finishes.
+ * @param s       The session (you may close it here).
+ * @param status  0 or a negative ::alch_status code.
+ * @param objs    The objects, in the order the rows came. The list and its objects are
+ *                **owned by the session** (valid until it is closed): do not free them.
+ *                NULL on failure.
+ * @param err     Details on failure, valid only during the call; NULL on success.
+ * @param data    The pointer given when the call was started.
+ */
+typedef void (*alch_session_objects_cb)(alch_session *s, int status, const alch_list *objs,
+                                        const alch_error *err, void *data);
+
+/**
+ * @brief Called when an async call that gives back rows as a result finishes:
+ *        alch_session_execute_async(), alch_session_execute_text_async(),
+ *        alch_session_one_async().
+ * @param s       The session (you may close it here).
+ * @param status  0 or a negative ::alch_status code.
+ * @param res     The result, **owned by the callback**: free it with alch_result_free()
+ *                (here or later; it does not depend on the session). NULL on failure.
+ * @param err     Details on failure, valid only during the call; NULL on success.
+ * @param data    The pointer given when the call was started.
+ */
+typedef void (*alch_session_result_cb)(alch_session *s, int status, alch_result *res,
+                                       const alch_error *err, void *data);
 
 /**
  * @brief Why the last `*_async` call on this session could not start (it returned a
@@ -502,65 +560,66 @@ typedef void (*alch_session_cb)(alch_session *s, int status, void *obj, const al
 ALCH_API const alch_error *alch_session_start_error(const alch_session *s);
 
 /** @brief Async face of alch_session_flush(). @return 0 when started, or a negative code. */
-ALCH_API int alch_session_flush_async(alch_session *s, alch_session_cb cb, void *data);
+ALCH_API int alch_session_flush_async(alch_session *s, alch_session_done_cb cb, void *data);
 /** @brief Async face of alch_session_commit(). @return 0 when started, or a negative code. */
-ALCH_API int alch_session_commit_async(alch_session *s, alch_session_cb cb, void *data);
+ALCH_API int alch_session_commit_async(alch_session *s, alch_session_done_cb cb, void *data);
 /** @brief Async face of alch_session_rollback(). @return 0 when started, or a negative code. */
-ALCH_API int alch_session_rollback_async(alch_session *s, alch_session_cb cb, void *data);
-/** @brief Async face of alch_session_get(); @p cb receives the object. @return 0 when started. */
+ALCH_API int alch_session_rollback_async(alch_session *s, alch_session_done_cb cb, void *data);
+/** @brief Async face of alch_session_get(): @p cb receives the object, or NULL when no row
+ *         has that key. @return 0 when started, or a negative code. */
 ALCH_API int alch_session_get_async(alch_session *s, const alch_model *model, alch_value pk,
-                                    alch_session_cb cb, void *data);
+                                    alch_session_object_cb cb, void *data);
 /** @brief Async face of alch_session_refresh(). @return 0 when started, or a negative code. */
 ALCH_API int alch_session_refresh_async(alch_session *s, const alch_model *model, void *obj,
-                                        alch_session_cb cb, void *data);
+                                        alch_session_done_cb cb, void *data);
 /** @brief Async face of alch_session_load(). @return 0 when started, or a negative code. */
 ALCH_API int alch_session_load_async(alch_session *s, const alch_model *model, void *obj,
-                                     const char *relationship, alch_session_cb cb, void *data);
+                                     const char *relationship, alch_session_done_cb cb, void *data);
 
 /**
- * @brief Async face of alch_session_execute_text(): @p cb receives the ::alch_result * as its
- *        `obj` and frees it with alch_result_free(). The SQL and the values are copied
- *        before this returns.
+ * @brief Async face of alch_session_execute_text(): @p cb receives the ::alch_result and frees
+ *        it with alch_result_free(). The SQL and the values are copied before this returns.
  * @return 0 when started, or a negative code (see alch_session_start_error()).
  */
 ALCH_API int alch_session_execute_text_async(alch_session *s, const char *sql,
                                              const alch_value *params, size_t nparams,
-                                             alch_session_cb cb, void *data);
+                                             alch_session_result_cb cb, void *data);
 
 /**
- * @brief Async face of alch_session_scalars(): @p cb receives an ::alch_list * (owned by the
- *        session) as its `obj`. What the statement holds is copied before this returns: you
- *        may free it at once.
+ * @brief Async face of alch_session_scalars(): @p cb receives the objects (the list is owned
+ *        by the session). What the statement holds is copied before this returns: you may
+ *        free it at once.
  * @return 0 when started, or a negative code (see alch_session_start_error()).
  */
-ALCH_API int alch_session_scalars_async(alch_session *s, alch_stmt *st, alch_session_cb cb,
+ALCH_API int alch_session_scalars_async(alch_session *s, alch_stmt *st, alch_session_objects_cb cb,
                                         void *data);
 
 /** @brief Async face of alch_session_scalar_one(): @p cb receives the object.
  *  @return 0 when started, or a negative code. */
-ALCH_API int alch_session_scalar_one_async(alch_session *s, alch_stmt *st, alch_session_cb cb,
-                                           void *data);
+ALCH_API int alch_session_scalar_one_async(alch_session *s, alch_stmt *st,
+                                           alch_session_object_cb cb, void *data);
 
 /** @brief Async face of alch_session_scalar_one_or_none(): @p cb receives the object or NULL.
  *  @return 0 when started, or a negative code. */
 ALCH_API int alch_session_scalar_one_or_none_async(alch_session *s, alch_stmt *st,
-                                                   alch_session_cb cb, void *data);
+                                                   alch_session_object_cb cb, void *data);
 
 /** @brief Async face of alch_session_first(): @p cb receives the object or NULL.
  *  @return 0 when started, or a negative code. */
-ALCH_API int alch_session_first_async(alch_session *s, alch_stmt *st, alch_session_cb cb,
+ALCH_API int alch_session_first_async(alch_session *s, alch_stmt *st, alch_session_object_cb cb,
                                       void *data);
 
-/** @brief Async face of alch_session_one(): @p cb receives the ::alch_result * (it frees it).
+/** @brief Async face of alch_session_one(): @p cb receives the ::alch_result and frees it.
  *  @return 0 when started, or a negative code. */
-ALCH_API int alch_session_one_async(alch_session *s, alch_stmt *st, alch_session_cb cb, void *data);
+ALCH_API int alch_session_one_async(alch_session *s, alch_stmt *st, alch_session_result_cb cb,
+                                    void *data);
 
 /**
- * @brief Async face of alch_session_execute(): @p cb receives the ::alch_result * as its `obj`;
- *        the callback owns it and frees it with alch_result_free().
+ * @brief Async face of alch_session_execute(): @p cb receives the ::alch_result and frees it
+ *        with alch_result_free().
  * @return 0 when started, or a negative code.
  */
-ALCH_API int alch_session_execute_async(alch_session *s, alch_stmt *st, alch_session_cb cb,
+ALCH_API int alch_session_execute_async(alch_session *s, alch_stmt *st, alch_session_result_cb cb,
                                         void *data);
 
 /** @} */

@@ -313,6 +313,26 @@ static void drop_op(alch__sop *op)
     free(op);
 }
 
+/* The caller's callback, with the answer as its type says (obj is what finish() found). */
+static void call_back(alch_session *s, const alch__sop_cb *cb, int status, void *obj,
+                      const alch_error *err, void *data)
+{
+    switch (cb->kind) {
+    case CB_DONE:
+        cb->fn.done(s, status, err, data);
+        return;
+    case CB_OBJECT:
+        cb->fn.object(s, status, obj, err, data);
+        return;
+    case CB_OBJECTS:
+        cb->fn.objects(s, status, obj, err, data);
+        return;
+    case CB_RESULT:
+        cb->fn.result(s, status, obj, err, data);
+        return;
+    }
+}
+
 static void finish(alch_session *s, int status, const alch_error *err)
 {
     alch__sop *op = s->op;
@@ -326,7 +346,7 @@ static void finish(alch_session *s, int status, const alch_error *err)
         obj = op->obj;
     else
         alch_result_free(op->exec_res); /* a failure after the result came: nobody takes it */
-    alch_session_cb cb = op->cb;
+    alch__sop_cb cb = op->cb;
     void *data = op->data;
     free(op->plan);
     free(op->links);
@@ -335,8 +355,7 @@ static void finish(alch_session *s, int status, const alch_error *err)
     op_drop_inputs(op);
     free(op);
     s->refs++;
-    if (cb)
-        cb(s, status, obj, status ? err : NULL, data);
+    call_back(s, &cb, status, obj, status ? err : NULL, data);
     if (--s->refs == 0 && s->close_pending)
         really_close(s);
 }
@@ -841,14 +860,11 @@ void alch__session_step(alch_session *s)
 
 /* ---- public faces ---------------------------------------------------------------------- */
 
-static alch__sop *new_op(alch__opkind kind, alch_session_cb cb, void *data)
+static alch__sop *new_op(alch__opkind kind)
 {
     alch__sop *op = calloc(1, sizeof *op);
-    if (op) {
+    if (op)
         op->kind = kind;
-        op->cb = cb;
-        op->data = data;
-    }
     return op;
 }
 
@@ -897,7 +913,7 @@ static void on_sync_done(alch_session *s, int status, void *obj, const alch_erro
 static int run_sync(alch_session *s, alch__sop *op, void **obj, alch_error *err)
 {
     sync_wait w = {.err = err};
-    op->cb = on_sync_done;
+    op->cb = (alch__sop_cb){CB_OBJECT, {.object = on_sync_done}};
     op->data = &w;
     int rc = start_op(s, op, err);
     if (rc)
@@ -911,7 +927,7 @@ static int run_sync(alch_session *s, alch__sop *op, void **obj, alch_error *err)
 static alch__sop *make_op(alch_session *s, alch__opkind kind, const alch__mapper *map, void *obj,
                           alch_error *err)
 {
-    alch__sop *op = new_op(kind, NULL, NULL);
+    alch__sop *op = new_op(kind);
     if (!op) {
         alch__error_set(err, ALCH_ENOMEM, "out of memory");
         return NULL;
@@ -1082,11 +1098,26 @@ int alch_session_scope(alch_sessionmaker *maker, alch_session_work_fn work, void
 
 /* ---- async faces ---------------------------------------------------------------------- */
 
-static int start_async(alch_session *s, alch__sop *op, alch_session_cb cb, void *data)
+static bool cb_given(const alch__sop_cb *cb)
+{
+    switch (cb->kind) {
+    case CB_DONE:
+        return cb->fn.done != NULL;
+    case CB_OBJECT:
+        return cb->fn.object != NULL;
+    case CB_OBJECTS:
+        return cb->fn.objects != NULL;
+    case CB_RESULT:
+        return cb->fn.result != NULL;
+    }
+    return false;
+}
+
+static int start_async(alch_session *s, alch__sop *op, alch__sop_cb cb, void *data)
 {
     if (!op)
         return alch__error_set(&s->start_err, ALCH_ENOMEM, "out of memory");
-    if (!cb) {
+    if (!cb_given(&cb)) {
         drop_op(op);
         return alch__error_set(&s->start_err, ALCH_EMISUSE, "an async call needs a callback");
     }
@@ -1095,46 +1126,66 @@ static int start_async(alch_session *s, alch__sop *op, alch_session_cb cb, void 
     return start_op(s, op, &s->start_err);
 }
 
-int alch_session_flush_async(alch_session *s, alch_session_cb cb, void *data)
+static alch__sop_cb done_cb(alch_session_done_cb fn)
 {
-    int rc = check_face(s, true, s ? &s->start_err : NULL);
-    return rc ? rc : start_async(s, new_op(OP_FLUSH, NULL, NULL), cb, data);
+    return (alch__sop_cb){CB_DONE, {.done = fn}};
 }
 
-int alch_session_commit_async(alch_session *s, alch_session_cb cb, void *data)
+static alch__sop_cb object_cb(alch_session_object_cb fn)
 {
-    int rc = check_face(s, true, s ? &s->start_err : NULL);
-    return rc ? rc : start_async(s, new_op(OP_COMMIT, NULL, NULL), cb, data);
+    return (alch__sop_cb){CB_OBJECT, {.object = fn}};
 }
 
-int alch_session_rollback_async(alch_session *s, alch_session_cb cb, void *data)
+static alch__sop_cb objects_cb(alch_session_objects_cb fn)
 {
-    int rc = check_face(s, true, s ? &s->start_err : NULL);
-    return rc ? rc : start_async(s, new_op(OP_ROLLBACK, NULL, NULL), cb, data);
+    return (alch__sop_cb){CB_OBJECTS, {.objects = fn}};
 }
 
-int alch_session_get_async(alch_session *s, const alch_model *m, alch_value pk, alch_session_cb cb,
-                           void *data)
+static alch__sop_cb result_cb(alch_session_result_cb fn)
+{
+    return (alch__sop_cb){CB_RESULT, {.result = fn}};
+}
+
+int alch_session_flush_async(alch_session *s, alch_session_done_cb cb, void *data)
+{
+    int rc = check_face(s, true, s ? &s->start_err : NULL);
+    return rc ? rc : start_async(s, new_op(OP_FLUSH), done_cb(cb), data);
+}
+
+int alch_session_commit_async(alch_session *s, alch_session_done_cb cb, void *data)
+{
+    int rc = check_face(s, true, s ? &s->start_err : NULL);
+    return rc ? rc : start_async(s, new_op(OP_COMMIT), done_cb(cb), data);
+}
+
+int alch_session_rollback_async(alch_session *s, alch_session_done_cb cb, void *data)
+{
+    int rc = check_face(s, true, s ? &s->start_err : NULL);
+    return rc ? rc : start_async(s, new_op(OP_ROLLBACK), done_cb(cb), data);
+}
+
+int alch_session_get_async(alch_session *s, const alch_model *m, alch_value pk,
+                           alch_session_object_cb cb, void *data)
 {
     int rc = check_face(s, true, s ? &s->start_err : NULL);
     if (rc)
         return rc;
     alch__sop *op = get_op(s, m, pk, &s->start_err);
-    return op ? start_async(s, op, cb, data) : ALCH_EMISUSE;
+    return op ? start_async(s, op, object_cb(cb), data) : ALCH_EMISUSE;
 }
 
-int alch_session_refresh_async(alch_session *s, const alch_model *m, void *obj, alch_session_cb cb,
-                               void *data)
+int alch_session_refresh_async(alch_session *s, const alch_model *m, void *obj,
+                               alch_session_done_cb cb, void *data)
 {
     int rc = check_face(s, true, s ? &s->start_err : NULL);
     if (rc)
         return rc;
     alch__sop *op = obj_op(s, OP_REFRESH, m, obj, NULL, &s->start_err);
-    return op ? start_async(s, op, cb, data) : ALCH_EMISUSE;
+    return op ? start_async(s, op, done_cb(cb), data) : ALCH_EMISUSE;
 }
 
 int alch_session_load_async(alch_session *s, const alch_model *m, void *obj,
-                            const char *relationship, alch_session_cb cb, void *data)
+                            const char *relationship, alch_session_done_cb cb, void *data)
 {
     int rc = check_face(s, true, s ? &s->start_err : NULL);
     if (rc)
@@ -1143,7 +1194,7 @@ int alch_session_load_async(alch_session *s, const alch_model *m, void *obj,
         return alch__error_set(&s->start_err, ALCH_EMISUSE,
                                "alch_session_load_async needs a relationship name");
     alch__sop *op = obj_op(s, OP_LOAD, m, obj, relationship, &s->start_err);
-    return op ? start_async(s, op, cb, data) : ALCH_EMISUSE;
+    return op ? start_async(s, op, done_cb(cb), data) : ALCH_EMISUSE;
 }
 
 /* ---- statements ------------------------------------------------------------------------ */
@@ -1287,8 +1338,7 @@ int alch_session_one(alch_session *s, alch_stmt *st, alch_result **res, alch_err
     return exec_result(s, st, Q_ONE_ROW, res, err);
 }
 
-static int stmt_async(alch_session *s, alch_stmt *st, alch__qmode mode, alch_session_cb cb,
-                      void *data)
+static int stmt_async(alch_session *s, alch_stmt *st, alch__qmode mode, alch__sop_cb cb, void *data)
 {
     alch__sop *op = NULL;
     int rc = check_face(s, true, s ? &s->start_err : NULL);
@@ -1299,39 +1349,42 @@ static int stmt_async(alch_session *s, alch_stmt *st, alch__qmode mode, alch_ses
     return rc ? rc : start_async(s, op, cb, data);
 }
 
-int alch_session_scalars_async(alch_session *s, alch_stmt *st, alch_session_cb cb, void *data)
+int alch_session_scalars_async(alch_session *s, alch_stmt *st, alch_session_objects_cb cb,
+                               void *data)
 {
-    return stmt_async(s, st, Q_SCALARS, cb, data);
+    return stmt_async(s, st, Q_SCALARS, objects_cb(cb), data);
 }
 
-int alch_session_scalar_one_async(alch_session *s, alch_stmt *st, alch_session_cb cb, void *data)
+int alch_session_scalar_one_async(alch_session *s, alch_stmt *st, alch_session_object_cb cb,
+                                  void *data)
 {
-    return stmt_async(s, st, Q_ONE, cb, data);
+    return stmt_async(s, st, Q_ONE, object_cb(cb), data);
 }
 
-int alch_session_scalar_one_or_none_async(alch_session *s, alch_stmt *st, alch_session_cb cb,
+int alch_session_scalar_one_or_none_async(alch_session *s, alch_stmt *st, alch_session_object_cb cb,
                                           void *data)
 {
-    return stmt_async(s, st, Q_ONE_OR_NONE, cb, data);
+    return stmt_async(s, st, Q_ONE_OR_NONE, object_cb(cb), data);
 }
 
-int alch_session_first_async(alch_session *s, alch_stmt *st, alch_session_cb cb, void *data)
+int alch_session_first_async(alch_session *s, alch_stmt *st, alch_session_object_cb cb, void *data)
 {
-    return stmt_async(s, st, Q_FIRST, cb, data);
+    return stmt_async(s, st, Q_FIRST, object_cb(cb), data);
 }
 
-int alch_session_one_async(alch_session *s, alch_stmt *st, alch_session_cb cb, void *data)
+int alch_session_one_async(alch_session *s, alch_stmt *st, alch_session_result_cb cb, void *data)
 {
-    return stmt_async(s, st, Q_ONE_ROW, cb, data);
+    return stmt_async(s, st, Q_ONE_ROW, result_cb(cb), data);
 }
 
-int alch_session_execute_async(alch_session *s, alch_stmt *st, alch_session_cb cb, void *data)
+int alch_session_execute_async(alch_session *s, alch_stmt *st, alch_session_result_cb cb,
+                               void *data)
 {
-    return stmt_async(s, st, Q_RESULT, cb, data);
+    return stmt_async(s, st, Q_RESULT, result_cb(cb), data);
 }
 
 int alch_session_execute_text_async(alch_session *s, const char *sql, const alch_value *params,
-                                    size_t nparams, alch_session_cb cb, void *data)
+                                    size_t nparams, alch_session_result_cb cb, void *data)
 {
     int rc = check_face(s, true, s ? &s->start_err : NULL);
     if (rc)
@@ -1340,7 +1393,7 @@ int alch_session_execute_text_async(alch_session *s, const char *sql, const alch
         return alch__error_set(&s->start_err, ALCH_EMISUSE,
                                "alch_session_execute_text_async needs SQL text%s",
                                nparams ? " and the values" : "");
-    alch__sop *op = new_op(OP_EXECUTE, NULL, NULL);
+    alch__sop *op = new_op(OP_EXECUTE);
     if (op) {
         op->exec_sql = sql;
         op->exec_params = params;
@@ -1350,5 +1403,5 @@ int alch_session_execute_text_async(alch_session *s, const char *sql, const alch
             return rc;
         }
     }
-    return start_async(s, op, cb, data);
+    return start_async(s, op, result_cb(cb), data);
 }

@@ -72,10 +72,24 @@ typedef enum {
     ST_START, ST_FLUSH, ST_QUERY, ST_END_TX, ST_DONE
 } alch__stage;
 
+/* Which of session.h's callback types the caller gave: the one its call takes. The sync faces
+ * use CB_OBJECT's signature for every answer (void *: an object, the list or the result). */
+typedef enum { CB_DONE, CB_OBJECT, CB_OBJECTS, CB_RESULT } alch__cbkind;
+
+typedef struct alch__sop_cb {
+    alch__cbkind kind;
+    union {
+        alch_session_done_cb done;
+        alch_session_object_cb object;
+        alch_session_objects_cb objects;
+        alch_session_result_cb result;
+    } fn;
+} alch__sop_cb;
+
 typedef struct alch__sop {
     alch__opkind kind;
     alch__stage stage;
-    alch_session_cb cb;
+    alch__sop_cb cb;
     void *data;
     const alch_model *model;
     const alch__mapper *map;        /* model's mapper (OP_STMT: the statement's, for objects) */

@@ -97,11 +97,12 @@ int alch_session_stream(alch_session *s, alch_stmt *st, size_t batch, alch_strea
 
 /* The async DECLARE came back: the caller gets its stream (not yours to close before this:
  * you do not have it yet), or NULL and the error. */
-static void on_declared(alch_session *s, int status, void *obj, const alch_error *err, void *data)
+static void on_declared(alch_session *s, int status, alch_result *res, const alch_error *err,
+                        void *data)
 {
     (void)s;
     alch_stream *it = data;
-    alch_result_free(obj);
+    alch_result_free(res);
     it->busy = false;
     if (status) {
         alch_stream_cb cb = it->cb;
@@ -189,13 +190,14 @@ int alch_stream_next(alch_stream *it, alch_list *batch, alch_error *err)
     return rc ? rc : map_batch(it, batch, err);
 }
 
-static void on_fetched(alch_session *s, int status, void *obj, const alch_error *err, void *data)
+static void on_fetched(alch_session *s, int status, alch_result *res, const alch_error *err,
+                       void *data)
 {
     (void)s;
     alch_stream *it = data;
     it->busy = false;
     if (it->close_pending) { /* closed while this batch was on its way: nobody waits for it */
-        alch_result_free(obj);
+        alch_result_free(res);
         stream_free(it);
         return;
     }
@@ -203,7 +205,7 @@ static void on_fetched(alch_session *s, int status, void *obj, const alch_error 
     alch_error local = ALCH_ERROR_INIT;
     int rc = status;
     if (status == 0) {
-        it->res = obj;
+        it->res = res;
         rc = map_batch(it, &batch, &local);
         if (rc < 0)
             err = &local;
