@@ -10,37 +10,43 @@
  *     postgresql://user@/dbname?host=/run/postgresql        (Unix socket)
  *     postgresql://user@host1:5432,host2:5433/dbname          (several hosts, failover)
  *
- * Every query key must be a libpq connection keyword (`sslmode`, `connect_timeout`,
- * `application_name`, `target_session_attrs`, ...); a misspelled key is an error with
- * a suggestion. The keys `host`, `port`, `user`, `password` and `dbname` replace the
- * matching part of the URL; for any repeated key the last value wins. '+' is not a space
- * (write a space as `%20`), `%00` is refused, and a URL cannot contain spaces, control
- * characters or a `#fragment`. The scheme `postgres://` is accepted as an alias, as
- * libpq does. Error messages give the position (counting from 1) of the bad part and
- * never quote the password.
+ * libpq reads the URL: its own parser (`PQconninfoParse`) decides what every part means, and
+ * every value alch keeps is libpq's reading (percent-escapes decoded, several hosts, IPv6 in
+ * brackets, `?host=` for a Unix socket directory, its keywords and their aliases: `ssl=true`
+ * and `requiressl=1` are `sslmode=require`). alch adds SQLAlchemy's layer on top: the scheme
+ * with its `+driver` part, errors that give the position (counting from 1) of the bad part,
+ * a "did you mean" for a misspelled query key, and the rendering with the password masked.
+ * libpq's own messages quote the whole URL, password included, so alch never shows them. The
+ * keys `host`, `port`, `user`, `password` and `dbname` replace the matching part of the URL;
+ * for any repeated key the last value wins; '+' is not a space (write a space as `%20`).
  *
  * A URL copied from a Python project keeps working: `postgresql+asyncpg://`,
  * `postgresql+psycopg://` and `postgresql+psycopg2://` are aliases (alch speaks libpq
  * whatever the URL says; an engine with echo on says so in one line). Any other `+driver`
  * is refused with a sentence.
  *
- * **Where alch differs from libpq** (`PQconninfoParse`, which test_url's
- * `test_libpq_agrees` runs on every valid URL of its table):
- * - a `+driver` part: libpq refuses it; alch drops it (see above);
- * - a raw `@` in the password (`u:p@ss@host`): libpq ends the user info at the first `@`
- *   (password `p`, host `ss@host`), alch at the last (password `p@ss`); write `%40` and
- *   both agree;
- * - ports are checked when parsing (a number from 1 to 65535, one per host at most): libpq
- *   takes any text (`h:abc`, `h:0`) and fails when connecting;
- * - an IPv6 address without brackets (`postgresql://::1/db`) is refused with a hint; libpq
- *   reads it as an empty host and the port `:1`;
- * - an empty entry in a host list (`h1,,h2`) is refused; libpq reads it as the default host;
- * - spaces, control characters and a `#fragment` are refused; libpq passes them on;
- * - an unknown query key is refused by both, here with its position and a "did you mean".
+ * **Where alch differs from libpq.** Where both accept a URL they read it the same way
+ * (test_url's `test_libpq_agrees` and the fuzzer `fuzz_url` check it). alch accepts more in
+ * the scheme only, and refuses some URLs libpq accepts, each with a sentence:
+ * - the scheme: a `+driver` part (libpq refuses it) and any letter case (`POSTGRESQL://`);
+ *   libpq wants `postgresql://` or `postgres://` in lower case;
+ * - a second raw `@` (`u:p@ss@host`): libpq ends the user information at the first `@` and
+ *   takes `ss@host` for the host; alch asks for `%40`;
+ * - an `@` after a `host:port` with no user (`app:8080/pw@host`): a password with a raw `/`
+ *   ended the user information early; libpq reads the database `pw@host`;
+ * - ports are checked when parsing (digits, 1 to 65535, one per host at most): libpq takes
+ *   any text (`h:abc`, `h:0`, an IPv6 address without brackets: `::1` is the port `:1`) and
+ *   fails when connecting;
+ * - an empty entry in a host list (`h1,,h2`): libpq reads it as the default host;
+ * - an encoded `,` in a host (`h%2C2`), or one in brackets (`[::1,]`): libpq would read two
+ *   hosts;
+ * - a raw `/` in the database name (`/db/x`): libpq keeps it; write `%2F`;
+ * - spaces, control characters and a `#fragment`: libpq passes them on.
  *
  * **Where alch differs from SQLAlchemy** (`sqlalchemy.engine.make_url`):
  * - only PostgreSQL URLs, and the drivers above (SQLAlchemy loads the driver named);
- * - every query key must be a libpq keyword (SQLAlchemy passes unknown keys to the driver);
+ * - every query key must be a libpq keyword (SQLAlchemy passes unknown keys to the driver),
+ *   written once between two `&` (libpq refuses `a=1&&b=2`, and a second `=` in a value);
  * - several hosts (`h1:5432,h2:5433`) and `?host=` socket directories are libpq's forms,
  *   which SQLAlchemy's asyncpg dialect spells differently;
  * - a repeated query key keeps its last value (SQLAlchemy keeps them all as a tuple);

@@ -1,6 +1,13 @@
-/* Database URLs: SQLAlchemy's `postgresql://user:password@host:port/dbname?key=value`,
- * parsed into the pieces libpq's PQconnectStartParams takes, and rendered back with the
- * password masked. Errors name the part that is wrong and never quote the password. */
+/* Database URLs: SQLAlchemy's `postgresql+driver://user:password@host:port/dbname?key=value`.
+ *
+ * libpq owns the grammar: PQconninfoParse reads the URL (user information, host list, IPv6,
+ * percent-decoding, its keywords and their aliases) and every value alch keeps is libpq's
+ * reading. alch adds SQLAlchemy's layer on top: the scheme with its `+driver` part, errors
+ * that point at the position of the bad part (libpq's own messages quote the whole URL, the
+ * password with it, so they are never shown), a few stricter checks that url.h lists, and
+ * the rendering with the password masked. To say *where* a URL is wrong, a walk cuts the
+ * text into the pieces libpq cuts it into (the same rules, in the same order); it reads no
+ * value itself. fuzz/fuzz_url.c checks that alch and libpq agree on every URL both accept. */
 #include "driver/url_internal.h"
 
 #include <stdio.h>
@@ -35,9 +42,12 @@ struct alch_url {
 
 /* State of one alch_url_parse call. */
 typedef struct parser {
-    const char *text;
+    const char *text; /* as written: positions count in it */
+    const char *rest; /* what follows "scheme://" */
     alch_error *err;
-    PQconninfoOption *keywords; /* libpq's keyword list, fetched on the first query key */
+    alch_url *url;
+    PQconninfoOption *parsed;   /* libpq's reading of the whole URL, or NULL when it refused */
+    PQconninfoOption *keywords; /* every libpq keyword, fetched for a "did you mean" */
 } parser;
 
 static const char url_example[] = "postgresql://user:password@localhost:5432/dbname";
@@ -95,14 +105,6 @@ static bool equal_ci(const char *s, size_t n, const char *word)
     return i == n && word[i] == '\0';
 }
 
-static const char *find_last(const char *s, size_t n, char c)
-{
-    for (size_t i = n; i > 0; i--)
-        if (s[i - 1] == c)
-            return s + i - 1;
-    return NULL;
-}
-
 static size_t count_fields(const char *list)
 {
     size_t n = 1;
@@ -123,8 +125,17 @@ static void set_owned(char **slot, char *value)
     *slot = value;
 }
 
+/* libpq's value for a keyword in an option array, or NULL. */
+static const PQconninfoOption *find_keyword(const PQconninfoOption *list, const char *key)
+{
+    for (const PQconninfoOption *o = list; o && o->keyword; o++)
+        if (strcmp(o->keyword, key) == 0)
+            return o;
+    return NULL;
+}
+
 /* ---------------------------------------------------------------------------------------
- * Percent-decoding
+ * Percent-escapes: libpq decodes every part, and refuses a bad escape or %00
  * ------------------------------------------------------------------------------------- */
 
 static bool is_secret_part(const char *what)
@@ -152,33 +163,24 @@ static int bad_escape(parser *p, const char *s, size_t left, const char *what)
     return ALCH_EARGUMENT;
 }
 
-/* Decode s[0..n) into a new string; `what` names the part for error messages. */
-static int decode(parser *p, const char *s, size_t n, const char *what, char **out)
+/* The escapes of s[0..n), the part `what` names. */
+static int check_escapes(parser *p, const char *s, size_t n, const char *what)
 {
-    alch__buf b = ALCH__BUF_INIT;
     for (size_t i = 0; i < n; i++) {
-        if (s[i] != '%') {
-            alch__buf_putc(&b, s[i]);
+        if (s[i] != '%')
             continue;
-        }
         int hi = i + 1 < n ? hex_value(s[i + 1]) : -1;
         int lo = i + 2 < n ? hex_value(s[i + 2]) : -1;
-        if (hi < 0 || lo < 0) {
-            alch__buf_free(&b);
+        if (hi < 0 || lo < 0)
             return bad_escape(p, s + i, n - i, what);
-        }
-        if (hi == 0 && lo == 0) {
-            alch__buf_free(&b);
+        if (hi == 0 && lo == 0)
             return alch__error_set(p->err, ALCH_EARGUMENT,
                                    "%%00 (a NUL byte) at position %zu (in %s) cannot be part "
                                    "of a connection parameter: remove it",
                                    pos_of(p, s + i), what);
-        }
-        alch__buf_putc(&b, (char)(hi * 16 + lo));
         i += 2;
     }
-    *out = alch__buf_finish(&b);
-    return *out ? 0 : oom(p->err);
+    return 0;
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -299,24 +301,28 @@ static int parse_scheme(parser *p, alch_url *url, const char **rest)
 }
 
 /* ---------------------------------------------------------------------------------------
- * Authority: userinfo and hosts
+ * The walk: libpq's pieces, in libpq's order, each checked where alch can say more
  * ------------------------------------------------------------------------------------- */
 
-static int parse_userinfo(parser *p, alch_url *url, const char *s, size_t n)
+/* The user information runs to the first '@' met before any '/' (a raw '?' or '#' does not
+ * end it); the user name ends at its first ':'. Sets *hosts to where the host list starts. */
+static int walk_userinfo(parser *p, const char **hosts)
 {
-    const char *colon = memchr(s, ':', n);
-    size_t user_len = colon ? (size_t)(colon - s) : n;
-    char *user = NULL, *password = NULL;
-    int rc = decode(p, s, user_len, "the user name", &user);
-    if (rc == 0 && colon)
-        rc = decode(p, colon + 1, n - user_len - 1, "the password", &password);
-    set_owned(&url->username, user);
-    set_owned(&url->password, password);
+    const char *s = p->rest;
+    size_t n = strcspn(s, "@/");
+    *hosts = s;
+    if (s[n] != '@')
+        return 0;
+    *hosts = s + n + 1;
+    size_t user = strcspn(s, ":@");
+    int rc = check_escapes(p, s, user, "the user name");
+    if (rc == 0 && user < n)
+        rc = check_escapes(p, s + user + 1, n - user - 1, "the password");
     return rc;
 }
 
-/* A raw '/', '?' or '#' in a password ends the authority early, so what looks like a port
- * may be a piece of the password: then the message must not quote it. */
+/* A raw '/' in a password ends the user information before its '@', so what looks like a
+ * port may be a piece of the password: then the message must not quote it. */
 static int port_in_password(parser *p, size_t pos)
 {
     alch__error_set(p->err, ALCH_EARGUMENT,
@@ -328,8 +334,9 @@ static int port_in_password(parser *p, size_t pos)
     return ALCH_EARGUMENT;
 }
 
-/* One port: decimal 1..65535. `pos` is where it starts in the URL (1-based). `after` is the
- * text following the authority, used to spot a password that broke the authority apart. */
+/* One port: decimal 1..65535 (libpq takes any text and fails when connecting). `pos` is
+ * where it starts (1-based); `after` is the text that follows, where an '@' shows that a
+ * password broke the user information apart. */
 static int check_port(parser *p, const char *s, size_t n, size_t pos, const char *after)
 {
     unsigned long value = 0;
@@ -358,7 +365,7 @@ static int check_port(parser *p, const char *s, size_t n, size_t pos, const char
     return ALCH_EARGUMENT;
 }
 
-/* A comma-separated list of ports, each empty (libpq's default) or valid. */
+/* A comma-separated list of ports (?port=), each empty (libpq's default) or valid. */
 static int check_port_list(parser *p, const char *s, size_t pos)
 {
     for (;;) {
@@ -372,165 +379,139 @@ static int check_port_list(parser *p, const char *s, size_t pos)
     }
 }
 
-/* One host entry as found in the authority: its text and optional port. */
+/* One entry of the host list, as libpq cuts it. */
 typedef struct host_entry {
     const char *host;
     size_t host_len;
     const char *port; /* NULL when there is no ':' */
     size_t port_len;
-    const char *next; /* where the following entry starts, or the end */
+    const char *next; /* what ends the entry: ',', '/', '?' or the end */
 } host_entry;
 
-static int split_bracketed(parser *p, const char *s, const char *end, host_entry *e)
+/* "[v6]" (libpq looks for the ']' as far as it takes), or a name up to ':', '/', '?' or ',';
+ * then ":port" up to '/', '?' or ','. */
+static int split_entry(parser *p, const char *s, host_entry *e)
 {
-    const char *close = memchr(s, ']', (size_t)(end - s));
-    if (!close) {
-        alch__error_set(p->err, ALCH_EARGUMENT,
-                        "unclosed '[' at position %zu: an IPv6 address is written in brackets, "
-                        "e.g. [::1]:5432",
-                        pos_of(p, s));
-        return ALCH_EARGUMENT;
-    }
-    e->host = s + 1;
-    e->host_len = (size_t)(close - s - 1);
-    if (e->host_len == 0)
-        return alch__error_set(p->err, ALCH_EARGUMENT,
-                               "empty brackets '[]' at position %zu: put an IPv6 address "
-                               "inside, e.g. [::1]",
-                               pos_of(p, s));
-    e->next = close + 1;
-    if (e->next < end && *e->next != ':' && *e->next != ',')
-        return alch__error_set(p->err, ALCH_EARGUMENT,
-                               "unexpected '%c' after ']' at position %zu: an IPv6 address in "
-                               "brackets may be followed only by :port",
-                               *e->next, pos_of(p, e->next));
-    return 0;
-}
-
-static int split_entry(parser *p, const char *s, const char *end, host_entry *e)
-{
-    *e = (host_entry){0};
-    if (s < end && *s == '[') {
-        if (split_bracketed(p, s, end, e) != 0)
-            return ALCH_EARGUMENT;
+    *e = (host_entry){.host = s};
+    if (*s == '[') {
+        const char *close = strchr(s, ']');
+        if (!close)
+            return alch__error_set(p->err, ALCH_EARGUMENT,
+                                   "unclosed '[' at position %zu: an IPv6 address is written in "
+                                   "brackets, e.g. [::1]:5432",
+                                   pos_of(p, s));
+        if (close == s + 1)
+            return alch__error_set(p->err, ALCH_EARGUMENT,
+                                   "empty brackets '[]' at position %zu: put an IPv6 address "
+                                   "inside, e.g. [::1]",
+                                   pos_of(p, s));
+        e->host = s + 1;
+        e->host_len = (size_t)(close - s - 1);
+        s = close + 1;
+        if (*s && !strchr(":/?,", *s))
+            return alch__error_set(p->err, ALCH_EARGUMENT,
+                                   "unexpected '%c' after ']' at position %zu: an IPv6 address "
+                                   "in brackets may be followed only by :port",
+                                   *s, pos_of(p, s));
     } else {
-        e->host = s;
-        while (s < end && *s != ':' && *s != ',') {
-            if (*s == '[' || *s == ']')
-                return alch__error_set(p->err, ALCH_EARGUMENT,
-                                       "unexpected '%c' at position %zu: brackets go around a "
-                                       "whole IPv6 address, e.g. [::1]:5432",
-                                       *s, pos_of(p, s));
-            s++;
-        }
-        e->host_len = (size_t)(s - e->host);
-        e->next = s;
+        e->host_len = strcspn(s, ":/?,");
+        s += e->host_len;
     }
-    if (e->next < end && *e->next == ':') {
-        e->port = e->next + 1;
-        e->port_len = 0;
-        while (e->port + e->port_len < end && e->port[e->port_len] != ',')
-            e->port_len++;
-        e->next = e->port + e->port_len;
+    if (*s == ':') {
+        e->port = s + 1;
+        e->port_len = strcspn(e->port, "/?,");
+        s = e->port + e->port_len;
     }
+    e->next = s;
     return 0;
 }
 
-/* Decode one host and append it, with its port, to the libpq-style lists. */
-static int add_host(parser *p, const host_entry *e, size_t index, alch__buf *hosts,
-                    alch__buf *ports, const char *after)
+static bool has_encoded_comma(const char *s, size_t n)
 {
-    if (e->port_len > 0 &&
-        check_port(p, e->port, e->port_len, pos_of(p, e->port), after) != 0)
+    for (size_t i = 0; i + 2 < n; i++)
+        if (s[i] == '%' && s[i + 1] == '2' && to_lower(s[i + 2]) == 'c')
+            return true;
+    return false;
+}
+
+/* The stricter checks url.h lists: no empty entry in a list, no '@' (libpq ends the user
+ * information at the first '@', so the rest of a password would be taken for the host), no
+ * encoded ',' nor one in brackets (libpq would read two hosts), a port from 1 to 65535. */
+static int check_entry(parser *p, const host_entry *e, bool alone)
+{
+    const char *at = memchr(e->host, '@', e->host_len);
+    if (e->host_len == 0 && !alone) {
+        alch__error_set(p->err, ALCH_EARGUMENT,
+                        "empty host in the host list at position %zu: write hosts as "
+                        "h1:5432,h2:5433",
+                        pos_of(p, e->host));
+        alch__error_hint(p->err, "remove the extra ','");
         return ALCH_EARGUMENT;
-    char *host = NULL;
-    int rc = decode(p, e->host, e->host_len, "the host", &host);
-    if (rc != 0)
-        return rc;
-    if (strchr(host, ',')) {
-        free(host);
+    }
+    int rc = check_escapes(p, e->host, e->host_len, "the host");
+    if (rc == 0 && at) {
+        alch__error_set(p->err, ALCH_EARGUMENT,
+                        "a second '@' at position %zu: the user name and password end at the "
+                        "first '@', so the rest would be taken for the host",
+                        pos_of(p, at));
+        alch__error_hint(p->err, "percent-encode an '@' inside the password as %%40");
+        return ALCH_EARGUMENT;
+    }
+    if (rc == 0 && (has_encoded_comma(e->host, e->host_len) || memchr(e->host, ',', e->host_len)))
         return alch__error_set(p->err, ALCH_EARGUMENT,
-                               "the host at position %zu contains an encoded ',': separate "
-                               "several hosts with a plain ','",
+                               "the host at position %zu contains an encoded ',' or one inside "
+                               "brackets: separate several hosts with a plain ','",
                                pos_of(p, e->host));
-    }
-    if (index > 0) {
-        alch__buf_putc(hosts, ',');
-        alch__buf_putc(ports, ',');
-    }
-    alch__buf_puts(hosts, host);
-    alch__buf_append(ports, e->port ? e->port : "", e->port_len);
-    free(host);
-    return 0;
-}
-
-static int empty_host(parser *p, const char *where)
-{
-    alch__error_set(p->err, ALCH_EARGUMENT,
-                    "empty host in the host list at position %zu: write hosts as "
-                    "h1:5432,h2:5433",
-                    pos_of(p, where));
-    alch__error_hint(p->err, "remove the extra ','");
-    return ALCH_EARGUMENT;
-}
-
-/* Hosts in the authority become libpq's multi-host lists: "h1,h2" and "5432,5433"; a host
- * without a port keeps its place with an empty entry (libpq reads it as the default). */
-static int parse_hosts(parser *p, alch_url *url, const char *s, const char *end)
-{
-    alch__buf hosts = ALCH__BUF_INIT, ports = ALCH__BUF_INIT;
-    bool any_port = false;
-    int rc = 0;
-    for (size_t i = 0; rc == 0; i++) {
-        host_entry e;
-        rc = split_entry(p, s, end, &e);
-        if (rc != 0)
-            break;
-        bool alone = i == 0 && e.next == end;
-        if (e.host_len == 0 && !alone) {
-            rc = empty_host(p, e.host);
-            break;
-        }
-        rc = add_host(p, &e, i, &hosts, &ports, end);
-        any_port = any_port || e.port_len > 0;
-        if (rc != 0 || e.next == end)
-            break;
-        s = e.next + 1; /* skip the ',' */
-        if (s == end)
-            rc = empty_host(p, e.next);
-    }
-    if (rc == 0) {
-        char *h = alch__buf_finish(&hosts);
-        char *pt = any_port ? alch__buf_finish(&ports) : NULL;
-        set_owned(&url->host, h);
-        set_owned(&url->port, pt);
-        if (!h || (any_port && !pt))
-            rc = oom(p->err);
-    }
-    alch__buf_free(&hosts);
-    alch__buf_free(&ports);
+    if (rc == 0 && e->port_len > 0)
+        rc = check_port(p, e->port, e->port_len, pos_of(p, e->port), e->next);
     return rc;
 }
 
-/* The user may write a raw '@' in the password: like SQLAlchemy, split at the last '@'. */
-static int parse_authority(parser *p, alch_url *url, const char *s, size_t n)
+/* Entries separated by ','; *end receives what ended the list ('/', '?' or the end). */
+static int walk_hosts(parser *p, const char *s, const char **end)
 {
-    const char *end = s + n;
-    const char *at = find_last(s, n, '@');
-    if (at) {
-        int rc = parse_userinfo(p, url, s, (size_t)(at - s));
+    for (size_t i = 0;; i++) {
+        host_entry e;
+        int rc = split_entry(p, s, &e);
+        if (rc == 0)
+            rc = check_entry(p, &e, i == 0 && *e.next != ',');
         if (rc != 0)
             return rc;
-        s = at + 1;
+        if (*e.next != ',') {
+            *end = e.next;
+            return 0;
+        }
+        s = e.next + 1;
     }
-    return s == end ? 0 : parse_hosts(p, url, s, end);
 }
 
-/* ---------------------------------------------------------------------------------------
- * Path and query
- * ------------------------------------------------------------------------------------- */
+/* "postgresql://app:8080/Secret@localhost": a raw '/' in a password of digits ends the user
+ * information before its '@', so "app:8080" reads as a host and a port and the rest of the
+ * password as the database name. An '@' after a host list with a ':' and no user gives it
+ * away; the message quotes nothing, since any piece may be the password. */
+static int password_cut_short(parser *p, const char *hosts, const char *end)
+{
+    if (hosts != p->rest || !memchr(hosts, ':', (size_t)(end - hosts)))
+        return 0;
+    size_t path = strcspn(end, "?");
+    const char *at = memchr(end, '@', path);
+    if (!at && end[path] == '?') { /* no key of a query option contains an '@' */
+        const char *key = end + path + 1;
+        at = memchr(key, '@', strcspn(key, "=&"));
+    }
+    if (!at)
+        return 0;
+    alch__error_set(p->err, ALCH_EARGUMENT,
+                    "unexpected '@' at position %zu, after the host: the password seems to "
+                    "contain a raw '/', which ended the host part early",
+                    pos_of(p, at));
+    alch__error_hint(p->err, "percent-encode the password: '/' is %%2F, '?' is %%3F, '@' is "
+                             "%%40 (an '@' in a database name is %%40 too)");
+    return ALCH_EARGUMENT;
+}
 
-static int parse_path(parser *p, alch_url *url, const char *s, size_t n)
+/* The database name runs to the '?'; libpq would keep a raw '/' in it, alch refuses it. */
+static int walk_path(parser *p, const char *s, size_t n)
 {
     const char *slash = memchr(s, '/', n);
     if (slash) {
@@ -541,22 +522,25 @@ static int parse_path(parser *p, alch_url *url, const char *s, size_t n)
         alch__error_hint(p->err, "write a '/' inside a database name as %%2F");
         return ALCH_EARGUMENT;
     }
-    char *db = NULL;
-    int rc = decode(p, s, n, "the database name", &db);
-    set_owned(&url->database, db);
-    return rc;
+    return check_escapes(p, s, n, "the database name");
 }
 
-static int unknown_option(parser *p, const char *key, const char *raw)
+/* A query key libpq does not know (as written, escapes and all): the closest keyword as a
+ * hint. */
+static int unknown_option(parser *p, const char *key, size_t n)
 {
+    if (!p->keywords && !(p->keywords = PQconninfoParse("", NULL)))
+        return oom(p->err);
     alch__error_set(p->err, ALCH_EARGUMENT,
-                    "unknown connection option '%s' at position %zu: query keys must be libpq "
-                    "connection keywords",
-                    key, pos_of(p, raw));
+                    "unknown connection option '%.*s' at position %zu: query keys must be "
+                    "libpq connection keywords",
+                    (int)n, key, pos_of(p, key));
+    char word[65]; /* alch__edit_distance gives up past 64 bytes anyway */
+    snprintf(word, sizeof word, "%.*s", (int)n, key);
     const char *best = NULL;
     size_t best_d = 3;
     for (const PQconninfoOption *o = p->keywords; o->keyword; o++) {
-        size_t d = alch__edit_distance(key, o->keyword);
+        size_t d = alch__edit_distance(word, o->keyword);
         if (d < best_d) {
             best_d = d;
             best = o->keyword;
@@ -570,83 +554,68 @@ static int unknown_option(parser *p, const char *key, const char *raw)
     return ALCH_EARGUMENT;
 }
 
-static const PQconninfoOption *find_keyword(const PQconninfoOption *list, const char *key)
+/* Store key=value (copies); a repeated key keeps its place, last value wins. */
+static int add_option(alch_url *url, const char *key, const char *value, bool secret)
 {
-    for (const PQconninfoOption *o = list; o->keyword; o++)
-        if (strcmp(o->keyword, key) == 0)
-            return o;
-    return NULL;
-}
-
-/* Store key=value (taking ownership of both); a repeated key keeps its place, last value wins. */
-static int add_option(alch_url *url, char *key, char *value, bool secret)
-{
+    char *v = alch__strdup(value);
+    if (!v)
+        return ALCH_ENOMEM;
     for (size_t i = 0; i < url->noptions; i++) {
         if (strcmp(url->options[i].key, key) == 0) {
-            free(key);
             free(url->options[i].value);
-            url->options[i].value = value;
+            url->options[i].value = v;
             return 0;
         }
     }
+    char *k = alch__strdup(key);
     url_option *grown =
         alch__grow(url->options, &url->cap_options, url->noptions, sizeof *grown, 4);
-    if (!grown) {
-        free(key);
-        free(value);
+    if (!k || !grown) {
+        free(k);
+        free(v);
         return ALCH_ENOMEM;
     }
     url->options = grown;
-    url->options[url->noptions++] = (url_option){key, value, secret};
+    url->options[url->noptions++] = (url_option){k, v, secret};
     return 0;
 }
 
-/* host, port, user, password and dbname fill the URL's own parts; any other key must be a
- * libpq keyword. Takes ownership of key and value. */
-static int set_option(parser *p, alch_url *url, char *key, char *value, const char *raw_key,
-                      const char *raw_value)
+/* libpq's keyword for one query option read alone (its aliases applied: ssl=true is
+ * sslmode=require), checked; the URL's own parts (host, port, user, password, dbname) are
+ * noted, any other key joins the options in order with libpq's final value. */
+static int take_option(parser *p, const char *s, size_t n, const char *value)
 {
-    char **slot = NULL;
-    if (strcmp(key, "host") == 0) {
-        slot = &url->host;
-        url->host_in_query = true;
-    } else if (strcmp(key, "port") == 0) {
-        if (check_port_list(p, value, pos_of(p, raw_value)) != 0) {
-            free(key);
-            free(value);
-            return ALCH_EARGUMENT;
-        }
-        slot = &url->port;
-        url->port_in_query = true;
-    } else if (strcmp(key, "user") == 0) {
-        slot = &url->username;
-    } else if (strcmp(key, "password") == 0) {
-        slot = &url->password;
-    } else if (strcmp(key, "dbname") == 0) {
-        slot = &url->database;
-    }
-    if (slot) {
-        free(key);
-        set_owned(slot, value);
-        return 0;
-    }
-    if (!p->keywords && !(p->keywords = PQconndefaults())) {
-        free(key);
-        free(value);
+    char *text = malloc(n + 17); /* no host, so an '@' in the option is not a user's end */
+    if (!text)
         return oom(p->err);
-    }
-    const PQconninfoOption *kw = find_keyword(p->keywords, key);
-    if (!kw) {
-        int rc = unknown_option(p, key, raw_key);
-        free(key);
-        free(value);
-        return rc;
-    }
-    bool secret = kw->dispchar && kw->dispchar[0] == '*';
-    return add_option(url, key, value, secret) == 0 ? 0 : oom(p->err);
+    snprintf(text, n + 17, "postgresql:///?%.*s", (int)n, s);
+    char *msg = NULL;
+    PQconninfoOption *alone = PQconninfoParse(text, &msg);
+    free(text);
+    int rc = alone ? 0 : msg ? unknown_option(p, s, (size_t)(value - 1 - s)) : oom(p->err);
+    PQfreemem(msg);
+    const PQconninfoOption *o = alone;
+    while (o && o->keyword && !o->val)
+        o++;
+    const char *kw = o && o->keyword ? o->keyword : "";
+    if (rc == 0 && strcmp(kw, "port") == 0)
+        rc = check_port_list(p, o->val, pos_of(p, value));
+    p->url->host_in_query |= strcmp(kw, "host") == 0;
+    p->url->port_in_query |= strcmp(kw, "port") == 0;
+    static const char *const parts[] = {"host", "port", "user", "password", "dbname"};
+    bool part = false;
+    for (size_t i = 0; i < sizeof parts / sizeof *parts; i++)
+        part = part || strcmp(kw, parts[i]) == 0;
+    const PQconninfoOption *final = find_keyword(p->parsed, kw);
+    if (rc == 0 && !part && final && final->val &&
+        add_option(p->url, kw, final->val, final->dispchar && *final->dispchar == '*') != 0)
+        rc = oom(p->err);
+    PQconninfoFree(alone);
+    return rc;
 }
 
-static int parse_option(parser *p, alch_url *url, const char *s, size_t n)
+/* key=value: libpq wants exactly one '=' and a key. */
+static int walk_option(parser *p, const char *s, size_t n)
 {
     const char *eq = memchr(s, '=', n);
     if (!eq) {
@@ -661,86 +630,117 @@ static int parse_option(parser *p, alch_url *url, const char *s, size_t n)
                                "the query option at position %zu has no key before '=': write "
                                "it as key=value, e.g. sslmode=disable",
                                pos_of(p, s));
-    char *key = NULL, *value = NULL;
-    int rc = decode(p, s, (size_t)(eq - s), "a query key", &key);
-    if (rc == 0)
-        rc = decode(p, eq + 1, n - (size_t)(eq - s) - 1,
-                    strstr(key, "password") ? "the value of a password option" : "a query value",
-                    &value);
-    if (rc != 0) {
-        free(key);
-        return rc;
+    size_t key_len = (size_t)(eq - s), value_len = n - key_len - 1;
+    const char *eq2 = memchr(eq + 1, '=', value_len);
+    if (eq2) {
+        alch__error_set(p->err, ALCH_EARGUMENT,
+                        "a second '=' at position %zu in a query option: an option is one "
+                        "key=value",
+                        pos_of(p, eq2));
+        alch__error_hint(p->err, "write an '=' inside a value as %%3D");
+        return ALCH_EARGUMENT;
     }
-    return set_option(p, url, key, value, s, eq + 1);
+    int rc = check_escapes(p, s, key_len, "a query key");
+    bool secret = false; /* sslpassword, password: the value is a secret */
+    for (size_t i = 0; !secret && i + 8 <= key_len; i++)
+        secret = strncmp(s + i, "password", 8) == 0;
+    if (rc == 0)
+        rc = check_escapes(p, eq + 1, value_len,
+                           secret ? "the value of a password option" : "a query value");
+    return rc == 0 ? take_option(p, s, n, eq + 1) : rc;
 }
 
-/* Options are separated by '&'; empty ones ("a=1&&b=2", a trailing '&') are skipped. */
-static int parse_query(parser *p, alch_url *url, const char *s)
+/* Options are separated by '&'; libpq refuses an empty one ("a=1&&b=2") but a trailing '&'
+ * ends the list. */
+static int walk_query(parser *p, const char *s)
 {
     while (*s) {
         size_t n = strcspn(s, "&");
-        if (n > 0) {
-            int rc = parse_option(p, url, s, n);
-            if (rc != 0)
-                return rc;
+        if (n == 0) {
+            alch__error_set(p->err, ALCH_EARGUMENT,
+                            "empty query option at position %zu: options are key=value pairs "
+                            "separated by one '&'",
+                            pos_of(p, s));
+            alch__error_hint(p->err, "remove the extra '&'");
+            return ALCH_EARGUMENT;
         }
-        s += n;
-        if (*s == '&')
-            s++;
+        int rc = walk_option(p, s, n);
+        if (rc != 0)
+            return rc;
+        s += n + (s[n] == '&');
     }
     return 0;
+}
+
+static int walk(parser *p)
+{
+    const char *hosts = NULL, *end = NULL;
+    int rc = walk_userinfo(p, &hosts);
+    if (rc == 0)
+        rc = walk_hosts(p, hosts, &end);
+    if (rc == 0)
+        rc = password_cut_short(p, hosts, end);
+    if (rc == 0 && *end == '/') {
+        size_t n = strcspn(end + 1, "?");
+        rc = walk_path(p, end + 1, n);
+        end += n + 1;
+    }
+    if (rc == 0 && *end == '?')
+        rc = walk_query(p, end + 1);
+    return rc;
 }
 
 /* ---------------------------------------------------------------------------------------
  * Parse
  * ------------------------------------------------------------------------------------- */
 
-/* "postgresql://app:8080/Secret@localhost": a raw '/' (or '?') in a password of digits
- * cuts the authority at "app:8080", which parses as a host and a port, and the rest of
- * the password ends up in the database name. An '@' after an authority that has none
- * gives it away; the message quotes nothing, since any piece may be the password. */
-static int password_cut_short(parser *p, const char *authority, size_t n, const char *rest)
+/* libpq's reading of the URL with the scheme it knows; a refusal leaves p->parsed NULL for
+ * the walk to explain (libpq's message quotes the password, so it is dropped). */
+static int libpq_parse(parser *p)
 {
-    if (memchr(authority, '@', n) || !memchr(authority, ':', n))
-        return 0;
-    size_t path = strcspn(rest, "?");
-    const char *at = memchr(rest, '@', path);
-    if (!at && rest[path] == '?') { /* no key of a query option contains an '@' */
-        const char *key = rest + path + 1;
-        at = memchr(key, '@', strcspn(key, "=&"));
-    }
-    if (!at)
-        return 0;
+    size_t n = strlen(p->rest) + sizeof "postgresql://";
+    char *uri = malloc(n);
+    if (!uri)
+        return oom(p->err);
+    snprintf(uri, n, "postgresql://%s", p->rest);
+    char *msg = NULL;
+    p->parsed = PQconninfoParse(uri, &msg);
+    free(uri);
+    bool out_of_memory = !p->parsed && !msg;
+    PQfreemem(msg);
+    return out_of_memory ? oom(p->err) : 0;
+}
+
+/* The walk found nothing wrong but libpq refused: a gap in alch's explanations. The fuzzer
+ * fails on this sentence. */
+static int unexplained(parser *p)
+{
     alch__error_set(p->err, ALCH_EARGUMENT,
-                    "unexpected '@' at position %zu, after the host: the password seems to "
-                    "contain a raw '/' or '?', which ended the host part early",
-                    pos_of(p, at));
-    alch__error_hint(p->err, "percent-encode the password: '/' is %%2F, '?' is %%3F, '@' is "
-                             "%%40 (an '@' in a database name is %%40 too)");
+                    "libpq's URL parser refused this URL and alch cannot say where: compare it "
+                    "with %s",
+                    url_example);
+    alch__error_hint(p->err, "please report it: alch should point at the mistake");
     return ALCH_EARGUMENT;
 }
 
-static int parse_all(parser *p, alch_url *url)
+/* user, password, host, port and dbname: libpq's final values (the query's win). A port list
+ * of empty entries (libpq's "," for "h1,h2") means the default ports, as no port does. */
+static int take_parts(parser *p)
 {
-    const char *s = NULL;
-    int rc = check_characters(p);
-    if (rc == 0)
-        rc = parse_scheme(p, url, &s);
-    if (rc != 0)
-        return rc;
-    size_t n = strcspn(s, "/?");
-    rc = password_cut_short(p, s, n, s + n);
-    if (rc == 0)
-        rc = parse_authority(p, url, s, n);
-    s += n;
-    if (rc == 0 && *s == '/') {
-        n = strcspn(s + 1, "?");
-        rc = parse_path(p, url, s + 1, n);
-        s += n + 1;
+    alch_url *u = p->url;
+    static const char *const keys[] = {"user", "password", "host", "port", "dbname"};
+    char **slots[] = {&u->username, &u->password, &u->host, &u->port, &u->database};
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+        const PQconninfoOption *o = find_keyword(p->parsed, keys[i]);
+        const char *val = o ? o->val : NULL;
+        if (val && slots[i] == &u->port && val[strspn(val, ",")] == '\0')
+            val = NULL;
+        char *v = alch__strdup(val);
+        if (val && !v)
+            return oom(p->err);
+        set_owned(slots[i], v);
     }
-    if (rc == 0 && *s == '?')
-        rc = parse_query(p, url, s + 1);
-    return rc;
+    return 0;
 }
 
 int alch_url_parse(const char *text, alch_url **out, alch_error *err)
@@ -753,10 +753,18 @@ int alch_url_parse(const char *text, alch_url **out, alch_error *err)
     alch_url *url = calloc(1, sizeof *url);
     if (!url)
         return oom(err);
-    parser p = {text, err, NULL};
-    int rc = parse_all(&p, url);
-    if (p.keywords)
-        PQconninfoFree(p.keywords);
+    parser p = {text, NULL, err, url, NULL, NULL};
+    int rc = check_characters(&p);
+    if (rc == 0)
+        rc = parse_scheme(&p, url, &p.rest);
+    if (rc == 0)
+        rc = libpq_parse(&p);
+    if (rc == 0)
+        rc = walk(&p);
+    if (rc == 0)
+        rc = p.parsed ? take_parts(&p) : unexplained(&p);
+    PQconninfoFree(p.parsed);
+    PQconninfoFree(p.keywords);
     if (rc != 0) {
         alch_url_free(url);
         return rc;
