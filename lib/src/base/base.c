@@ -390,23 +390,13 @@ static int check_model(const alch_base *base, const alch_model *m, alch_error *e
 
 static bool grow(alch_base *base)
 {
-    if (base->count < base->cap)
-        return true;
-    size_t cap = base->cap ? base->cap * 2 : 8;
-    const alch_model **models = realloc(base->models, cap * sizeof *models);
-    if (!models)
-        return false;
-    base->models = models; /* from here on a failure only leaves spare capacity behind */
-    const char **tables = realloc(base->tables, cap * sizeof *tables);
-    if (!tables)
-        return false;
-    base->tables = tables;
-    size_t *order = realloc(base->order, cap * sizeof *order);
-    if (!order)
-        return false;
-    base->order = order;
-    base->cap = cap;
-    return true;
+    void *arrays[] = {base->models, base->tables, base->order};
+    const size_t sizes[] = {sizeof *base->models, sizeof *base->tables, sizeof *base->order};
+    bool ok = alch__grow_parallel(arrays, sizes, 3, &base->cap, base->count, 8);
+    base->models = arrays[0];
+    base->tables = arrays[1];
+    base->order = arrays[2];
+    return ok;
 }
 
 int alch_base_add(alch_base *base, const alch_model *model, alch_error *err)

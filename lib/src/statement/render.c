@@ -70,18 +70,14 @@ static void scope_add(scope *sc, const alch_model *m)
 static void add_param(rctx *r, const alch_value *v, int bind)
 {
     alch_stmt *st = r->top;
-    if (st->nparams == st->capparams) {
-        size_t cap = st->capparams ? 2 * st->capparams : 8;
-        alch_value *p = realloc(st->params, cap * sizeof *p);
-        int *b = p ? realloc(st->param_bind, cap * sizeof *b) : NULL;
-        if (p)
-            st->params = p;
-        if (!p || !b) {
-            fail(r, ALCH_ENOMEM, "out of memory");
-            return;
-        }
-        st->param_bind = b;
-        st->capparams = cap;
+    void *arrays[] = {st->params, st->param_bind};
+    const size_t sizes[] = {sizeof *st->params, sizeof *st->param_bind};
+    bool ok = alch__grow_parallel(arrays, sizes, 2, &st->capparams, st->nparams, 8);
+    st->params = arrays[0];
+    st->param_bind = arrays[1];
+    if (!ok) {
+        fail(r, ALCH_ENOMEM, "out of memory");
+        return;
     }
     st->params[st->nparams] = v ? *v : alch_null();
     st->param_bind[st->nparams] = bind;

@@ -221,13 +221,24 @@ size_t alch__utf8_width(const char *s)
     return width;
 }
 
-void *alch__grow(void *items, size_t *cap, size_t n, size_t size, size_t first)
+bool alch__grow_parallel(void *arrays[], const size_t sizes[], size_t count, size_t *cap,
+                         size_t n, size_t first)
 {
     if (n < *cap)
-        return items;
+        return true;
     size_t want = *cap ? 2 * *cap : first;
-    void *grown = realloc(items, want * size);
-    if (grown)
-        *cap = want;
-    return grown;
+    for (size_t i = 0; i < count; i++) {
+        void *grown = realloc(arrays[i], want * sizes[i]);
+        if (!grown)
+            return false; /* those grown already keep their spare room: harmless */
+        arrays[i] = grown;
+    }
+    *cap = want;
+    return true;
+}
+
+void *alch__grow(void *items, size_t *cap, size_t n, size_t size, size_t first)
+{
+    void *arrays[] = {items};
+    return alch__grow_parallel(arrays, &size, 1, cap, n, first) ? arrays[0] : NULL;
 }

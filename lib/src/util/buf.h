@@ -41,6 +41,17 @@ size_t alch__utf8_width(const char *s);
  *   T *p = alch__grow(a->items, &a->cap, a->n, sizeof *p, 16); if (!p) ...; a->items = p; */
 void *alch__grow(void *items, size_t *cap, size_t n, size_t size, size_t first);
 
+/* The same for parallel arrays that share one capacity (arrays[i] holds elements of
+ * sizes[i] bytes): when full, each is grown to the doubled capacity in turn, and *cap moves
+ * only when all were. Every arrays[i] is valid afterwards, moved or not, so the caller
+ * stores them all back before it looks at the result:
+ *   void *a[] = {s->keys, s->values}; static const size_t sz[] = {sizeof *s->keys, ...};
+ *   bool ok = alch__grow_parallel(a, sz, 2, &s->cap, s->n, 8);
+ *   s->keys = a[0]; s->values = a[1]; if (!ok) ...
+ * Returns false when out of memory (the arrays then keep their old capacity, some larger). */
+bool alch__grow_parallel(void *arrays[], const size_t sizes[], size_t count, size_t *cap,
+                         size_t n, size_t first);
+
 /* strdup that tolerates NULL (returns NULL) */
 char *alch__strdup(const char *s);
 char *alch__strndup(const char *s, size_t n);
