@@ -51,7 +51,7 @@ static void on_open(alch_conn *conn, int status, const alch_error *err, void *da
     alch_value params[] = {alch_v(7)}; /* the value travels apart from the SQL text */
     int rc = alch_conn_execute_text_async(conn, "SELECT $1::int * 6", params, 1, on_answer, NULL);
     if (rc != 0) { /* it did not start, so on_answer will not be called */
-        printf("could not start the statement: %s\n", alch_strerror(rc));
+        print_error(alch_conn_start_error(conn));
         alch_conn_close(conn);
     }
 }
@@ -70,9 +70,10 @@ int main(void)
     uv_loop_init(&loop);
 
     /* Step 1: start connecting. The call returns before the connection is made. */
-    int rc = alch_conn_open_async(&loop, url, on_open, NULL);
-    if (rc != 0) {
-        printf("could not start connecting: %s\n", alch_strerror(rc));
+    alch_error err = ALCH_ERROR_INIT;
+    if (alch_conn_open_async(&loop, url, on_open, NULL, &err) != 0) {
+        print_error(&err); /* it did not start, so on_open will not be called: err says why */
+        alch_error_clear(&err);
         uv_loop_close(&loop);
         return 1;
     }

@@ -362,7 +362,7 @@ static void test_conn_inputs_copied(void **state)
     on_conn oc = {0};
     uv_loop_init(&oc.loop);
     char *url = heap_text(db_url);
-    assert_int_equal(alch_conn_open_async(&oc.loop, url, on_opened, &oc), 0);
+    assert_int_equal(alch_conn_open_async(&oc.loop, url, on_opened, &oc, NULL), 0);
     spoil_text(url);
     uv_run(&oc.loop, UV_RUN_DEFAULT);
     assert_int_equal(oc.calls, 2);
@@ -499,10 +499,49 @@ static void test_conn_misuse_sentences(void **state)
     (void)state;
     on_conn oc = {0};
     uv_loop_init(&oc.loop);
-    assert_int_equal(alch_conn_open_async(&oc.loop, db_url, on_opened_for_begin, &oc), 0);
+    assert_int_equal(alch_conn_open_async(&oc.loop, db_url, on_opened_for_begin, &oc, NULL), 0);
     uv_run(&oc.loop, UV_RUN_DEFAULT);
     assert_int_equal(oc.calls, 1);
     assert_int_equal(uv_loop_close(&oc.loop), 0);
+}
+
+/* alch_conn_open_async() has no connection yet to keep its sentence: it fills its err. */
+static void expect_open_refused(uv_loop_t *loop, const char *url, alch_connect_cb cb, int code,
+                                const char *message, const char *hint)
+{
+    alch_error err = ALCH_ERROR_INIT;
+    assert_int_equal(alch_conn_open_async(loop, url, cb, NULL, &err), code);
+    assert_int_equal(err.code, code);
+    assert_string_equal(err.message, message);
+    if (hint)
+        assert_string_equal(err.hint, hint);
+    alch_error_clear(&err);
+    assert_int_equal(alch_conn_open_async(loop, url, cb, NULL, NULL), code); /* err is optional */
+}
+
+static void test_conn_open_misuse_sentences(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    expect_open_refused(NULL, db_url, never_connected, ALCH_EMISUSE,
+                        "alch_conn_open_async needs a loop",
+                        "pass the libuv loop the connection will run on, e.g. uv_default_loop()");
+    expect_open_refused(&loop, NULL, never_connected, ALCH_EMISUSE,
+                        "alch_conn_open_async needs a URL",
+                        "e.g. postgresql://user@localhost/shop, or getenv(\"ALCH_DATABASE_URL\")");
+    expect_open_refused(&loop, db_url, NULL, ALCH_EMISUSE, "alch_conn_open_async needs a callback",
+                        "it is called once, with the connection or the error");
+    /* a URL the parser refuses: its own sentence, word for word */
+    const char *bad = "mysql://x@y/z";
+    alch_error parsed = ALCH_ERROR_INIT;
+    alch_url *url = NULL;
+    assert_int_equal(alch_url_parse(bad, &url, &parsed), ALCH_EARGUMENT);
+    assert_non_null(parsed.message);
+    expect_open_refused(&loop, bad, never_connected, ALCH_EARGUMENT, parsed.message, parsed.hint);
+    alch_error_clear(&parsed);
+    uv_run(&loop, UV_RUN_DEFAULT); /* nothing was started: nothing to run, no callback */
+    assert_int_equal(uv_loop_close(&loop), 0);
 }
 
 int main(void)
@@ -516,6 +555,7 @@ int main(void)
         cmocka_unit_test(test_session_misuse_sentences),
         cmocka_unit_test(test_engine_misuse_sentences),
         cmocka_unit_test(test_conn_misuse_sentences),
+        cmocka_unit_test(test_conn_open_misuse_sentences),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

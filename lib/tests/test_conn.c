@@ -530,7 +530,7 @@ static void test_async_open_execute(void **state)
     uv_loop_t loop;
     uv_loop_init(&loop);
     async_state s = {0};
-    assert_int_equal(alch_conn_open_async(&loop, db_url, on_open, &s), 0);
+    assert_int_equal(alch_conn_open_async(&loop, db_url, on_open, &s, NULL), 0);
     assert_int_equal(s.step, 0); /* nothing happens before the loop runs */
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(s.step, 2);
@@ -565,7 +565,7 @@ static void test_async_close_in_flight(void **state)
     uv_loop_init(&loop);
     int got = 1;
     uint64_t t0 = uv_hrtime();
-    assert_int_equal(alch_conn_open_async(&loop, db_url, on_open_then_close, &got), 0);
+    assert_int_equal(alch_conn_open_async(&loop, db_url, on_open_then_close, &got, NULL), 0);
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(got, ALCH_ECANCELED);
     assert_true((uv_hrtime() - t0) / 1000000 < 4000); /* did not wait for pg_sleep */
@@ -587,10 +587,10 @@ static void test_async_open_failure(void **state)
     uv_loop_init(&loop);
     char *url = url_with_db(db_url, "no_such_database_here");
     int got = 0;
-    assert_int_equal(alch_conn_open_async(&loop, url, on_open_failed, &got), 0);
+    assert_int_equal(alch_conn_open_async(&loop, url, on_open_failed, &got, NULL), 0);
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(got, ALCH_EOPERATIONAL);
-    assert_int_equal(alch_conn_open_async(&loop, "mysql://x@y/z", on_open_failed, &got),
+    assert_int_equal(alch_conn_open_async(&loop, "mysql://x@y/z", on_open_failed, &got, NULL),
                      ALCH_EARGUMENT);
     assert_int_equal(uv_loop_close(&loop), 0);
     free(url);

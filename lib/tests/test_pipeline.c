@@ -280,7 +280,7 @@ static void test_async(void **state)
     uv_loop_init(&loop);
     run r = {0};
     alch_error err = ALCH_ERROR_INIT;
-    CHECK_OK(alch_conn_open_async(&loop, db_url, on_conn, &r), err);
+    CHECK_OK(alch_conn_open_async(&loop, db_url, on_conn, &r, &err), err);
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_true(r.done);
     assert_int_equal(r.status, 0);

@@ -26,7 +26,8 @@
  * stay alive until the callback runs.
  *
  * An async call that cannot even start returns a negative code and never calls back;
- * alch_conn_start_error() then holds the whole sentence.
+ * alch_conn_start_error() then holds the whole sentence. alch_conn_open_async(), which has no
+ * connection yet to keep it on, writes it into its `err` instead.
  *
  * A connection runs one operation at a time. Starting a second one while the
  * first is in flight fails with ::ALCH_EBUSY instead of corrupting the protocol.
@@ -115,11 +116,14 @@ ALCH_API int alch_conn_open(const char *url, alch_conn **out, alch_error *err);
  * @param url   A database URL; the attempt is bounded as for alch_conn_open().
  * @param cb    Called once with the connection or the error.
  * @param data  Passed to @p cb.
+ * @param err   Optional: why the attempt could not start, when it could not.
  * @return 0 when the attempt started (then @p cb will be called, never before this
  *         function returns), or a negative code when it could not start (then @p cb is
- *         never called): ::ALCH_EARGUMENT for a malformed URL (alch_url_parse() says why).
+ *         never called and @p err says why): ::ALCH_EMISUSE for a NULL loop, URL or callback;
+ *         ::ALCH_EARGUMENT for a malformed URL (alch_url_parse()'s sentence); ::ALCH_ENOMEM.
  */
-ALCH_API int alch_conn_open_async(uv_loop_t *loop, const char *url, alch_connect_cb cb, void *data);
+ALCH_API int alch_conn_open_async(uv_loop_t *loop, const char *url, alch_connect_cb cb, void *data,
+                                  alch_error *err);
 
 /**
  * @brief Close a connection, or hand it back to its engine's pool.

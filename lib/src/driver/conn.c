@@ -487,23 +487,41 @@ int alch__url_timeout_ms(const alch_url *url, int fallback_ms)
     return s > 0 ? (s < 2 ? 2 : s) * 1000 : 0;
 }
 
-int alch_conn_open_async(uv_loop_t *loop, const char *url_text, alch_connect_cb cb, void *data)
+/* Why alch_conn_open_async() cannot start with what it was given, or 0. */
+static int open_async_args(const uv_loop_t *loop, const char *url, alch_connect_cb cb,
+                           alch_error *err)
 {
-    if (!loop || !url_text || !cb)
-        return ALCH_EMISUSE;
-    alch_url *url = NULL;
-    int rc = alch_url_parse(url_text, &url, NULL);
+    const char *missing = !loop ? "a loop" : !url ? "a URL" : !cb ? "a callback" : NULL;
+    if (!missing)
+        return 0;
+    alch__error_set(err, ALCH_EMISUSE, "alch_conn_open_async needs %s", missing);
+    alch__error_hint(err, "%s",
+                     !loop  ? "pass the libuv loop the connection will run on, e.g. "
+                              "uv_default_loop()"
+                     : !url ? "e.g. postgresql://user@localhost/shop, or "
+                              "getenv(\"ALCH_DATABASE_URL\")"
+                            : "it is called once, with the connection or the error");
+    return ALCH_EMISUSE;
+}
+
+int alch_conn_open_async(uv_loop_t *loop, const char *url_text, alch_connect_cb cb, void *data,
+                         alch_error *err)
+{
+    int rc = open_async_args(loop, url_text, cb, err);
     if (rc)
+        return rc;
+    alch_url *url = NULL;
+    if ((rc = alch_url_parse(url_text, &url, err)) != 0)
         return rc;
     alch_conn *c = alch__conn_new(loop, NULL);
     if (!c) {
         alch_url_free(url);
-        return ALCH_ENOMEM;
+        return alch__error_set(err, ALCH_ENOMEM, "out of memory");
     }
     c->connect_cb = cb;
     c->connect_data = data;
     return alch__conn_start(c, url, NULL, NULL,
-                            alch__url_timeout_ms(url, ALCH_CONNECT_TIMEOUT_DEFAULT_MS), NULL);
+                            alch__url_timeout_ms(url, ALCH_CONNECT_TIMEOUT_DEFAULT_MS), err);
 }
 
 typedef struct sync_wait {
