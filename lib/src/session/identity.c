@@ -53,17 +53,37 @@ static void unlink_key(alch_session *s, alch__rec *r)
     r->key = NULL;
 }
 
+/* A table of n buckets, zeroed; the first size from the factory's free list. */
+static alch__rec **table_new(alch_session *s, size_t n)
+{
+    if (n != ALCH__FIRST_BUCKETS)
+        return calloc(n, sizeof(alch__rec *));
+    alch__rec **t = alch__freelist_get(&s->maker->tables);
+    if (t)
+        memset(t, 0, n * sizeof *t);
+    return t;
+}
+
+void alch__tables_free(alch_session *s, size_t n, alch__rec **by_ptr, alch__rec **by_key)
+{
+    if (n == ALCH__FIRST_BUCKETS) {
+        alch__freelist_put(&s->maker->tables, by_ptr);
+        alch__freelist_put(&s->maker->tables, by_key);
+    } else {
+        free(by_ptr);
+        free(by_key);
+    }
+}
+
 static int grow(alch_session *s)
 {
-    size_t n = s->nbuckets ? s->nbuckets * 2 : 64;
-    alch__rec **ptrs = calloc(n, sizeof *ptrs), **keys = calloc(n, sizeof *keys);
+    size_t n = s->nbuckets ? s->nbuckets * 2 : ALCH__FIRST_BUCKETS;
+    alch__rec **ptrs = table_new(s, n), **keys = table_new(s, n);
     if (!ptrs || !keys) {
-        free(ptrs);
-        free(keys);
+        alch__tables_free(s, n, ptrs, keys);
         return ALCH_ENOMEM;
     }
-    free(s->by_ptr);
-    free(s->by_key);
+    alch__tables_free(s, s->nbuckets, s->by_ptr, s->by_key);
     s->by_ptr = ptrs;
     s->by_key = keys;
     s->nbuckets = n;

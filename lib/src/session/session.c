@@ -13,6 +13,9 @@
 #include "statement/statement_internal.h"
 #include "util/quarantine.h"
 
+/* Chunks each free list of a factory keeps: enough for the sessions of 64 requests at once. */
+enum { FREE_MAX = 64 };
+
 static void finish(alch_session *s, int status, const alch_error *err);
 
 /* ---- the factory --------------------------------------------------------------------- */
@@ -54,7 +57,14 @@ int alch_sessionmaker_create(alch_engine *engine, alch_base *base,
     alch_sessionmaker *mk = calloc(1, sizeof *mk);
     if (!mk)
         return alch__error_set(err, ALCH_ENOMEM, "out of memory");
-    *mk = (alch_sessionmaker){engine, base, o, NULL, false};
+    *mk = (alch_sessionmaker){
+        .engine = engine,
+        .base = base,
+        .opts = o,
+        .sops = {.max = FREE_MAX, .size = sizeof(alch__sop)},
+        .blocks = {.max = FREE_MAX, .size = alch__arena_first_size()},
+        .tables = {.max = 2 * FREE_MAX, .size = ALCH__FIRST_BUCKETS * sizeof(alch__rec *)},
+    };
     const char *check = getenv("ALCH_DEBUG_AUTOFLUSH");
     mk->check_autoflush = check && *check && strcmp(check, "0") != 0;
     *out = mk;
@@ -63,8 +73,12 @@ int alch_sessionmaker_create(alch_engine *engine, alch_base *base,
 
 void alch_sessionmaker_free(alch_sessionmaker *maker)
 {
-    if (maker)
+    if (maker) {
         alch__sql_cache_free(maker);
+        alch__freelist_drain(&maker->sops);
+        alch__freelist_drain(&maker->blocks);
+        alch__freelist_drain(&maker->tables);
+    }
     free(maker);
 }
 
@@ -83,6 +97,7 @@ int alch_session_open(alch_sessionmaker *maker, alch_session **out, alch_error *
     s->maker = maker;
     s->engine = maker->engine;
     s->epoch = 1; /* records start at 0: in no set */
+    s->arena.spare = &maker->blocks;
     *out = s;
     return 0;
 }
@@ -121,8 +136,7 @@ static void undefer(alch_session *s);
  * use-after-free AddressSanitizer reports, not stale data. */
 static void drop_objects(alch_session *s)
 {
-    free(s->by_ptr);
-    free(s->by_key);
+    alch__tables_free(s, s->nbuckets, s->by_ptr, s->by_key);
     free(s->touched);
     alch__arena_free(&s->arena);
     s->by_ptr = s->by_key = NULL;
@@ -307,10 +321,10 @@ static void op_drop_inputs(alch__sop *op)
 }
 
 /* An operation that never ran. */
-static void drop_op(alch__sop *op)
+static void drop_op(alch_session *s, alch__sop *op)
 {
     op_drop_inputs(op);
-    free(op);
+    alch__freelist_put(&s->maker->sops, op);
 }
 
 /* The caller's callback, with the answer as its type says (obj is what finish() found). */
@@ -353,7 +367,7 @@ static void finish(alch_session *s, int status, const alch_error *err)
     free(op->revisit);
     alch__flush_ctx_free(op->flush);
     op_drop_inputs(op);
-    free(op);
+    alch__freelist_put(&s->maker->sops, op);
     s->refs++;
     call_back(s, &cb, status, obj, status ? err : NULL, data);
     if (--s->refs == 0 && s->close_pending)
@@ -385,7 +399,7 @@ static int start_op(alch_session *s, alch__sop *op, alch_error *err)
 {
     int rc = check_idle(s, err);
     if (rc) {
-        drop_op(op);
+        drop_op(s, op);
         return rc;
     }
     s->op = op;
@@ -394,7 +408,7 @@ static int start_op(alch_session *s, alch__sop *op, alch_error *err)
     rc = defer(s);
     if (rc) {
         s->op = NULL;
-        drop_op(op);
+        drop_op(s, op);
         return alch__error_set(err, rc, "out of memory");
     }
     return 0;
@@ -860,11 +874,13 @@ void alch__session_step(alch_session *s)
 
 /* ---- public faces ---------------------------------------------------------------------- */
 
-static alch__sop *new_op(alch__opkind kind)
+static alch__sop *new_op(alch_session *s, alch__opkind kind)
 {
-    alch__sop *op = calloc(1, sizeof *op);
-    if (op)
+    alch__sop *op = alch__freelist_get(&s->maker->sops);
+    if (op) {
+        memset(op, 0, sizeof *op);
         op->kind = kind;
+    }
     return op;
 }
 
@@ -927,7 +943,7 @@ static int run_sync(alch_session *s, alch__sop *op, void **obj, alch_error *err)
 static alch__sop *make_op(alch_session *s, alch__opkind kind, const alch__mapper *map, void *obj,
                           alch_error *err)
 {
-    alch__sop *op = new_op(kind);
+    alch__sop *op = new_op(s, kind);
     if (!op) {
         alch__error_set(err, ALCH_ENOMEM, "out of memory");
         return NULL;
@@ -978,7 +994,7 @@ static alch__sop *get_op(alch_session *s, const alch_model *m, alch_value pk, al
         return NULL;
     alch__sop *op = make_op(s, OP_GET, map, NULL, err);
     if (op && set_pk(op, pk, err) != 0) {
-        drop_op(op);
+        drop_op(s, op);
         return NULL;
     }
     return op;
@@ -1118,7 +1134,7 @@ static int start_async(alch_session *s, alch__sop *op, alch__sop_cb cb, void *da
     if (!op)
         return alch__error_set(&s->start_err, ALCH_ENOMEM, "out of memory");
     if (!cb_given(&cb)) {
-        drop_op(op);
+        drop_op(s, op);
         return alch__error_set(&s->start_err, ALCH_EMISUSE, "an async call needs a callback");
     }
     op->cb = cb;
@@ -1149,19 +1165,19 @@ static alch__sop_cb result_cb(alch_session_result_cb fn)
 int alch_session_flush_async(alch_session *s, alch_session_done_cb cb, void *data)
 {
     int rc = check_face(s, true, s ? &s->start_err : NULL);
-    return rc ? rc : start_async(s, new_op(OP_FLUSH), done_cb(cb), data);
+    return rc ? rc : start_async(s, new_op(s, OP_FLUSH), done_cb(cb), data);
 }
 
 int alch_session_commit_async(alch_session *s, alch_session_done_cb cb, void *data)
 {
     int rc = check_face(s, true, s ? &s->start_err : NULL);
-    return rc ? rc : start_async(s, new_op(OP_COMMIT), done_cb(cb), data);
+    return rc ? rc : start_async(s, new_op(s, OP_COMMIT), done_cb(cb), data);
 }
 
 int alch_session_rollback_async(alch_session *s, alch_session_done_cb cb, void *data)
 {
     int rc = check_face(s, true, s ? &s->start_err : NULL);
-    return rc ? rc : start_async(s, new_op(OP_ROLLBACK), done_cb(cb), data);
+    return rc ? rc : start_async(s, new_op(s, OP_ROLLBACK), done_cb(cb), data);
 }
 
 int alch_session_get_async(alch_session *s, const alch_model *m, alch_value pk,
@@ -1345,7 +1361,7 @@ static int stmt_async(alch_session *s, alch_stmt *st, alch__qmode mode, alch__so
     if (rc == 0)
         rc = stmt_op(s, st, mode, &op, &s->start_err);
     if (rc == 0 && (rc = own_inputs(op, &s->start_err)) != 0)
-        drop_op(op);
+        drop_op(s, op);
     return rc ? rc : start_async(s, op, cb, data);
 }
 
@@ -1393,13 +1409,13 @@ int alch_session_execute_text_async(alch_session *s, const char *sql, const alch
         return alch__error_set(&s->start_err, ALCH_EMISUSE,
                                "alch_session_execute_text_async needs SQL text%s",
                                nparams ? " and the values" : "");
-    alch__sop *op = new_op(OP_EXECUTE);
+    alch__sop *op = new_op(s, OP_EXECUTE);
     if (op) {
         op->exec_sql = sql;
         op->exec_params = params;
         op->exec_n = nparams;
         if ((rc = own_inputs(op, &s->start_err)) != 0) {
-            drop_op(op);
+            drop_op(s, op);
             return rc;
         }
     }

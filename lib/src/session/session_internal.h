@@ -10,6 +10,7 @@
 #include "engine/engine_internal.h"
 #include "model/model_internal.h"
 #include "util/arena.h"
+#include "util/freelist.h"
 #include "util/buf.h"
 
 /* One object the session tracks. */
@@ -128,7 +129,13 @@ struct alch_sessionmaker {
     alch_sessionmaker_options opts;
     alch__sqlshape *shapes; /* SQL the sessions send for you, built once per shape (sql.c) */
     bool check_autoflush;   /* ALCH_DEBUG_AUTOFLUSH=1: each autoflush also scans everything */
+    /* what a session per request allocates and frees, kept for the next (util/freelist.h):
+     * operations, first arena blocks, and the identity map's first pair of tables */
+    alch__freelist sops, blocks, tables;
 };
+
+/* The identity map's first size, in buckets (its tables come from maker->tables). */
+enum { ALCH__FIRST_BUCKETS = 64 };
 
 /* sql.c: the SQL of the session's own statements. Values are $n in column order (mask
  * bits), row after row for an INSERT of `rows` rows, then the key for UPDATE; SQL_BY_COLUMN
@@ -198,6 +205,9 @@ alch__rec *alch__rec_by_key(const alch_session *s, uint64_t h, const char *key);
 void alch__link_key(alch_session *s, alch__rec *r);
 alch__rec *alch__track(alch_session *s, const alch__mapper *map, void *obj, alch_object_state st);
 void alch__untrack(alch_session *s, alch__rec *r);
+/* Free the identity map's pair of tables of n buckets (the first size goes back to
+ * maker->tables). */
+void alch__tables_free(alch_session *s, size_t n, alch__rec **by_ptr, alch__rec **by_key);
 int alch__set_key(alch_session *s, alch__rec *r);
 /* An identity key: on the stack when short; alch__key_keep() copies it into the session. */
 typedef struct alch__key {

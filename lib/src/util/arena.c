@@ -27,7 +27,7 @@ void *alch__arena_alloc(alch__arena *a, size_t size)
         /* small first (most sessions load a few rows), then full blocks */
         size_t block = a->head ? BLOCK_SIZE : FIRST_BLOCK;
         size_t cap = size > block / 4 ? size : block;
-        b = malloc(sizeof *b + cap);
+        b = a->spare && cap == FIRST_BLOCK ? alch__freelist_get(a->spare) : malloc(sizeof *b + cap);
         if (!b)
             return NULL;
         b->used = 0;
@@ -62,11 +62,19 @@ void *alch__arena_memdup(alch__arena *a, const void *src, size_t n)
     return p;
 }
 
+size_t alch__arena_first_size(void)
+{
+    return sizeof(alch__arena_block) + FIRST_BLOCK;
+}
+
 void alch__arena_free(alch__arena *a)
 {
     for (alch__arena_block *b = a->head, *next; b; b = next) {
         next = b->next;
-        free(b);
+        if (a->spare && b->cap == FIRST_BLOCK)
+            alch__freelist_put(a->spare, b);
+        else
+            free(b);
     }
     a->head = NULL;
 }
