@@ -4,7 +4,10 @@
  * cell is loaded into the field (alch__field_load), read through the public getters and
  * printed with alch_result_print() (which measures the text's display width).
  * Oracle, when the load succeeds: the encoder's form of the field (what a flush sends), as
- * the server would print it back, loads to an equal field. */
+ * the server would print it back, loads to an equal field.
+ * With bit 0x40 of the first byte the cell is binary instead (as alch__conn_exec_rows gets
+ * them), of the column's own type, and is loaded into an arena: any bytes, any length, must
+ * load or be refused with a sentence, never read past the cell. */
 #include <math.h>
 #include <stdbool.h>
 
@@ -14,6 +17,7 @@
 #include "driver/result_internal.h"
 #include "fuzz.h"
 #include "model/model_internal.h"
+#include "util/arena.h"
 
 typedef struct All {
     int16_t i16;
@@ -64,15 +68,40 @@ static Oid oid_of(alch_sql_type t)
     }
 }
 
-static alch_result *one_cell(Oid oid, const char *text, int len)
+static alch_result *cell_of(Oid oid, int format, const char *text, int len)
 {
     PGresult *pg = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
-    PGresAttDesc attr = {.name = "v", .typid = oid, .typlen = -1, .atttypmod = -1};
+    PGresAttDesc attr = {
+        .name = "v", .typid = oid, .typlen = -1, .atttypmod = -1, .format = format};
     if (!pg || !PQsetResultAttrs(pg, 1, &attr) || !PQsetvalue(pg, 0, 0, (char *)text, len)) {
         PQclear(pg);
         return NULL;
     }
     return alch__result_wrap(pg);
+}
+
+static alch_result *one_cell(Oid oid, const char *text, int len)
+{
+    return cell_of(oid, 0, text, len);
+}
+
+/* A binary cell of the column's own type (uuid for a string column): loads or is refused. */
+static void binary_cell(const alch_column *col, const uint8_t *data, size_t size)
+{
+    Oid oid = col->type == ALCH_TEXT && data[0] & 0x20 ? 2950 : oid_of(col->type);
+    if (col->type == ALCH_DOUBLE || col->type == ALCH_REAL)
+        oid = 701; /* float8: the only float type read in binary */
+    alch_result *res = cell_of(oid, 1, (const char *)data + 1, (int)(size - 1));
+    if (!res)
+        return;
+    All a = {0};
+    alch__arena arena = {0};
+    alch_error err = ALCH_ERROR_INIT;
+    if (alch__field_load(&All_model, col, &a, res, 0, 0, &arena, &err) != 0)
+        FUZZ_ASSERT(err.message && err.message[0]);
+    alch_error_clear(&err);
+    alch__arena_free(&arena);
+    alch_result_free(res);
 }
 
 /* The public getters must refuse or answer, never crash. */
@@ -155,6 +184,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1 || size > 4096)
         return 0;
     const alch_column *col = &cols[data[0] % NCOLS];
+    if (data[0] & 0x40) {
+        binary_cell(col, data, size);
+        return 0;
+    }
     /* the high bit: the cell claims the column's own type, or (schema drift) numeric */
     Oid oid = data[0] & 0x80 ? oid_of(ALCH_NUMERIC) : oid_of(col->type);
     char *text = fuzz_string(data + 1, size - 1);

@@ -869,6 +869,248 @@ static void test_bulk_insert_exact(void **state)
     fclose(log);
 }
 
+/* ---- 9. binary rows read as the text rows are ------------------------------------------
+ *
+ * The session's own queries (objects it reads itself) ask for binary rows once a cached
+ * statement's first, text answer showed every column's type has a binary decoder. The same
+ * rows are read three ways: text through alch_result_scalars() (the truth), the session's
+ * first query (text, on the connection that prepared it), and its second, in binary, with
+ * DateStyle, extra_float_digits and TimeZone set so that text would fail or round. */
+
+typedef struct Wire {
+    int64_t id;
+    int16_t i2;
+    int32_t i4;
+    int64_t i8;
+    alch_opt_i32 oi4;
+    bool b;
+    alch_opt_bool ob;
+    double f8;
+    alch_opt_double of8;
+    float f4;
+    char *t;
+    char *u;
+    alch_blob y;
+    alch_timestamp ts;
+    alch_date d;
+} Wire;
+
+static const alch_column wire_columns[] = {
+    ALCH_COLUMN(Wire, id, ALCH_BIGINT, .primary_key = true),
+    ALCH_COLUMN(Wire, i2, ALCH_SMALLINT),
+    ALCH_COLUMN(Wire, i4, ALCH_INTEGER),
+    ALCH_COLUMN(Wire, i8, ALCH_BIGINT),
+    ALCH_COLUMN(Wire, oi4, ALCH_INTEGER, .nullable = true),
+    ALCH_COLUMN(Wire, b, ALCH_BOOLEAN),
+    ALCH_COLUMN(Wire, ob, ALCH_BOOLEAN, .nullable = true),
+    ALCH_COLUMN(Wire, f8, ALCH_DOUBLE),
+    ALCH_COLUMN(Wire, of8, ALCH_DOUBLE, .nullable = true),
+    ALCH_COLUMN(Wire, f4, ALCH_REAL),
+    ALCH_COLUMN(Wire, t, ALCH_TEXT, .nullable = true),
+    ALCH_COLUMN(Wire, u, ALCH_UUID, .nullable = true),
+    ALCH_COLUMN(Wire, y, ALCH_BYTEA, .nullable = true),
+    ALCH_COLUMN(Wire, ts, ALCH_TIMESTAMPTZ, .nullable = true),
+    ALCH_COLUMN(Wire, d, ALCH_DATE, .nullable = true),
+};
+static const alch_model Wire_model = ALCH_MODEL(Wire, "wire", wire_columns);
+
+static bool same_double(double a, double b)
+{
+    return (isnan(a) && isnan(b)) || memcmp(&a, &b, sizeof a) == 0; /* -0.0 is not 0.0 */
+}
+
+static bool same_text(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static void expect_same_wire(const Wire *a, const Wire *b)
+{
+    assert_true(a->id == b->id);
+    assert_true(a->i2 == b->i2 && a->i4 == b->i4 && a->i8 == b->i8);
+    assert_true(a->oi4.is_null == b->oi4.is_null && a->oi4.value == b->oi4.value);
+    assert_true(a->b == b->b && a->ob.is_null == b->ob.is_null && a->ob.value == b->ob.value);
+    if (!same_double(a->f8, b->f8) || a->of8.is_null != b->of8.is_null ||
+        !same_double(a->of8.value, b->of8.value) || memcmp(&a->f4, &b->f4, sizeof a->f4) != 0)
+        fail_msg("row %lld: floats differ: %.17g %.17g %.9g / %.17g %.17g %.9g", (long long)a->id,
+                 a->f8, a->of8.value, (double)a->f4, b->f8, b->of8.value, (double)b->f4);
+    if (!same_text(a->t, b->t) || !same_text(a->u, b->u))
+        fail_msg("row %lld: text differs: '%s' '%s' / '%s' '%s'", (long long)a->id,
+                 a->t ? a->t : "NULL", a->u ? a->u : "NULL", b->t ? b->t : "NULL",
+                 b->u ? b->u : "NULL");
+    assert_true((a->y.data == NULL) == (b->y.data == NULL) && a->y.len == b->y.len);
+    assert_true(a->y.len == 0 || memcmp(a->y.data, b->y.data, a->y.len) == 0);
+    assert_true(a->ts.is_null == b->ts.is_null && a->ts.usec == b->ts.usec);
+    assert_true(a->d.is_null == b->d.is_null && a->d.days == b->d.days);
+}
+
+static void expect_same_lists(const alch_list *want, const alch_list *got)
+{
+    assert_int_equal(want->count, got->count);
+    for (size_t i = 0; i < got->count; i++) {
+        const Wire *g = got->items[i], *w = NULL;
+        for (size_t j = 0; j < want->count && !w; j++)
+            if (((const Wire *)want->items[j])->id == g->id)
+                w = want->items[j];
+        assert_non_null(w);
+        expect_same_wire(w, g);
+    }
+}
+
+/* The session's rows of st after the settings statement `sets` ("" for none). */
+static int session_rows(env *v, alch_stmt *st, const char *sets, alch_session **s, alch_list *out,
+                        alch_error *err)
+{
+    CHECK_OK(alch_session_open(v->maker, s, err), *err);
+    if (sets[0])
+        CHECK_OK(alch_session_execute_text(*s, sets, NULL, 0, NULL, err), *err);
+    return alch_session_scalars(*s, st, out, err);
+}
+
+static void test_binary_rows_as_text_rows(void **state)
+{
+    (void)state;
+    PGconn *pq = pq_open();
+    pq_exec(pq, "CREATE TABLE wire (id bigint PRIMARY KEY, i2 smallint NOT NULL, i4 integer "
+                "NOT NULL, i8 bigint NOT NULL, oi4 integer, b boolean NOT NULL, ob boolean, f8 "
+                "float8 NOT NULL, of8 float8, f4 float8 NOT NULL, t text, u uuid, y bytea, "
+                "ts timestamptz, d date)");
+    pq_exec(pq, "INSERT INTO wire VALUES "
+                "(1, -32768, -2147483648, -9223372036854775808, NULL, false, NULL, "
+                "-1.7976931348623157e308, NULL, -3.4e38, '', '00000000-0000-0000-0000-"
+                "000000000000', '\\x', '-infinity', '-infinity'), "
+                "(2, 32767, 2147483647, 9223372036854775807, 2147483647, true, true, "
+                "1.7976931348623157e308, 'NaN', 3.4e38, 'ünïcødé ✓', 'ffffffff-ffff-ffff-ffff-"
+                "ffffffffffff', '\\x00ff10', 'infinity', 'infinity'), "
+                "(3, 0, 0, 0, 0, true, false, 0.1::float8 + 0.2::float8, '-Infinity', 0.1, "
+                "'a''b', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '\\x00', "
+                "'4713-01-01 00:00:00+00 BC', '4713-01-01 BC'), "
+                "(4, -1, -1, -1, -7, false, true, '-0', 5e-324, 1e-30, 'x', NULL, NULL, "
+                "'2024-05-06 07:08:09.123456+02:30', '5874897-12-31'), "
+                "(5, 1, 1, 1, NULL, false, NULL, 2.2250738585072014e-308, NULL, 1, NULL, NULL, "
+                "NULL, '1969-12-31 23:59:59.999999+00', '1970-01-01'), "
+                "(6, 2, 2, 2, 2, true, true, 1, 1, 2, 't', NULL, NULL, NULL, NULL)");
+    env v = open_env(db_url, &Wire_model);
+    alch_stmt *st = alch_select(&Wire_model);
+    alch_error err = ALCH_ERROR_INIT;
+
+    /* the truth: text, through a result (never binary: the result is the caller's) */
+    alch_conn *c = NULL;
+    alch_result *res = NULL;
+    alch_list want = {0}, first = {0}, second = {0};
+    CHECK_OK(alch_engine_connect(v.engine, &c, &err), err);
+    CHECK_OK(alch_conn_execute(c, st, &res, &err), err);
+    CHECK_OK(alch_result_scalars(res, &Wire_model, &want, &err), err);
+    alch_conn_close(c); /* back to the pool, statement cache and all */
+    assert_int_equal(want.count, 6);
+
+    /* the session's first answer is text (another time zone: the same moments) */
+    alch_session *s1 = NULL, *s2 = NULL;
+    CHECK_OK(session_rows(&v, st, "SET LOCAL TimeZone = 'America/St_Johns'", &s1, &first, &err),
+             err);
+    expect_same_lists(&want, &first);
+    alch_session_close(s1);
+
+    /* its second comes in binary: in text, DateStyle SQL would fail the timestamps and
+     * extra_float_digits = -3 would round the floats */
+    CHECK_OK(session_rows(&v, st,
+                          "SELECT set_config('DateStyle', 'SQL, DMY', true), "
+                          "set_config('extra_float_digits', '-3', true), "
+                          "set_config('TimeZone', 'Asia/Kathmandu', true)",
+                          &s2, &second, &err),
+             err);
+    expect_same_lists(&want, &second);
+    alch_session_close(s2);
+    alch_result_free(res);
+    alch_stmt_free(st);
+    close_env(&v);
+    PQfinish(pq);
+}
+
+/* An integer too wide for its field is refused in binary with the text path's sentence. */
+static void test_binary_refuses_as_text_does(void **state)
+{
+    (void)state;
+    PGconn *pq = pq_open();
+    pq_exec(pq, "CREATE TABLE narrow (id bigint PRIMARY KEY, small integer NOT NULL, "
+                "mid bigint NOT NULL, opt bigint, num float8 NOT NULL)");
+    pq_exec(pq, "INSERT INTO narrow VALUES (1, 5, 5, 5, 1)");
+    static const alch_model Narrow_model = ALCH_MODEL(Drift, "narrow", drift_columns);
+    env v = open_env(db_url, &Narrow_model);
+    alch_stmt *st = alch_select(&Narrow_model);
+    alch_error err = ALCH_ERROR_INIT;
+    alch_session *s = NULL;
+    alch_list rows = {0};
+    CHECK_OK(session_rows(&v, st, "", &s, &rows, &err), err); /* the types read in binary */
+    alch_session_close(s);
+    pq_exec(pq, "INSERT INTO narrow VALUES (2, 100000, 5000000000, -2147483649, 1)");
+
+    /* the text path's sentence, through a result */
+    alch_conn *c = NULL;
+    alch_result *res = NULL;
+    CHECK_OK(alch_engine_connect(v.engine, &c, &err), err);
+    CHECK_OK(alch_conn_execute(c, st, &res, &err), err);
+    assert_int_equal(alch_result_scalars(res, &Narrow_model, &rows, &err), ALCH_ETYPE);
+    char *text_says = strdup(err.message);
+    alch_error_clear(&err);
+    alch_result_free(res);
+    alch_conn_close(c);
+
+    /* binary, DateStyle and all: the same code and sentence */
+    assert_int_equal(session_rows(&v, st, "SET LOCAL DateStyle = 'German'", &s, &rows, &err),
+                     ALCH_ETYPE);
+    assert_string_equal(err.message, text_says);
+    assert_non_null(strstr(text_says, "narrow.small: the database sent '100000', which is out of "
+                                      "range for the field Drift.small (int16_t: -32768 to "
+                                      "32767)"));
+    free(text_says);
+    alch_error_clear(&err);
+    alch_session_close(s);
+    alch_stmt_free(st);
+    close_env(&v);
+    PQfinish(pq);
+}
+
+/* A model whose declared types all read in binary asks for binary from its first query; a
+ * table that differs (a real where the model says double) answers in types it cannot read,
+ * and the query runs again in text: the values are the text path's (0.1, not the float4
+ * 0.100000001490116). */
+typedef struct Unlike {
+    int64_t id;
+    double x;
+} Unlike;
+
+static const alch_column unlike_columns[] = {
+    ALCH_COLUMN(Unlike, id, ALCH_BIGINT, .primary_key = true),
+    ALCH_COLUMN(Unlike, x, ALCH_DOUBLE),
+};
+static const alch_model Unlike_model = ALCH_MODEL(Unlike, "unlike", unlike_columns);
+
+static void test_binary_table_unlike_model(void **state)
+{
+    (void)state;
+    PGconn *pq = pq_open();
+    pq_exec(pq, "CREATE TABLE unlike (id bigint PRIMARY KEY, x real NOT NULL)");
+    pq_exec(pq, "INSERT INTO unlike VALUES (1, 0.1), (2, 3.4e38)");
+    env v = open_env(db_url, &Unlike_model);
+    alch_stmt *st = alch_select(&Unlike_model);
+    alch_error err = ALCH_ERROR_INIT;
+    for (int round = 0; round < 2; round++) { /* the second: the statement remembers */
+        alch_session *s = NULL;
+        alch_list rows = {0};
+        CHECK_OK(session_rows(&v, st, "", &s, &rows, &err), err);
+        assert_int_equal(rows.count, 2);
+        for (size_t i = 0; i < rows.count; i++) {
+            const Unlike *u = rows.items[i];
+            assert_true(u->x == (u->id == 1 ? 0.1 : 3.4e38));
+        }
+        alch_session_close(s);
+    }
+    alch_stmt_free(st);
+    close_env(&v);
+    PQfinish(pq);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -881,6 +1123,9 @@ int main(void)
         cmocka_unit_test(test_in_with_null),
         cmocka_unit_test(test_server_settings_do_not_matter),
         cmocka_unit_test(test_bulk_insert_exact),
+        cmocka_unit_test(test_binary_rows_as_text_rows),
+        cmocka_unit_test(test_binary_refuses_as_text_does),
+        cmocka_unit_test(test_binary_table_unlike_model),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

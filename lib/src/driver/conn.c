@@ -897,6 +897,9 @@ static int plan_cached(alch_conn *c, alch__op *op)
     alch__stmt *s = alch__cache_find(c, op->sql, &op->params, false);
     if (s) {
         op->how = "cached";
+        op->binary = op->rows_binary && s->binary_for == op->rows_owner;
+        if (op->rows_binary && !op->binary)
+            op->learn_slot = (int)(s - c->cache);
         op->steps[op->nsteps++] = (alch__step){STEP_EXEC_PREPARED, NULL, s->name, op->sql, true};
         return 0;
     }
@@ -910,6 +913,8 @@ static int plan_cached(alch_conn *c, alch__op *op)
     if (op->dealloc_sql[0])
         op->steps[op->nsteps++] = (alch__step){STEP_SQL, op->dealloc_sql, NULL, NULL, false};
     op->cache_slot = (int)(s - c->cache);
+    if (op->rows_binary)
+        op->learn_slot = op->cache_slot;
     op->how = "prepared";
     op->steps[op->nsteps++] = (alch__step){STEP_PREPARE, op->sql, s->name, op->sql, false};
     op->steps[op->nsteps++] = (alch__step){STEP_EXEC_PREPARED, NULL, s->name, NULL, true};
@@ -980,6 +985,13 @@ static void on_deferred(uv_timer_t *t)
 int alch__conn_exec(alch_conn *c, const char *sql, const alch_value *params, size_t n,
                     alch_exec_cb cb, void *data, alch_error *err)
 {
+    return alch__conn_exec_rows(c, sql, params, n, NULL, NULL, cb, data, err);
+}
+
+int alch__conn_exec_rows(alch_conn *c, const char *sql, const alch_value *params, size_t n,
+                         alch__rows_fn rows_binary, const void *owner, alch_exec_cb cb, void *data,
+                         alch_error *err)
+{
     if (!sql || (n && !params))
         return alch__error_set(err, ALCH_EMISUSE, "alch_conn_execute_text needs SQL text%s",
                                n ? " and the parameter array" : "");
@@ -987,6 +999,9 @@ int alch__conn_exec(alch_conn *c, const char *sql, const alch_value *params, siz
     if (!op)
         return alch__error_set(err, ALCH_ENOMEM, "out of memory");
     op->cache_slot = -1;
+    op->learn_slot = -1;
+    op->rows_binary = rows_binary;
+    op->rows_owner = owner;
     op->cb = cb;
     op->data = data;
     op->user_stmt = true;
@@ -1151,7 +1166,8 @@ static bool send_step(alch_conn *c, int i)
         ok = PQsendPrepare(c->pg, s->name, s->sql, p->n, p->types);
         break;
     case STEP_EXEC_PREPARED:
-        ok = PQsendQueryPrepared(c->pg, s->name, p->n, p->values, p->lengths, p->formats, 0);
+        ok = PQsendQueryPrepared(c->pg, s->name, p->n, p->values, p->lengths, p->formats,
+                                 op->binary);
         break;
     default:
         ok = s->with_params ? PQsendQueryParams(c->pg, s->sql, p->n, p->types, p->values,
@@ -1358,6 +1374,19 @@ out:
     conn_unref(c);
 }
 
+/* A cached statement's first answer to an owner of alch__conn_exec_rows, in text: may its
+ * next answers to that owner come in binary? */
+static void learn_binary(alch_conn *c, const alch__op *op, const alch_result *res)
+{
+    const alch__step *last = &op->steps[op->nsteps - 1];
+    alch__stmt *s = op->learn_slot < c->cache_len ? &c->cache[op->learn_slot] : NULL;
+    if (!s || last->kind != STEP_EXEC_PREPARED || strcmp(s->name, last->name) != 0 ||
+        alch_result_columns(res) == 0)
+        return;
+    if (op->rows_binary(res, op->rows_owner))
+        s->binary_for = op->rows_owner;
+}
+
 void alch__op_finish(alch_conn *c, int status, const alch_error *err)
 {
     alch__op *op = c->op;
@@ -1406,6 +1435,8 @@ void alch__op_finish(alch_conn *c, int status, const alch_error *err)
             err = &local;
         }
     }
+    if (res && op->rows_binary && op->learn_slot >= 0)
+        learn_binary(c, op, res);
     alch_exec_cb cb = op->cb;
     void *data = op->data;
     alch__op_free(op);

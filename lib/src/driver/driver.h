@@ -112,6 +112,17 @@ bool alch__conn_alive(alch_conn *c);
 /* Run an operation: exec with params, or a transaction-control statement. */
 int alch__conn_exec(alch_conn *c, const char *sql, const alch_value *params, size_t n,
                     alch_exec_cb cb, void *data, alch_error *err);
+/* Whether the rows of res (a first answer, in text) can be read the same way in binary by
+ * the owner that asked: called once per cached statement and owner. */
+typedef bool (*alch__rows_fn)(const alch_result *res, const void *owner);
+/* alch__conn_exec for a caller that reads the rows itself and never hands the result on (the
+ * session's objects): once a cached statement's first answer satisfied rows_binary(res,
+ * owner), its later answers to this owner come in binary (libpq's resultFormat 1, one format
+ * for every column). Binary values do not depend on DateStyle or extra_float_digits, and
+ * integers, floats and timestamps need no parsing. */
+int alch__conn_exec_rows(alch_conn *c, const char *sql, const alch_value *params, size_t n,
+                         alch__rows_fn rows_binary, const void *owner, alch_exec_cb cb, void *data,
+                         alch_error *err);
 int alch__conn_simple(alch_conn *c, const char *sql, const char *echo, int savepoint_delta,
                       bool commit_on_failed, alch_exec_cb cb, void *data, alch_error *err);
 

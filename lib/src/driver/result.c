@@ -348,6 +348,16 @@ size_t alch__result_length(const alch_result *res, size_t row, size_t col)
     return (size_t)PQgetlength(res->pg, (int)row, (int)col);
 }
 
+bool alch__result_binary(const alch_result *res)
+{
+    return PQnfields(res->pg) > 0 && PQfformat(res->pg, 0) == 1;
+}
+
+unsigned alch__result_type(const alch_result *res, size_t col)
+{
+    return PQftype(res->pg, (int)col);
+}
+
 int alch_result_get_text(const alch_result *res, size_t row, size_t col, const char **out,
                          alch_error *err)
 {

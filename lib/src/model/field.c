@@ -27,8 +27,10 @@ typedef struct cell {
     const alch_result *res;
     size_t row, rcol;
     alch__arena *arena; /* NULL: strings and bytes point into the result */
+    bool binary;        /* the result came in binary (alch__conn_exec_rows) */
     const char *text;   /* NUL-terminated, as libpq keeps every cell */
     size_t len;         /* CELL_LEN_UNKNOWN until a decoder asks (cell_len) */
+    char shown[80];     /* a binary cell refused: its value as text, for the sentence */
 } cell;
 
 enum { CELL_LEN_UNKNOWN = -1 };
@@ -369,6 +371,240 @@ static int dec_date(cell *c, void *p, alch_error *err)
     return time_result(c, alch__date_parse(c->text, cell_len(c), p), "int32_t days since 1970", err);
 }
 
+/* ---- binary cells (alch__conn_exec_rows): the pairs whose value is the text path's ----------
+ *
+ * A binary cell is read only for a (C type, column type) pair listed in native(): there the
+ * value is exactly the one the text form gives (a float8's shortest text parses back to the
+ * same double; a timestamptz is microseconds since 2000-01-01 UTC whatever the TimeZone).
+ * Other pairs (a real read into a double, a timestamp without time zone, numeric...) keep
+ * the whole statement in text (alch__fields_binary). Type OIDs from pg_type.h. */
+enum {
+    OID_BOOL = 16,
+    OID_BYTEA = 17,
+    OID_NAME = 19,
+    OID_INT8 = 20,
+    OID_INT2 = 21,
+    OID_INT4 = 23,
+    OID_TEXT = 25,
+    OID_FLOAT8 = 701,
+    OID_BPCHAR = 1042,
+    OID_VARCHAR = 1043,
+    OID_DATE = 1082,
+    OID_TIMESTAMPTZ = 1184,
+    OID_UUID = 2950,
+};
+enum { PG_EPOCH_DAYS = 10957 }; /* 1970-01-01 to 2000-01-01, PostgreSQL's binary epoch */
+#define PG_EPOCH_USEC (PG_EPOCH_DAYS * INT64_C(86400000000))
+
+static bool native(alch_ctype ctype, unsigned oid)
+{
+    switch (ctype) {
+    case ALCH_C_I16:
+    case ALCH_C_I32:
+    case ALCH_C_I64:
+    case ALCH_C_OPT_I16:
+    case ALCH_C_OPT_I32:
+    case ALCH_C_OPT_I64:
+        return oid == OID_INT2 || oid == OID_INT4 || oid == OID_INT8;
+    case ALCH_C_BOOL:
+    case ALCH_C_OPT_BOOL:
+        return oid == OID_BOOL;
+    case ALCH_C_FLOAT:
+    case ALCH_C_DOUBLE:
+    case ALCH_C_OPT_DOUBLE:
+        return oid == OID_FLOAT8;
+    case ALCH_C_STRING:
+        return oid == OID_TEXT || oid == OID_VARCHAR || oid == OID_BPCHAR || oid == OID_NAME ||
+               oid == OID_UUID;
+    case ALCH_C_BLOB:
+        return oid == OID_BYTEA;
+    case ALCH_C_TIMESTAMP:
+        return oid == OID_TIMESTAMPTZ;
+    case ALCH_C_DATE:
+        return oid == OID_DATE;
+    default:
+        return false;
+    }
+}
+
+bool alch__fields_binary(const alch_result *res, const void *model)
+{
+    const alch_model *m = model;
+    if (alch_result_columns(res) != m->ncolumns)
+        return false;
+    for (size_t i = 0; i < m->ncolumns; i++)
+        if (!native(m->columns[i].ctype, alch__result_type(res, i)))
+            return false;
+    return true;
+}
+
+/* A big-endian integer of n bytes (2, 4 or 8), sign-extended. */
+static int64_t be_int(const unsigned char *b, size_t n)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++)
+        v = v << 8 | b[i];
+    if (n < 8 && (v >> (8 * n - 1)) & 1)
+        v |= ~UINT64_C(0) << (8 * n);
+    return (int64_t)v;
+}
+
+/* The cell is not the size its type has: never guess (a server bug or a mislabeled cell). */
+__attribute__((noinline, cold)) static int bad_binary(cell *c, const char *type, alch_error *err)
+{
+    snprintf(c->shown, sizeof c->shown, "(%zu bytes of binary %s)", cell_len(c), type);
+    c->text = c->shown;
+    return bad_value(c, err);
+}
+
+static int bin_int(cell *c, void *p, alch_error *err)
+{
+    unsigned oid = alch__result_type(c->res, c->rcol);
+    size_t n = oid == OID_INT2 ? 2 : oid == OID_INT4 ? 4 : 8;
+    if (cell_len(c) != n)
+        return bad_binary(c, "integer", err);
+    int64_t v = be_int((const unsigned char *)c->text, n);
+    size_t vsize = c->t->vsize;
+    if (vsize < n && (v < -(INT64_C(1) << (8 * vsize - 1)) || v >= INT64_C(1) << (8 * vsize - 1))) {
+        snprintf(c->shown, sizeof c->shown, "%lld", (long long)v);
+        c->text = c->shown;
+        return int_refused(c, true, err);
+    }
+    put_int(p, vsize, v);
+    return 0;
+}
+
+static int bin_bool(cell *c, void *p, alch_error *err)
+{
+    if (cell_len(c) != 1)
+        return bad_binary(c, "bool", err);
+    *(bool *)p = c->text[0] != 0;
+    return 0;
+}
+
+static int bin_double(cell *c, void *p, alch_error *err)
+{
+    if (cell_len(c) != 8)
+        return bad_binary(c, "float8", err);
+    uint64_t bits = (uint64_t)be_int((const unsigned char *)c->text, 8);
+    double v;
+    memcpy(&v, &bits, sizeof v);
+    if (c->t->vsize == sizeof(double)) {
+        *(double *)p = v;
+        return 0;
+    }
+    float f = (float)v;
+    if ((isinf(f) && !isinf(v)) || (f == 0 && v != 0)) {
+        snprintf(c->shown, sizeof c->shown, "%.17g", v);
+        c->text = c->shown;
+        return out_of_range(c, "float", "about 1.2e-38 to 3.4e38", err);
+    }
+    *(float *)p = f;
+    return 0;
+}
+
+/* Memory for a value made from a binary cell: the arena, or (none) the result's own. */
+static void *bin_alloc(cell *c, size_t n)
+{
+    return c->arena ? alch__arena_alloc(c->arena, n) : alch__result_alloc((alch_result *)c->res, n);
+}
+
+static int bin_string(cell *c, void *p, alch_error *err)
+{
+    if (alch__result_type(c->res, c->rcol) != OID_UUID)
+        return dec_string(c, p, err); /* text-like: the same bytes as the text form */
+    if (cell_len(c) != 16)
+        return bad_binary(c, "uuid", err);
+    char *s = bin_alloc(c, 37);
+    if (!s)
+        return alch__error_set(err, ALCH_ENOMEM, "out of memory");
+    static const char hex[] = "0123456789abcdef"; /* uuid_out: lowercase, 8-4-4-4-12 */
+    const unsigned char *b = (const unsigned char *)c->text;
+    char *o = s;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            *o++ = '-';
+        *o++ = hex[b[i] >> 4];
+        *o++ = hex[b[i] & 15];
+    }
+    *o = '\0';
+    *(char **)p = s;
+    return 0;
+}
+
+static int bin_blob(cell *c, void *p, alch_error *err)
+{
+    size_t n = cell_len(c); /* bytea in binary: the bytes themselves */
+    void *copy = c->arena ? alch__arena_memdup(c->arena, c->text, n) : (void *)c->text;
+    if (!copy)
+        return alch__error_set(err, ALCH_ENOMEM, "out of memory");
+    *(alch_blob *)p = (alch_blob){copy, n};
+    return 0;
+}
+
+static int bin_ts(cell *c, void *p, alch_error *err)
+{
+    if (cell_len(c) != 8)
+        return bad_binary(c, "timestamptz", err);
+    int64_t v = be_int((const unsigned char *)c->text, 8), usec; /* since 2000, UTC */
+    if (v == INT64_MAX || v == INT64_MIN) { /* PostgreSQL's infinity and -infinity */
+        *(int64_t *)p = v == INT64_MAX ? ALCH_TIMESTAMP_INFINITY : ALCH_TIMESTAMP_NEG_INFINITY;
+        return 0;
+    }
+    if (__builtin_add_overflow(v, PG_EPOCH_USEC, &usec) || usec == ALCH_TIMESTAMP_INFINITY ||
+        usec == ALCH_TIMESTAMP_NEG_INFINITY) {
+        snprintf(c->shown, sizeof c->shown, "%lld microseconds after 2000-01-01 00:00:00+00",
+                 (long long)v);
+        c->text = c->shown;
+        return out_of_range(c, c->t->range_type,
+                            "int64_t microseconds since 1970: about 290308 BC to 294246 AD", err);
+    }
+    *(int64_t *)p = usec;
+    return 0;
+}
+
+static int bin_date(cell *c, void *p, alch_error *err)
+{
+    if (cell_len(c) != 4)
+        return bad_binary(c, "date", err);
+    int64_t v = be_int((const unsigned char *)c->text, 4); /* days since 2000-01-01 */
+    int32_t days;
+    if (v == INT32_MAX || v == INT32_MIN)
+        days = v == INT32_MAX ? ALCH_DATE_INFINITY : ALCH_DATE_NEG_INFINITY;
+    else if (v + PG_EPOCH_DAYS >= ALCH_DATE_INFINITY) { /* as the text path refuses it */
+        snprintf(c->shown, sizeof c->shown, "%lld days after 2000-01-01", (long long)v);
+        c->text = c->shown;
+        return out_of_range(c, c->t->range_type, "int32_t days since 1970", err);
+    } else
+        days = (int32_t)(v + PG_EPOCH_DAYS);
+    *(int32_t *)p = days;
+    return 0;
+}
+
+/* The binary decoder of a C type (native() said the column's type is one it reads). */
+static int decode_binary(cell *c, void *p, alch_error *err)
+{
+    switch (c->col->ctype) {
+    case ALCH_C_BOOL:
+    case ALCH_C_OPT_BOOL:
+        return bin_bool(c, p, err);
+    case ALCH_C_FLOAT:
+    case ALCH_C_DOUBLE:
+    case ALCH_C_OPT_DOUBLE:
+        return bin_double(c, p, err);
+    case ALCH_C_STRING:
+        return bin_string(c, p, err);
+    case ALCH_C_BLOB:
+        return bin_blob(c, p, err);
+    case ALCH_C_TIMESTAMP:
+        return bin_ts(c, p, err);
+    case ALCH_C_DATE:
+        return bin_date(c, p, err);
+    default:
+        return bin_int(c, p, err);
+    }
+}
+
 /* ---- the table ------------------------------------------------------------------------ */
 
 #define PLAIN(T) sizeof(T), sizeof(T), -1
@@ -526,6 +762,16 @@ void alch__field_set(const alch_column *col, void *obj, const alch_value *v)
         *flag_of(f, t) = false;
 }
 
+/* A binary result whose columns this model does not read in binary: the driver asks for
+ * binary only after alch__fields_binary() said yes for the same model, so this is a bug. */
+__attribute__((noinline, cold)) static int binary_unread(const cell *c, alch_error *err)
+{
+    return alch__error_set(err, ALCH_EINTERNAL,
+                           "%s: the rows came in binary, and a column's type is one alch reads "
+                           "only as text",
+                           c->m->table);
+}
+
 /* c->col's field of obj from c's cell (c->row, c->rcol). */
 static int load_cell(cell *c, void *obj, alch_error *err)
 {
@@ -539,7 +785,7 @@ static int load_cell(cell *c, void *obj, alch_error *err)
     if (!c->t)
         return bad_value(c, err);
     void *f = field_of(obj, c->col);
-    int rc = c->t->decode(c, f, err);
+    int rc = c->binary ? decode_binary(c, f, err) : c->t->decode(c, f, err);
     if (rc == 0 && c->t->null_flag >= 0)
         *flag_of(f, c->t) = false;
     return rc;
@@ -550,6 +796,9 @@ int alch__field_load(const alch_model *m, const alch_column *col, void *obj,
                      alch_error *err)
 {
     cell c = {.m = m, .col = col, .res = res, .row = row, .rcol = rcol, .arena = arena};
+    c.binary = alch__result_binary(res);
+    if (c.binary && !native(col->ctype, alch__result_type(res, rcol)))
+        return binary_unread(&c, err);
     return load_cell(&c, obj, err);
 }
 
@@ -557,6 +806,9 @@ int alch__fields_load(const alch_model *m, void *obj, const alch_result *res, si
                       alch__arena *arena, alch_error *err)
 {
     cell c = {.m = m, .res = res, .row = row, .arena = arena};
+    c.binary = alch__result_binary(res);
+    if (c.binary && row == 0 && !alch__fields_binary(res, m)) /* checked once per result */
+        return binary_unread(&c, err);
     for (size_t i = 0; i < m->ncolumns; i++) {
         c.col = &m->columns[i];
         c.rcol = i;

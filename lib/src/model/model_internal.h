@@ -54,6 +54,9 @@ void alch__field_set(const alch_column *col, void *obj, const alch_value *v);
 int alch__field_load(const alch_model *m, const alch_column *col, void *obj,
                      const alch_result *res, size_t row, size_t rcol, alch__arena *arena,
                      alch_error *err);
+/* An alch__rows_fn (driver.h) for a result whose columns are model's in order: whether each
+ * column's type is one whose binary value the field reads exactly as it reads its text. */
+bool alch__fields_binary(const alch_result *res, const void *model);
 /* Read row `row` of res, whose columns are the model's in order, into obj: every field, as
  * alch__field_load does, with one call per row instead of one per cell. */
 int alch__fields_load(const alch_model *m, void *obj, const alch_result *res, size_t row,

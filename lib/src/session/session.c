@@ -552,9 +552,16 @@ static void start_query(alch_session *s)
     alch_error err = ALCH_ERROR_INIT;
     int rc = 0;
     if (op->kind == OP_EXECUTE || op->kind == OP_STMT) {
-        rc = alch__conn_exec(s->conn, op->exec_sql, op->exec_params, op->exec_n, on_query, s, &err);
+        /* rows the session reads itself (never handed over: on_query) may come in binary */
+        bool objects = op->kind == OP_STMT && op->mode != Q_RESULT && op->mode != Q_ONE_ROW;
+        rc = alch__conn_exec_rows(s->conn, op->exec_sql, op->exec_params, op->exec_n,
+                                  objects ? alch__fields_binary : NULL,
+                                  objects ? op->map->model : NULL, on_query, s, &err);
         goto sent;
     }
+    const alch_model *rows_model = op->kind == OP_LOAD      ? op->relmap->target->model
+                                   : op->kind == OP_REFRESH ? op->model
+                                                            : op->map->model;
     const char *sql;
     if (op->kind == OP_LOAD) {
         const alch__rel_map *rm = op->relmap;
@@ -576,7 +583,8 @@ static void start_query(alch_session *s)
     if (rc == 0 && !sql)
         rc = err.code ? err.code : ALCH_ENOMEM;
     if (rc == 0)
-        rc = alch__conn_exec(s->conn, sql, &val, 1, on_query, s, &err);
+        rc = alch__conn_exec_rows(s->conn, sql, &val, 1, alch__fields_binary, rows_model, on_query,
+                                  s, &err);
 sent:
     if (rc)
         alch__session_fail(s, rc, &err);
