@@ -897,8 +897,10 @@ static int plan_cached(alch_conn *c, alch__op *op)
     alch__stmt *s = alch__cache_find(c, op->sql, &op->params, false);
     if (s) {
         op->how = "cached";
-        op->binary = op->rows_binary && s->binary_for == op->rows_owner;
-        if (op->rows_binary && !op->binary)
+        const alch__rows *rows = &op->rows;
+        op->binary = rows->binary_ok && (s->binary_for == rows->owner ||
+                                         (rows->try_first && s->text_for != rows->owner));
+        if (rows->binary_ok && s->binary_for != rows->owner)
             op->learn_slot = (int)(s - c->cache);
         op->steps[op->nsteps++] = (alch__step){STEP_EXEC_PREPARED, NULL, s->name, op->sql, true};
         return 0;
@@ -913,8 +915,10 @@ static int plan_cached(alch_conn *c, alch__op *op)
     if (op->dealloc_sql[0])
         op->steps[op->nsteps++] = (alch__step){STEP_SQL, op->dealloc_sql, NULL, NULL, false};
     op->cache_slot = (int)(s - c->cache);
-    if (op->rows_binary)
+    if (op->rows.binary_ok) {
         op->learn_slot = op->cache_slot;
+        op->binary = op->rows.try_first;
+    }
     op->how = "prepared";
     op->steps[op->nsteps++] = (alch__step){STEP_PREPARE, op->sql, s->name, op->sql, false};
     op->steps[op->nsteps++] = (alch__step){STEP_EXEC_PREPARED, NULL, s->name, NULL, true};
@@ -985,12 +989,11 @@ static void on_deferred(uv_timer_t *t)
 int alch__conn_exec(alch_conn *c, const char *sql, const alch_value *params, size_t n,
                     alch_exec_cb cb, void *data, alch_error *err)
 {
-    return alch__conn_exec_rows(c, sql, params, n, NULL, NULL, cb, data, err);
+    return alch__conn_exec_rows(c, sql, params, n, NULL, cb, data, err);
 }
 
 int alch__conn_exec_rows(alch_conn *c, const char *sql, const alch_value *params, size_t n,
-                         alch__rows_fn rows_binary, const void *owner, alch_exec_cb cb, void *data,
-                         alch_error *err)
+                         const alch__rows *rows, alch_exec_cb cb, void *data, alch_error *err)
 {
     if (!sql || (n && !params))
         return alch__error_set(err, ALCH_EMISUSE, "alch_conn_execute_text needs SQL text%s",
@@ -1000,8 +1003,8 @@ int alch__conn_exec_rows(alch_conn *c, const char *sql, const alch_value *params
         return alch__error_set(err, ALCH_ENOMEM, "out of memory");
     op->cache_slot = -1;
     op->learn_slot = -1;
-    op->rows_binary = rows_binary;
-    op->rows_owner = owner;
+    if (rows)
+        op->rows = *rows;
     op->cb = cb;
     op->data = data;
     op->user_stmt = true;
@@ -1374,8 +1377,8 @@ out:
     conn_unref(c);
 }
 
-/* A cached statement's first answer to an owner of alch__conn_exec_rows, in text: may its
- * next answers to that owner come in binary? */
+/* A cached statement's answer to an owner of alch__conn_exec_rows whose verdict it has not
+ * kept: may its next answers to that owner come in binary? */
 static void learn_binary(alch_conn *c, const alch__op *op, const alch_result *res)
 {
     const alch__step *last = &op->steps[op->nsteps - 1];
@@ -1383,8 +1386,10 @@ static void learn_binary(alch_conn *c, const alch__op *op, const alch_result *re
     if (!s || last->kind != STEP_EXEC_PREPARED || strcmp(s->name, last->name) != 0 ||
         alch_result_columns(res) == 0)
         return;
-    if (op->rows_binary(res, op->rows_owner))
-        s->binary_for = op->rows_owner;
+    if (op->rows.binary_ok(res, op->rows.owner))
+        s->binary_for = op->rows.owner;
+    else
+        s->text_for = op->rows.owner;
 }
 
 void alch__op_finish(alch_conn *c, int status, const alch_error *err)
@@ -1435,7 +1440,7 @@ void alch__op_finish(alch_conn *c, int status, const alch_error *err)
             err = &local;
         }
     }
-    if (res && op->rows_binary && op->learn_slot >= 0)
+    if (res && op->rows.binary_ok && op->learn_slot >= 0)
         learn_binary(c, op, res);
     alch_exec_cb cb = op->cb;
     void *data = op->data;

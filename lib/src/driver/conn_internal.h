@@ -50,9 +50,8 @@ typedef struct alch__op {
     int cancel_tries;       /* cancel requests sent for it (one may land between statements) */
     bool piped;             /* its steps went together in one pipeline (conn.c op_send) */
     int failed_step;        /* piped: the step whose answer was the first error, or -1 */
-    alch__rows_fn rows_binary; /* alch__conn_exec_rows: may its rows come in binary? */
-    const void *rows_owner;
-    int learn_slot; /* the cache entry whose rows_binary answer is not known, or -1 */
+    alch__rows rows;        /* alch__conn_exec_rows: may its rows come in binary? */
+    int learn_slot; /* the cache entry without rows.binary_ok's verdict for the owner, or -1 */
     bool binary;    /* its STEP_EXEC_PREPARED asks for the rows in binary */
 } alch__op;
 
@@ -64,7 +63,8 @@ typedef struct alch__stmt {
     uint64_t last_used;
     bool ready;
     bool pending;           /* its PREPARE is queued in a pipeline, not yet answered */
-    const void *binary_for; /* its rows come in binary for this owner's alch__conn_exec_rows */
+    const void *binary_for; /* alch__conn_exec_rows: the owner whose rows come in binary, */
+    const void *text_for;   /* and the one whose rows do not */
 } alch__stmt;
 
 typedef enum { CONN_CONNECTING, CONN_READY, CONN_BROKEN, CONN_CLOSED } alch__conn_state;

@@ -112,17 +112,25 @@ bool alch__conn_alive(alch_conn *c);
 /* Run an operation: exec with params, or a transaction-control statement. */
 int alch__conn_exec(alch_conn *c, const char *sql, const alch_value *params, size_t n,
                     alch_exec_cb cb, void *data, alch_error *err);
-/* Whether the rows of res (a first answer, in text) can be read the same way in binary by
- * the owner that asked: called once per cached statement and owner. */
+/* Whether the rows of res can be read in binary by the owner that asked (the types of its
+ * columns, not its format): asked once per cached statement and owner. */
 typedef bool (*alch__rows_fn)(const alch_result *res, const void *owner);
-/* alch__conn_exec for a caller that reads the rows itself and never hands the result on (the
- * session's objects): once a cached statement's first answer satisfied rows_binary(res,
- * owner), its later answers to this owner come in binary (libpq's resultFormat 1, one format
- * for every column). Binary values do not depend on DateStyle or extra_float_digits, and
- * integers, floats and timestamps need no parsing. */
+
+/* How a caller that reads the rows itself, and never hands the result on (the session's
+ * objects), takes them: in binary (libpq's resultFormat 1, one format for every column) once
+ * binary_ok(res, owner) said yes for the cached statement; with try_first, from its first
+ * answer on, until binary_ok says no. A binary answer that binary_ok refuses is the caller's
+ * to run again (then in text: the statement remembers). */
+typedef struct alch__rows {
+    alch__rows_fn binary_ok;
+    const void *owner;
+    bool try_first;
+} alch__rows;
+
+/* alch__conn_exec for such a caller (rows NULL: text, as alch__conn_exec). Binary values do
+ * not depend on DateStyle, extra_float_digits or TimeZone, and need no parsing. */
 int alch__conn_exec_rows(alch_conn *c, const char *sql, const alch_value *params, size_t n,
-                         alch__rows_fn rows_binary, const void *owner, alch_exec_cb cb, void *data,
-                         alch_error *err);
+                         const alch__rows *rows, alch_exec_cb cb, void *data, alch_error *err);
 int alch__conn_simple(alch_conn *c, const char *sql, const char *echo, int savepoint_delta,
                       bool commit_on_failed, alch_exec_cb cb, void *data, alch_error *err);
 

@@ -27,6 +27,8 @@ struct alch_result {
     PGresult *pg;
     chunk *chunks;
     chunk *owned; /* memory of ours (alch__result_alloc), freed with free() */
+    unsigned *types; /* the columns' type OIDs, read once (alch__result_type), or NULL */
+    bool binary;     /* its cells came in binary (one format for all: libpq's resultFormat) */
 };
 
 /* Type OIDs from pg_type.h. */
@@ -65,6 +67,7 @@ alch_result *alch__result_wrap(PGresult *pg)
     }
     res->magic = RESULT_LIVE;
     res->pg = pg;
+    res->binary = PQnfields(pg) > 0 && PQfformat(pg, 0) == 1;
     return res;
 }
 
@@ -115,6 +118,7 @@ void alch_result_free(alch_result *res)
         free(c);
     }
     PQclear(res->pg);
+    free(res->types);
     *res = (alch_result){.magic = RESULT_FREED}; /* no rows, no columns, and is_freed() */
     alch__quarantine_put(&freed_results, res);
 }
@@ -348,14 +352,32 @@ size_t alch__result_length(const alch_result *res, size_t row, size_t col)
     return (size_t)PQgetlength(res->pg, (int)row, (int)col);
 }
 
+const char *alch__result_bytes(const alch_result *res, size_t row, size_t col, size_t *len)
+{
+    int n = PQgetlength(res->pg, (int)row, (int)col);
+    if (n == 0 && PQgetisnull(res->pg, (int)row, (int)col))
+        return NULL;
+    *len = (size_t)n;
+    return PQgetvalue(res->pg, (int)row, (int)col);
+}
+
 bool alch__result_binary(const alch_result *res)
 {
-    return PQnfields(res->pg) > 0 && PQfformat(res->pg, 0) == 1;
+    return res->binary;
 }
 
 unsigned alch__result_type(const alch_result *res, size_t col)
 {
-    return PQftype(res->pg, (int)col);
+    if (!res->types) { /* the result is logically const: the copy is its private cache */
+        size_t n = (size_t)PQnfields(res->pg);
+        unsigned *types = malloc((n ? n : 1) * sizeof *types);
+        if (!types)
+            return PQftype(res->pg, (int)col);
+        for (size_t i = 0; i < n; i++)
+            types[i] = PQftype(res->pg, (int)i);
+        ((alch_result *)res)->types = types;
+    }
+    return res->types[col];
 }
 
 int alch_result_get_text(const alch_result *res, size_t row, size_t col, const char **out,

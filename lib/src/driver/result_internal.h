@@ -13,6 +13,9 @@
  * The length is a call of its own: most cells (numbers) are read without it. */
 const char *alch__result_value(const alch_result *res, size_t row, size_t col);
 size_t alch__result_length(const alch_result *res, size_t row, size_t col);
+/* One cell's bytes (NULL for SQL NULL) and their length: for binary cells, whose first byte
+ * may be 0 (alch__result_value() then asks libpq whether the cell is NULL). */
+const char *alch__result_bytes(const alch_result *res, size_t row, size_t col, size_t *len);
 /* Whether the cells came in binary (alch__conn_exec_rows): then every column is binary. */
 bool alch__result_binary(const alch_result *res);
 /* The type OID of a column (pg_type.h: 23 for int4, ...). */

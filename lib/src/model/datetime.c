@@ -206,3 +206,28 @@ void alch__ts_render(int64_t usec, char out[ALCH__DT_TMP])
     snprintf(out + n, (size_t)(ALCH__DT_TMP - n), " %02d:%02d:%02d.%06d+00%s", (int)(tod / 3600),
              (int)(tod / 60 % 60), (int)(tod % 60), (int)frac, is_bc(z) ? " BC" : "");
 }
+
+void alch__ts_render_utc(int64_t usec, int64_t epoch_days, char out[ALCH__DT_TMP])
+{
+    int64_t secs = usec / 1000000, frac = usec % 1000000;
+    if (frac < 0) {
+        frac += 1000000;
+        secs--;
+    }
+    int64_t z = secs / 86400, tod = secs % 86400;
+    if (tod < 0) {
+        tod += 86400;
+        z--;
+    }
+    z += epoch_days;
+    int n = put_ymd(z, out);
+    n += snprintf(out + n, (size_t)(ALCH__DT_TMP - n), " %02d:%02d:%02d", (int)(tod / 3600),
+                  (int)(tod / 60 % 60), (int)(tod % 60));
+    if (frac) { /* as the server prints it: only the digits that are not trailing zeros */
+        int digits = 6;
+        for (; frac % 10 == 0; frac /= 10)
+            digits--;
+        n += snprintf(out + n, (size_t)(ALCH__DT_TMP - n), ".%0*d", digits, (int)frac);
+    }
+    snprintf(out + n, (size_t)(ALCH__DT_TMP - n), "+00%s", is_bc(z) ? " BC" : "");
+}

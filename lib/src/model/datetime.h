@@ -24,5 +24,10 @@ int alch__date_parse(const char *s, size_t len, int32_t *days);
 /* The text PostgreSQL reads back as the same moment (day), whatever its TimeZone. */
 void alch__ts_render(int64_t usec, char out[ALCH__DT_TMP]);
 void alch__date_render(int32_t days, char out[ALCH__DT_TMP]);
+/* A moment of usec microseconds after the day epoch_days days after 1970-01-01 (10957:
+ * PostgreSQL's binary epoch, 2000-01-01), as the server prints it with TimeZone UTC and
+ * DateStyle ISO ("294276-12-31 23:59:59+00", fractions without trailing zeros), for
+ * sentences about values beyond what alch_timestamp holds. */
+void alch__ts_render_utc(int64_t usec, int64_t epoch_days, char out[ALCH__DT_TMP]);
 
 #endif

@@ -54,9 +54,17 @@ void alch__field_set(const alch_column *col, void *obj, const alch_value *v);
 int alch__field_load(const alch_model *m, const alch_column *col, void *obj,
                      const alch_result *res, size_t row, size_t rcol, alch__arena *arena,
                      alch_error *err);
-/* An alch__rows_fn (driver.h) for a result whose columns are model's in order: whether each
- * column's type is one whose binary value the field reads exactly as it reads its text. */
+/* An alch__rows_fn (driver.h) for a result whose columns are model's in order: whether the
+ * rows are worth reading in binary: each column's type one whose binary value the field reads
+ * exactly as it reads its text, and one at least whose text costs parsing (a float8, a
+ * timestamptz, a date, a bytea). */
 bool alch__fields_binary(const alch_result *res, const void *model);
+/* Whether a binary res can be read into the model's fields at all (each column's type is one
+ * the field reads in binary); when not, the query runs again in text. */
+bool alch__fields_binary_readable(const alch_result *res, const alch_model *m);
+/* Whether alch__fields_binary() would accept the model's declared SQL types: then its rows
+ * are asked in binary from the first query on (a table that differs says no then). */
+bool alch__fields_binary_likely(const alch_model *m);
 /* Read row `row` of res, whose columns are the model's in order, into obj: every field, as
  * alch__field_load does, with one call per row instead of one per cell. */
 int alch__fields_load(const alch_model *m, void *obj, const alch_result *res, size_t row,

@@ -9,6 +9,7 @@
 
 #include "base/base_internal.h"
 #include "driver/error_internal.h"
+#include "driver/result_internal.h"
 #include "session/session_internal.h"
 #include "statement/statement_internal.h"
 #include "util/quarantine.h"
@@ -544,24 +545,51 @@ int alch__row_object(alch_session *s, const alch__mapper *map, const alch_result
 
 static void on_query(alch_conn *c, int status, alch_result *res, const alch_error *err, void *data);
 
+/* The model whose rows the session reads itself from op's answer, or NULL when the result
+ * is handed to the caller (alch_session_execute, a statement's result or row). */
+static const alch_model *rows_model(const alch__sop *op)
+{
+    switch (op->kind) {
+    case OP_STMT:
+        return op->mode == Q_RESULT || op->mode == Q_ONE_ROW ? NULL : op->map->model;
+    case OP_LOAD:
+        return op->relmap->target->model;
+    case OP_REFRESH:
+        return op->model;
+    case OP_GET:
+        return op->map->model;
+    default:
+        return NULL;
+    }
+}
+
+/* Rows the session reads itself may come in binary (driver.h), from the first answer on
+ * when the model's declared types say so and the statement writes nothing: a table that
+ * differs from the model then sends an answer on_query cannot read, and it runs again. */
+static const alch__rows *rows_of(const alch__sop *op, alch__rows *rows)
+{
+    const alch_model *m = rows_model(op);
+    if (!m)
+        return NULL;
+    bool writes = op->kind == OP_STMT && op->writes;
+    *rows = (alch__rows){alch__fields_binary, m,
+                         !writes && !op->text_only && alch__fields_binary_likely(m)};
+    return rows;
+}
+
 static void start_query(alch_session *s)
 {
     alch__sop *op = s->op;
     alch_value val;
     char tmp[ALCH__FIELD_TMP];
     alch_error err = ALCH_ERROR_INIT;
+    alch__rows rows;
     int rc = 0;
     if (op->kind == OP_EXECUTE || op->kind == OP_STMT) {
-        /* rows the session reads itself (never handed over: on_query) may come in binary */
-        bool objects = op->kind == OP_STMT && op->mode != Q_RESULT && op->mode != Q_ONE_ROW;
         rc = alch__conn_exec_rows(s->conn, op->exec_sql, op->exec_params, op->exec_n,
-                                  objects ? alch__fields_binary : NULL,
-                                  objects ? op->map->model : NULL, on_query, s, &err);
+                                  rows_of(op, &rows), on_query, s, &err);
         goto sent;
     }
-    const alch_model *rows_model = op->kind == OP_LOAD      ? op->relmap->target->model
-                                   : op->kind == OP_REFRESH ? op->model
-                                                            : op->map->model;
     const char *sql;
     if (op->kind == OP_LOAD) {
         const alch__rel_map *rm = op->relmap;
@@ -583,8 +611,7 @@ static void start_query(alch_session *s)
     if (rc == 0 && !sql)
         rc = err.code ? err.code : ALCH_ENOMEM;
     if (rc == 0)
-        rc = alch__conn_exec_rows(s->conn, sql, &val, 1, alch__fields_binary, rows_model, on_query,
-                                  s, &err);
+        rc = alch__conn_exec_rows(s->conn, sql, &val, 1, rows_of(op, &rows), on_query, s, &err);
 sent:
     if (rc)
         alch__session_fail(s, rc, &err);
@@ -689,6 +716,15 @@ static void on_query(alch_conn *c, int status, alch_result *res, const alch_erro
     alch__sop *op = s->op;
     if (status) {
         alch__session_fail(s, status, err);
+        return;
+    }
+    const alch_model *m = rows_model(op);
+    if (m && alch__result_binary(res) && !alch__fields_binary_readable(res, m) && !op->text_only) {
+        /* tried in binary, and the table's column types are not the model's: in text now (the
+         * statement remembers; it wrote nothing) */
+        alch_result_free(res);
+        op->text_only = true;
+        start_query(s);
         return;
     }
     alch_error local = ALCH_ERROR_INIT;

@@ -107,6 +107,7 @@ typedef struct alch__sop {
     size_t exec_n;
     alch_result *exec_res;
     bool writes;                    /* OP_STMT: an INSERT/UPDATE/DELETE (RETURNING refreshes) */
+    bool text_only;                 /* its binary rows were not the model's: run in text */
     const char *const *eager_names; /* OP_STMT: alch_selectin()'s relationships, and */
     size_t neager;                  /* how many (the async face's are copies, in eager_own) */
     char **eager_own;
