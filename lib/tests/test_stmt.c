@@ -91,6 +91,13 @@ static const alch_column node_columns[] = {
     ALCH_TABLE_COLUMN("name", ALCH_TEXT),
 };
 static const alch_model nodes = ALCH_TABLE("nodes", node_columns);
+/* Two foreign keys to the same table: a transfer goes from one account to another. */
+static const alch_column transfer_columns[] = {
+    ALCH_TABLE_COLUMN("id", ALCH_INTEGER, .primary_key = true),
+    ALCH_TABLE_COLUMN("from_aid", ALCH_INTEGER, .foreign_key = "pgbench_accounts.aid"),
+    ALCH_TABLE_COLUMN("to_aid", ALCH_INTEGER, .foreign_key = "pgbench_accounts.aid"),
+};
+static const alch_model transfers = ALCH_TABLE("transfers", transfer_columns);
 
 static char *db_url;
 static alch_base *base;
@@ -123,6 +130,9 @@ static const char *const seed_sql[] = {
     "CREATE TABLE nodes (id int PRIMARY KEY, parent int REFERENCES nodes, name text NOT NULL)",
     "INSERT INTO nodes VALUES (1, NULL, 'Drinks'), (2, 1, 'Tea'), (3, 2, 'Green'), "
     "(4, 1, 'Coffee'), (5, NULL, 'Food')",
+    "CREATE TABLE transfers (id int PRIMARY KEY, from_aid int NOT NULL REFERENCES "
+    "pgbench_accounts, to_aid int NOT NULL REFERENCES pgbench_accounts)",
+    "INSERT INTO transfers VALUES (1, 1, 3), (2, 4, 2)",
 };
 
 static int setup(void **state)
@@ -1076,6 +1086,36 @@ static const char *run_text(alch_session *s, alch_stmt *st)
     return text;
 }
 
+/* transfers has two foreign keys to pgbench_accounts: alch_join() cannot choose between them
+ * from either side and names both (SQLAlchemy refuses too: "more than one foreign key");
+ * alch_join_on() names one, and each reaches its own rows on the server. Accounts 1 and 2 are
+ * in branch 1, accounts 3 and 4 in branch 2. */
+static void test_two_foreign_keys(void **state)
+{
+    (void)state;
+    alch_stmt *st = alch_select_columns(alch_col(&transfers, "id"), alch_col(&accounts, "bid"));
+    expect_error(alch_join(st, &accounts), ALCH_EARGUMENT,
+                 "more than one foreign key links pgbench_accounts to the statement's tables: "
+                 "transfers.from_aid and transfers.to_aid");
+    st = alch_select_columns(alch_col(&accounts, "aid"));
+    expect_error(alch_join(st, &transfers), ALCH_EARGUMENT,
+                 "more than one foreign key links transfers to the statement's tables: "
+                 "transfers.from_aid and transfers.to_aid");
+    alch_error err = ALCH_ERROR_INIT;
+    alch_session *s = NULL;
+    CHECK_OK(alch_session_open(maker, &s, &err), err);
+    static const char *const along[][2] = {{"from_aid", "1|1;2|2"}, {"to_aid", "1|2;2|1"}};
+    for (size_t i = 0; i < ALCH_COUNT(along); i++) {
+        st = alch_select_columns(alch_col(&transfers, "id"), alch_col(&accounts, "bid"));
+        alch_join_on(st, &accounts,
+                     alch_eq(alch_col(&transfers, along[i][0]), alch_col(&accounts, "aid")));
+        alch_order_by(st, alch_col(&transfers, "id"));
+        assert_string_equal(run_text(s, st), along[i][1]);
+        alch_stmt_free(st);
+    }
+    alch_session_close(s);
+}
+
 /* Two workers take jobs from one queue (the items of category 1): SKIP LOCKED gives each its
  * own row; NOWAIT fails at once on a row the other holds, and succeeds once it is released. */
 static void test_locks(void **state)
@@ -1697,6 +1737,7 @@ int main(void)
         cmocka_unit_test(test_reuse),          cmocka_unit_test(test_async),
         cmocka_unit_test(test_stream_batches), cmocka_unit_test(test_selectin),
         cmocka_unit_test(test_locks),          cmocka_unit_test(test_tpcb),
+        cmocka_unit_test(test_two_foreign_keys),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

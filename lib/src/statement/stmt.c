@@ -225,27 +225,29 @@ static bool references(const alch_column *c, const alch_model *to, const alch_co
     return *ref != NULL;
 }
 
-/* The foreign keys between `target` and `m`, both ways. Counts them; fills the last found. */
-static size_t fk_between(const alch_model *m, const alch_model *target, const alch_model **a_model,
-                         const alch_column **a, const alch_model **b_model, const alch_column **b)
+/* One foreign key found between two models: `col` of `owner` references `ref` of `other`. */
+typedef struct fk_link {
+    const alch_model *owner, *other;
+    const alch_column *col, *ref;
+} fk_link;
+
+/* The foreign keys between `target` and `m`, both ways: counts them into *found and keeps the
+ * first two in links[0..2) (one for the condition, both for the sentence when it is two). */
+static void fk_between(const alch_model *m, const alch_model *target, fk_link links[2],
+                       size_t *found)
 {
-    size_t found = 0;
-    const alch_column *ref;
-    for (size_t i = 0; i < target->ncolumns; i++)
-        if (references(&target->columns[i], m, &ref)) {
-            *a_model = target, *a = &target->columns[i], *b_model = m, *b = ref;
-            found++;
-        }
-    for (size_t i = 0; i < m->ncolumns && m != target; i++)
-        if (references(&m->columns[i], target, &ref)) {
-            *a_model = m, *a = &m->columns[i], *b_model = target, *b = ref;
-            found++;
-        }
-    return found;
+    const alch_model *pairs[2][2] = {{target, m}, {m, target}};
+    for (size_t p = 0; p < (m == target ? 1u : 2u); p++) {
+        const alch_model *owner = pairs[p][0], *other = pairs[p][1];
+        const alch_column *ref;
+        for (size_t i = 0; i < owner->ncolumns; i++)
+            if (references(&owner->columns[i], other, &ref) && (*found)++ < 2)
+                links[*found - 1] = (fk_link){owner, other, &owner->columns[i], ref};
+    }
 }
 
 /* `target.fk = other.pk` along the one foreign key between target and a table already in the
- * statement. */
+ * statement; with two or more, the sentence names two of them. */
 static alch_expr *fk_condition(alch_stmt *st, const alch_model *target)
 {
     const alch_model *in[65];
@@ -256,18 +258,23 @@ static alch_expr *fk_condition(alch_stmt *st, const alch_model *target)
     for (size_t i = 0; i < st->njoins && n < 65; i++)
         in[n++] = st->joins[i].model;
     size_t found = 0;
-    const alch_model *am = NULL, *bm = NULL;
-    const alch_column *a = NULL, *b = NULL;
+    fk_link l[2];
     for (size_t i = 0; i < n; i++)
-        found += fk_between(in[i], target, &am, &a, &bm, &b);
+        fk_between(in[i], target, l, &found);
     if (found == 1)
-        return alch_compare(alch_col(am, a->name), ALCH_EQ, alch_col(bm, b->name));
-    alch__stmt_fail(st, ALCH_EARGUMENT,
-                    found ? "more than one foreign key links %s to the statement's tables: "
-                            "say which with alch_join_on()"
-                          : "no foreign key links %s to the tables of this statement: "
-                            "give the condition with alch_join_on()",
-                    target->table);
+        return alch_compare(alch_col(l[0].owner, l[0].col->name), ALCH_EQ,
+                            alch_col(l[0].other, l[0].ref->name));
+    if (found == 0)
+        alch__stmt_fail(st, ALCH_EARGUMENT,
+                        "no foreign key links %s to the tables of this statement: give the "
+                        "condition with alch_join_on()",
+                        target->table);
+    else
+        alch__stmt_fail(st, ALCH_EARGUMENT,
+                        "more than one foreign key links %s to the statement's tables: %s.%s "
+                        "and %s.%s%s; say which with alch_join_on()",
+                        target->table, l[0].owner->table, l[0].col->name, l[1].owner->table,
+                        l[1].col->name, found > 2 ? " (and more)" : "");
     return NULL;
 }
 
