@@ -547,6 +547,64 @@ static bool parse_args(int argc, char **argv, options *o)
     return true;
 }
 
+/* The program's database: with --db a fresh one of its own, made from the URL file's (the admin
+ * URL is kept to drop it afterwards); without, the URL file's URL as it is when the environment
+ * gives none. False (said on stderr) when it cannot be had. */
+static bool prepare_database(const options *o, char **admin_url, char **db, char **child_url,
+                             bool *db_created)
+{
+    if (!o->db) {
+        if (getenv("ALCH_DATABASE_URL") != NULL || !o->url_file)
+            return true;
+        *child_url = resolve_url(o->url_file);
+        return *child_url != NULL;
+    }
+    *admin_url = resolve_url(o->url_file);
+    if (!*admin_url)
+        return false;
+    *db = database_name(o->db);
+    *child_url = *db ? url_with_database(*admin_url, *db) : NULL;
+    if (!*child_url) {
+        fprintf(stderr, "outcheck: out of memory\n");
+        return false;
+    }
+    PGconn *admin = admin_connect(*admin_url, "create", *db);
+    if (!admin)
+        return false;
+    *db_created = drop_database(admin, *db) && create_database(admin, *db);
+    PQfinish(admin);
+    return *db_created;
+}
+
+/* How the run ended, said in one line: 0 when its output matches (or was written with
+ * --update), 1 otherwise. */
+static int verdict(const options *o, const run_result *run, const buffer *expected)
+{
+    if (run->timed_out) {
+        print_output("output so far", &run->output);
+        fprintf(stderr, "outcheck: %s did not finish within %d s: killed\n", o->argv[0],
+                TIMEOUT_SECONDS);
+    } else if (WIFSIGNALED(run->status)) {
+        print_output("output", &run->output);
+        fprintf(stderr, "outcheck: %s was killed by signal %d (%s)\n", o->argv[0],
+                WTERMSIG(run->status), strsignal(WTERMSIG(run->status)));
+    } else if (WEXITSTATUS(run->status) != 0) {
+        print_output("output", &run->output);
+        fprintf(stderr, "outcheck: %s exited with status %d\n", o->argv[0],
+                WEXITSTATUS(run->status));
+    } else if (o->update) {
+        if (!write_expected(o->expected, &run->output))
+            return 1;
+        printf("outcheck: wrote %zu bytes to %s\n", run->output.len, o->expected);
+        return 0;
+    } else if (compare(o->expected, expected, &run->output)) {
+        fputs(buffer_text(&run->output), stdout);
+        printf("outcheck: the output matches %s\n", o->expected);
+        return 0;
+    }
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     options o = {0};
@@ -566,29 +624,8 @@ int main(int argc, char **argv)
     run_result run = {0};
     char *env[MAX_ENV + 1] = {0};
 
-    if (o.db) {
-        admin_url = resolve_url(o.url_file);
-        if (!admin_url)
-            goto done;
-        db = database_name(o.db);
-        child_url = db ? url_with_database(admin_url, db) : NULL;
-        if (!child_url) {
-            fprintf(stderr, "outcheck: out of memory\n");
-            goto done;
-        }
-        PGconn *admin = admin_connect(admin_url, "create", db);
-        if (!admin)
-            goto done;
-        db_created = drop_database(admin, db) && create_database(admin, db);
-        PQfinish(admin);
-        if (!db_created)
-            goto done;
-    } else if (getenv("ALCH_DATABASE_URL") == NULL && o.url_file) {
-        /* No private database: hand the program the URL file's URL as it is. */
-        child_url = resolve_url(o.url_file);
-        if (!child_url)
-            goto done;
-    }
+    if (!prepare_database(&o, &admin_url, &db, &child_url, &db_created))
+        goto done;
 
     for (int i = 0; i < o.nenv; i++) {
         env[i] = env_from_file(o.env[i]);
@@ -598,27 +635,7 @@ int main(int argc, char **argv)
     if (!run_program(o.argv, child_url, env, &run))
         goto done;
 
-    if (run.timed_out) {
-        print_output("output so far", &run.output);
-        fprintf(stderr, "outcheck: %s did not finish within %d s: killed\n", o.argv[0],
-                TIMEOUT_SECONDS);
-    } else if (WIFSIGNALED(run.status)) {
-        print_output("output", &run.output);
-        fprintf(stderr, "outcheck: %s was killed by signal %d (%s)\n", o.argv[0],
-                WTERMSIG(run.status), strsignal(WTERMSIG(run.status)));
-    } else if (WEXITSTATUS(run.status) != 0) {
-        print_output("output", &run.output);
-        fprintf(stderr, "outcheck: %s exited with status %d\n", o.argv[0], WEXITSTATUS(run.status));
-    } else if (o.update) {
-        if (write_expected(o.expected, &run.output)) {
-            printf("outcheck: wrote %zu bytes to %s\n", run.output.len, o.expected);
-            rc = 0;
-        }
-    } else if (compare(o.expected, &expected, &run.output)) {
-        fputs(buffer_text(&run.output), stdout);
-        printf("outcheck: the output matches %s\n", o.expected);
-        rc = 0;
-    }
+    rc = verdict(&o, &run, &expected);
 
 done:
     if (db_created) {
