@@ -294,6 +294,61 @@ static double now_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* In the child: its own process group, stdout and stderr into the pipe, stdin from /dev/null,
+ * the environment set, then the program. */
+static _Noreturn void exec_child(const int fds[2], char *const argv[], const char *url,
+                                 char *const env[])
+{
+    setpgid(0, 0);
+    dup2(fds[1], STDOUT_FILENO);
+    dup2(fds[1], STDERR_FILENO);
+    close(fds[0]);
+    close(fds[1]);
+    int devnull = open("/dev/null", O_RDONLY);
+    if (devnull >= 0) {
+        dup2(devnull, STDIN_FILENO);
+        close(devnull);
+    }
+    if (url)
+        setenv("ALCH_DATABASE_URL", url, 1);
+    for (int i = 0; env[i]; i++)
+        putenv(env[i]);
+    execvp(argv[0], argv);
+    fprintf(stderr, "outcheck: cannot run %s: %s\n", argv[0], strerror(errno));
+    _exit(127);
+}
+
+/* Read the pipe until every writer is gone or TIMEOUT_SECONDS pass (r->timed_out); false when
+ * out of memory (then r->timed_out too, so the child is stopped the same way). */
+static bool collect_output(int fd, run_result *r)
+{
+    double deadline = now_seconds() + TIMEOUT_SECONDS;
+    char chunk[8192];
+    for (;;) {
+        double left = deadline - now_seconds();
+        if (left <= 0) {
+            r->timed_out = true;
+            return true;
+        }
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int n = poll(&p, 1, (int)(left * 1000) + 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n == 0)
+            continue; /* deadline check at the loop's top */
+        ssize_t got = read(fd, chunk, sizeof chunk);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            return true; /* EOF: every writer is gone */
+        if (!buffer_append(&r->output, chunk, (size_t)got)) {
+            fprintf(stderr, "outcheck: out of memory\n");
+            r->timed_out = true;
+            return false;
+        }
+    }
+}
+
 /**
  * Run @p argv with stdout+stderr into one pipe and ALCH_DATABASE_URL set to @p url (when not
  * NULL) and then each NAME=VALUE of @p env (NULL-terminated); collect everything it prints. The child gets its own process group so a timeout kills
@@ -314,54 +369,10 @@ static bool run_program(char *const argv[], const char *url, char *const env[], 
         close(fds[1]);
         return false;
     }
-    if (pid == 0) {
-        setpgid(0, 0);
-        dup2(fds[1], STDOUT_FILENO);
-        dup2(fds[1], STDERR_FILENO);
-        close(fds[0]);
-        close(fds[1]);
-        int devnull = open("/dev/null", O_RDONLY);
-        if (devnull >= 0) {
-            dup2(devnull, STDIN_FILENO);
-            close(devnull);
-        }
-        if (url)
-            setenv("ALCH_DATABASE_URL", url, 1);
-        for (int i = 0; env[i]; i++)
-            putenv(env[i]);
-        execvp(argv[0], argv);
-        fprintf(stderr, "outcheck: cannot run %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
-    }
+    if (pid == 0)
+        exec_child(fds, argv, url, env);
     close(fds[1]);
-
-    double deadline = now_seconds() + TIMEOUT_SECONDS;
-    char chunk[8192];
-    bool ok = true;
-    for (;;) {
-        double left = deadline - now_seconds();
-        if (left <= 0) {
-            r->timed_out = true;
-            break;
-        }
-        struct pollfd p = {.fd = fds[0], .events = POLLIN};
-        int n = poll(&p, 1, (int)(left * 1000) + 1);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n == 0)
-            continue; /* deadline check at the loop's top */
-        ssize_t got = read(fds[0], chunk, sizeof chunk);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            break; /* EOF: every writer is gone */
-        if (!buffer_append(&r->output, chunk, (size_t)got)) {
-            fprintf(stderr, "outcheck: out of memory\n");
-            ok = false;
-            r->timed_out = true; /* stop the child the same way */
-            break;
-        }
-    }
+    bool ok = collect_output(fds[0], r);
     close(fds[0]);
     if (r->timed_out) {
         kill(-pid, SIGKILL);
