@@ -306,9 +306,11 @@ static void on_exec_then_free(alch_conn *c, int status, alch_result *res, const 
     freeing *f = data;
     assert_int_equal(status, 0);
     alch_result_free(res);
-    alch_conn_close(c);
-    alch_engine_free(f->engine); /* others are still waiting for a connection */
+    /* others are still waiting for a connection: this one is not back yet (once back, it
+     * would go straight to the next of them, its ROLLBACK on its way) */
+    alch_engine_free(f->engine);
     f->engine = NULL;
+    alch_conn_close(c);
 }
 
 static void on_conn_then_free(alch_conn *c, int status, const alch_error *err, void *data)

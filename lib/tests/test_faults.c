@@ -7,6 +7,9 @@
  *   whose sentence names the real cause (with its SQLSTATE when the server sent one), no
  *   row is committed, and the next checkout works.
  * - A backend stopped with SIGSTOP: query_timeout_ms ends the wait.
+ * - A connection closed inside a transaction goes to the next borrower with its ROLLBACK on
+ *   the way; its backend terminated before the close, or after the hand-off: the borrower
+ *   gets another connection, or an OperationalError that says why, never the old transaction.
  *
  * It kills backends (a SIGKILL makes the server restart every session) and restarts the
  * sandbox, so CTest runs it alone (RUN_SERIAL). */
@@ -492,6 +495,161 @@ static void test_stopped_backend(void **state)
     alch_engine_free(e);
 }
 
+/* ---- a hand-off behind the ROLLBACK of a closed transaction, the backend gone ------------ */
+
+/* pg_terminate_backend(pid), then wait (bounded) until the backend has left. */
+static void terminate_and_wait(int pid)
+{
+    PGconn *admin = alch_test_pq(alch_test_url());
+    char sql[96];
+    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%d)", pid);
+    PQclear(PQexec(admin, sql));
+    snprintf(sql, sizeof sql, "SELECT 1 FROM pg_stat_activity WHERE pid = %d", pid);
+    bool gone = false;
+    for (int i = 0; i < 1000 && !gone; i++) { /* 10 s at most */
+        PGresult *r = PQexec(admin, sql);
+        gone = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 0;
+        PQclear(r);
+        if (!gone)
+            usleep(10000);
+    }
+    PQfinish(admin);
+    assert_true(gone);
+}
+
+typedef struct handoff {
+    alch_engine *engine;
+    bool kill_before_close; /* else: after the hand-off, before the borrower's statement */
+    int pid, b_pid, b_status, c_status;
+    int64_t b_value, c_value;
+    char b_message[512];
+} handoff;
+
+/* Start a statement of the hand-off's. */
+static void run_async(alch_conn *c, const char *sql, alch_exec_cb cb, void *data)
+{
+    assert_int_equal(alch_conn_execute_text_async(c, sql, NULL, 0, cb, data), 0);
+}
+
+static int64_t first_int(int status, alch_result *res)
+{
+    int64_t v = -1;
+    if (status == 0)
+        alch_result_get_int(res, 0, 0, &v, NULL);
+    alch_result_free(res);
+    return v;
+}
+
+static void on_c_done(alch_conn *c, int status, alch_result *res, const alch_error *err, void *data)
+{
+    (void)err;
+    handoff *h = data;
+    h->c_status = status;
+    h->c_value = first_int(status, res);
+    alch_conn_close(c);
+}
+
+static void on_c_conn(alch_conn *c, int status, const alch_error *err, void *data)
+{
+    (void)err;
+    assert_int_equal(status, 0);
+    run_async(c, "UPDATE handoff SET v = v + 1 WHERE id = 1 RETURNING v", on_c_done, data);
+}
+
+static void on_b_read(alch_conn *c, int status, alch_result *res, const alch_error *err, void *data)
+{
+    handoff *h = data;
+    h->b_status = status;
+    h->b_value = first_int(status, res);
+    if (err)
+        snprintf(h->b_message, sizeof h->b_message, "%s", err->message ? err->message : "");
+    alch_conn_close(c);
+    assert_int_equal(alch_engine_connect_async(h->engine, on_c_conn, h), 0);
+}
+
+static void on_b_conn(alch_conn *c, int status, const alch_error *err, void *data)
+{
+    (void)err;
+    handoff *h = data;
+    assert_int_equal(status, 0);
+    h->b_pid = alch_conn_backend_pid(c);
+    if (!h->kill_before_close && h->b_pid == h->pid)
+        terminate_and_wait(h->pid); /* its ROLLBACK sent, its answer maybe not read yet */
+    run_async(c, "SELECT v FROM handoff WHERE id = 1", on_b_read, h);
+}
+
+static void on_a_updated(alch_conn *c, int status, alch_result *res, const alch_error *err,
+                         void *data)
+{
+    (void)err;
+    handoff *h = data;
+    h->pid = (int)first_int(status, res);
+    assert_true(h->pid > 0);
+    /* the next borrower waits: the pool has one connection */
+    assert_int_equal(alch_engine_connect_async(h->engine, on_b_conn, h), 0);
+    if (h->kill_before_close)
+        terminate_and_wait(h->pid);
+    alch_conn_close(c); /* in a transaction: ROLLBACK, and the connection goes on (or not) */
+}
+
+static void on_a_conn(alch_conn *c, int status, const alch_error *err, void *data)
+{
+    (void)err;
+    assert_int_equal(status, 0);
+    run_async(c, "UPDATE handoff SET v = 20 WHERE id = 1 RETURNING pg_backend_pid()", on_a_updated,
+              data);
+}
+
+static void run_handoff(handoff *h)
+{
+    PGconn *pq = alch_test_pq(db_url);
+    PQclear(PQexec(pq, "DROP TABLE IF EXISTS handoff"));
+    PGresult *r = PQexec(pq, "CREATE TABLE handoff (id int PRIMARY KEY, v int); "
+                             "INSERT INTO handoff VALUES (1, 10)");
+    assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+    PQclear(r);
+    PQfinish(pq);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    alch_engine_options o = alch_engine_options_default(); /* transactional */
+    o.pool_size = 1;
+    o.max_overflow = 0;
+    alch_error err = ALCH_ERROR_INIT;
+    CHECK_OK(alch_engine_create_on_loop(&loop, db_url, &o, &h->engine, &err), err);
+    assert_int_equal(alch_engine_connect_async(h->engine, on_a_conn, h), 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    /* whatever happened to the borrower, the next one works, and the update is undone */
+    assert_int_equal(h->c_status, 0);
+    assert_int_equal(h->c_value, 11);
+    alch_engine_free(h->engine);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+/* The backend of a connection closed inside a transaction is gone before the close: the
+ * pool sees it and the waiting borrower gets another connection. */
+static void test_handoff_backend_gone_before_close(void **state)
+{
+    handoff h = {.kill_before_close = true, .c_value = -1};
+    run_handoff(&h);
+    assert_int_not_equal(h.b_pid, h.pid);
+    assert_int_equal(h.b_status, 0);
+    assert_int_equal(h.b_value, 10); /* never inside the old transaction */
+}
+
+/* The connection went to the next borrower at once, its ROLLBACK on the way; the backend
+ * goes before the borrower's statement: the borrower gets an OperationalError that says why,
+ * never a statement run inside the old transaction, and the pool replaces the connection. */
+static void test_handoff_backend_gone_after(void **state)
+{
+    handoff h = {.kill_before_close = false, .c_value = -1};
+    run_handoff(&h);
+    assert_int_equal(h.b_pid, h.pid); /* handed on without waiting for the ROLLBACK */
+    fprintf(stderr, "borrower behind the ROLLBACK, backend gone: %s\n", h.b_message);
+    assert_int_equal(h.b_status, ALCH_EOPERATIONAL);
+    assert_non_null(strstr(h.b_message, "terminating connection due to administrator command"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -504,6 +662,8 @@ int main(void)
         cmocka_unit_test(test_terminate_during_flush),
         cmocka_unit_test(test_sigkill_during_flush),
         cmocka_unit_test(test_restart_during_flush),
+        cmocka_unit_test(test_handoff_backend_gone_before_close),
+        cmocka_unit_test(test_handoff_backend_gone_after),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -4,8 +4,8 @@
  * - statement_cache_size = 0: every request answers, no error.
  * - the cache on (the default): a request whose prepared statement vanished (the server
  *   connection changed between two transactions) fails with a sentence naming PgBouncer and
- *   the option; the engine turns its cache off at the first one, so a second round of 500
- *   requests all answer. */
+ *   the option; the engine turns its cache off at the first one, so the round of 500
+ *   requests after it all answer. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -186,11 +186,23 @@ static void test_cache_on_falls_back(void **state)
     if (!pgb_url)
         skip();
     load *ld = new_load(100);
-    assert_int_equal(run_load(ld), 0);
-    assert_int_equal(ld->wrong, 0);
-    /* each failure says what happened and what to set */
-    assert_int_equal(ld->pgbouncer_sentences, ld->errors);
-    assert_true(ld->errors < REQUESTS / 10);
+    /* A server connection changes under a client connection between two transactions when
+     * the client connection went idle: between rounds always (each round's connections go
+     * idle at its end), within a round when one waits in the pool. A connection handed
+     * straight to the next request keeps its server connection (the ROLLBACK at its close
+     * and the next request's statements travel in one pipeline), so the failures may come
+     * in the second round rather than the first. */
+    int failed = -1;
+    for (int round = 0; round < 3 && failed < 0; round++) {
+        assert_int_equal(run_load(ld), 0);
+        assert_int_equal(ld->wrong, 0);
+        /* each failure says what happened and what to set */
+        assert_int_equal(ld->pgbouncer_sentences, ld->errors);
+        assert_true(ld->errors < REQUESTS / 10);
+        if (ld->errors)
+            failed = round;
+    }
+    assert_true(failed >= 0);
     /* the cache is off for this engine now: everything answers */
     assert_int_equal(run_load(ld), 0);
     assert_int_equal(ld->ok, REQUESTS);

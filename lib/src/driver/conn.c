@@ -21,6 +21,7 @@ static void connect_done(alch_conn *c, int status, alch_error *err);
 static void on_connect_timeout(uv_timer_t *t);
 static void op_run_step(alch_conn *c);
 static void op_send(alch_conn *c);
+static bool reset_drain(alch_conn *c);
 
 /* ---- lifetime ---------------------------------------------------------------------- */
 
@@ -153,6 +154,9 @@ static void release_resources(alch_conn *c)
     if (c->pg)
         PQfinish(c->pg);
     c->pg = NULL;
+    PQclear(c->reset_error);
+    c->reset_error = NULL;
+    c->reset_due = c->reset_open = c->reset_sync = false;
     alch__op_free(c->op);
     c->op = NULL;
     for (int i = 0; i < c->cache_len; i++)
@@ -632,11 +636,19 @@ bool alch__conn_alive(alch_conn *c)
             return true;
         if (!PQconsumeInput(c->pg) || PQstatus(c->pg) != CONNECTION_OK)
             return false;
-        PGresult *r;
-        while (!PQisBusy(c->pg) && (r = PQgetResult(c->pg)) != NULL)
-            PQclear(r);
+        if (c->reset_due || c->reset_sync) { /* the hand-back's ROLLBACK answering */
+            reset_drain(c);
+        } else {
+            PGresult *r;
+            while (!PQisBusy(c->pg) && (r = PQgetResult(c->pg)) != NULL)
+                PQclear(r);
+        }
+        /* a FATAL with no statement running comes as a notice (on_notice keeps it): the
+         * server is hanging up, even when the socket has not shown the end yet */
+        if (c->state != CONN_READY || c->fatal.code)
+            return false;
     }
-    return PQstatus(c->pg) == CONNECTION_OK;
+    return c->state == CONN_READY && PQstatus(c->pg) == CONNECTION_OK;
 }
 
 /* ---- cancel and the client-side timeout --------------------------------------------- */
@@ -736,14 +748,22 @@ static void on_query_timeout(uv_timer_t *t)
     conn_unref(c);
 }
 
-/* An operation is about to send: start its timeout. Returns false when it must wait for a
- * cancel request still on its way (which could otherwise hit this new statement). */
+/* Nothing must go before the operation's statements: no cancel request on its way (it could
+ * hit them), no parked ROLLBACK still to answer (they must not run if it failed). */
+static bool can_send(const alch_conn *c)
+{
+    return !c->cancel_req && !c->reset_sync;
+}
+
+/* An operation is about to send: start its timeout. Returns false when it must wait (see
+ * can_send); start_waiting_op() sends it later. */
 bool alch__op_begin(alch_conn *c)
 {
     if (c->cfg.query_timeout_ms > 0 && conn_timer(c, &c->qtimer))
         uv_timer_start(c->qtimer, on_query_timeout, (uint64_t)c->cfg.query_timeout_ms, 0);
-    if (c->cancel_req) {
+    if (!can_send(c)) {
         c->op->waiting = true;
+        arm(c, UV_READABLE, false); /* the poll keeps the loop alive while it waits */
         return false;
     }
     return true;
@@ -751,7 +771,7 @@ bool alch__op_begin(alch_conn *c)
 
 static void start_waiting_op(alch_conn *c)
 {
-    if (!c->op || !c->op->waiting)
+    if (!c->op || !c->op->waiting || !can_send(c))
         return;
     c->op->waiting = false;
     conn_ref(c);
@@ -810,6 +830,15 @@ bool alch__cache_on(const alch_conn *c)
     return c->cfg.cache_size > 0 && !(c->cfg.cache_off && *c->cfg.cache_off);
 }
 
+/* err's message becomes before + the message + after. */
+static void error_wrap(alch_error *err, const char *before, const char *after)
+{
+    alch__buf b = ALCH__BUF_INIT;
+    alch__buf_printf(&b, "%s%s%s", before, err->message ? err->message : "no message", after);
+    free(err->message);
+    err->message = alch__buf_finish(&b);
+}
+
 void alch__cache_vanished(alch_conn *c, alch_error *err)
 {
     bool ours = err->message && strstr(err->message, "prepared statement \"alch_");
@@ -817,16 +846,10 @@ void alch__cache_vanished(alch_conn *c, alch_error *err)
         return;
     while (c->cache_len) /* none of them can be trusted now */
         alch__cache_remove(c, c->cache_len - 1);
-    char *was = err->message;
-    err->message = NULL;
-    alch__buf b = ALCH__BUF_INIT;
-    alch__buf_printf(&b,
-                     "%s: the server connection changed between two statements, as it does "
-                     "behind PgBouncer in transaction mode, where prepared statements cannot "
-                     "be kept",
-                     was);
-    free(was);
-    err->message = alch__buf_finish(&b);
+    error_wrap(err, "",
+               ": the server connection changed between two statements, as it does "
+               "behind PgBouncer in transaction mode, where prepared statements cannot "
+               "be kept");
     alch__error_hint(err, "set statement_cache_size = 0 in the engine options when you "
                           "connect through PgBouncer (pool_mode = transaction); alch has turned "
                           "the cache off for this engine meanwhile");
@@ -962,7 +985,7 @@ static int check_usable(alch_conn *c, bool async, alch_error *err)
 
 static void add_autobegin(alch_conn *c, alch__op *op)
 {
-    if (c->cfg.autobegin && PQtransactionStatus(c->pg) == PQTRANS_IDLE)
+    if (c->cfg.autobegin && alch__tx_status(c) == PQTRANS_IDLE)
         op->steps[op->nsteps++] =
             (alch__step){STEP_SQL, c->cfg.begin_sql ? c->cfg.begin_sql : "BEGIN", NULL,
                          "BEGIN (implicit)", false};
@@ -1193,13 +1216,14 @@ static void op_run_step(alch_conn *c)
 static void op_send(alch_conn *c)
 {
     alch__op *op = c->op;
-    if (op->nsteps < 2) {
+    if (op->nsteps < 2 && !c->reset_open) {
         op_run_step(c);
         return;
     }
     op->piped = true;
     op->failed_step = -1;
     bool ok = PQenterPipelineMode(c->pg);
+    alch__reset_join(c); /* behind the hand-back's ROLLBACK, in its pipeline */
     for (int i = 0; ok && i < op->nsteps; i++)
         ok = send_step(c, i);
     if (!ok || !PQpipelineSync(c->pg) || alch__conn_flush_arm(c) != 0)
@@ -1336,7 +1360,10 @@ static void on_io(uv_poll_t *handle, int status, int events)
             if (c->notify)
                 c->notify(c, NULL, NULL, 0, c->notify_data);
         } else {
-            deliver_notifies(c);
+            if (c->reset_due || c->reset_sync)
+                reset_drain(c);
+            if (c->state == CONN_READY)
+                deliver_notifies(c);
         }
         goto out;
     }
@@ -1352,6 +1379,11 @@ static void on_io(uv_poll_t *handle, int status, int events)
         alch__conn_fail(c, "could not send the statement");
         goto out;
     }
+    /* the hand-back's ROLLBACK answers first; a waiting operation may start (or fail) here */
+    if ((c->reset_due || c->reset_sync) && !reset_drain(c))
+        goto out;
+    if (!c->op || c->op->waiting || c->destroy_pending)
+        goto out;
     if (c->op->batch) {
         alch__batch_io(c);
         goto out;
@@ -1392,6 +1424,8 @@ static void learn_binary(alch_conn *c, const alch__op *op, const alch_result *re
         s->text_for = op->rows.owner;
 }
 
+static int reset_failure(alch_conn *c, alch_error *err);
+
 void alch__op_finish(alch_conn *c, int status, const alch_error *err)
 {
     alch__op *op = c->op;
@@ -1400,9 +1434,14 @@ void alch__op_finish(alch_conn *c, int status, const alch_error *err)
         uv_timer_stop(c->qtimer);
     if (c->ctimer)
         uv_timer_stop(c->ctimer);
+    alch_error reset_err = ALCH_ERROR_INIT;
+    if (c->reset_error) { /* the server skipped this operation: say why, give the connection up */
+        status = reset_failure(c, &reset_err);
+        err = &reset_err;
+    }
     if (!c->pg || PQstatus(c->pg) != CONNECTION_OK)
         mark_broken(c);
-    else
+    else if (c->state == CONN_READY)
         arm(c, UV_READABLE, false);
     char *params = NULL;
     if (op->user_stmt && (status != 0 || (c->cfg.echo && c->cfg.echo->on)))
@@ -1412,7 +1451,7 @@ void alch__op_finish(alch_conn *c, int status, const alch_error *err)
         alch__echo_line(c->cfg.echo, "[%s, %.3f ms] %s", status ? "failed" : op->how, ms,
                         params ? params : "()");
     }
-    if (c->pg && PQtransactionStatus(c->pg) == PQTRANS_IDLE)
+    if (c->pg && alch__tx_status(c) == PQTRANS_IDLE)
         c->savepoints = 0;
     else if (status == 0)
         c->savepoints += op->savepoint_delta;
@@ -1452,9 +1491,110 @@ void alch__op_finish(alch_conn *c, int status, const alch_error *err)
     else
         alch_result_free(res);
     alch_error_clear(&local);
+    alch_error_clear(&reset_err);
     if (c->notify && !c->op) /* notifications may have come with the results */
         deliver_notifies(c);
     conn_unref(c);
+}
+
+/* ---- the ROLLBACK of a hand-back (driver.h: alch__conn_reset) ------------------------ */
+
+PGTransactionStatusType alch__tx_status(const alch_conn *c)
+{
+    if (!c || !c->pg)
+        return PQTRANS_UNKNOWN;
+    if (c->reset_open || c->reset_sync || (c->reset_due && !c->op))
+        return PQTRANS_IDLE; /* what the next statement meets once the ROLLBACK has run */
+    return PQtransactionStatus(c->pg);
+}
+
+int alch__conn_reset(alch_conn *c)
+{
+    alch__echo_line(c->cfg.echo, "ROLLBACK");
+    /* no Sync: the server runs a ROLLBACK as soon as it reads it (a transaction-control
+     * statement ends its own transaction command), and the Flush asks for its answer now */
+    if (c->op || c->state != CONN_READY || c->reset_due || c->reset_sync ||
+        !PQenterPipelineMode(c->pg) ||
+        !PQsendQueryParams(c->pg, "ROLLBACK", 0, NULL, NULL, NULL, NULL, 0) ||
+        !PQsendFlushRequest(c->pg) || alch__conn_flush_arm(c) != 0) {
+        mark_broken(c);
+        return ALCH_EOPERATIONAL;
+    }
+    c->reset_due = c->reset_open = true;
+    c->savepoints = 0;
+    return 0;
+}
+
+void alch__reset_join(alch_conn *c)
+{
+    c->reset_open = false; /* the joining operation's Sync ends the pipeline */
+}
+
+int alch__conn_park(alch_conn *c)
+{
+    if (!c->reset_open)
+        return 0;
+    c->reset_open = false;
+    if (c->state != CONN_READY || !PQpipelineSync(c->pg) || alch__conn_flush_arm(c) != 0) {
+        mark_broken(c);
+        return ALCH_EOPERATIONAL;
+    }
+    c->reset_sync = true;
+    return 0;
+}
+
+/* Read what has come of the hand-back's ROLLBACK: its result, then (parked) its Sync, after
+ * which an operation waiting for it is sent, or fails when the ROLLBACK failed. Returns true
+ * when nothing of it is due any more: what follows belongs to the operation that joined it. */
+static bool reset_drain(alch_conn *c)
+{
+    while (c->reset_due && !PQisBusy(c->pg)) {
+        PGresult *r = PQgetResult(c->pg);
+        if (!r) {
+            c->reset_due = false;
+            break;
+        }
+        if (PQresultStatus(r) == PGRES_FATAL_ERROR && !c->reset_error)
+            c->reset_error = r;
+        else
+            PQclear(r);
+    }
+    while (!c->reset_due && c->reset_sync && !PQisBusy(c->pg)) {
+        PGresult *r = PQgetResult(c->pg);
+        if (!r)
+            break; /* its Sync has not come yet */
+        if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+            c->reset_sync = false;
+            PQexitPipelineMode(c->pg);
+        }
+        PQclear(r);
+    }
+    if (c->reset_due || c->reset_sync)
+        return false;
+    if (c->reset_error && !c->reset_open && c->op && c->op->waiting)
+        alch__op_finish(c, ALCH_EOPERATIONAL, NULL); /* parked and failed: the sentence */
+    else if (c->reset_error && !c->reset_open && !c->op)
+        mark_broken(c); /* parked and failed: the pool gives the connection up */
+    else
+        start_waiting_op(c);
+    return true;
+}
+
+/* The ROLLBACK of the hand-back failed: the server skipped what followed it (or it never
+ * left). The sentence for the operation; the connection is given up. */
+static int reset_failure(alch_conn *c, alch_error *err)
+{
+    alch__error_from_result(err, c->reset_error);
+    PQclear(c->reset_error);
+    c->reset_error = NULL;
+    error_wrap(err,
+               "the ROLLBACK that ended the previous borrower's transaction on this "
+               "connection failed (",
+               "): none of this operation's statements ran, and the connection was given up");
+    alch__error_hint(err, "run it again on another connection: the pool opens a new one");
+    err->code = ALCH_EOPERATIONAL;
+    mark_broken(c);
+    return ALCH_EOPERATIONAL;
 }
 
 /* ---- public: execute --------------------------------------------------------------- */
@@ -1655,7 +1795,7 @@ bool alch_conn_in_transaction(const alch_conn *c)
 {
     if (!c || !c->pg)
         return false;
-    PGTransactionStatusType t = PQtransactionStatus(c->pg);
+    PGTransactionStatusType t = alch__tx_status(c);
     return t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
 }
 

@@ -90,6 +90,13 @@ struct alch_conn {
     unsigned next_stmt_id;
     int savepoints;
 
+    /* The ROLLBACK sent when the connection was handed back mid-transaction (alch__conn_reset):
+     * its answer is read by the driver, never waited for by the hand-off. */
+    bool reset_due;        /* its answer (result and end) has not been read yet */
+    bool reset_open;       /* its pipeline has no Sync yet: the next operation joins it */
+    bool reset_sync;       /* parked: its Sync was sent and has not come back yet */
+    PGresult *reset_error; /* it failed: the connection is given up, the borrower is told */
+
     alch_error start_err;   /* why the last async call could not start */
     alch_error fatal;       /* a FATAL the server sent as it hung up (came as a notice) */
     uv_timer_t *qtimer;     /* the client-side query timeout (heap, freed on close) */
@@ -111,6 +118,13 @@ struct alch_conn {
 
     alch__conn_link link;   /* the owner's (the pool's) bookkeeping; see driver.h */
 };
+
+/* The transaction status the next statement will meet: PQtransactionStatus(), except that a
+ * ROLLBACK sent at the hand-back whose answer has not come yet counts as done (idle). */
+PGTransactionStatusType alch__tx_status(const alch_conn *c);
+
+/* A ROLLBACK of the hand-back may be open: the next pipeline joins it (pipeline.c). */
+void alch__reset_join(alch_conn *c);
 
 /* Shared by conn.c and pipeline.c. */
 void alch__op_finish(alch_conn *c, int status, const alch_error *err);

@@ -134,6 +134,22 @@ int alch__conn_exec_rows(alch_conn *c, const char *sql, const alch_value *params
 int alch__conn_simple(alch_conn *c, const char *sql, const char *echo, int savepoint_delta,
                       bool commit_on_failed, alch_exec_cb cb, void *data, alch_error *err);
 
+/* The hand-back of a connection inside a transaction: the ROLLBACK is sent at once (echoed),
+ * so the server releases the transaction's locks now, and the connection may be lent again
+ * without waiting for its answer. The next operation's statements join the ROLLBACK's
+ * pipeline (one round trip for both); the driver reads the ROLLBACK's answer first. If it
+ * failed, the server skips those statements and the operation fails with a sentence saying
+ * so, and the connection is given up: nothing ever runs inside the old transaction.
+ * Returns 0, or ALCH_EOPERATIONAL when it could not be sent (the connection is broken: close
+ * it). */
+int alch__conn_reset(alch_conn *c);
+
+/* The connection goes idle in the pool: a ROLLBACK still open (alch__conn_reset) is ended
+ * with a Sync, so the server reports the connection idle (PgBouncer may hand its server
+ * connection to another client). The next operation then waits for the ROLLBACK's answer
+ * before it is sent. Returns 0, or ALCH_EOPERATIONAL (broken: close it). */
+int alch__conn_park(alch_conn *c);
+
 /* Run the connection's loop until *done (sync face). */
 void alch__conn_wait(uv_loop_t *loop, const bool *done);
 

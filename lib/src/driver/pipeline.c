@@ -342,7 +342,14 @@ int alch__conn_batch(alch_conn *c, size_t count, alch__batch_next_fn next,
 void alch__batch_start(alch_conn *c)
 {
     alch__batch *b = c->op->batch;
-    if (c->cfg.autobegin && PQtransactionStatus(c->pg) == PQTRANS_IDLE) {
+    /* again: a parked ROLLBACK it waited for ended the pipeline it was begun in */
+    if (!PQenterPipelineMode(c->pg)) {
+        alch__conn_fail(c, "cannot start a pipeline");
+        return;
+    }
+    bool autobegin = c->cfg.autobegin && alch__tx_status(c) == PQTRANS_IDLE;
+    alch__reset_join(c); /* behind the hand-back's ROLLBACK, in its pipeline */
+    if (autobegin) {
         const char *begin = c->cfg.begin_sql ? c->cfg.begin_sql : "BEGIN";
         alch__echo_line(c->cfg.echo, "BEGIN (implicit)");
         if (!PQsendQueryParams(c->pg, begin, 0, NULL, NULL, NULL, NULL, 0)) {

@@ -13,7 +13,7 @@ int alch__conn_simple_async(alch_conn *c, const char *sql, const char *echo, int
 
 static PGTransactionStatusType tx_status(const alch_conn *c)
 {
-    return c && c->pg ? PQtransactionStatus(c->pg) : PQTRANS_UNKNOWN;
+    return c ? alch__tx_status(c) : PQTRANS_UNKNOWN;
 }
 
 static const char *begin_sql(const alch_conn *c)

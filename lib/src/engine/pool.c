@@ -1,6 +1,13 @@
 /* The pool: lazy growth to pool_size + max_overflow, a FIFO of waiters with their own
  * deadline, hand-off of a returned connection straight to the first waiter, rollback of
- * a connection returned mid-transaction, and eviction of dead or expired connections. */
+ * a connection returned mid-transaction, and eviction of dead or expired connections.
+ *
+ * The rollback does not hold the hand-off up: its ROLLBACK is sent at once (the server
+ * releases the transaction's locks as soon as it reads it) and the connection goes to the
+ * next borrower without waiting for the answer, whose first statements follow the ROLLBACK
+ * in the same pipeline: one round trip for both (driver.h, alch__conn_reset). A connection
+ * that goes idle instead ends that pipeline (alch__conn_park), so none sits in the pool inside
+ * a transaction, nor holds a PgBouncer server connection. */
 #include <stdlib.h>
 
 #include "driver/error_internal.h"
@@ -399,8 +406,9 @@ static void return_idle(alch__pool *pool, alch_conn *c)
         finish_waiter(w, c, 0, NULL);
         return;
     }
-    if (pool->n_idle >= pool->engine->opts.pool_size || pool->engine->freeing) {
-        discard(pool, c); /* an overflow connection: not kept when idle */
+    if (pool->n_idle >= pool->engine->opts.pool_size || pool->engine->freeing ||
+        alch__conn_park(c) != 0) {
+        discard(pool, c); /* an overflow connection: not kept when idle (or a broken one) */
         maybe_release_engine(pool);
         return;
     }
@@ -409,52 +417,18 @@ static void return_idle(alch__pool *pool, alch_conn *c)
     pool->n_idle++;
 }
 
-typedef struct reset_wait {
-    bool done;
-} reset_wait;
-
-static void on_reset(alch_conn *c, int status, alch_result *res, const alch_error *err, void *data)
-{
-    alch__pool *pool = alch__conn_link_of(c)->owner;
-    alch_result_free(res);
-    if (data)
-        ((reset_wait *)data)->done = true;
-    if (status != 0 || !alch__conn_alive(c)) {
-        pool->n_out--;
-        discard(pool, c);
-        dispatch(pool);
-        maybe_release_engine(pool);
-        return;
-    }
-    return_idle(pool, c);
-}
-
 void alch__pool_release(void *owner, alch_conn *c)
 {
     alch__pool *pool = owner;
     uv_update_time(pool->engine->loop);
     bool keep = !pool->engine->freeing && alch__conn_link_of(c)->gen == pool->generation &&
                 alch__conn_alive(c) && !expired(pool, c);
-    if (!keep) {
+    /* the next borrower must not inherit half-done work: ROLLBACK, sent now, answered later */
+    if (!keep || (alch_conn_in_transaction(c) && alch__conn_reset(c) != 0)) {
         pool->n_out--;
         discard(pool, c);
         dispatch(pool); /* a slot came free: a waiter may open a new connection */
         maybe_release_engine(pool);
-        return;
-    }
-    if (alch_conn_in_transaction(c)) {
-        /* the next borrower must not inherit half-done work */
-        reset_wait rw = {false};
-        bool sync = pool->engine->own_loop != NULL;
-        if (alch__conn_simple(c, "ROLLBACK", NULL, 0, false, on_reset, sync ? &rw : NULL, NULL) !=
-            0) {
-            pool->n_out--;
-            discard(pool, c);
-            maybe_release_engine(pool);
-            return;
-        }
-        if (sync)
-            alch__conn_wait(pool->engine->loop, &rw.done);
         return;
     }
     return_idle(pool, c);
