@@ -189,7 +189,8 @@ typedef struct per_request {
     int status[REQUESTS];
 } per_request;
 
-static void on_answer(alch_session *s, int status, void *obj, const alch_error *err, void *data)
+static void on_answer(alch_session *s, int status, alch_result *obj, const alch_error *err,
+                      void *data)
 {
     per_request *p = data;
     int64_t v = 0;
@@ -309,12 +310,232 @@ static void test_closed_session_holds_no_lock(void **state)
     on_loop_close(&t);
 }
 
+/* ---- a session's pipeline: statements and their commit in one round trip --------------- */
+
+enum { MAXCALLS = 8 };
+
+typedef struct piped {
+    int order[MAXCALLS], status[MAXCALLS], n;
+    int64_t value[MAXCALLS];
+    char message[MAXCALLS][256];
+    int tags[MAXCALLS];
+} piped;
+
+typedef struct piped_call {
+    piped *p;
+    int tag;
+} piped_call;
+
+static void on_piped(alch_session *s, int status, alch_result *obj, const alch_error *err,
+                     void *data)
+{
+    (void)s;
+    piped_call *call = data;
+    piped *p = call->p;
+    int i = p->n++;
+    p->order[i] = call->tag;
+    p->status[i] = status;
+    p->value[i] = -1;
+    if (status == 0 && obj && alch_result_rows(obj) == 1)
+        alch_result_get_int(obj, 0, 0, &p->value[i], NULL);
+    alch_result_free(obj); /* a statement's result; NULL for the commit */
+    snprintf(p->message[i], sizeof p->message[i], "%s", err && err->message ? err->message : "");
+}
+
+/* The commit's (or rollback's) callback: the status only. */
+static void on_piped_end(alch_session *s, int status, const alch_error *err, void *data)
+{
+    on_piped(s, status, NULL, err, data);
+}
+
+static void make_accounts(void)
+{
+    PGconn *pq = PQconnectdb(db_url);
+    PGresult *r = PQexec(pq, "SET client_min_messages = warning; DROP TABLE IF EXISTS acct, hist; "
+                             "CREATE TABLE acct (id int PRIMARY KEY, bal int); "
+                             "CREATE TABLE hist (id int, delta int); "
+                             "INSERT INTO acct SELECT g, 100 FROM generate_series(1, 3) g");
+    assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+    PQclear(r);
+    PQfinish(pq);
+}
+
+static int64_t balance(int id)
+{
+    PGconn *pq = PQconnectdb(db_url);
+    char sql[64];
+    snprintf(sql, sizeof sql, "SELECT bal FROM acct WHERE id = %d", id);
+    PGresult *r = PQexec(pq, sql);
+    int64_t v = PQresultStatus(r) == PGRES_TUPLES_OK ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : -1;
+    PQclear(r);
+    PQfinish(pq);
+    return v;
+}
+
+/* Fresh accounts, an engine with a pool of one, and a session filling a pipeline. */
+static alch_session *piping_session(on_loop *t)
+{
+    make_accounts();
+    on_loop_open(t, 1);
+    alch_error err = ALCH_ERROR_INIT;
+    alch_session *s = NULL;
+    CHECK_OK(alch_session_open(t->maker, &s, &err), err);
+    CHECK_OK(alch_session_pipeline(s, &err), err);
+    return s;
+}
+
+/* Queue statement `tag` of a pipeline. */
+static void queue(alch_session *s, piped_call *call, const char *sql, alch_value *v, size_t n)
+{
+    assert_int_equal(alch_session_execute_text_async(s, sql, v, n, on_piped, call), 0);
+}
+
+/* TPC-B's shape: statements that need none of each other's answers, then the commit: one
+ * round trip for BEGIN (implicit), the statements (each prepared on first use) and COMMIT;
+ * the callbacks in order, the commit's last. */
+static void test_pipeline_one_round_trip(void **state)
+{
+    (void)state;
+    on_loop t;
+    alch_session *s = piping_session(&t);
+    alch_conn *c = check_out(&t.loop, t.e);
+    FILE *trace = tmpfile();
+    PQtrace(c->pg, trace);
+    PQsetTraceFlags(c->pg, PQTRACE_SUPPRESS_TIMESTAMPS);
+    alch_conn_close(c);
+    piped p = {0};
+    piped_call calls[5];
+    for (int i = 0; i < 5; i++)
+        calls[i] = (piped_call){&p, i};
+    alch_value upd[2] = {alch_v(7), alch_v(2)}, id[1] = {alch_v(2)},
+               ins[2] = {alch_v(2), alch_v(7)};
+    queue(s, &calls[0], "UPDATE acct SET bal = bal + $1 WHERE id = $2", upd, 2);
+    queue(s, &calls[1], "SELECT bal FROM acct WHERE id = $1", id, 1);
+    queue(s, &calls[2], "INSERT INTO hist VALUES ($1, $2)", ins, 2);
+    queue(s, &calls[3], "UPDATE acct SET bal = bal - $1 WHERE id = $2", upd, 2);
+    upd[0] = alch_v(1000); /* copied by the call before: the queued statement keeps 7 */
+    assert_int_equal(alch_session_commit_async(s, on_piped_end, &calls[4]), 0);
+    assert_int_equal(p.n, 0); /* nothing runs inside the calls */
+    uv_run(&t.loop, UV_RUN_DEFAULT);
+
+    assert_int_equal(p.n, 5);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(p.order[i], i);
+        assert_int_equal(p.status[i], 0);
+    }
+    assert_int_equal(p.value[1], 107); /* the SELECT saw the UPDATE before it */
+    assert_int_equal(balance(2), 100); /* +7 -7, committed */
+    alch_session_close(s);
+
+    c = check_out(&t.loop, t.e);
+    assert_int_equal(run_on(&t.loop, c, "SELECT count(*) FROM hist"), 0);
+    PQuntrace(c->pg);
+    alch_conn_close(c);
+    fflush(trace);
+    int rt = round_trips(trace);
+    fprintf(stderr,
+            "a pipeline of 4 statements and COMMIT: %d round trips (a SELECT after it "
+            "included)\n",
+            rt);
+    assert_int_equal(rt, 2);
+    fclose(trace);
+    on_loop_close(&t);
+}
+
+/* A statement that fails: the server skips the rest; each callback says what became of its
+ * statement, the commit's says nothing was committed. */
+static void test_pipeline_failure_aborts_the_rest(void **state)
+{
+    (void)state;
+    on_loop t;
+    alch_session *s = piping_session(&t);
+    piped p = {0};
+    piped_call calls[4] = {{&p, 0}, {&p, 1}, {&p, 2}, {&p, 3}};
+    alch_value one = alch_v(1);
+    queue(s, &calls[0], "UPDATE acct SET bal = bal + 5 WHERE id = $1", &one, 1);
+    queue(s, &calls[1], "INSERT INTO acct VALUES ($1, 0)", &one, 1); /* duplicate key */
+    queue(s, &calls[2], "SELECT bal FROM acct WHERE id = $1", &one, 1);
+    assert_int_equal(alch_session_commit_async(s, on_piped_end, &calls[3]), 0);
+    uv_run(&t.loop, UV_RUN_DEFAULT);
+
+    assert_int_equal(p.n, 4);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(p.order[i], i);
+    assert_int_equal(p.status[0], 0);
+    assert_int_equal(p.status[1], ALCH_EINTEGRITY);
+    assert_non_null(strstr(p.message[1], "duplicate key value violates unique constraint"));
+    assert_int_equal(p.status[2], ALCH_ECANCELED);
+    assert_string_equal(p.message[2], "not run: statement 2 of this pipeline failed before it");
+    assert_int_equal(p.status[3], ALCH_EINTEGRITY);
+    assert_non_null(strstr(p.message[3], "nothing was committed: statement 2 of the pipeline's 3 "
+                                         "failed, and the transaction was rolled back"));
+    assert_int_equal(balance(1), 100); /* the UPDATE before it was rolled back */
+
+    /* the session goes on: a new transaction on the connection the pool rolled back */
+    alch_value id = alch_v(1);
+    p.n = 0;
+    assert_int_equal(alch_session_execute_text_async(s, "SELECT bal FROM acct WHERE id = $1", &id,
+                                                     1, on_piped, &calls[0]),
+                     0);
+    uv_run(&t.loop, UV_RUN_DEFAULT);
+    assert_int_equal(p.status[0], 0);
+    assert_int_equal(p.value[0], 100);
+    alch_session_close(s);
+    on_loop_close(&t);
+}
+
+/* While a pipeline fills, only statements join it; a rollback or a close drops it, and its
+ * statements are told. */
+static void test_pipeline_rules(void **state)
+{
+    (void)state;
+    on_loop t;
+    alch_session *s = piping_session(&t);
+    alch_error err = ALCH_ERROR_INIT;
+    assert_int_equal(alch_session_pipeline(s, &err), ALCH_EBUSY);
+    assert_non_null(strstr(err.message, "already filling a pipeline"));
+    alch_error_clear(&err);
+    piped p = {0};
+    piped_call calls[3] = {{&p, 0}, {&p, 1}, {&p, 2}};
+    alch_value named = alch_named("id", alch_v(1));
+    assert_int_equal(
+        alch_session_execute_text_async(s, "SELECT :id", &named, 1, on_piped, &calls[0]),
+        ALCH_EARGUMENT);
+    assert_non_null(strstr(alch_session_start_error(s)->message, "$n placeholders"));
+    assert_int_equal(alch_session_flush_async(s, on_piped_end, &calls[0]), ALCH_EMISUSE);
+    assert_string_equal(alch_session_start_error(s)->message,
+                        "this session is filling a pipeline (alch_session_pipeline): only "
+                        "alch_session_execute_text_async() joins it");
+    queue(s, &calls[0], "SELECT 1", NULL, 0);
+    assert_int_equal(alch_session_rollback_async(s, on_piped_end, &calls[1]), 0);
+    uv_run(&t.loop, UV_RUN_DEFAULT);
+    assert_int_equal(p.n, 2);
+    assert_int_equal(p.order[0], 0);
+    assert_int_equal(p.status[0], ALCH_ECANCELED);
+    assert_string_equal(p.message[0], "not run: the pipeline was rolled back before it was sent");
+    assert_int_equal(p.status[1], 0);
+
+    p.n = 0;
+    CHECK_OK(alch_session_pipeline(s, &err), err);
+    queue(s, &calls[2], "SELECT 1", NULL, 0);
+    alch_session_close(s); /* told at once: the session is gone */
+    assert_int_equal(p.n, 1);
+    assert_int_equal(p.status[0], ALCH_ECANCELED);
+    assert_string_equal(p.message[0],
+                        "not run: the pipeline was not sent (the session was closed)");
+    uv_run(&t.loop, UV_RUN_DEFAULT);
+    on_loop_close(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_first_statement_is_one_round_trip),
         cmocka_unit_test(test_session_per_request_round_trips),
         cmocka_unit_test(test_closed_session_holds_no_lock),
+        cmocka_unit_test(test_pipeline_one_round_trip),
+        cmocka_unit_test(test_pipeline_failure_aborts_the_rest),
+        cmocka_unit_test(test_pipeline_rules),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

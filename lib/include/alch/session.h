@@ -44,6 +44,19 @@
  * **Lifetime rule.** open → work → commit or rollback → close. One session per task: a
  * second operation on a session that is still busy fails with ::ALCH_EBUSY.
  *
+ * **Pipelines: statements that do not wait on each other's answers.** Each async call runs
+ * alone, one round trip at least. A transaction whose statements need none of each other's
+ * answers (pgbench's TPC-B: three UPDATEs, a SELECT, an INSERT) can go out whole in one round
+ * trip: call alch_session_pipeline(), then alch_session_execute_text_async() once per
+ * statement (each queues and returns at once; no other call may join), then
+ * alch_session_commit_async(), which sends `BEGIN (implicit)`, the statements and `COMMIT`
+ * together. The callbacks fire in order, once the answers are in: each statement's with its
+ * result, then the commit's. When a statement fails, the server skips the rest: that
+ * statement's callback gets its error, the ones after it ::ALCH_ECANCELED ("not run:
+ * statement N of this pipeline failed before it"), the commit's the error with "nothing was
+ * committed", and the transaction is rolled back. alch_session_rollback_async() drops a
+ * pipeline unsent (its statements get ::ALCH_ECANCELED), and so does alch_session_close().
+ *
  * **No implicit I/O.** Nothing is loaded behind your back: relationships load with
  * alch_session_load(), and objects are not "expired" after commit (SQLAlchemy's
  * `expire_on_commit` stays false): what the flush sent and what RETURNING brought back
@@ -497,6 +510,24 @@ typedef int (*alch_session_work_fn)(alch_session *s, void *data, alch_error *err
  */
 ALCH_API int alch_session_scope(alch_sessionmaker *maker, alch_session_work_fn work, void *data,
                                 alch_error *err);
+
+/**
+ * @brief Start a pipeline on an async session: the next alch_session_execute_text_async()
+ *        calls queue, and alch_session_commit_async() sends them with `BEGIN (implicit)` and
+ *        `COMMIT` in one round trip ("Pipelines" above).
+ *
+ * Between this call and the commit only alch_session_execute_text_async() may be called on
+ * the session (other operations fail with ::ALCH_EMISUSE; alch_session_add() is fine, and
+ * what it adds is flushed before the first statement). The statements take `$n`
+ * placeholders, not named values, and none may need another's answer: all of them leave
+ * before the first answer comes.
+ *
+ * @param s    An idle session of an async engine.
+ * @param err  Filled on failure.
+ * @return 0; ::ALCH_EMISUSE for a sync engine's session; ::ALCH_EBUSY while an operation runs
+ *         or a pipeline is already being filled.
+ */
+ALCH_API int alch_session_pipeline(alch_session *s, alch_error *err);
 
 /**
  * @brief Called when an async call that gives back nothing but its status finishes:

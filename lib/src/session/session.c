@@ -169,6 +169,14 @@ void alch_session_close(alch_session *s)
         s->conn = NULL;
         alch_conn_close(c); /* an operation in flight ends with ALCH_ECANCELED */
     }
+    if (s->npipe || s->piping) { /* a pipeline never sent: its statements are told */
+        alch__sop **q = s->pipe;
+        size_t n = s->npipe;
+        s->pipe = NULL;
+        s->npipe = s->cappipe = 0;
+        s->piping = false;
+        alch__pipe_callbacks(s, q, n, NULL, ALCH_ECANCELED, NULL);
+    }
     if (s->op) { /* waiting for a connection: it will be closed when it arrives */
         alch_error e = ALCH_ERROR_INIT;
         alch__error_set(&e, ALCH_ECANCELED, "the session was closed");
@@ -352,6 +360,14 @@ static void finish(alch_session *s, int status, const alch_error *err)
 {
     alch__sop *op = s->op;
     s->op = NULL;
+    if (op->queued) { /* a pipeline's statements are called back first, in order */
+        alch__sop **q = op->queued;
+        op->queued = NULL;
+        s->refs++; /* closed in one of them: freed at the end of this finish */
+        alch__pipe_callbacks(s, q, op->nqueued, op, status, err);
+        s->refs--;
+    }
+    alch_error_clear(&op->pipe_err);
     void *obj = NULL;
     if (status == 0 && (op->kind == OP_EXECUTE || op->kind == OP_STMT))
         obj = op->mode == Q_SCALARS ? (void *)op->list
@@ -399,7 +415,16 @@ static void on_conn(alch_conn *c, int status, const alch_error *err, void *data)
 static int start_op(alch_session *s, alch__sop *op, alch_error *err)
 {
     int rc = check_idle(s, err);
+    if (rc == 0 && s->piping) {
+        rc = alch__error_set(err, ALCH_EMISUSE,
+                             "this session is filling a pipeline (alch_session_pipeline): only "
+                             "alch_session_execute_text_async() joins it");
+        alch__error_hint(err, "send it with alch_session_commit_async() (or drop it with "
+                              "alch_session_rollback_async()), then make this call");
+    }
     if (rc) {
+        if (op->queued)
+            alch__pipe_give_back(s, op);
         drop_op(s, op);
         return rc;
     }
@@ -409,6 +434,8 @@ static int start_op(alch_session *s, alch__sop *op, alch_error *err)
     rc = defer(s);
     if (rc) {
         s->op = NULL;
+        if (op->queued)
+            alch__pipe_give_back(s, op);
         drop_op(s, op);
         return alch__error_set(err, rc, "out of memory");
     }
@@ -466,6 +493,17 @@ static void release_conn(alch_session *s)
         s->conn = NULL;
         alch_conn_close(c);
     }
+}
+
+void alch__session_tx_ended(alch_session *s, bool committed)
+{
+    if (s->closing)
+        return;
+    if (committed)
+        after_commit(s);
+    else
+        after_rollback(s);
+    release_conn(s);
 }
 
 static void on_tx_end(alch_conn *c, int status, alch_result *res, const alch_error *err, void *data)
@@ -835,7 +873,8 @@ void alch__session_step(alch_session *s)
             return;
         }
         /* a connection only when a round trip is needed: a commit of nothing sends nothing */
-        if (!s->conn && (is_query(op) || (wants_flush(s, op) && alch__has_changes(s)))) {
+        if (!s->conn &&
+            (is_query(op) || op->nqueued || (wants_flush(s, op) && alch__has_changes(s)))) {
             if (!s->maker->opts.autobegin && !s->begun) {
                 alch__error_set(&err, ALCH_EMISUSE,
                                 "autobegin is off for this session's factory, and no "
@@ -899,6 +938,13 @@ void alch__session_step(alch_session *s)
             else
                 after_rollback(s);
             alch__session_step(s);
+            return;
+        }
+        if (op->kind == OP_COMMIT && op->nqueued) { /* the pipeline: statements and COMMIT */
+            rc = alch__pipe_send(s, &err);
+            if (rc)
+                alch__session_fail(s, rc, &err);
+            alch_error_clear(&err);
             return;
         }
         const char *verb = op->kind == OP_COMMIT ? "COMMIT" : "ROLLBACK";
@@ -1212,16 +1258,26 @@ int alch_session_flush_async(alch_session *s, alch_session_done_cb cb, void *dat
     return rc ? rc : start_async(s, new_op(s, OP_FLUSH), done_cb(cb), data);
 }
 
-int alch_session_commit_async(alch_session *s, alch_session_done_cb cb, void *data)
+/* Commit or rollback: the end of a pipeline being filled, which the op takes along. */
+static int end_tx_async(alch_session *s, alch__opkind kind, alch_session_done_cb cb, void *data)
 {
     int rc = check_face(s, true, s ? &s->start_err : NULL);
-    return rc ? rc : start_async(s, new_op(s, OP_COMMIT), done_cb(cb), data);
+    if (rc)
+        return rc;
+    alch__sop *op = new_op(s, kind);
+    if (op && cb && s->piping)
+        alch__pipe_take(s, op);
+    return start_async(s, op, done_cb(cb), data);
+}
+
+int alch_session_commit_async(alch_session *s, alch_session_done_cb cb, void *data)
+{
+    return end_tx_async(s, OP_COMMIT, cb, data);
 }
 
 int alch_session_rollback_async(alch_session *s, alch_session_done_cb cb, void *data)
 {
-    int rc = check_face(s, true, s ? &s->start_err : NULL);
-    return rc ? rc : start_async(s, new_op(s, OP_ROLLBACK), done_cb(cb), data);
+    return end_tx_async(s, OP_ROLLBACK, cb, data);
 }
 
 int alch_session_get_async(alch_session *s, const alch_model *m, alch_value pk,
@@ -1462,6 +1518,13 @@ int alch_session_execute_text_async(alch_session *s, const char *sql, const alch
             drop_op(s, op);
             return rc;
         }
+    }
+    if (op && cb && s->piping) { /* queued: sent with the commit */
+        op->cb = result_cb(cb);
+        op->data = data;
+        if ((rc = alch__pipe_queue(s, op)) != 0)
+            drop_op(s, op);
+        return rc;
     }
     return start_async(s, op, result_cb(cb), data);
 }

@@ -120,6 +120,11 @@ typedef struct alch__sop {
     alch__rec **revisit;            /* children given a key after the plan looked at them */
     size_t nrevisit, caprevisit;
     uint64_t gen;                   /* this flush's number (the session's flushes) */
+    struct alch__sop **queued;      /* commit/rollback: the pipeline's statements (pipe.c) */
+    size_t nqueued;
+    size_t answered; /* the first `answered` of them have their result */
+    int pipe_status; /* the batch failed: at statement `answered` (or COMMIT) */
+    alch_error pipe_err;
 } alch__sop;
 
 typedef struct alch__sqlshape alch__sqlshape;
@@ -188,6 +193,9 @@ struct alch_session {
     bool close_pending;
     bool closing;
     bool begun;            /* alch_session_begin() was called for the current transaction */
+    bool piping;           /* alch_session_pipeline(): execute_text_async queues (pipe.c) */
+    alch__sop **pipe;      /* the queued statements, in order */
+    size_t npipe, cappipe;
 };
 
 /* 0, or ALCH_EMISUSE with "this session was closed" in @p err (which may be NULL) when @p s
@@ -281,6 +289,23 @@ void alch__eager_next(alch_session *s);
 /* session.c: shared with eager.c */
 int alch__row_object(alch_session *s, const alch__mapper *map, const alch_result *res, size_t row,
                      void **out, alch_error *err);
+
+/* pipe.c: alch_session_pipeline(). alch__pipe_queue: op (an OP_EXECUTE with its callback)
+ * joins the queue, or an error is left in s->start_err. alch__pipe_take / give_back: the
+ * commit or rollback op takes the queue (the session stops filling it) / gives it back when
+ * it cannot start. alch__pipe_send: the commit's batch (BEGIN (implicit), the statements,
+ * COMMIT). alch__pipe_callbacks: call back and free n queued ops, in order; `end` is the op
+ * that took them (NULL: none), status/err why they did not run when they did not. */
+int alch__pipe_queue(alch_session *s, alch__sop *op);
+void alch__pipe_take(alch_session *s, alch__sop *op);
+void alch__pipe_give_back(alch_session *s, alch__sop *op);
+int alch__pipe_send(alch_session *s, alch_error *err);
+void alch__pipe_callbacks(alch_session *s, alch__sop **q, size_t n, const alch__sop *end,
+                          int status, const alch_error *err);
+
+/* session.c: the transaction ended (committed or not): the bookkeeping, and the connection
+ * goes back to the pool (which rolls back what is left open). Nothing on a closing session. */
+void alch__session_tx_ended(alch_session *s, bool committed);
 
 /* session.c: the stage machine */
 void alch__session_step(alch_session *s);
