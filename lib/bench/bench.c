@@ -861,10 +861,18 @@ typedef struct w6c {
 typedef struct w6r {
     w6c conns[POOL];
     int total, started, done, errors;
+    bool pipelined; /* the whole transaction in one pipeline, one Sync */
 } w6r;
+
+static void w6p_send(w6c *c);
+static void w6p_io(w6c *c);
 
 static void w6r_send(w6c *c)
 {
+    if (c->w->pipelined) {
+        w6p_send(c);
+        return;
+    }
     if (c->step == 0) {
         if (c->w->started == c->w->total) {
             uv_poll_stop(&c->poll);
@@ -891,6 +899,10 @@ static void w6r_io(uv_poll_t *p, int status, int events)
     (void)events;
     w6c *c = p->data;
     PQconsumeInput(c->pg);
+    if (c->w->pipelined) {
+        w6p_io(c);
+        return;
+    }
     while (!PQisBusy(c->pg)) {
         PGresult *r = PQgetResult(c->pg);
         if (!r) { /* this statement is done: the next one, or the next transaction */
@@ -908,13 +920,61 @@ static void w6r_io(uv_poll_t *p, int status, int events)
     }
 }
 
-static double w6_raw(int n, int items)
+/* Raw, pipelined: as alch's pipeline does it, each transaction's seven prepared statements
+ * (BEGIN ... END) sent together with one Sync, the next transaction once its Sync is back. */
+static void w6p_send(w6c *c)
 {
-    (void)items;
+    if (c->w->started == c->w->total) {
+        uv_poll_stop(&c->poll);
+        return;
+    }
+    c->tx = c->w->started++;
+    c->step = 0;
+    w6_args a = w6_of(c->tx, w6_accounts);
+    int field[4] = {a.aid, a.tid, a.bid, a.delta};
+    char v[W6_STEPS][4][16];
+    for (int s = 0; s < W6_STEPS; s++) {
+        const char *vals[4];
+        for (int k = 0; k < w6_nbinds[s]; k++) {
+            snprintf(v[s][k], sizeof v[s][k], "%d", field[w6_binds[s][k]]);
+            vals[k] = v[s][k];
+        }
+        char name[8];
+        snprintf(name, sizeof name, "s%d", s);
+        PQsendQueryPrepared(c->pg, name, w6_nbinds[s], vals, NULL, NULL, 0);
+    }
+    PQpipelineSync(c->pg);
+    PQflush(c->pg);
+}
+
+static void w6p_io(w6c *c)
+{
+    while (!PQisBusy(c->pg)) {
+        PGresult *r = PQgetResult(c->pg);
+        if (!r) { /* the end of one statement's results */
+            if (c->step == W6_STEPS)
+                return; /* the Sync has not come yet */
+            c->step++;
+            continue;
+        }
+        ExecStatusType st = PQresultStatus(r);
+        PQclear(r);
+        if (st == PGRES_PIPELINE_SYNC) {
+            c->w->done++;
+            w6p_send(c);
+            return;
+        }
+        if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+            c->w->errors++;
+    }
+}
+
+static double w6_raw_run(int n, bool pipelined)
+{
     int64_t before = w6_balance();
     uv_loop_t loop;
     uv_loop_init(&loop);
-    w6r w = {.total = n};
+    w6r w = {.total = n, .pipelined = pipelined};
     for (int i = 0; i < POOL; i++) {
         w6c *c = &w.conns[i];
         c->w = &w;
@@ -925,6 +985,8 @@ static double w6_raw(int n, int items)
             PQclear(PQprepare(c->pg, name, w6_sql[k], 0, NULL));
         }
         PQsetnonblocking(c->pg, 1);
+        if (pipelined)
+            PQenterPipelineMode(c->pg);
         uv_poll_init(&loop, &c->poll, PQsocket(c->pg));
         c->poll.data = c;
     }
@@ -943,17 +1005,30 @@ static double w6_raw(int n, int items)
     uv_loop_close(&loop);
     int64_t moved = w6_balance() - before;
     CHECK(w.done == n && w.errors == 0 && moved == w6_deltas(n),
-          "W6 raw: %d done, %d errors, balance moved %" PRId64, w.done, w.errors, moved);
+          "W6 raw%s: %d done, %d errors, balance moved %" PRId64, pipelined ? " pipeline" : "",
+          w.done, w.errors, moved);
     return n / dt;
 }
 
+static double w6_raw(int n, int items)
+{
+    (void)items;
+    return w6_raw_run(n, false);
+}
+
+static double w6_raw_pipeline(int n, int items)
+{
+    (void)items;
+    return w6_raw_run(n, true);
+}
+
 /* alch: 8 tasks on a pool of 8, the default transactional engine, a session per
- * transaction: the statements with bound parameters (BEGIN implicit), then commit. */
+ * transaction: the statements with bound parameters queued in the session's pipeline
+ * (alch_session_pipeline), sent with BEGIN (implicit) and COMMIT in one round trip. */
 typedef struct w6t {
     struct w6a *w;
     alch_session *s;
-    int step, tx;
-    alch_value p[4];
+    int tx;
 } w6t;
 
 typedef struct w6a {
@@ -973,8 +1048,6 @@ static void w6a_step(alch_session *s, int status, alch_result *res, const alch_e
     if (status != 0)
         t->w->errors++;
     alch_result_free(res);
-    t->step++;
-    w6a_next(t);
 }
 
 static void w6a_committed(alch_session *s, int status, const alch_error *err, void *data)
@@ -985,7 +1058,6 @@ static void w6a_committed(alch_session *s, int status, const alch_error *err, vo
         t->w->errors++;
     alch_session_close(s);
     t->s = NULL;
-    t->step = 0;
     t->w->done++;
     w6a_next(t);
 }
@@ -993,23 +1065,21 @@ static void w6a_committed(alch_session *s, int status, const alch_error *err, vo
 static void w6a_next(w6t *t)
 {
     w6a *w = t->w;
-    if (t->step == 0) {
-        if (w->started == w->total)
-            return;
-        t->tx = w->started++;
-        alch_session_open(w->maker, &t->s, NULL);
-        t->step = 1; /* BEGIN is the session's own */
-    }
-    if (t->step == W6_STEPS - 1) {
-        alch_session_commit_async(t->s, w6a_committed, t);
+    if (w->started == w->total)
         return;
-    }
+    t->tx = w->started++;
+    alch_session_open(w->maker, &t->s, NULL);
+    alch_session_pipeline(t->s, NULL);
     w6_args a = w6_of(t->tx, w6_accounts);
     int field[4] = {a.aid, a.tid, a.bid, a.delta};
-    for (int k = 0; k < w6_nbinds[t->step]; k++)
-        t->p[k] = alch_v(field[w6_binds[t->step][k]]);
-    alch_session_execute_text_async(t->s, w6_sql[t->step], t->p, (size_t)w6_nbinds[t->step],
-                                    w6a_step, t);
+    for (int step = 1; step < W6_STEPS - 1; step++) { /* BEGIN and END are the session's */
+        alch_value p[4];
+        for (int k = 0; k < w6_nbinds[step]; k++)
+            p[k] = alch_v(field[w6_binds[step][k]]);
+        alch_session_execute_text_async(t->s, w6_sql[step], p, (size_t)w6_nbinds[step], w6a_step,
+                                        t);
+    }
+    alch_session_commit_async(t->s, w6a_committed, t);
 }
 
 static double w6_alch(int n, int items)
@@ -1425,6 +1495,8 @@ int main(int argc, char **argv)
         if (system("command -v pgbench >/dev/null 2>&1") == 0)
             pair("W6", "TPC-B-like, 8 sessions, pool of 8", "pgbench -M prepared -c 8", w6_alch,
                  w6_pgbench, z.w6, z.w4, runs);
+        pair("W6", "TPC-B-like, 8 sessions, pool of 8", "raw pipeline, 8 connections", w6_alch,
+             w6_raw_pipeline, z.w6, z.w4, runs);
     }
 
     printf("\n%-4s %-36s %-28s %11s %11s %6s %9s %9s\n", "", "alch", "raw libpq baseline",
