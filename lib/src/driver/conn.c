@@ -1513,7 +1513,8 @@ int alch__conn_reset(alch_conn *c)
     alch__echo_line(c->cfg.echo, "ROLLBACK");
     /* no Sync: the server runs a ROLLBACK as soon as it reads it (a transaction-control
      * statement ends its own transaction command), and the Flush asks for its answer now */
-    if (c->op || c->state != CONN_READY || c->reset_due || c->reset_sync ||
+    /* a cancel request still on its way could hit the ROLLBACK: give the connection up */
+    if (c->op || c->state != CONN_READY || c->reset_due || c->reset_sync || c->cancel_req ||
         !PQenterPipelineMode(c->pg) ||
         !PQsendQueryParams(c->pg, "ROLLBACK", 0, NULL, NULL, NULL, NULL, 0) ||
         !PQsendFlushRequest(c->pg) || alch__conn_flush_arm(c) != 0) {
