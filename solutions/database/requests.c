@@ -51,7 +51,7 @@ int get_item(alch_session *s, int64_t item_id, Item **out, alch_error *err)
 /* BEGIN exercise 07 */
 
 typedef struct serve {
-    alch_stmt **stmts; /* one per user: a session's statement must live until its callback */
+    alch_stmt **stmts; /* one per user, freed after the loop (each call copies its statement) */
     int registered;
 } serve;
 
