@@ -34,10 +34,15 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Timing bounds: Valgrind runs everything some 30 times slower. */
-static double slack(void)
+/* The latest a cancel or a timeout may end a statement that would sleep 10 s, for a test to
+ * pass: what it shows is that the statement did not run its 10 s, not how quick the machine
+ * is. A cancel request is a new connection to the server (a process forked for it), so on a
+ * loaded machine (CI runs tests side by side) or under Valgrind it can take seconds; the
+ * times actually taken are printed. */
+static double bound_ms(double idle_ms)
 {
-    return getenv("ALCH_UNDER_VALGRIND") ? 10.0 : 1.0;
+    double ms = idle_ms * (getenv("ALCH_UNDER_VALGRIND") ? 30.0 : 10.0);
+    return ms < 8000.0 ? ms : 8000.0;
 }
 
 static double now_ms(uv_loop_t *loop)
@@ -136,7 +141,7 @@ static void cancel_case(bool at_once)
            at_once ? " (asked at once)" : "");
     /* at once, the first request may land before the statement runs and be dropped by the
      * server; the next one, 100 ms later, gets it */
-    assert_true(r.failed_at - r.asked_at < (at_once ? 600.0 : 200.0) * slack());
+    assert_true(r.failed_at - r.asked_at < bound_ms(at_once ? 600.0 : 200.0));
     assert_int_equal(r.after_status, 0);
     assert_int_equal(r.after, 42);
     alch_engine_free(r.engine);
@@ -172,7 +177,7 @@ static void test_timeout(void **state)
     assert_string_equal(err.sqlstate, "57014");
     alch_error_clear(&err);
     printf("timed out after %.1f ms\n", ms);
-    assert_true(ms >= 100.0 && ms < 400.0 * slack());
+    assert_true(ms >= 100.0 && ms < bound_ms(400.0));
     CHECK_OK(alch_conn_rollback(c, &err), err); /* the transaction failed with it */
     alch_result *res = NULL;
     CHECK_OK(alch_conn_execute_text(c, "SELECT 1", NULL, 0, &res, &err), err);
