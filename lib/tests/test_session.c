@@ -35,6 +35,16 @@ static const alch_column order_columns[] = {
 };
 static const alch_model Order_model = ALCH_MODEL(Order, "orders", order_columns);
 
+/* A model of a key alone (a table of tickets, say): a new row of it sends no value. */
+typedef struct Mark {
+    int64_t id;
+} Mark;
+
+static const alch_column mark_columns[] = {
+    ALCH_COLUMN(Mark, id, ALCH_BIGINT, .primary_key = true),
+};
+static const alch_model Mark_model = ALCH_MODEL(Mark, "marks", mark_columns);
+
 /* ---- fixture ---------------------------------------------------------------------------- */
 
 static char *db_url;
@@ -50,6 +60,7 @@ static int setup(void **state)
     CHECK_OK(alch_base_add(base, &Category_model, &err), err);
     CHECK_OK(alch_base_add(base, &Item_model, &err), err);
     CHECK_OK(alch_base_add(base, &Order_model, &err), err);
+    CHECK_OK(alch_base_add(base, &Mark_model, &err), err);
     alch_engine *e = NULL;
     CHECK_OK(alch_engine_create(db_url, NULL, &e, &err), err);
     alch_conn *c = NULL;
@@ -300,6 +311,26 @@ static void test_server_defaults(void **state)
     assert_true(((Order *)got)->quantity.is_null);
     assert_null(((Order *)got)->note);
     assert_int_equal(((Order *)got)->created.usec, p.created.usec); /* timestamps round-trip */
+    alch_session_close(s);
+    close_env(&v);
+}
+
+/* Several new rows that send no value at all: each is a row of its own (an INSERT of
+ * DEFAULT VALUES makes one row, so they cannot share one statement; they did, and the flush
+ * failed: "alch_insert_row: the current row has no values yet"). */
+static void test_rows_of_defaults_only(void **state)
+{
+    (void)state;
+    env v = open_env();
+    alch_session *s = open_session(&v);
+    alch_error err = ALCH_ERROR_INIT;
+    Mark m[3] = {{0}};
+    for (size_t i = 0; i < 3; i++)
+        CHECK_OK(alch_session_add(s, &Mark_model, &m[i], &err), err);
+    CHECK_OK(alch_session_commit(s, &err), err);
+    assert_int_equal(count(&v, "SELECT count(*) FROM marks"), 3);
+    assert_true(m[0].id > 0 && m[1].id > 0 && m[2].id > 0);
+    assert_true(m[0].id != m[1].id && m[1].id != m[2].id && m[0].id != m[2].id);
     alch_session_close(s);
     close_env(&v);
 }
@@ -950,6 +981,7 @@ int main(void)
         cmocka_unit_test(test_delete),
         cmocka_unit_test(test_rollback_restores),
         cmocka_unit_test(test_server_defaults),
+        cmocka_unit_test(test_rows_of_defaults_only),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_autobegin_off),
         cmocka_unit_test(test_relationships_load_explicitly),

@@ -274,8 +274,9 @@ static int insert_values(flush_ctx *f, alch__rec *r, uint64_t mask, size_t *n, a
     return 0;
 }
 
-/* Several rows in one INSERT: only when what comes back is nothing, or the identity key
- * alone. The server numbers the rows of one statement in the order of VALUES, so the keys,
+/* Several rows in one INSERT: only when each sends a value (a row that sends none is an
+ * INSERT ... DEFAULT VALUES, one row per statement), and what comes back is nothing, or the
+ * identity key alone. The server numbers the rows of one statement in the order of VALUES, so the keys,
  * sorted, belong to the objects in order, whatever order RETURNING lists them in. */
 static bool multi_row_ok(const alch__rec *r, uint64_t ret)
 {
@@ -349,7 +350,7 @@ static int make_groups(flush_ctx *f, alch__sop *op)
         const alch__plan_item *prev = g ? &op->plan[g->first] : NULL;
         size_t cols = (size_t)__builtin_popcountll(mask);
         if (g && it->act == ACT_INSERT && prev->act == ACT_INSERT &&
-            prev->rec->model == it->rec->model && g->mask == mask && g->ret == ret &&
+            prev->rec->model == it->rec->model && g->mask == mask && mask && g->ret == ret &&
             multi_row_ok(it->rec, ret) && g->count < max_rows && parents_before(op, it, g->first) &&
             (f->arrays_ok || (g->count + 1) * cols <= MAX_PARAMS)) {
             g->count++;
