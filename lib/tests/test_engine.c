@@ -298,7 +298,9 @@ static void test_pool_exhausted(void **state)
     uint64_t t0 = uv_hrtime();
     assert_int_equal(alch_engine_connect(e, &c, &err), ALCH_ETIMEOUT);
     uint64_t ms = (uv_hrtime() - t0) / 1000000;
-    assert_true(ms >= 190 && ms < 2000);
+    /* it waited for the timeout, and then gave up: the upper bound only says it did not
+     * wait for ever (on a loaded machine a 0.2 s timer can fire seconds late) */
+    assert_true(ms >= 190 && ms < 10000);
     assert_non_null(strstr(err.message, "pool of 1 (+1 overflow) exhausted"));
     assert_non_null(strstr(err.message, "0.2 s"));
     assert_non_null(err.hint);
