@@ -10,6 +10,7 @@
 
 #include "driver/error_internal.h"
 #include "session/session_internal.h"
+#include "util/buf.h"
 #include "util/freelist.h"
 
 int alch_session_pipeline(alch_session *s, alch_error *err)
@@ -44,14 +45,10 @@ int alch__pipe_queue(alch_session *s, alch__sop *op)
                                    "a pipeline's statements take $n placeholders, not named "
                                    "values (:%s)",
                                    op->exec_params[i].name);
-    if (s->npipe == s->cappipe) {
-        size_t cap = s->cappipe ? 2 * s->cappipe : 8;
-        alch__sop **q = realloc(s->pipe, cap * sizeof *q);
-        if (!q)
-            return alch__error_set(&s->start_err, ALCH_ENOMEM, "out of memory");
-        s->pipe = q;
-        s->cappipe = cap;
-    }
+    alch__sop **q = alch__grow(s->pipe, &s->cappipe, s->npipe, sizeof *q, 8);
+    if (!q)
+        return alch__error_set(&s->start_err, ALCH_ENOMEM, "out of memory");
+    s->pipe = q;
     s->pipe[s->npipe++] = op;
     return 0;
 }
