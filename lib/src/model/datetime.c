@@ -186,22 +186,32 @@ void alch__date_render(int32_t days, char out[ALCH__DT_TMP])
         snprintf(out + n, (size_t)(ALCH__DT_TMP - n), " BC");
 }
 
+/* Microseconds since an epoch, split into whole days since it (rounded down, so before the
+ * epoch too), the second of that day and the microsecond of that second. */
+static int64_t split_usec(int64_t usec, int64_t *tod, int64_t *frac)
+{
+    int64_t secs = usec / 1000000;
+    *frac = usec % 1000000;
+    if (*frac < 0) {
+        *frac += 1000000;
+        secs--;
+    }
+    int64_t days = secs / 86400;
+    *tod = secs % 86400;
+    if (*tod < 0) {
+        *tod += 86400;
+        days--;
+    }
+    return days;
+}
+
 void alch__ts_render(int64_t usec, char out[ALCH__DT_TMP])
 {
     if (usec == ALCH_TIMESTAMP_INFINITY || usec == ALCH_TIMESTAMP_NEG_INFINITY) {
         snprintf(out, ALCH__DT_TMP, "%s", usec > 0 ? "infinity" : "-infinity");
         return;
     }
-    int64_t secs = usec / 1000000, frac = usec % 1000000;
-    if (frac < 0) {
-        frac += 1000000;
-        secs--;
-    }
-    int64_t z = secs / 86400, tod = secs % 86400;
-    if (tod < 0) {
-        tod += 86400;
-        z--;
-    }
+    int64_t tod, frac, z = split_usec(usec, &tod, &frac);
     int n = put_ymd(z, out);
     snprintf(out + n, (size_t)(ALCH__DT_TMP - n), " %02d:%02d:%02d.%06d+00%s", (int)(tod / 3600),
              (int)(tod / 60 % 60), (int)(tod % 60), (int)frac, is_bc(z) ? " BC" : "");
@@ -209,16 +219,7 @@ void alch__ts_render(int64_t usec, char out[ALCH__DT_TMP])
 
 void alch__ts_render_utc(int64_t usec, int64_t epoch_days, char out[ALCH__DT_TMP])
 {
-    int64_t secs = usec / 1000000, frac = usec % 1000000;
-    if (frac < 0) {
-        frac += 1000000;
-        secs--;
-    }
-    int64_t z = secs / 86400, tod = secs % 86400;
-    if (tod < 0) {
-        tod += 86400;
-        z--;
-    }
+    int64_t tod, frac, z = split_usec(usec, &tod, &frac);
     z += epoch_days;
     int n = put_ymd(z, out);
     n += snprintf(out + n, (size_t)(ALCH__DT_TMP - n), " %02d:%02d:%02d", (int)(tod / 3600),
