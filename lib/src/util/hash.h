@@ -1,6 +1,7 @@
-/* FNV-1a, the one hash of the library: statement cache keys (SQL text, parameter types),
- * identity keys and object pointers in the session's tables. Short keys, no adversary: a
- * simple byte-at-a-time hash is fast enough and spreads well. */
+/* FNV-1a, the hash of short keys: parameter types, identity keys and object pointers in the
+ * session's tables (no adversary: a byte-at-a-time hash is fast enough and spreads well). SQL
+ * text, hashed once per statement run by the statement cache and 100-300 bytes long, is read
+ * eight bytes at a time (alch__hash_str). */
 #ifndef ALCH_UTIL_HASH_H
 #define ALCH_UTIL_HASH_H
 
@@ -21,9 +22,21 @@ static inline uint64_t alch__fnv1a(uint64_t h, const void *p, size_t n)
     return h;
 }
 
+/* A string's hash, eight bytes per step (FNV-1a over a word, then a shift to carry the high
+ * bits down), the last 0-7 bytes by FNV-1a: about a sixth of the byte-at-a-time loop's
+ * instructions on a 150-byte SELECT. Equal strings hash equal; the cache compares the text
+ * too. */
 static inline uint64_t alch__hash_str(const char *s)
 {
-    return alch__fnv1a(ALCH__FNV_OFFSET, s, strlen(s));
+    size_t n = strlen(s);
+    uint64_t h = ALCH__FNV_OFFSET ^ n;
+    for (; n >= 8; n -= 8, s += 8) {
+        uint64_t w;
+        memcpy(&w, s, sizeof w);
+        h = (h ^ w) * 0x9E3779B97F4A7C15ULL; /* 2^64 / the golden ratio, odd */
+        h ^= h >> 29;
+    }
+    return alch__fnv1a(h, s, n);
 }
 
 #endif
