@@ -13,12 +13,16 @@ void alch_error_clear(alch_error *err)
 {
     if (!err)
         return;
-    free(err->message);
-    free(err->detail);
-    free(err->hint);
-    free(err->constraint);
-    free(err->statement);
-    free(err->params);
+    /* most errors cleared were never set: a request clears about seven */
+    if (err->message || err->detail || err->hint || err->constraint || err->statement ||
+        err->params) {
+        free(err->message);
+        free(err->detail);
+        free(err->hint);
+        free(err->constraint);
+        free(err->statement);
+        free(err->params);
+    }
     *err = (alch_error)ALCH_ERROR_INIT;
 }
 
