@@ -31,6 +31,8 @@ alch_conn *alch__conn_new(uv_loop_t *loop, const alch__conn_config *cfg)
     if (!c)
         return NULL;
     c->loop = loop;
+    /* an operation per statement, one at a time: the last one's memory serves the next */
+    c->ops = (alch__freelist){.max = 1, .size = sizeof(alch__op)};
     if (cfg)
         c->cfg = *cfg;
     c->state = CONN_CONNECTING;
@@ -131,7 +133,15 @@ static void free_resolved(alch_conn *c)
     }
 }
 
-void alch__op_free(alch__op *op)
+alch__op *alch__op_new(alch_conn *c)
+{
+    alch__op *op = alch__freelist_get(&c->ops);
+    if (op)
+        memset(op, 0, sizeof *op);
+    return op;
+}
+
+void alch__op_free(alch_conn *c, alch__op *op)
 {
     if (!op)
         return;
@@ -140,7 +150,7 @@ void alch__op_free(alch__op *op)
     PQclear(op->last);
     PQclear(op->error);
     alch__batch_free(op->batch);
-    free(op);
+    alch__freelist_put(&c->ops, op);
 }
 
 /* Everything but the struct itself: the handles are closed at once, so the loop (and a
@@ -157,8 +167,9 @@ static void release_resources(alch_conn *c)
     PQclear(c->reset_error);
     c->reset_error = NULL;
     c->reset_due = c->reset_open = c->reset_sync = false;
-    alch__op_free(c->op);
+    alch__op_free(c, c->op);
     c->op = NULL;
+    alch__freelist_drain(&c->ops);
     for (int i = 0; i < c->cache_len; i++)
         free(c->cache[i].sql);
     free(c->cache);
@@ -1021,7 +1032,7 @@ int alch__conn_exec_rows(alch_conn *c, const char *sql, const alch_value *params
     if (!sql || (n && !params))
         return alch__error_set(err, ALCH_EMISUSE, "alch_conn_execute_text needs SQL text%s",
                                n ? " and the parameter array" : "");
-    alch__op *op = calloc(1, sizeof *op);
+    alch__op *op = alch__op_new(c);
     if (!op)
         return alch__error_set(err, ALCH_ENOMEM, "out of memory");
     op->cache_slot = -1;
@@ -1037,14 +1048,14 @@ int alch__conn_exec_rows(alch_conn *c, const char *sql, const alch_value *params
         rc = alch__params_encode(&op->params, params, n, order, norder, err);
     free(order);
     if (rc) {
-        alch__op_free(op);
+        alch__op_free(c, op);
         return rc;
     }
     add_autobegin(c, op);
     if (alch__cache_on(c)) {
         rc = plan_cached(c, op);
         if (rc) {
-            alch__op_free(op);
+            alch__op_free(c, op);
             return alch__error_set(err, ALCH_ENOMEM, "out of memory");
         }
     } else {
@@ -1057,7 +1068,7 @@ int alch__conn_exec_rows(alch_conn *c, const char *sql, const alch_value *params
 int alch__conn_simple(alch_conn *c, const char *sql, const char *echo, int savepoint_delta,
                       bool commit_on_failed, alch_exec_cb cb, void *data, alch_error *err)
 {
-    alch__op *op = calloc(1, sizeof *op);
+    alch__op *op = alch__op_new(c);
     if (!op)
         return alch__error_set(err, ALCH_ENOMEM, "out of memory");
     op->cache_slot = -1;
@@ -1075,7 +1086,7 @@ int alch__conn_simple(alch_conn *c, const char *sql, const char *echo, int savep
     }
     if (op->nsteps == 0) { /* nothing to send: complete on the next loop turn, not now */
         if (ensure_timer(c) != 0) {
-            alch__op_free(op);
+            alch__op_free(c, op);
             return alch__error_set(err, ALCH_ENOMEM, "out of memory");
         }
         c->op = op;
@@ -1483,7 +1494,7 @@ void alch__op_finish(alch_conn *c, int status, const alch_error *err)
         learn_binary(c, op, res);
     alch_exec_cb cb = op->cb;
     void *data = op->data;
-    alch__op_free(op);
+    alch__op_free(c, op);
     free(params);
     conn_ref(c);
     if (cb)

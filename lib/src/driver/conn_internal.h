@@ -8,6 +8,7 @@
 #include "driver/driver.h"
 #include "driver/params.h"
 #include "driver/pq.h"
+#include "util/freelist.h"
 #include "util/hash.h"
 
 /* Prepared statement names: "alch_<16 hex digits>_<n>", NUL included. */
@@ -83,6 +84,7 @@ struct alch_conn {
     alch__conn_config cfg;
 
     alch__op *op;           /* the operation in flight, or NULL */
+    alch__freelist ops;     /* the last operation's memory, for the next (alch__op_new) */
     alch__stmt *cache;
     int cache_len;
     uint64_t cache_tick;
@@ -128,7 +130,11 @@ void alch__reset_join(alch_conn *c);
 
 /* Shared by conn.c and pipeline.c. */
 void alch__op_finish(alch_conn *c, int status, const alch_error *err);
-void alch__op_free(alch__op *op);
+/* A zeroed operation of c's: the memory of its last one (one operation at a time), or new.
+ * NULL when out of memory. */
+alch__op *alch__op_new(alch_conn *c);
+/* Free what op holds; its memory is kept by c for the next (NULL is ignored). */
+void alch__op_free(alch_conn *c, alch__op *op);
 int alch__conn_flush_arm(alch_conn *c);
 void alch__conn_fail(alch_conn *c, const char *what);
 void alch__cache_remove(alch_conn *c, int i);

@@ -314,12 +314,12 @@ int alch__conn_batch(alch_conn *c, size_t count, alch__batch_next_fn next,
                      alch__batch_result_fn on_result, void *ctx, alch_exec_cb done, void *data,
                      alch_error *err)
 {
-    alch__op *op = calloc(1, sizeof *op);
+    alch__op *op = alch__op_new(c);
     alch__batch *b = malloc(sizeof *b);
     if (b)
         memset(b, 0, offsetof(alch__batch, ring));
     if (!op || !b) {
-        free(op);
+        alch__op_free(c, op);
         free(b);
         return alch__error_set(err, ALCH_ENOMEM, "out of memory");
     }
@@ -334,7 +334,7 @@ int alch__conn_batch(alch_conn *c, size_t count, alch__batch_next_fn next,
     b->tick0 = c->cache_tick + 1;
     b->started = uv_hrtime();
     if (!PQenterPipelineMode(c->pg)) {
-        alch__op_free(op);
+        alch__op_free(c, op);
         return alch__error_from_conn(err, ALCH_EOPERATIONAL, c->pg, "cannot start a pipeline");
     }
     c->op = op;
