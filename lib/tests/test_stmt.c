@@ -16,6 +16,7 @@
 #include <alch/alch.h>
 #include <uv.h>
 
+#include "base/base_internal.h"
 #include "shop.h"
 #include "support.h"
 
@@ -1116,6 +1117,60 @@ static void test_two_foreign_keys(void **state)
     alch_session_close(s);
 }
 
+/* A join along a foreign key asks the mapper when a session runs it: alch_base_check()
+ * resolved items.category once (its target's mapper and column, by pointer). Rendered alone,
+ * the same statement follows the model-level rule by name, and both give the same SQL; the
+ * session's rows come from the server along the resolved key. */
+static void test_join_via_mapper(void **state)
+{
+    (void)state;
+    const alch__mapper *im = alch__base_mapper(base, &Item_model);
+    const alch__mapper *cm = alch__base_mapper(base, &Category_model);
+    assert_non_null(im);
+    assert_non_null(cm);
+    assert_int_equal(im->nfks, 1);
+    assert_ptr_equal(im->fks[0].col, alch_model_column(&Item_model, "category"));
+    assert_ptr_equal(im->fks[0].target, cm);
+    assert_ptr_equal(im->fks[0].ref, alch_model_column(&Category_model, "id"));
+    assert_int_equal(cm->nfks, 0);
+
+    alch_stmt *alone = alch_select(&Category_model);
+    alch_join(alone, &Item_model);
+    const char *sql = NULL;
+    alch_error err = ALCH_ERROR_INIT;
+    CHECK_OK(alch_stmt_sql(alone, &sql, &err), err);
+
+    alch_session *s = NULL;
+    CHECK_OK(alch_session_open(maker, &s, &err), err);
+    /* categories with an item over 500: Oolong (700, Tea) and Espresso (550, Coffee) */
+    alch_stmt *st = alch_select(&Category_model);
+    alch_join(st, &Item_model);
+    alch_where(st, alch_gt(ALCH_COL(Item, price), 500));
+    alch_order_by(st, ALCH_COL(Category, id));
+    alch_list got = {0};
+    CHECK_OK(alch_session_scalars(s, st, &got, &err), err);
+    assert_int_equal(got.count, 2);
+    assert_string_equal(((Category *)got.items[0])->name, "Tea");
+    assert_string_equal(((Category *)got.items[1])->name, "Coffee");
+    const char *ran = NULL;
+    CHECK_OK(alch_stmt_sql(st, &ran, &err), err);
+    assert_string_equal(ran, "SELECT categories.id, categories.name FROM categories JOIN items ON "
+                             "items.category = categories.id WHERE items.price > $1 ORDER BY "
+                             "categories.id");
+    assert_non_null(strstr(ran, sql + strlen("SELECT categories.id, categories.name ")));
+    /* no foreign key between users and items, with the mappers too */
+    alch_stmt *none = alch_select(&User_model);
+    alch_join(none, &Item_model);
+    assert_int_equal(alch_session_scalars(s, none, &got, &err), ALCH_EARGUMENT);
+    assert_non_null(strstr(err.message, "no foreign key links items to the tables of this "
+                                        "statement: give the condition with alch_join_on()"));
+    alch_error_clear(&err);
+    alch_session_close(s);
+    alch_stmt_free(st);
+    alch_stmt_free(none);
+    alch_stmt_free(alone);
+}
+
 /* Two workers take jobs from one queue (the items of category 1): SKIP LOCKED gives each its
  * own row; NOWAIT fails at once on a row the other holds, and succeeds once it is released. */
 static void test_locks(void **state)
@@ -1737,7 +1792,7 @@ int main(void)
         cmocka_unit_test(test_reuse),          cmocka_unit_test(test_async),
         cmocka_unit_test(test_stream_batches), cmocka_unit_test(test_selectin),
         cmocka_unit_test(test_locks),          cmocka_unit_test(test_tpcb),
-        cmocka_unit_test(test_two_foreign_keys),
+        cmocka_unit_test(test_two_foreign_keys), cmocka_unit_test(test_join_via_mapper),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

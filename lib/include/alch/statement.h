@@ -484,13 +484,23 @@ ALCH_API alch_stmt *alch_where(alch_stmt *st, alch_expr *cond);
 /**
  * @brief `JOIN model ON ...` along the foreign key between @p model and a table already in
  *        the statement; an error when there is none, or more than one.
+ *
+ * "Already in the statement" means its FROM and the joins before this one, as they are when
+ * alch_join() is called. The condition is found when the statement is first rendered, and
+ * kept: run by a session, from the mappers of its base (each `.foreign_key` was resolved to
+ * its table's model and column once, by alch_base_check()); rendered alone (alch_stmt_sql(),
+ * alch_conn_execute()) or over a Core table (ALCH_TABLE(), in no base), by the model-level
+ * rule: a column whose `.foreign_key` is "table.column" with @p model's table name, or the
+ * other way round. Both give the same condition. A mistake (no foreign key, or two: say which
+ * with alch_join_on()) is reported then, by whatever runs the statement.
+ *
  * @return @p st.
  */
 ALCH_API alch_stmt *alch_join(alch_stmt *st, const alch_model *model);
 /** @brief `JOIN model ON cond`, with an explicit condition. @return @p st. */
 ALCH_API alch_stmt *alch_join_on(alch_stmt *st, const alch_model *model, alch_expr *cond);
-/** @brief `LEFT OUTER JOIN` along a foreign key: rows of the left side are kept even with
- *         no match. @return @p st. */
+/** @brief `LEFT OUTER JOIN` along a foreign key, found as alch_join() finds it: rows of the
+ *         left side are kept even with no match. @return @p st. */
 ALCH_API alch_stmt *alch_outerjoin(alch_stmt *st, const alch_model *model);
 /** @brief `LEFT OUTER JOIN model ON cond`. @return @p st. */
 ALCH_API alch_stmt *alch_outerjoin_on(alch_stmt *st, const alch_model *model, alch_expr *cond);

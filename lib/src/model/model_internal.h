@@ -82,6 +82,20 @@ int alch__field_copy(const alch_column *col, void *dst, const void *src, alch__a
 
 typedef struct alch__mapper alch__mapper;
 
+/* The model-level rule: the column of model `to` that column c references, or NULL. c's
+ * .foreign_key "table.column" names `to` by its table name. This is the one place a foreign
+ * key is read by name: alch_base_check() resolves each mapper's foreign keys with it once, and
+ * alch__fks_to() uses it directly for models without a mapper (Core tables, a statement
+ * rendered without a session). */
+const alch_column *alch__fk_ref(const alch_column *c, const alch_model *to);
+
+/* One foreign key, resolved: `col` of this model references `ref` of `target`'s model. */
+typedef struct alch__fk_map {
+    const alch_column *col;
+    const alch__mapper *target;
+    const alch_column *ref;
+} alch__fk_map;
+
 /* One relationship, resolved. */
 typedef struct alch__rel_map {
     const alch_relationship *rel;
@@ -98,7 +112,18 @@ struct alch__mapper {
     uint64_t pk_bit;       /* 1 << pk_index: the session tracks columns as bits */
     int rank;              /* place in foreign-key order, parents first */
     alch__rel_map *rels;   /* one per model->relationships[i], same order */
+    alch__fk_map *fks;     /* one per foreign-key column, in column order */
+    size_t nfks;
 };
+
+/* The foreign keys of `owner` that reference `other`: how many there are, the first `max` of
+ * them in cols[] (owner's column) and refs[] (the column of other it references). With both
+ * mappers (one checked base: a statement a session runs), read from owner's mapper by
+ * pointer; with either NULL, by alch__fk_ref(). Both give the same answer: the mapper was
+ * resolved by alch__fk_ref() against the base's models, whose table names are unique. */
+size_t alch__fks_to(const alch_model *owner, const alch__mapper *om, const alch_model *other,
+                    const alch__mapper *tm, const alch_column **cols, const alch_column **refs,
+                    size_t max);
 
 /* A model's relationship by the name the program gave (alch_session_load, alch_selectin),
  * or NULL with a sentence in err listing the names it has. */

@@ -1321,7 +1321,7 @@ static int stmt_op(alch_session *s, alch_stmt *st, alch__qmode mode, alch__sop *
 {
     const alch_value *params;
     size_t n;
-    int rc = alch_stmt_params(st, &params, &n, err);
+    int rc = alch__stmt_params(st, s->maker->base, &params, &n, err);
     if (rc)
         return rc;
     const alch__mapper *map = NULL;

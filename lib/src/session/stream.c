@@ -40,7 +40,7 @@ static int stream_new(alch_session *s, alch_stmt *st, size_t batch, const alch_v
     *out = NULL;
     if (batch == 0)
         return alch__error_set(err, ALCH_EARGUMENT, "a stream needs a batch size of at least 1");
-    int rc = alch_stmt_params(st, params, n, err);
+    int rc = alch__stmt_params(st, s->maker->base, params, n, err);
     if (rc)
         return rc;
     alch_stream *it = calloc(1, sizeof *it);

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/model_internal.h"
+#include "base/base_internal.h"
 #include "driver/error_internal.h"
 #include "statement/statement_internal.h"
 
@@ -18,6 +18,7 @@ typedef struct scope {
 
 typedef struct rctx {
     alch_stmt *top; /* owns the parameters and placeholders */
+    const alch_base *base; /* the running session's, for the joins' mappers; or NULL */
     alch__buf sql;
     alch_error *err;
     int rc;
@@ -462,6 +463,62 @@ static void render_compound(rctx *r, alch_stmt *st, const scope *outer)
     render_limit(r, st);
 }
 
+/* One foreign key found between two models: `col` of `owner` references `ref` of `other`. */
+typedef struct fk_link {
+    const alch_model *owner, *other;
+    const alch_column *col, *ref;
+} fk_link;
+
+/* The foreign keys between `target` and `m`, both ways: counts them into *found and keeps the
+ * first two in links[0..2) (one for the condition, both for the sentence when it is two). */
+static void fk_between(const rctx *r, const alch_model *m, const alch_model *target,
+                       fk_link links[2], size_t *found)
+{
+    const alch_model *pairs[2][2] = {{target, m}, {m, target}};
+    for (size_t p = 0; p < (m == target ? 1u : 2u); p++) {
+        const alch_model *owner = pairs[p][0], *other = pairs[p][1];
+        const alch_column *cols[2], *refs[2];
+        size_t k = alch__fks_to(owner, alch__base_mapper(r->base, owner), other,
+                                alch__base_mapper(r->base, other), cols, refs, 2);
+        for (size_t i = 0; i < k && *found + i < 2; i++)
+            links[*found + i] = (fk_link){owner, other, cols[i], refs[i]};
+        *found += k;
+    }
+}
+
+/* alch_join(st, model): `model.fk = other.pk` along the one foreign key between the model and
+ * a table the statement had when it was joined (its FROM then, the joins before it). Found at
+ * the first rendering and kept; with two or more, the sentence names two of them. */
+static void join_condition(rctx *r, alch_stmt *st, size_t j)
+{
+    alch__join *jn = &st->joins[j];
+    size_t found = 0;
+    fk_link l[2];
+    if (jn->from)
+        fk_between(r, jn->from, jn->model, l, &found);
+    for (size_t i = 0; i < j; i++)
+        fk_between(r, st->joins[i].model, jn->model, l, &found);
+    if (found == 1) {
+        jn->on = alch_compare(alch__col_expr(l[0].owner, l[0].col), ALCH_EQ,
+                              alch__col_expr(l[0].other, l[0].ref));
+        if (jn->on)
+            alch__expr_take(jn->on);
+        else
+            fail(r, ALCH_ENOMEM, "out of memory");
+    } else if (r->rc == 0 && found == 0) {
+        r->rc = alch__error_set(r->err, ALCH_EARGUMENT,
+                                "no foreign key links %s to the tables of this statement: give "
+                                "the condition with alch_join_on()",
+                                jn->model->table);
+    } else if (r->rc == 0) {
+        r->rc = alch__error_set(r->err, ALCH_EARGUMENT,
+                                "more than one foreign key links %s to the statement's tables: "
+                                "%s.%s and %s.%s%s; say which with alch_join_on()",
+                                jn->model->table, l[0].owner->table, l[0].col->name,
+                                l[1].owner->table, l[1].col->name, found > 2 ? " (and more)" : "");
+    }
+}
+
 static void render_select(rctx *r, alch_stmt *st, const scope *outer)
 {
     const alch_model *from = alch__stmt_from(st);
@@ -497,7 +554,10 @@ static void render_select(rctx *r, alch_stmt *st, const scope *outer)
         alch__buf_puts(&r->sql, st->joins[i].outer ? " LEFT OUTER JOIN " : " JOIN ");
         alch__buf_ident(&r->sql, st->joins[i].model->table);
         alch__buf_puts(&r->sql, " ON ");
-        render_expr(r, &sc, st->joins[i].on, false);
+        if (!st->joins[i].on)
+            join_condition(r, st, i);
+        if (st->joins[i].on)
+            render_expr(r, &sc, st->joins[i].on, false);
     }
     render_list(r, &sc, " WHERE ", &st->where, true);
     render_list(r, &sc, " GROUP BY ", &st->group, false);
@@ -651,7 +711,7 @@ static void render_dml(rctx *r, alch_stmt *st)
     }
 }
 
-int alch__stmt_render(alch_stmt *st, alch_error *err)
+int alch__stmt_render(alch_stmt *st, const alch_base *base, alch_error *err)
 {
     if (!st)
         return alch__error_set(err, ALCH_EMISUSE,
@@ -661,7 +721,7 @@ int alch__stmt_render(alch_stmt *st, alch_error *err)
         return alch__error_copy(err, st->error) ? ALCH_ENOMEM : st->error->code;
     if (!st->dirty)
         return 0;
-    rctx r = {.top = st, .sql = ALCH__BUF_INIT, .err = err};
+    rctx r = {.top = st, .base = base, .sql = ALCH__BUF_INIT, .err = err};
     st->nparams = 0;
     if (st->kind == S_SELECT || st->kind == S_COMPOUND)
         render_query(&r, st, NULL);
@@ -683,7 +743,7 @@ int alch__stmt_render(alch_stmt *st, alch_error *err)
 
 int alch_stmt_sql(alch_stmt *st, const char **out, alch_error *err)
 {
-    int rc = alch__stmt_render(st, err);
+    int rc = alch__stmt_render(st, NULL, err);
     if (out)
         *out = rc == 0 ? st->sql : NULL;
     return rc;
@@ -691,7 +751,13 @@ int alch_stmt_sql(alch_stmt *st, const char **out, alch_error *err)
 
 int alch_stmt_params(alch_stmt *st, const alch_value **values, size_t *n, alch_error *err)
 {
-    int rc = alch__stmt_render(st, err);
+    return alch__stmt_params(st, NULL, values, n, err);
+}
+
+int alch__stmt_params(alch_stmt *st, const alch_base *base, const alch_value **values,
+                      size_t *n, alch_error *err)
+{
+    int rc = alch__stmt_render(st, base, err);
     if (rc)
         return rc;
     for (size_t i = 0; i < st->nparams; i++) {

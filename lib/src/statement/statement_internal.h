@@ -2,6 +2,7 @@
 #ifndef ALCH_STATEMENT_INTERNAL_H
 #define ALCH_STATEMENT_INTERNAL_H
 
+#include "alch/base.h"
 #include "alch/statement.h"
 #include "util/buf.h"
 
@@ -59,8 +60,9 @@ typedef struct alch__xlist {
 
 typedef struct alch__join {
     const alch_model *model;
-    alch_expr *on;
+    alch_expr *on; /* NULL until rendered for alch_join()/alch_outerjoin(): along a foreign key */
     bool outer;
+    const alch_model *from; /* alch_join(): the statement's FROM when it was called */
 } alch__join;
 
 /* A named placeholder's value, set by alch_stmt_bind(). */
@@ -174,8 +176,14 @@ size_t alch__stmt_eager(const alch_stmt *st, const char *const **names);
  * REAL column (its C value is a double, cast by the INSERT as a single value would be). */
 alch_stmt *alch__insert_arrays(alch_stmt *st);
 
-/* render.c: fills st->sql, st->params (placeholders from binds). Returns 0 or the error. */
-int alch__stmt_render(alch_stmt *st, alch_error *err);
+/* render.c: fills st->sql, st->params (placeholders from binds). Returns 0 or the error.
+ * base: the base of the session that runs the statement, or NULL; a join along a foreign key
+ * asks its models' mappers when they are in it, and the model-level rule otherwise (the same
+ * answer: see alch__fks_to()). */
+int alch__stmt_render(alch_stmt *st, const alch_base *base, alch_error *err);
+/* alch_stmt_params(), rendered for a session of this base (NULL: none). */
+int alch__stmt_params(alch_stmt *st, const alch_base *base, const alch_value **values,
+                      size_t *n, alch_error *err);
 /* The model of the statement's FROM (explicit, select(model), or the first column's). */
 const alch_model *alch__stmt_from(const alch_stmt *st);
 

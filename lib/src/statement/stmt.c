@@ -214,70 +214,6 @@ alch_stmt *alch_distinct(alch_stmt *st)
 
 /* ---- joins ---------------------------------------------------------------------------- */
 
-/* Whether column c of model `from` references model `to` ("table.column"); fills *ref. */
-static bool references(const alch_column *c, const alch_model *to, const alch_column **ref)
-{
-    const char *fk = c->foreign_key;
-    size_t tl = strlen(to->table);
-    if (!fk || strncmp(fk, to->table, tl) != 0 || fk[tl] != '.')
-        return false;
-    *ref = alch_model_column(to, fk + tl + 1);
-    return *ref != NULL;
-}
-
-/* One foreign key found between two models: `col` of `owner` references `ref` of `other`. */
-typedef struct fk_link {
-    const alch_model *owner, *other;
-    const alch_column *col, *ref;
-} fk_link;
-
-/* The foreign keys between `target` and `m`, both ways: counts them into *found and keeps the
- * first two in links[0..2) (one for the condition, both for the sentence when it is two). */
-static void fk_between(const alch_model *m, const alch_model *target, fk_link links[2],
-                       size_t *found)
-{
-    const alch_model *pairs[2][2] = {{target, m}, {m, target}};
-    for (size_t p = 0; p < (m == target ? 1u : 2u); p++) {
-        const alch_model *owner = pairs[p][0], *other = pairs[p][1];
-        const alch_column *ref;
-        for (size_t i = 0; i < owner->ncolumns; i++)
-            if (references(&owner->columns[i], other, &ref) && (*found)++ < 2)
-                links[*found - 1] = (fk_link){owner, other, &owner->columns[i], ref};
-    }
-}
-
-/* `target.fk = other.pk` along the one foreign key between target and a table already in the
- * statement; with two or more, the sentence names two of them. */
-static alch_expr *fk_condition(alch_stmt *st, const alch_model *target)
-{
-    const alch_model *in[65];
-    size_t n = 0;
-    const alch_model *from = alch__stmt_from(st);
-    if (from)
-        in[n++] = from;
-    for (size_t i = 0; i < st->njoins && n < 65; i++)
-        in[n++] = st->joins[i].model;
-    size_t found = 0;
-    fk_link l[2];
-    for (size_t i = 0; i < n; i++)
-        fk_between(in[i], target, l, &found);
-    if (found == 1)
-        return alch_compare(alch_col(l[0].owner, l[0].col->name), ALCH_EQ,
-                            alch_col(l[0].other, l[0].ref->name));
-    if (found == 0)
-        alch__stmt_fail(st, ALCH_EARGUMENT,
-                        "no foreign key links %s to the tables of this statement: give the "
-                        "condition with alch_join_on()",
-                        target->table);
-    else
-        alch__stmt_fail(st, ALCH_EARGUMENT,
-                        "more than one foreign key links %s to the statement's tables: %s.%s "
-                        "and %s.%s%s; say which with alch_join_on()",
-                        target->table, l[0].owner->table, l[0].col->name, l[1].owner->table,
-                        l[1].col->name, found > 2 ? " (and more)" : "");
-    return NULL;
-}
-
 static alch_stmt *join(alch_stmt *st, const alch_model *model, alch_expr *cond, bool outer,
                        bool by_fk)
 {
@@ -290,8 +226,6 @@ static alch_stmt *join(alch_stmt *st, const alch_model *model, alch_expr *cond, 
         alch__stmt_fail(st, ALCH_EMISUSE, "join: no model given (NULL)");
         return st;
     }
-    if (by_fk && !(cond = fk_condition(st, model)))
-        return st;
     alch__join *v = alch__grow(st->joins, &st->capjoins, st->njoins, sizeof *v, 2);
     if (!v) {
         alch_expr_free(cond);
@@ -299,12 +233,17 @@ static alch_stmt *join(alch_stmt *st, const alch_model *model, alch_expr *cond, 
         return st;
     }
     st->joins = v;
+    if (by_fk) { /* its condition is found when the statement is rendered (render.c) */
+        st->joins[st->njoins++] = (alch__join){model, NULL, outer, alch__stmt_from(st)};
+        st->dirty = true;
+        return st;
+    }
     /* the condition lives in a one-element list, so push() checks it like any other */
     alch__xlist l = {NULL, 0, 0};
     push(st, &l, cond);
     if (l.n == 0)
         return st;
-    st->joins[st->njoins++] = (alch__join){model, l.v[0], outer};
+    st->joins[st->njoins++] = (alch__join){model, l.v[0], outer, NULL};
     free(l.v);
     return st;
 }
@@ -735,7 +674,7 @@ int alch_stmt_bind(alch_stmt *st, const char *name, alch_value v, alch_error *er
     if (!st || !name)
         return alch__error_set(err, ALCH_EMISUSE, "alch_stmt_bind needs a statement and a name");
     if (st->dirty) {
-        int rc = alch__stmt_render(st, err);
+        int rc = alch__stmt_render(st, NULL, err);
         if (rc)
             return rc;
     }
