@@ -505,6 +505,51 @@ static void test_conn_misuse_sentences(void **state)
     assert_int_equal(uv_loop_close(&oc.loop), 0);
 }
 
+/* alch_conn_cancel() with nothing running: a code, and its sentence where every call on a
+ * connection that cannot start leaves one; a cancel that is sent clears it. */
+static void cancel_done(alch_conn *c, int status, alch_result *res, const alch_error *err,
+                        void *data)
+{
+    on_conn *oc = data;
+    assert_int_equal(status, ALCH_ECANCELED);
+    assert_non_null(strstr(err->message, "cancelled (alch_conn_cancel)"));
+    alch_result_free(res);
+    oc->calls++;
+    alch_conn_close(c);
+}
+
+static void on_opened_for_cancel(alch_conn *c, int status, const alch_error *err, void *data)
+{
+    check_status(status, err);
+    assert_int_equal(alch_conn_cancel(c), ALCH_EMISUSE);
+    const alch_error *why = alch_conn_start_error(c);
+    assert_int_equal(why->code, ALCH_EMISUSE);
+    assert_string_equal(why->message,
+                        "alch_conn_cancel: nothing runs on this connection, so there is nothing "
+                        "to cancel");
+    assert_string_equal(why->hint,
+                        "call it while an *_async call's statement runs, before its callback "
+                        "(from a timer, for instance); for a time limit on every statement, "
+                        "set query_timeout_ms in the engine's options");
+    assert_int_equal(
+        alch_conn_execute_text_async(c, "SELECT pg_sleep(10)", NULL, 0, cancel_done, data), 0);
+    assert_int_equal(alch_conn_cancel(c), 0);
+    assert_int_equal(alch_conn_start_error(c)->code, 0);
+    assert_null(alch_conn_start_error(c)->message);
+}
+
+static void test_conn_cancel_sentence(void **state)
+{
+    (void)state;
+    on_conn oc = {0};
+    uv_loop_init(&oc.loop);
+    assert_int_equal(alch_conn_cancel(NULL), ALCH_EMISUSE); /* no connection: no sentence */
+    assert_int_equal(alch_conn_open_async(&oc.loop, db_url, on_opened_for_cancel, &oc, NULL), 0);
+    uv_run(&oc.loop, UV_RUN_DEFAULT);
+    assert_int_equal(oc.calls, 1);
+    assert_int_equal(uv_loop_close(&oc.loop), 0);
+}
+
 /* alch_conn_open_async() has no connection yet to keep its sentence: it fills its err. */
 static void expect_open_refused(uv_loop_t *loop, const char *url, alch_connect_cb cb, int code,
                                 const char *message, const char *hint)
@@ -556,6 +601,7 @@ int main(void)
         cmocka_unit_test(test_engine_misuse_sentences),
         cmocka_unit_test(test_conn_misuse_sentences),
         cmocka_unit_test(test_conn_open_misuse_sentences),
+        cmocka_unit_test(test_conn_cancel_sentence),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

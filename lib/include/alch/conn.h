@@ -276,7 +276,8 @@ ALCH_API const alch_error *alch_conn_start_error(const alch_conn *conn);
  *
  * @param conn  The connection.
  * @return 0 when the request is on its way (or already was); ::ALCH_EMISUSE when nothing
- *         runs; ::ALCH_ENOMEM.
+ *         runs; ::ALCH_ENOMEM. Like a call that cannot start, a refusal leaves its sentence in
+ *         alch_conn_start_error() (a NULL @p conn has nowhere to leave one).
  */
 ALCH_API int alch_conn_cancel(alch_conn *conn);
 

@@ -795,9 +795,24 @@ static void start_waiting_op(alch_conn *c)
 
 int alch_conn_cancel(alch_conn *c)
 {
-    if (!c || !c->op || !c->pg)
+    if (!c)
+        return ALCH_EMISUSE; /* no connection: nowhere to leave a sentence */
+    alch_error *err = &c->start_err;
+    alch_error_clear(err);
+    if (!c->op || !c->pg) {
+        alch__error_set(err, ALCH_EMISUSE,
+                        "alch_conn_cancel: nothing runs on this connection, so there is "
+                        "nothing to cancel");
+        alch__error_hint(err, "call it while an *_async call's statement runs, before its "
+                              "callback (from a timer, for instance); for a time limit on "
+                              "every statement, set query_timeout_ms in the engine's options");
         return ALCH_EMISUSE;
-    return request_cancel(c, ALCH_ECANCELED);
+    }
+    int rc = request_cancel(c, ALCH_ECANCELED);
+    if (rc)
+        alch__error_set(err, rc, "alch_conn_cancel: out of memory while sending the cancel "
+                                 "request (the statement goes on)");
+    return rc;
 }
 
 /* A statement we asked to cancel fails with SQLSTATE 57014: say why, in our words. */
