@@ -141,11 +141,13 @@ int alch_session_stream_async(alch_session *s, alch_stmt *st, size_t batch, alch
     return rc;
 }
 
+/* The arena keeps its blocks for the next batch: mapped pages, not fresh ones (a first touch
+ * of a page is a fault); stream_free frees them. */
 static void drop_batch(alch_stream *it)
 {
     alch_result_free(it->res);
     it->res = NULL;
-    alch__arena_free(&it->arena);
+    alch__arena_reset(&it->arena);
 }
 
 /* The batch just fetched (it->res) as objects of the stream's model. */
@@ -249,6 +251,7 @@ static void stream_free(alch_stream *it)
     if (!it)
         return;
     drop_batch(it);
+    alch__arena_free(&it->arena);
     alch_session *s = it->s;
     if (s)
         for (alch_stream **p = &s->streams; *p; p = &(*p)->next)

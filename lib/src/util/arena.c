@@ -1,15 +1,23 @@
 #include "util/arena.h"
 
 #include <stdalign.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
-enum { FIRST_BLOCK = 2 * 1024, BLOCK_SIZE = 32 * 1024 };
+enum {
+    FIRST_BLOCK = 2 * 1024,
+    BLOCK_SIZE = 32 * 1024,
+    HUGE_BLOCK = 2 * 1024 * 1024, /* one huge page on x86-64 (and the usual aarch64) */
+    HUGE_AFTER = 1024 * 1024,     /* an arena this full gets huge blocks */
+};
 
 struct alch__arena_block {
     alch__arena_block *next;
     size_t used;
     size_t cap;
+    bool alone; /* made for one allocation larger than a block's quarter */
     alignas(max_align_t) unsigned char mem[];
 };
 
@@ -19,20 +27,64 @@ static size_t round_up(size_t n)
     return (n + a - 1) / a * a;
 }
 
+/* A 2 MiB block on a 2 MiB boundary, so the kernel can back it with one huge page: one
+ * fault instead of 512. Without transparent huge pages it is simply a large block. */
+static alch__arena_block *huge_block(void)
+{
+    void *p;
+    if (posix_memalign(&p, HUGE_BLOCK, HUGE_BLOCK) != 0)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    (void)madvise(p, HUGE_BLOCK, MADV_HUGEPAGE); /* advice: refused is fine */
+#endif
+    alch__arena_block *b = p;
+    b->cap = HUGE_BLOCK - sizeof *b;
+    return b;
+}
+
+/* A block with room for size bytes: a kept one, or a new one of the size the arena has
+ * grown to. */
+static alch__arena_block *block_new(alch__arena *a, size_t size, bool *alone)
+{
+    for (alch__arena_block **k = &a->kept; *k; k = &(*k)->next)
+        if ((*k)->cap >= size) { /* the first kept block it fits in */
+            alch__arena_block *b = *k;
+            *k = b->next;
+            *alone = false;
+            return b;
+        }
+    alch__arena_block *b;
+    size_t cap = !a->head && !a->held ? FIRST_BLOCK
+                 : a->held >= HUGE_AFTER ? HUGE_BLOCK - sizeof *b
+                                         : BLOCK_SIZE;
+    *alone = size > cap / 4;
+    if (*alone)
+        cap = size;
+    if (cap == HUGE_BLOCK - sizeof *b)
+        b = huge_block();
+    else if (a->spare && cap == FIRST_BLOCK)
+        b = alch__freelist_get(a->spare);
+    else
+        b = malloc(sizeof *b + cap);
+    if (!b)
+        return NULL;
+    b->cap = cap;
+    a->held += cap;
+    return b;
+}
+
 void *alch__arena_alloc(alch__arena *a, size_t size)
 {
     size = round_up(size ? size : 1);
     alch__arena_block *b = a->head;
     if (!b || b->cap - b->used < size) {
-        /* small first (most sessions load a few rows), then full blocks */
-        size_t block = a->head ? BLOCK_SIZE : FIRST_BLOCK;
-        size_t cap = size > block / 4 ? size : block;
-        b = a->spare && cap == FIRST_BLOCK ? alch__freelist_get(a->spare) : malloc(sizeof *b + cap);
+        bool alone;
+        b = block_new(a, size, &alone);
         if (!b)
             return NULL;
         b->used = 0;
-        b->cap = cap;
-        if (cap == size && a->head) { /* a big one: keep filling the current block */
+        b->alone = alone;
+        if (alone && a->head) { /* keep filling the current block */
             b->next = a->head->next;
             a->head->next = b;
         } else {
@@ -67,14 +119,35 @@ size_t alch__arena_first_size(void)
     return sizeof(alch__arena_block) + FIRST_BLOCK;
 }
 
-void alch__arena_free(alch__arena *a)
+static void block_free(alch__arena *a, alch__arena_block *b)
+{
+    a->held -= b->cap;
+    if (a->spare && b->cap == FIRST_BLOCK && !b->alone)
+        alch__freelist_put(a->spare, b);
+    else
+        free(b);
+}
+
+void alch__arena_reset(alch__arena *a)
 {
     for (alch__arena_block *b = a->head, *next; b; b = next) {
         next = b->next;
-        if (a->spare && b->cap == FIRST_BLOCK)
-            alch__freelist_put(a->spare, b);
-        else
-            free(b);
+        if (b->alone) {
+            block_free(a, b);
+        } else {
+            b->next = a->kept;
+            a->kept = b;
+        }
     }
     a->head = NULL;
+}
+
+void alch__arena_free(alch__arena *a)
+{
+    alch__arena_reset(a);
+    for (alch__arena_block *b = a->kept, *next; b; b = next) {
+        next = b->next;
+        block_free(a, b);
+    }
+    a->kept = NULL;
 }
