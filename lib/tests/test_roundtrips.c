@@ -182,6 +182,21 @@ static int round_trips(FILE *trace)
     return runs;
 }
 
+/* Client messages of one kind in a trace ("Flush", "Sync", ...). */
+static int sent_messages(FILE *trace, const char *kind)
+{
+    char line[1024];
+    int n = 0;
+    size_t len = strlen(kind);
+    rewind(trace);
+    while (fgets(line, sizeof line, trace)) {
+        const char *m = line[0] == 'F' && line[1] == '\t' ? strchr(line + 2, '\t') : NULL;
+        if (m && strncmp(m + 1, kind, len) == 0 && (m[1 + len] == '\t' || m[1 + len] == '\n'))
+            n++;
+    }
+    return n;
+}
+
 enum { REQUESTS = 4 };
 
 typedef struct per_request {
@@ -251,6 +266,13 @@ static void test_session_per_request_round_trips(void **state)
     /* one per request, then the last ROLLBACK (ended by a Sync as the connection went idle),
      * then the SELECT 1, which runs once the ROLLBACK has answered */
     assert_int_equal(rt, REQUESTS + 2);
+    /* a ROLLBACK handed to a waiting request leaves in one write with its statements, with no
+     * Flush of its own (before: one per hand-off, the server answering the ROLLBACK alone) */
+    int flushes = sent_messages(trace, "Flush");
+    fprintf(stderr, "Flush messages: %d, Sync messages: %d\n", flushes,
+            sent_messages(trace, "Sync"));
+    assert_int_equal(flushes, 0);
+    assert_int_equal(sent_messages(trace, "Sync"), REQUESTS + 2);
     fclose(trace);
     on_loop_close(&t);
 }
@@ -307,6 +329,63 @@ static void test_closed_session_holds_no_lock(void **state)
     /* and the pooled backend is idle, not idle in transaction */
     assert_true(backend_reaches(pq, pid, "idle"));
     PQfinish(pq);
+    on_loop_close(&t);
+}
+
+/* A request that closes its session (no commit) hands the connection to a checkout waiting
+ * for it, which holds it without running anything yet: the ROLLBACK still leaves at the close,
+ * so the row it updated is not locked while the new borrower keeps the connection. */
+typedef struct hand_off {
+    int status;
+    uv_loop_t *loop;
+    alch_engine *e;
+    got_conn next; /* the checkout that waits for the session's connection */
+} hand_off;
+
+static void on_update_then_hand_off(alch_session *s, int status, alch_result *obj,
+                                    const alch_error *err, void *data)
+{
+    (void)err;
+    hand_off *h = data;
+    h->status = status;
+    alch_result_free(obj);
+    assert_int_equal(alch_engine_connect_async(h->e, on_got_conn, &h->next), 0); /* queued */
+    alch_session_close(s); /* no commit: ROLLBACK, and the waiter gets the connection now */
+    assert_true(h->next.done);
+}
+
+static void test_hand_off_to_idle_borrower_sends_rollback(void **state)
+{
+    (void)state;
+    PGconn *pq = PQconnectdb(db_url);
+    PQclear(PQexec(pq, "CREATE TABLE handed (id int PRIMARY KEY, v int); "
+                       "INSERT INTO handed VALUES (1, 10)"));
+    on_loop t;
+    on_loop_open(&t, 1);
+    alch_error err = ALCH_ERROR_INIT;
+    alch_session *s = NULL;
+    CHECK_OK(alch_session_open(t.maker, &s, &err), err);
+    hand_off h = {.loop = &t.loop, .e = t.e};
+    alch_value one = alch_v(1);
+    assert_int_equal(alch_session_execute_text_async(s, "UPDATE handed SET v = 20 WHERE id = $1",
+                                                     &one, 1, on_update_then_hand_off, &h),
+                     0);
+    uv_run(&t.loop, UV_RUN_DEFAULT);
+    assert_int_equal(h.status, 0);
+    assert_int_equal(h.next.status, 0);
+    alch_conn *c = h.next.c; /* held, nothing sent on it */
+    assert_false(alch_conn_in_transaction(c));
+
+    /* the row is free at once, with its old value: the ROLLBACK reached the server */
+    PQclear(PQexec(pq, "SET lock_timeout = '5s'"));
+    PGresult *r = PQexec(pq, "SELECT v FROM handed WHERE id = 1 FOR UPDATE");
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    assert_string_equal(PQgetvalue(r, 0, 0), "10");
+    PQclear(r);
+    PQfinish(pq);
+    /* and the borrower's first statement reads the ROLLBACK's answer first, then its own */
+    assert_int_equal(run_on(&t.loop, c, "SELECT 1"), 0);
+    alch_conn_close(c);
     on_loop_close(&t);
 }
 
@@ -533,6 +612,7 @@ int main(void)
         cmocka_unit_test(test_first_statement_is_one_round_trip),
         cmocka_unit_test(test_session_per_request_round_trips),
         cmocka_unit_test(test_closed_session_holds_no_lock),
+        cmocka_unit_test(test_hand_off_to_idle_borrower_sends_rollback),
         cmocka_unit_test(test_pipeline_one_round_trip),
         cmocka_unit_test(test_pipeline_failure_aborts_the_rest),
         cmocka_unit_test(test_pipeline_rules),

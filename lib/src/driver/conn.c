@@ -166,7 +166,7 @@ static void release_resources(alch_conn *c)
     c->pg = NULL;
     PQclear(c->reset_error);
     c->reset_error = NULL;
-    c->reset_due = c->reset_open = c->reset_sync = false;
+    c->reset_due = c->reset_open = c->reset_sync = c->reset_unsent = false;
     alch__op_free(c, c->op);
     c->op = NULL;
     alch__freelist_drain(&c->ops);
@@ -1538,16 +1538,18 @@ int alch__conn_reset(alch_conn *c)
 {
     alch__echo_line(c->cfg.echo, "ROLLBACK");
     /* no Sync: the server runs a ROLLBACK as soon as it reads it (a transaction-control
-     * statement ends its own transaction command), and the Flush asks for its answer now */
+     * statement ends its own transaction command). Not sent yet either: a borrower waiting
+     * for this connection gets it inside the hand-back, and its statements leave with the
+     * ROLLBACK in one write (the server flushes one answer); otherwise the pool parks it
+     * (a Sync) or alch_conn_close() sends it on its way out (reset_send) */
     /* a cancel request still on its way could hit the ROLLBACK: give the connection up */
     if (c->op || c->state != CONN_READY || c->reset_due || c->reset_sync || c->cancel_req ||
         !PQenterPipelineMode(c->pg) ||
-        !PQsendQueryParams(c->pg, "ROLLBACK", 0, NULL, NULL, NULL, NULL, 0) ||
-        !PQsendFlushRequest(c->pg) || alch__conn_flush_arm(c) != 0) {
+        !PQsendQueryParams(c->pg, "ROLLBACK", 0, NULL, NULL, NULL, NULL, 0)) {
         mark_broken(c);
         return ALCH_EOPERATIONAL;
     }
-    c->reset_due = c->reset_open = true;
+    c->reset_due = c->reset_open = c->reset_unsent = true;
     c->savepoints = 0;
     return 0;
 }
@@ -1555,13 +1557,26 @@ int alch__conn_reset(alch_conn *c)
 void alch__reset_join(alch_conn *c)
 {
     c->reset_open = false; /* the joining operation's Sync ends the pipeline */
+    c->reset_unsent = false; /* and its flush sends both */
+}
+
+/* The hand-back is over and nobody sent the ROLLBACK with statements of their own (the
+ * borrower keeps the connection without a statement yet): it leaves now, so the server
+ * releases the transaction's locks, with a Flush for its answer. */
+static void reset_send(alch_conn *c)
+{
+    if (!c->reset_unsent || c->destroy_pending || c->state != CONN_READY)
+        return;
+    c->reset_unsent = false;
+    if (!PQsendFlushRequest(c->pg) || alch__conn_flush_arm(c) != 0)
+        mark_broken(c);
 }
 
 int alch__conn_park(alch_conn *c)
 {
     if (!c->reset_open)
         return 0;
-    c->reset_open = false;
+    c->reset_open = c->reset_unsent = false;
     if (c->state != CONN_READY || !PQpipelineSync(c->pg) || alch__conn_flush_arm(c) != 0) {
         mark_broken(c);
         return ALCH_EOPERATIONAL;
@@ -1812,6 +1827,7 @@ void alch_conn_close(alch_conn *c)
     if (c->link.owner && c->cfg.release) {
         c->closing = false;
         c->cfg.release(c->link.owner, c); /* the pool takes it back */
+        reset_send(c);
     } else {
         destroy_later(c); /* we hold a reference: freed by the unref below */
     }

@@ -97,6 +97,7 @@ struct alch_conn {
     bool reset_due;        /* its answer (result and end) has not been read yet */
     bool reset_open;       /* its pipeline has no Sync yet: the next operation joins it */
     bool reset_sync;       /* parked: its Sync was sent and has not come back yet */
+    bool reset_unsent;     /* still in libpq's buffer: a borrower joins it, or the close sends it */
     PGresult *reset_error; /* it failed: the connection is given up, the borrower is told */
 
     alch_error start_err;   /* why the last async call could not start */
