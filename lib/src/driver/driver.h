@@ -134,9 +134,12 @@ int alch__conn_exec_rows(alch_conn *c, const char *sql, const alch_value *params
 int alch__conn_simple(alch_conn *c, const char *sql, const char *echo, int savepoint_delta,
                       bool commit_on_failed, alch_exec_cb cb, void *data, alch_error *err);
 
-/* The hand-back of a connection inside a transaction: the ROLLBACK is sent at once (echoed),
- * so the server releases the transaction's locks now, and the connection may be lent again
- * without waiting for its answer. The next operation's statements join the ROLLBACK's
+/* The hand-back of a connection inside a transaction: the ROLLBACK is queued (echoed) and
+ * leaves before alch_conn_close() returns, so the server releases the transaction's locks now,
+ * and the connection may be lent again without waiting for its answer. A borrower served
+ * inside the hand-back sends its statements in the same write (no Flush of its own for the
+ * ROLLBACK: the server answers both at once); otherwise the pool parks it (alch__conn_park)
+ * or the close sends it with a Flush. The next operation's statements join the ROLLBACK's
  * pipeline (one round trip for both); the driver reads the ROLLBACK's answer first. If it
  * failed, the server skips those statements and the operation fails with a sentence saying
  * so, and the connection is given up: nothing ever runs inside the old transaction.

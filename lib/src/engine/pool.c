@@ -2,10 +2,11 @@
  * deadline, hand-off of a returned connection straight to the first waiter, rollback of
  * a connection returned mid-transaction, and eviction of dead or expired connections.
  *
- * The rollback does not hold the hand-off up: its ROLLBACK is sent at once (the server
- * releases the transaction's locks as soon as it reads it) and the connection goes to the
- * next borrower without waiting for the answer, whose first statements follow the ROLLBACK
- * in the same pipeline: one round trip for both (driver.h, alch__conn_reset). A connection
+ * The rollback does not hold the hand-off up: its ROLLBACK leaves before alch_conn_close()
+ * returns (the server releases the transaction's locks as soon as it reads it) and the
+ * connection goes to the next borrower without waiting for the answer, whose first statements
+ * follow the ROLLBACK in the same pipeline, and in the same write when they are sent inside
+ * the hand-off: one round trip for both (driver.h, alch__conn_reset). A connection
  * that goes idle instead ends that pipeline (alch__conn_park), so none sits in the pool inside
  * a transaction, nor holds a PgBouncer server connection. */
 #include <stdlib.h>
