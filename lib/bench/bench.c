@@ -13,11 +13,13 @@
  *   W5  streaming: 1,000,000 rows, peak memory
  *   W6  pgbench's TPC-B-like transaction: 8,000 of them, 8 sessions on a pool of 8
  *
- * Beside each throughput it reports the client's CPU µs per operation; --json FILE and
+ * Beside each throughput it reports the client's CPU µs per operation, and the server's when
+ * it runs on this machine (/proc: its processes' CPU time, 10 ms ticks); --json FILE and
  * --svg FILE write the table and a chart of the ratios.
  *
  * --quick uses a tenth of the sizes (CTest runs it to keep the benchmark working: it
  * checks correctness, not speed). Exit status: 0, or 1 when something read was wrong. */
+#include <dirent.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,7 +190,81 @@ typedef struct row {
     const char *workload, *what, *baseline;
     double alch_ops, raw_ops;       /* medians, operations per second */
     double alch_cpu_us, raw_cpu_us; /* medians, client CPU µs per operation */
+    double alch_srv_us, raw_srv_us; /* medians, server CPU µs per operation, or -1 */
 } row;
+
+/* The server's CPU time so far, in µs, when it runs on this machine: its postmaster's own,
+ * its children's that ended (cutime, cstime: the backends of closed connections) and the
+ * live children's. -1 when /proc does not show it (a server elsewhere). Clock ticks of 10 ms:
+ * read it over runs of a second or more. */
+static long postmaster_pid = -1;
+
+static double proc_ticks(long pid, bool children)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f)
+        fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')'); /* after the command name, which may hold spaces */
+    unsigned long long v[15] = {0};    /* fields 3-17: state ... cstime */
+    if (!p || sscanf(p + 2, "%*c %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu "
+                            "%llu %llu",
+                     &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10],
+                     &v[11], &v[12], &v[13], &v[14]) != 14)
+        return -1;
+    return (double)(v[11] + v[12] + (children ? v[13] + v[14] : 0)); /* utime stime [c...] */
+}
+
+static double server_cpu_us(void)
+{
+    if (postmaster_pid <= 0)
+        return -1;
+    double t = proc_ticks(postmaster_pid, true);
+    if (t < 0)
+        return -1;
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        char path[64], buf[512];
+        long pid = strtol(e->d_name, NULL, 10);
+        if (pid <= 0)
+            continue;
+        snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+        FILE *f = fopen(path, "r");
+        size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+        if (f)
+            fclose(f);
+        buf[n] = '\0';
+        const char *p = strrchr(buf, ')');
+        long ppid = 0;
+        if (p && sscanf(p + 2, "%*c %ld", &ppid) == 1 && ppid == postmaster_pid) {
+            double c = proc_ticks(pid, false);
+            if (c > 0)
+                t += c;
+        }
+    }
+    if (d)
+        closedir(d);
+    return t * 1e6 / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* The postmaster is the parent of our own backend. */
+static void find_postmaster(PGconn *c)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", PQbackendPID(c));
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f)
+        fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')');
+    if (!p || sscanf(p + 2, "%*c %ld", &postmaster_pid) != 1)
+        postmaster_pid = -1;
+}
 
 static row rows[24];
 static int nrows;
@@ -210,9 +286,12 @@ static void report(row r)
     if (nrows < (int)(sizeof rows / sizeof rows[0]))
         rows[nrows++] = r;
     printf("workload=%s what=\"%s\" baseline=\"%s\" alch_ops=%.0f raw_ops=%.0f ratio=%.2f "
-           "alch_cpu_us=%.2f raw_cpu_us=%.2f\n",
+           "alch_cpu_us=%.2f raw_cpu_us=%.2f",
            r.workload, r.what, r.baseline, r.alch_ops, r.raw_ops, r.alch_ops / r.raw_ops,
            r.alch_cpu_us, r.raw_cpu_us);
+    if (r.alch_srv_us >= 0 && r.raw_srv_us >= 0)
+        printf(" alch_server_us=%.2f raw_server_us=%.2f", r.alch_srv_us, r.raw_srv_us);
+    printf("\n");
     fflush(stdout);
 }
 
@@ -1394,17 +1473,23 @@ static double w4_raw_n(int n, int items)
 static void pair(const char *workload, const char *what, const char *baseline, bench_fn a,
                  bench_fn r, int n, int items, int runs)
 {
-    double av[9], rv[9], ac[9], rc[9];
+    double av[9], rv[9], ac[9], rc[9], as[9], rs[9];
     if (only && strcmp(only, workload) != 0)
         return;
     for (int i = 0; i < runs; i++) {
+        double s0 = server_cpu_us();
         av[i] = a(n, items);
         ac[i] = last.cpu * 1e6 / (av[i] * last.wall); /* CPU seconds / operations done */
+        double aops = av[i] * last.wall, s1 = server_cpu_us();
         rv[i] = r(n, items);
         rc[i] = last.cpu * 1e6 / (rv[i] * last.wall);
+        double s2 = server_cpu_us();
+        /* server CPU / operations (the run's setup included, as for the client's) */
+        as[i] = s0 < 0 || s1 < 0 ? -1 : (s1 - s0) / aops;
+        rs[i] = s1 < 0 || s2 < 0 ? -1 : (s2 - s1) / (rv[i] * last.wall);
     }
     report((row){workload, what, baseline, median(av, runs), median(rv, runs), median(ac, runs),
-                 median(rc, runs)});
+                 median(rc, runs), median(as, runs), median(rs, runs)});
 }
 
 int main(int argc, char **argv)
@@ -1449,6 +1534,7 @@ int main(int argc, char **argv)
     }
     pq_params(u);
     PGconn *admin = raw_connect();
+    find_postmaster(admin);
     PQclear(PQexec(admin, "DROP DATABASE IF EXISTS alch_bench"));
     raw_exec(admin, "CREATE DATABASE alch_bench");
     alch_url_set_database(u, "alch_bench");
