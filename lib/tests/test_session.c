@@ -557,11 +557,14 @@ static void test_relationships_set_foreign_keys(void **state)
     echoed(&v);
     CHECK_OK(alch_session_commit(s, &err), err);
     char *log = echoed(&v);
-    /* one INSERT of both categories, then the 601 items as one array per column */
-    assert_non_null(strstr(log, "[pipeline 1/2]"));
-    assert_non_null(strstr(log, "INSERT INTO items (name, description, price, category) SELECT * "
-                                "FROM unnest(CAST($1 AS VARCHAR[]), CAST($2 AS VARCHAR[]), "
-                                "CAST($3 AS INTEGER[]), CAST($4 AS BIGINT[])) RETURNING items.id"));
+    /* one INSERT of both categories, the items' keys, then the 601 items as one array per
+     * column, each row with its key */
+    assert_non_null(strstr(log, "[pipeline 1/3]"));
+    assert_non_null(strstr(log, "INSERT INTO items (id, name, description, price, category) "
+                                "SELECT coalesce(u.k, CAST($1 AS BIGINT) + u.ord - 1), u.c1, "
+                                "u.c2, u.c3, u.c4 FROM unnest(CAST($2 AS VARCHAR[]), CAST($3 AS "
+                                "VARCHAR[]), CAST($4 AS INTEGER[]), CAST($5 AS BIGINT[]), CAST($6 "
+                                "AS BIGINT[])) WITH ORDINALITY AS u(c1, c2, c3, c4, k, ord)\n"));
     assert_true(veg.id > 0 && nuts.id > 0 && veg.id != nuts.id);
     for (int i = 0; i < N; i++)
         assert_int_equal(rows[i].category, veg.id);

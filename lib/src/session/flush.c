@@ -1,5 +1,6 @@
 /* The flush: work out what changed, then send INSERT ... RETURNING, UPDATE of the changed
  * columns, and DELETE, one statement at a time, parents before children. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -211,34 +212,106 @@ int alch__make_plan(alch_session *s, alch__sop *op, alch_error *err)
     return 0;
 }
 
-/* The values of one planned statement, and its SQL (built by the statement builder, once
- * per shape: see sql.c). An empty primary key or server-default column is left out of an
- * INSERT, so the server fills it and sends it back through RETURNING. */
 /* The plan's statements: one per planned object, except that new objects of one model with
  * the same columns to send go together, as one multi-row INSERT (up to MAX_ROWS rows). */
 typedef struct group {
     size_t first, count; /* plan items */
     uint64_t mask, ret;  /* a multi-row INSERT's columns sent and columns returned */
-    bool arrays;         /* sent as one array per column (SQL_INSERT_ARRAYS) */
+    bool arrays;         /* sent as one array per column (SQL_INSERT_ARRAYS or _KEYED) */
+    signed char keysrc;  /* ret is the key alone: may its keys be taken first (keysrc_of) */
+    bool keys_stmt;      /* not an INSERT: the statement that takes the keys of the next ones */
+    size_t keys;         /* a keyed INSERT: its keys statement (a group) */
+    size_t key_off;      /* ... and its first row's place among that statement's keys */
+    /* a keys statement's answer: the first key of a run, or one key per row */
+    bool got;
+    int64_t base;
+    int64_t *list;
 } group;
 
 /* A multi-row INSERT of fewer than ARRAY_MIN rows goes as VALUES (...), (...) (what the
- * lessons show); from ARRAY_MIN rows on, as INSERT ... SELECT * FROM unnest($1::T[], ...)
+ * lessons show); from ARRAY_MIN rows on, as INSERT ... SELECT ... FROM unnest($1::T[], ...)
  * in pieces of up to ARRAY_ROWS rows: one statement shape for any count, one parameter per
  * column, and the server parses neither a long VALUES list nor thousands of parameters.
  * (100,000 rows, backend CPU per row: VALUES in pieces of 512 7.2 us, arrays of 4096 rows
  * 6.3 us, COPY 5.5 us; arrays of 100,000 rows 8.8 us: the server's tuplestore spills.) */
 enum { MAX_ROWS = 1024, MAX_PARAMS = 30000, ARRAY_MIN = 16, ARRAY_ROWS = 4096 };
 
+/* make_groups: a model's key source must be asked about first (alch__flush_next) */
+enum { NEED_KEYSRC = 1 };
+
 typedef struct flush_ctx {
     alch_session *s;
     group *groups;
     size_t ngroups;
-    bool arrays_ok;   /* the connection's encoding allows array literals */
-    alch_value *vals; /* room for the largest statement's values */
+    bool arrays_ok;          /* the connection's encoding allows array literals */
+    const alch__mapper *ask; /* NEED_KEYSRC: the model whose key column to ask about */
+    alch_value *vals;        /* room for the largest statement's values */
     char (*tmp)[ALCH__FIELD_TMP];
-    alch__buf arr[64]; /* an INSERT of arrays: one literal per column sent */
+    alch__buf arr[66];    /* an INSERT of arrays: one literal per column sent, and the keys */
+    char keys_table[300]; /* the table's name, quoted, for keysrc_sql and keys_sql */
 } flush_ctx;
+
+/* ---- keys taken first ------------------------------------------------------------------
+ *
+ * PostgreSQL does not promise that INSERT ... SELECT ... RETURNING lists its rows in the
+ * SELECT's order, nor that the key column's default numbers them in that order (SQLAlchemy
+ * 2.0's "insertmanyvalues" sends a sentinel counter with ORDER BY for that reason, and sorts
+ * what comes back). A bulk insert (ARRAY_MIN rows or more) whose only server-filled column
+ * is a key drawn from the column's own sequence (an identity column BY DEFAULT, or a serial)
+ * therefore takes its keys first, in one statement, and sends each row with its key: nothing
+ * comes back to be matched, whatever order the server works in. The sequence advances as the
+ * INSERT's own default would have made it advance. A table whose key is GENERATED ALWAYS or
+ * comes from anything else, or that has triggers or rules (which might change or redirect
+ * the row), gets one INSERT ... RETURNING per row, in the same pipeline. */
+typedef struct alch__keysrc {
+    const alch_model *model;
+    bool sequence; /* the key column's default is its own sequence, and nothing else runs */
+    struct alch__keysrc *next;
+} alch__keysrc;
+
+/* Asked once per factory and model: may the key column's sequence be drawn from first? */
+static const char keysrc_sql[] =
+    "SELECT (a.attidentity = 'd' OR (a.attidentity = '' AND pg_get_expr(d.adbin, d.adrelid) = "
+    "format('nextval(%L::regclass)', pg_get_serial_sequence($1, $2)::regclass))) "
+    "AND NOT EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = a.attrelid AND NOT "
+    "t.tgisinternal) AND NOT EXISTS (SELECT FROM pg_rewrite w WHERE w.ev_class = a.attrelid "
+    "AND w.ev_type = '3') FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid "
+    "AND d.adnum = a.attnum WHERE a.attrelid = CAST($1 AS regclass) AND a.attname = $2";
+
+/* The keys of $3 rows: the first and the last, and all of them only when they are not one
+ * run of consecutive numbers (another session drew from the sequence meanwhile, or it
+ * counts by more than 1). The sequence is looked up once, not per row. */
+static const char keys_sql[] =
+    "SELECT min(v), max(v), count(*), CASE WHEN max(v) - min(v) + 1 = count(*) THEN NULL ELSE "
+    "array_agg(v) END FROM (SELECT nextval((SELECT CAST(pg_get_serial_sequence($1, $2) AS "
+    "regclass))) AS v FROM generate_series(1, CAST($3 AS bigint))) AS k";
+
+/* 1: keys may be taken first; 0: not; -1: not asked yet. */
+static int keysrc_of(const alch_sessionmaker *maker, const alch_model *m)
+{
+    for (const alch__keysrc *k = maker->keysrcs; k; k = k->next)
+        if (k->model == m)
+            return k->sequence;
+    return -1;
+}
+
+void alch__keysrc_free(alch_sessionmaker *maker)
+{
+    for (alch__keysrc *k = maker->keysrcs, *next; k; k = next) {
+        next = k->next;
+        free(k);
+    }
+    maker->keysrcs = NULL;
+}
+
+/* The table's name as pg_get_serial_sequence() and regclass read it (quoted as needed). */
+static void table_text(flush_ctx *f, const alch_model *m)
+{
+    alch__buf b = {0};
+    alch__buf_ident(&b, m->table);
+    snprintf(f->keys_table, sizeof f->keys_table, "%s", b.data && !b.oom ? b.data : m->table);
+    alch__buf_free(&b);
+}
 
 /* Which columns an INSERT of r sends (mask) and which come back (ret): an unset primary key
  * or server-default column is left to the server. Client defaults are filled in here, into
@@ -276,8 +349,10 @@ static int insert_values(flush_ctx *f, alch__rec *r, uint64_t mask, size_t *n, a
 
 /* Several rows in one INSERT: only when each sends a value (a row that sends none is an
  * INSERT ... DEFAULT VALUES, one row per statement), and what comes back is nothing, or the
- * identity key alone. The server numbers the rows of one statement in the order of VALUES, so the keys,
- * sorted, belong to the objects in order, whatever order RETURNING lists them in. */
+ * identity key alone. Fewer than ARRAY_MIN rows go as VALUES (...), (...) RETURNING: the
+ * server numbers the rows of VALUES in their order, so the keys, sorted (falling when the
+ * sequence counts down), belong to the objects in order. More go with their keys taken first
+ * (keysrc_sql), or one row per INSERT. */
 static bool multi_row_ok(const alch__rec *r, uint64_t ret)
 {
     const alch_column *pk = r->map->pk;
@@ -299,11 +374,17 @@ static bool parents_before(const alch__sop *op, const alch__plan_item *it, size_
     return true;
 }
 
+/* Whether group g goes as VALUES (...), (...) however many rows it has. */
+static bool values_only(const flush_ctx *f, const group *g)
+{
+    return !f->arrays_ok || g->keysrc == 0;
+}
+
 /* Whether group g goes as arrays: a group formed with arrays allowed has at most ARRAY_ROWS
  * rows. */
 static bool as_arrays(const flush_ctx *f, const group *g)
 {
-    return f->arrays_ok && g->mask && g->count >= ARRAY_MIN;
+    return !values_only(f, g) && g->mask && g->count >= ARRAY_MIN;
 }
 
 /* A multi-row INSERT goes as pieces of 2^k rows (600 = 512 + 64 + 16 + 8), so a model has
@@ -328,10 +409,64 @@ static void split_groups(flush_ctx *f)
             if (!(g.count & bit))
                 continue;
             end -= bit; /* small pieces last */
-            f->groups[--out] = (group){end, bit, g.mask, g.ret, false};
+            f->groups[--out] = (group){
+                .first = end, .count = bit, .mask = g.mask, .ret = g.ret, .keysrc = g.keysrc};
         }
     }
     f->ngroups = n;
+}
+
+/* Whether the plan item may join group g (the last one formed). */
+static bool joins(const flush_ctx *f, const alch__sop *op, const group *g,
+                  const alch__plan_item *it, uint64_t mask, uint64_t ret)
+{
+    const alch__plan_item *prev = &op->plan[g->first];
+    size_t cols = (size_t)__builtin_popcountll(mask);
+    return it->act == ACT_INSERT && prev->act == ACT_INSERT && prev->rec->model == it->rec->model &&
+           g->mask == mask && mask && g->ret == ret && multi_row_ok(it->rec, ret) &&
+           !(ret && g->keysrc == 0) && g->count < (values_only(f, g) ? MAX_ROWS : ARRAY_ROWS) &&
+           parents_before(op, it, g->first) &&
+           (!values_only(f, g) || (g->count + 1) * cols <= MAX_PARAMS);
+}
+
+/* Before each run of keyed INSERTs (arrays whose key comes from the sequence) of one model,
+ * the statement that takes their keys. */
+static int add_keys_stmts(flush_ctx *f)
+{
+    size_t runs = 0;
+    for (size_t i = 0; i < f->ngroups; i++) {
+        const group *g = &f->groups[i];
+        bool keyed = g->arrays && g->ret;
+        runs += keyed &&
+                (i == 0 || !(g[-1].arrays && g[-1].ret) ||
+                 f->s->op->plan[g[-1].first].rec->model != f->s->op->plan[g->first].rec->model);
+    }
+    if (runs == 0)
+        return 0;
+    group *out = calloc(f->ngroups + runs, sizeof *out);
+    if (!out)
+        return ALCH_ENOMEM;
+    size_t n = 0, run = 0;
+    for (size_t i = 0; i < f->ngroups; i++) {
+        group g = f->groups[i];
+        if (g.arrays && g.ret) {
+            if (!(n && out[n - 1].arrays && out[n - 1].ret &&
+                  out[run].first + out[run].count == g.first &&
+                  f->s->op->plan[out[run].first].rec->model ==
+                      f->s->op->plan[g.first].rec->model)) {
+                run = n++;
+                out[run] = (group){.first = g.first, .keys_stmt = true, .mask = g.mask};
+            }
+            g.keys = run;
+            g.key_off = out[run].count;
+            out[run].count += g.count;
+        }
+        out[n++] = g;
+    }
+    free(f->groups);
+    f->groups = out;
+    f->ngroups = n;
+    return 0;
 }
 
 static int make_groups(flush_ctx *f, alch__sop *op)
@@ -340,29 +475,33 @@ static int make_groups(flush_ctx *f, alch__sop *op)
     if (!f->groups)
         return ALCH_ENOMEM;
     f->arrays_ok = alch__conn_arrays_ok(f->s->conn);
-    size_t max_rows = f->arrays_ok ? ARRAY_ROWS : MAX_ROWS;
     for (size_t i = 0; i < op->nplan; i++) {
         alch__plan_item *it = &op->plan[i];
         uint64_t mask = 0, ret = 0;
         if (it->act == ACT_INSERT)
             insert_shape(it->rec, &mask, &ret);
         group *g = f->ngroups ? &f->groups[f->ngroups - 1] : NULL;
-        const alch__plan_item *prev = g ? &op->plan[g->first] : NULL;
-        size_t cols = (size_t)__builtin_popcountll(mask);
-        if (g && it->act == ACT_INSERT && prev->act == ACT_INSERT &&
-            prev->rec->model == it->rec->model && g->mask == mask && mask && g->ret == ret &&
-            multi_row_ok(it->rec, ret) && g->count < max_rows && parents_before(op, it, g->first) &&
-            (f->arrays_ok || (g->count + 1) * cols <= MAX_PARAMS)) {
+        if (g && joins(f, op, g, it, mask, ret)) {
             g->count++;
+            /* the first time a model's new rows would go as arrays with the server's keys */
+            if (g->count == ARRAY_MIN && g->keysrc < 0 && f->arrays_ok) {
+                f->ask = it->rec->map;
+                return NEED_KEYSRC;
+            }
             continue;
         }
-        f->groups[f->ngroups++] = (group){i, 1, mask, ret, false};
+        bool server_key = it->act == ACT_INSERT && ret && ret == it->rec->map->pk_bit;
+        signed char keysrc = (signed char)(server_key ? keysrc_of(f->s->maker, it->rec->model) : 2);
+        f->groups[f->ngroups++] =
+            (group){.first = i, .count = 1, .mask = mask, .ret = ret, .keysrc = keysrc};
     }
     split_groups(f);
+    if (add_keys_stmts(f))
+        return ALCH_ENOMEM;
     size_t most = 65; /* values of the largest statement */
     for (size_t i = 0; i < f->ngroups; i++) {
         size_t cols = (size_t)__builtin_popcountll(f->groups[i].mask);
-        size_t vals = f->groups[i].arrays ? cols : f->groups[i].count * cols;
+        size_t vals = f->groups[i].arrays ? cols + 2 : f->groups[i].count * cols;
         most = vals > most ? vals : most;
     }
     f->vals = calloc(most, sizeof *f->vals);
@@ -375,6 +514,8 @@ void alch__flush_ctx_free(void *ctx)
     flush_ctx *f = ctx;
     if (!f)
         return;
+    for (size_t i = 0; i < f->ngroups; i++)
+        free(f->groups[i].list);
     free(f->groups);
     free(f->vals);
     free(f->tmp);
@@ -385,11 +526,10 @@ void alch__flush_ctx_free(void *ctx)
 
 /* A group of arrays: for each column sent, `{"v1","v2",NULL,...}` of its rows in plan order
  * (the order the server numbers them in). */
-static int array_values(flush_ctx *f, const group *g, alch_error *err)
+static int array_values(flush_ctx *f, const group *g, size_t n, alch_error *err)
 {
     alch__plan_item *plan = f->s->op->plan;
     const alch_model *m = plan[g->first].rec->model;
-    size_t n = 0;
     for (size_t i = 0; i < m->ncolumns; i++) {
         if (!(g->mask & (1ULL << i)))
             continue;
@@ -415,14 +555,58 @@ static int array_values(flush_ctx *f, const group *g, alch_error *err)
     return 0;
 }
 
+/* The keys statement of a run of keyed INSERTs. */
+static int keys_item(flush_ctx *f, const group *g, alch__batch_item *out)
+{
+    const alch__rec *r = f->s->op->plan[g->first].rec;
+    table_text(f, r->model);
+    f->vals[0] = alch_text(f->keys_table);
+    f->vals[1] = alch_text(r->map->pk->name);
+    f->vals[2] = alch_int((int64_t)g->count);
+    out->sql = keys_sql;
+    out->n = 3;
+    return 0;
+}
+
+/* A keyed INSERT: the first key ($1), one array per column, and the keys when they are not
+ * consecutive. Waits for its keys statement's answer. */
+static int keyed_item(flush_ctx *f, const group *g, alch__batch_item *out, alch_error *err)
+{
+    const group *k = &f->groups[g->keys];
+    if (!k->got)
+        return ALCH__BATCH_LATER;
+    const alch__mapper *map = f->s->op->plan[g->first].rec->map;
+    size_t cols = (size_t)__builtin_popcountll(g->mask);
+    int rc = array_values(f, g, 1, err);
+    if (rc)
+        return rc;
+    alch__buf *b = &f->arr[cols + 1];
+    b->len = 0;
+    alch__buf_putc(b, '{');
+    for (size_t i = 0; k->list && i < g->count; i++)
+        alch__buf_printf(b, i ? ",%" PRId64 : "%" PRId64, k->list[g->key_off + i]);
+    alch__buf_putc(b, '}');
+    if (b->oom)
+        return alch__error_set(err, ALCH_ENOMEM, "out of memory");
+    f->vals[0] = alch_int(k->list ? 0 : k->base + (int64_t)g->key_off);
+    f->vals[cols + 1] = (alch_value){ALCH_V_TEXT, NULL, b->len, {.s = b->data}};
+    out->sql = alch__session_sql(f->s, SQL_INSERT_KEYED, map, NULL, g->mask, 0, 1, err);
+    out->n = cols + 2;
+    return out->sql ? 0 : ALCH_ENOMEM;
+}
+
 static int insert_item(flush_ctx *f, const group *g, alch__batch_item *out, alch_error *err)
 {
     alch__plan_item *plan = f->s->op->plan;
     const alch__mapper *map = plan[g->first].rec->map;
+    if (g->keys_stmt)
+        return keys_item(f, g, out);
+    if (g->arrays && g->ret)
+        return keyed_item(f, g, out, err);
     if (g->arrays) {
         for (size_t k = 0; k < g->count; k++)
             plan[g->first + k].rec->generated = g->ret;
-        int rc = array_values(f, g, err);
+        int rc = array_values(f, g, 0, err);
         if (rc)
             return rc;
         out->sql = alch__session_sql(f->s, SQL_INSERT_ARRAYS, map, NULL, g->mask, g->ret, 1, err);
@@ -512,7 +696,7 @@ static int next_item(void *ctx, size_t i, alch__batch_item *out, alch_error *err
     flush_ctx *f = ctx;
     const group *g = &f->groups[i];
     alch__plan_item *it = &f->s->op->plan[g->first];
-    int rc = apply_links(f, g, err);
+    int rc = g->keys_stmt ? 0 : apply_links(f, g, err);
     if (rc)
         return rc;
     out->vals = f->vals;
@@ -526,6 +710,50 @@ static void on_flushed(alch_conn *c, int status, alch_result *res, const alch_er
                        void *data);
 static void on_single(alch_conn *c, int status, alch_result *res, const alch_error *err,
                       void *data);
+
+/* The answer about f->ask's key column: kept by the factory, then the flush starts over. */
+static void on_keysrc(alch_conn *c, int status, alch_result *res, const alch_error *err, void *data)
+{
+    (void)c;
+    alch_session *s = data;
+    if (!s->op) {
+        alch_result_free(res);
+        return;
+    }
+    flush_ctx *f = s->op->flush;
+    bool seq = false;
+    if (status == 0 && alch_result_rows(res) == 1 && !alch_result_is_null(res, 0, 0))
+        status = alch_result_get_bool(res, 0, 0, &seq, NULL);
+    alch_result_free(res);
+    alch__keysrc *k = status == 0 ? malloc(sizeof *k) : NULL;
+    if (k) {
+        *k = (alch__keysrc){f->ask->model, seq, s->maker->keysrcs};
+        s->maker->keysrcs = k;
+    }
+    alch__flush_ctx_free(f);
+    s->op->flush = NULL;
+    if (status || !k) {
+        alch_error local = ALCH_ERROR_INIT;
+        if (!status)
+            alch__error_set(&local, ALCH_ENOMEM, "out of memory");
+        alch__session_fail(s, status ? status : ALCH_ENOMEM, status ? err : &local);
+        alch_error_clear(&local);
+        return;
+    }
+    alch__flush_next(s);
+}
+
+/* Ask whether f->ask's new rows may take their keys first (keysrc_sql). */
+static void ask_keysrc(alch_session *s, flush_ctx *f)
+{
+    alch_error err = ALCH_ERROR_INIT;
+    table_text(f, f->ask->model);
+    alch_value vals[2] = {alch_text(f->keys_table), alch_text(f->ask->pk->name)};
+    int rc = alch__conn_exec(s->conn, keysrc_sql, vals, 2, on_keysrc, s, &err);
+    if (rc)
+        alch__session_fail(s, rc, &err);
+    alch_error_clear(&err);
+}
 
 /* Send the whole plan in one pipeline; alch__session_step() runs again when it is done. */
 void alch__flush_next(alch_session *s)
@@ -542,7 +770,12 @@ void alch__flush_next(alch_session *s)
     if (f) {
         f->s = s;
         op->flush = f;
-        rc = make_groups(f, op) ? alch__error_set(&err, ALCH_ENOMEM, "out of memory") : 0;
+        rc = make_groups(f, op);
+        if (rc == NEED_KEYSRC) {
+            ask_keysrc(s, f);
+            return;
+        }
+        rc = rc ? alch__error_set(&err, ALCH_ENOMEM, "out of memory") : 0;
     }
     if (rc == 0) {
         if (f->ngroups == 1) { /* one statement: no pipeline needed, the usual echo */
@@ -605,18 +838,79 @@ static int after_multi_insert(alch_session *s, const group *g, alch_result *res,
             return rc;
         }
     }
+    /* VALUES are numbered in their order; a sequence that counts down gives falling keys */
+    bool down = keys && keys[0] > keys[g->count - 1];
     if (keys)
         qsort(keys, g->count, sizeof *keys, cmp_key);
+    for (size_t k = 1; keys && k < g->count; k++)
+        if (keys[k] == keys[k - 1]) {
+            int64_t twice = keys[k];
+            free(keys);
+            return alch__error_set(err, ALCH_EINTERNAL,
+                                   "an INSERT of %zu rows returned the key %" PRId64 " twice",
+                                   g->count, twice);
+        }
     int rc = 0;
     for (size_t k = 0; rc == 0 && k < g->count; k++) {
         alch__rec *r = plan[g->first + k].rec;
         if (keys) {
-            alch_value v = alch_int(keys[k]);
+            alch_value v = alch_int(keys[down ? g->count - 1 - k : k]);
             alch__field_set(r->map->pk, r->obj, &v);
         }
         rc = after_insert(s, r, NULL, 0, err);
     }
     free(keys);
+    return rc;
+}
+
+/* A keys statement came back: min, max, count, and every key when they are not min..max.
+ * Each key is one the sequence gave this session, so any order of them is right. */
+static int keys_done(group *g, const alch_result *res, alch_error *err)
+{
+    int64_t lo = 0, hi = 0, n = 0;
+    int rc = alch_result_rows(res) == 1 && !alch_result_is_null(res, 0, 0) ? 0 : ALCH_EINTERNAL;
+    if (rc == 0)
+        rc = alch_result_get_int(res, 0, 0, &lo, err) || alch_result_get_int(res, 0, 1, &hi, err) ||
+             alch_result_get_int(res, 0, 2, &n, err);
+    if (rc || n != (int64_t)g->count)
+        return alch__error_set(err, ALCH_EINTERNAL,
+                               "the key column's sequence gave %" PRId64 " keys for %zu new rows",
+                               n, g->count);
+    g->base = lo;
+    if (!alch_result_is_null(res, 0, 3)) {
+        const char *p = NULL;
+        alch_result_get_text(res, 0, 3, &p, err);
+        g->list = malloc(g->count * sizeof *g->list);
+        if (!g->list)
+            return alch__error_set(err, ALCH_ENOMEM, "out of memory");
+        for (size_t k = 0; k < g->count; k++) { /* {1,3,5}: integers, no quotes, no NULLs */
+            char *end;
+            g->list[k] = strtoll(p + 1, &end, 10);
+            if (end == p + 1 || (*end != ',' && *end != '}'))
+                return alch__error_set(err, ALCH_EINTERNAL, "unreadable keys: %.40s", p);
+            p = end;
+        }
+    } else if (hi - lo + 1 != n) {
+        return alch__error_set(err, ALCH_EINTERNAL,
+                               "keys %" PRId64 "..%" PRId64 " are not %" PRId64 " keys", lo, hi, n);
+    }
+    g->got = true;
+    return 0;
+}
+
+/* A keyed INSERT came back: each object gets the key its row was sent with. */
+static int keyed_done(flush_ctx *f, const group *g, alch_error *err)
+{
+    alch_session *s = f->s;
+    const group *k = &f->groups[g->keys];
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < g->count; i++) {
+        alch__rec *r = s->op->plan[g->first + i].rec;
+        size_t at = g->key_off + i;
+        alch_value v = alch_int(k->list ? k->list[at] : k->base + (int64_t)at);
+        alch__field_set(r->map->pk, r->obj, &v);
+        rc = after_insert(s, r, NULL, 0, err);
+    }
     return rc;
 }
 
@@ -628,7 +922,14 @@ static int item_done(void *ctx, size_t i, alch_result *res, alch_error *err)
     const group *g = &f->groups[i];
     alch__plan_item *it = &s->op->plan[g->first];
     int rc = 0;
-    if (it->act == ACT_INSERT && g->count > 1) {
+    if (g->keys_stmt) {
+        rc = keys_done(&f->groups[i], res, err);
+        alch_result_free(res);
+        return rc;
+    }
+    if (g->arrays && g->ret) {
+        rc = keyed_done(f, g, err);
+    } else if (it->act == ACT_INSERT && g->count > 1) {
         rc = after_multi_insert(s, g, res, err);
     } else if (it->act == ACT_INSERT) {
         rc = after_insert(s, it->rec, res, 0, err);

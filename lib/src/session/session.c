@@ -76,6 +76,7 @@ void alch_sessionmaker_free(alch_sessionmaker *maker)
 {
     if (maker) {
         alch__sql_cache_free(maker);
+        alch__keysrc_free(maker);
         alch__freelist_drain(&maker->sops);
         alch__freelist_drain(&maker->blocks);
         alch__freelist_drain(&maker->tables);

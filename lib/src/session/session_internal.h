@@ -138,6 +138,7 @@ struct alch_sessionmaker {
     /* what a session per request allocates and frees, kept for the next (util/freelist.h):
      * operations, first arena blocks, and the identity map's first pair of tables */
     alch__freelist sops, blocks, tables;
+    struct alch__keysrc *keysrcs; /* models whose keys a bulk insert may take first (flush.c) */
 };
 
 /* The identity map's first size, in buckets (its tables come from maker->tables). */
@@ -146,11 +147,15 @@ enum { ALCH__FIRST_BUCKETS = 64 };
 /* sql.c: the SQL of the session's own statements. Values are $n in column order (mask
  * bits), row after row for an INSERT of `rows` rows, then the key for UPDATE; SQL_BY_COLUMN
  * has one value, for `col`. `rows` is 1 but for multi-row INSERTs. */
-/* SQL_INSERT_ARRAYS: INSERT ... SELECT * FROM unnest($1::T[], ...), one array per column. */
+/* SQL_INSERT_ARRAYS: INSERT ... SELECT * FROM unnest($1::T[], ...), one array per column.
+ * SQL_INSERT_KEYED: the same with the key column first, numbered by the flush: $1 the first
+ * key, then one array per column of mask, then an array of keys (statement_internal.h,
+ * alch__insert_arrays_keyed). */
 typedef enum {
     SQL_BY_COLUMN,
     SQL_INSERT,
     SQL_INSERT_ARRAYS,
+    SQL_INSERT_KEYED,
     SQL_UPDATE,
     SQL_DELETE
 } alch__sqlkind;
@@ -251,6 +256,8 @@ int alch__make_plan(alch_session *s, alch__sop *op, alch_error *err);
 void alch__flush_next(alch_session *s);
 uint64_t alch__changed_columns(const alch__rec *r);
 void alch__flush_ctx_free(void *ctx);
+/* What the factory learned of its tables' key columns (alch__keysrc), freed with it. */
+void alch__keysrc_free(alch_sessionmaker *maker);
 bool alch__has_changes(alch_session *s);
 
 /* relate.c: relationship fields set foreign keys. Related objects not in the session are

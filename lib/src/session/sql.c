@@ -51,6 +51,13 @@ static alch_stmt *build(alch__sqlkind kind, const alch__mapper *map, const alch_
         if (col != pk) /* a one-to-many load: in key order */
             alch_order_by(st, alch__col_expr(m, pk));
         return st;
+    case SQL_INSERT_KEYED: /* the key first, then the columns of mask (session_internal.h) */
+        st = alch_insert(m);
+        alch_set_expr(st, alch__col_expr(m, pk), alch_param(" key"));
+        for (size_t i = 0; i < m->ncolumns; i++)
+            if (mask & (1ULL << i))
+                alch_set_expr(st, col_of(m, i), param(&m->columns[i]));
+        return alch__insert_arrays_keyed(st);
     case SQL_INSERT: /* rows > 1: VALUES (...), (...), ... */
     case SQL_INSERT_ARRAYS:
         st = alch_insert(m);
@@ -89,8 +96,8 @@ const char *alch__session_sql(alch_session *s, alch__sqlkind kind, const alch__m
 {
     alch_sessionmaker *maker = s->maker;
     for (alch__sqlshape *p = maker->shapes; p; p = p->next)
-        if (p->kind == kind && p->model == map->model && p->col == col && p->mask == mask && p->ret == ret &&
-            p->rows == rows)
+        if (p->kind == kind && p->model == map->model && p->col == col && p->mask == mask &&
+            p->ret == ret && p->rows == rows)
             return p->sql;
     alch_stmt *st = build(kind, map, col, mask, ret, rows);
     const char *text = NULL;

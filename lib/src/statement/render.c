@@ -334,7 +334,8 @@ static void render_model_columns(rctx *r, const alch_model *m)
 
 /* ---- statements ---------------------------------------------------------------------------- */
 
-/* ---- WITH: the CTEs a SELECT reads, declared in front of it ----------------------------------- */
+/* ---- WITH: the CTEs a SELECT reads, declared in front of it -----------------------------------
+ */
 
 static bool declared(const rctx *r, const alch_cte *cte)
 {
@@ -406,7 +407,7 @@ static void render_lock(rctx *r, const alch_stmt *st)
     bool aggregate = false;
     for (size_t i = 0; i < st->cols.n; i++)
         aggregate = aggregate || alch__expr_has_aggregate(st->cols.v[i]);
-    const char *with = st->group.n ? "GROUP BY"
+    const char *with = st->group.n    ? "GROUP BY"
                        : st->having.n ? "HAVING"
                        : st->distinct ? "DISTINCT"
                        : aggregate    ? "an aggregate (count, sum, ...)"
@@ -576,23 +577,50 @@ static void render_query(rctx *r, alch_stmt *st, const scope *outer)
         render_select(r, st, outer);
 }
 
-/* alch__insert_arrays: the first row's values, each an array of its column's type. */
+/* One placeholder of an INSERT of arrays, cast to its column's array type (or, array
+ * false, to the column's type). */
+static void render_array_cast(rctx *r, alch_stmt *st, const scope *sc, size_t j, bool array)
+{
+    const alch_column *c = st->set_cols.v[j]->col;
+    alch__buf_puts(&r->sql, "CAST(");
+    render_expr(r, sc, st->set_vals.v[j], false);
+    alch__buf_puts(&r->sql, " AS ");
+    alch__buf_puts(&r->sql, alch__sql_type_name(c->type == ALCH_REAL ? ALCH_DOUBLE : c->type));
+    alch__buf_puts(&r->sql, array ? "[])" : ")");
+}
+
+/* alch__insert_arrays: the first row's values, each an array of its column's type;
+ * alch__insert_arrays_keyed: the first column is the key (statement_internal.h). */
 static void render_arrays(rctx *r, alch_stmt *st, const scope *sc, size_t len)
 {
-    if (st->set_cols.n != len) {
+    if (st->set_cols.n != len || (st->arrays_keyed && len < 2)) {
         fail(r, ALCH_EMISUSE, "an INSERT of arrays has one row of placeholders, not several");
         return;
     }
-    alch__buf_puts(&r->sql, ") SELECT * FROM unnest(");
-    for (size_t j = 0; j < len; j++) {
-        const alch_column *c = st->set_cols.v[j]->col;
-        alch__buf_puts(&r->sql, j ? ", CAST(" : "CAST(");
-        render_expr(r, sc, st->set_vals.v[j], false);
-        alch__buf_puts(&r->sql, " AS ");
-        alch__buf_puts(&r->sql, alch__sql_type_name(c->type == ALCH_REAL ? ALCH_DOUBLE : c->type));
-        alch__buf_puts(&r->sql, "[])");
+    if (!st->arrays_keyed) {
+        alch__buf_puts(&r->sql, ") SELECT * FROM unnest(");
+        for (size_t j = 0; j < len; j++) {
+            alch__buf_puts(&r->sql, j ? ", " : "");
+            render_array_cast(r, st, sc, j, true);
+        }
+        alch__buf_putc(&r->sql, ')');
+        return;
     }
-    alch__buf_putc(&r->sql, ')');
+    alch__buf_puts(&r->sql, ") SELECT coalesce(u.k, ");
+    render_array_cast(r, st, sc, 0, false);
+    alch__buf_puts(&r->sql, " + u.ord - 1)");
+    for (size_t j = 1; j < len; j++)
+        alch__buf_printf(&r->sql, ", u.c%zu", j);
+    alch__buf_puts(&r->sql, " FROM unnest(");
+    for (size_t j = 1; j < len; j++) {
+        render_array_cast(r, st, sc, j, true);
+        alch__buf_puts(&r->sql, ", ");
+    }
+    render_array_cast(r, st, sc, 0, true);
+    alch__buf_puts(&r->sql, ") WITH ORDINALITY AS u(");
+    for (size_t j = 1; j < len; j++)
+        alch__buf_printf(&r->sql, "c%zu, ", j);
+    alch__buf_puts(&r->sql, "k, ord)");
 }
 
 static void render_insert(rctx *r, alch_stmt *st, const scope *sc)

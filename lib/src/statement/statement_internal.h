@@ -121,6 +121,7 @@ struct alch_stmt {
     int setop;               /* an alch_setop */
     alch_stmt *source;       /* INSERT ... SELECT: the SELECT (set_cols name the columns) */
     bool arrays;             /* INSERT ... SELECT * FROM unnest($1::T[], ...): alch__insert_arrays */
+    bool arrays_keyed;       /* ... and the first column is the key, numbered by the client */
     alch_lock_mode lock;     /* FOR UPDATE / SHARE ... */
     alch_lock_wait lock_wait;
     /* the rendering, redone when the statement changes (not when a value is bound) */
@@ -175,6 +176,13 @@ size_t alch__stmt_eager(const alch_stmt *st, const char *const **names);
  * column's SQL type without its length (the INSERT checks the length), DOUBLE PRECISION for a
  * REAL column (its C value is a double, cast by the INSERT as a single value would be). */
 alch_stmt *alch__insert_arrays(alch_stmt *st);
+/* The same with the key column first (its one placeholder) and the keys chosen by the
+ * caller, either a first key numbered on in the rows' order, or one key per row:
+ * `INSERT INTO t (id, a, b) SELECT coalesce(u.k, CAST($1 AS T) + u.ord - 1), u.c1, u.c2 FROM
+ * unnest(CAST($2 AS A[]), CAST($3 AS B[]), CAST($4 AS T[])) WITH ORDINALITY AS u(c1, c2, k,
+ * ord)`: $1 the first key, $4 the keys (an empty array when they follow $1). Each row's key
+ * is fixed before the server sees it, so no RETURNING has to be matched to the rows. */
+alch_stmt *alch__insert_arrays_keyed(alch_stmt *st);
 
 /* render.c: fills st->sql, st->params (placeholders from binds). Returns 0 or the error.
  * base: the base of the session that runs the statement, or NULL; a join along a foreign key

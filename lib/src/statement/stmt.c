@@ -565,6 +565,13 @@ alch_stmt *alch__insert_arrays(alch_stmt *st)
     return st;
 }
 
+alch_stmt *alch__insert_arrays_keyed(alch_stmt *st)
+{
+    if (is_kind(st, INS, "alch__insert_arrays_keyed"))
+        st->arrays = st->arrays_keyed = true;
+    return st;
+}
+
 alch_stmt *alch_insert_from_select(alch_stmt *st, alch_stmt *select, alch_expr *const *cols,
                                    size_t n)
 {
