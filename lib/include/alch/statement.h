@@ -50,10 +50,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "alch/conn.h"
 #include "alch/error.h"
 #include "alch/model.h"
-#include "alch/result.h"
 #include "alch/value.h"
 
 #ifdef __cplusplus
@@ -776,24 +774,6 @@ ALCH_API const alch_model *alch_stmt_model(const alch_stmt *st);
 ALCH_API void alch_stmt_free(alch_stmt *st);
 
 /**
- * @brief Run a statement on a connection (no session, no identity map): the rows come back
- *        as an ::alch_result.
- * @param conn  A connection of a sync engine (or one from alch_conn_open()).
- * @param st    The statement.
- * @param res   Receives the result (free it with alch_result_free()); may be NULL.
- * @param err   Optional details on failure.
- * @return 0, the statement's build error, or what alch_conn_execute_text() returns.
- */
-ALCH_API int alch_conn_execute(alch_conn *conn, alch_stmt *st, alch_result **res, alch_error *err);
-
-/**
- * @brief Async face of alch_conn_execute(): @p cb receives the result.
- * @return 0 when started; a negative code (the statement's error, or as
- *         alch_conn_execute_text_async()) when it could not start.
- */
-ALCH_API int alch_conn_execute_async(alch_conn *conn, alch_stmt *st, alch_exec_cb cb, void *data);
-
-/**
  * @brief Objects a result holds: `items[0] .. items[count - 1]`, each a struct of a model.
  *
  * Who owns them depends on where they come from: alch_session_scalars() (the session) or
@@ -803,27 +783,6 @@ typedef struct alch_list {
     void **items; /**< The objects, in the order the rows came. */
     size_t count; /**< How many. */
 } alch_list;
-
-/**
- * @brief Map every row of a result to a struct of @p model, without a session: no identity
- *        map, no change tracking, nothing copied that need not be.
- *
- * The fast way to read many rows you will not change (a report, an export): the structs
- * live in one block owned by the result, and their strings point into the result itself,
- * so everything is freed by alch_result_free(), and nothing may be modified or kept after
- * it. The result must come from a statement that selects the model (alch_select()), run
- * with alch_conn_execute() or alch_session_execute().
- *
- * @param res    The result.
- * @param model  The model whose columns the result holds, in order.
- * @param out    Receives the structs (owned by the result).
- * @param err    Optional details on failure.
- * @return 0; ::ALCH_EMISUSE when the result's columns are not the model's, or @p model is a
- *         Core table (ALCH_TABLE(), no struct); ::ALCH_ETYPE or
- *         ::ALCH_EDATA for a value that does not fit its field; ::ALCH_ENOMEM.
- */
-ALCH_API int alch_result_scalars(alch_result *res, const alch_model *model, alch_list *out,
-                                 alch_error *err);
 
 /** @} */
 

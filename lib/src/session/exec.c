@@ -3,6 +3,7 @@
  * row loader, one floor above both (in the session's room). */
 #include <stdlib.h>
 
+#include "alch/session.h"
 #include "driver/driver.h"
 #include "driver/error_internal.h"
 #include "driver/result_internal.h"
