@@ -1080,7 +1080,9 @@ static void test_long_names(void **state)
     size_t n = strcspn(fk, " ");
     assert_int_equal(n, 63);
     memcpy(fk_name, fk, n);
-    ASSERT_HAS(fk_name, "fk_a_table_with_a_rather_long_name_for_testing_another_");
+    /* the suffix is the 32-bit FNV-1a of the whole name: names live in databases (the schema
+     * diff compares them), so it must never change */
+    assert_string_equal(fk_name, "fk_a_table_with_a_rather_long_name_for_testing_another_3702e707");
     const char *ix = strstr(ddl, "CREATE INDEX IF NOT EXISTS ");
     assert_non_null(ix);
     ix += strlen("CREATE INDEX IF NOT EXISTS ");
@@ -1088,6 +1090,7 @@ static void test_long_names(void **state)
     n = strcspn(ix, " ");
     assert_int_equal(n, 63);
     memcpy(ix_name, ix, n);
+    assert_string_equal(ix_name, "ix_a_table_with_a_rather_long_name_for_testing_another_6f25baea");
     free(ddl);
 
     alch_engine *engine = NULL;

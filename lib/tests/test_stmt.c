@@ -1787,12 +1787,18 @@ static void test_async(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_cases),          cmocka_unit_test(test_injection),
-        cmocka_unit_test(test_mistakes),       cmocka_unit_test(test_results),
-        cmocka_unit_test(test_reuse),          cmocka_unit_test(test_async),
-        cmocka_unit_test(test_stream_batches), cmocka_unit_test(test_selectin),
-        cmocka_unit_test(test_locks),          cmocka_unit_test(test_tpcb),
-        cmocka_unit_test(test_two_foreign_keys), cmocka_unit_test(test_join_via_mapper),
+        cmocka_unit_test(test_cases),
+        cmocka_unit_test(test_injection),
+        cmocka_unit_test(test_mistakes),
+        cmocka_unit_test(test_results),
+        cmocka_unit_test(test_reuse),
+        cmocka_unit_test(test_async),
+        cmocka_unit_test(test_stream_batches),
+        cmocka_unit_test(test_selectin),
+        cmocka_unit_test(test_locks),
+        cmocka_unit_test(test_tpcb),
+        cmocka_unit_test(test_two_foreign_keys),
+        cmocka_unit_test(test_join_via_mapper),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -12,6 +12,7 @@
 #include "driver/driver.h"
 #include "driver/error_internal.h"
 #include "util/buf.h"
+#include "util/hash.h"
 
 enum { MAX_NAME = 63 };
 
@@ -53,15 +54,6 @@ bool alch__ddl_wants_index(const alch_column *c)
     return c->index && !c->unique && !c->primary_key;
 }
 
-/* 32-bit FNV-1a: a short, stable fingerprint for names that must be cut. */
-static uint32_t fnv1a(const char *s)
-{
-    uint32_t h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
-}
-
 /* A generated name (pk_t, uq_t_c, fk_t_c_r, ix_t_c), unquoted. PostgreSQL cuts names at 63
  * bytes, so two long names could become one: a long name is cut at 54 bytes (at a UTF-8
  * character boundary) and ends with '_' and 8 hex digits of the whole name's hash. */
@@ -78,7 +70,7 @@ char *alch__ddl_name(const char *prefix, const char *table, const char *column, 
         return NULL;
     }
     if (name.len > MAX_NAME) {
-        uint32_t h = fnv1a(name.data);
+        uint32_t h = alch__fnv1a32(name.data);
         size_t cut = MAX_NAME - 9;
         while (cut > 0 && ((unsigned char)name.data[cut] & 0xC0) == 0x80)
             cut--;

@@ -810,8 +810,9 @@ int alch_conn_cancel(alch_conn *c)
     }
     int rc = request_cancel(c, ALCH_ECANCELED);
     if (rc)
-        alch__error_set(err, rc, "alch_conn_cancel: out of memory while sending the cancel "
-                                 "request (the statement goes on)");
+        alch__error_set(err, rc,
+                        "alch_conn_cancel: out of memory while sending the cancel "
+                        "request (the statement goes on)");
     return rc;
 }
 

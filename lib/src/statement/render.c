@@ -782,8 +782,8 @@ int alch_stmt_params(alch_stmt *st, const alch_value **values, size_t *n, alch_e
     return alch__stmt_params(st, NULL, values, n, err);
 }
 
-int alch__stmt_params(alch_stmt *st, const alch_base *base, const alch_value **values,
-                      size_t *n, alch_error *err)
+int alch__stmt_params(alch_stmt *st, const alch_base *base, const alch_value **values, size_t *n,
+                      alch_error *err)
 {
     int rc = alch__stmt_render(st, base, err);
     if (rc)

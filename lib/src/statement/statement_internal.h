@@ -190,8 +190,8 @@ alch_stmt *alch__insert_arrays_keyed(alch_stmt *st);
  * answer: see alch__fks_to()). */
 int alch__stmt_render(alch_stmt *st, const alch_base *base, alch_error *err);
 /* alch_stmt_params(), rendered for a session of this base (NULL: none). */
-int alch__stmt_params(alch_stmt *st, const alch_base *base, const alch_value **values,
-                      size_t *n, alch_error *err);
+int alch__stmt_params(alch_stmt *st, const alch_base *base, const alch_value **values, size_t *n,
+                      alch_error *err);
 /* The model of the statement's FROM (explicit, select(model), or the first column's). */
 const alch_model *alch__stmt_from(const alch_stmt *st);
 

@@ -1,7 +1,7 @@
-/* FNV-1a, the hash of short keys: parameter types, identity keys and object pointers in the
- * session's tables (no adversary: a byte-at-a-time hash is fast enough and spreads well). SQL
- * text, hashed once per statement run by the statement cache and 100-300 bytes long, is read
- * eight bytes at a time (alch__hash_str). */
+/* The library's hash functions, all here. FNV-1a, the hash of short keys: parameter types,
+ * identity keys and object pointers in the session's tables (no adversary: a byte-at-a-time
+ * hash is fast enough and spreads well). SQL text, hashed once per statement run by the
+ * statement cache and 100-300 bytes long, is read eight bytes at a time (alch__hash_str). */
 #ifndef ALCH_UTIL_HASH_H
 #define ALCH_UTIL_HASH_H
 
@@ -19,6 +19,16 @@ static inline uint64_t alch__fnv1a(uint64_t h, const void *p, size_t n)
         h ^= b[i];
         h *= 1099511628211ULL; /* the 64-bit FNV prime */
     }
+    return h;
+}
+
+/* 32-bit FNV-1a of a string: the fingerprint that ends a generated constraint name cut to
+ * fit 63 bytes (base/ddl.c). It is part of names stored in databases: it must never change. */
+static inline uint32_t alch__fnv1a32(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
     return h;
 }
 
