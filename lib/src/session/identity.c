@@ -75,9 +75,9 @@ void alch__tables_free(alch_session *s, size_t n, alch__rec **by_ptr, alch__rec 
     }
 }
 
-static int grow(alch_session *s)
+/* Tables of n buckets (a power of two) with every record linked in again. */
+static int resize(alch_session *s, size_t n)
 {
-    size_t n = s->nbuckets ? s->nbuckets * 2 : ALCH__FIRST_BUCKETS;
     alch__rec **ptrs = table_new(s, n), **keys = table_new(s, n);
     if (!ptrs || !keys) {
         alch__tables_free(s, n, ptrs, keys);
@@ -97,6 +97,14 @@ static int grow(alch_session *s)
             alch__link_key(s, r);
     }
     return 0;
+}
+
+int alch__identity_reserve(alch_session *s, size_t more)
+{
+    size_t n = s->nbuckets ? s->nbuckets : ALCH__FIRST_BUCKETS;
+    while (n < s->nrecs + more)
+        n *= 2;
+    return n == s->nbuckets ? 0 : resize(s, n);
 }
 
 /* The identity key: the table, a separator, and the primary key as text, built on the stack
@@ -195,7 +203,7 @@ void alch__rec_set(alch_session *s, alch__rec *r, alch_object_state st, bool del
 /* Start tracking an object; it goes to the end of the add order. */
 alch__rec *alch__track(alch_session *s, const alch__mapper *map, void *obj, alch_object_state st)
 {
-    if (s->nrecs + 1 > s->nbuckets && grow(s) != 0)
+    if (s->nrecs + 1 > s->nbuckets && alch__identity_reserve(s, 1) != 0)
         return NULL;
     alch__rec *r = alch__arena_alloc(&s->arena, sizeof *r);
     if (!r)

@@ -665,7 +665,7 @@ static int apply_rows(alch_session *s, alch__sop *op, alch_result *res, alch_err
     if (op->mode == Q_SCALARS) {
         op->list = alch__arena_alloc(&s->arena, sizeof *op->list);
         void **items = alch__arena_alloc(&s->arena, (rows ? rows : 1) * sizeof *items);
-        if (!op->list || !items)
+        if (!op->list || !items || alch__identity_reserve(s, rows) != 0)
             return alch__error_set(err, ALCH_ENOMEM, "out of memory");
         for (size_t i = 0; i < rows; i++) {
             int rc = alch__row_object(s, op->map, res, i, &items[i], err);
@@ -729,7 +729,7 @@ static int apply_query(alch_session *s, alch__sop *op, alch_result *res, alch_er
     }
     alch_many *many = (alch_many *)field;
     void **items = alch__arena_alloc(&s->arena, (rows ? rows : 1) * sizeof *items);
-    if (!items)
+    if (!items || alch__identity_reserve(s, rows) != 0)
         return alch__error_set(err, ALCH_ENOMEM, "out of memory");
     for (size_t i = 0; i < rows; i++) {
         int rc = alch__row_object(s, target, res, i, &items[i], err);
