@@ -291,10 +291,7 @@ void *alch__snapshot(alch_session *s, const alch_model *m, const void *obj)
 
 void *alch__snapshot_loaded(alch_session *s, const alch_model *m, const void *obj)
 {
-    void *copy = alch__arena_alloc(&s->arena, m->size);
-    if (copy)
-        memcpy(copy, obj, m->size);
-    return copy;
+    return alch__arena_memdup(&s->arena, obj, m->size);
 }
 
 void alch__restore(alch_session *s, const alch_model *m, void *obj, const void *snap)

@@ -73,7 +73,7 @@ static alch__arena_block *block_new(alch__arena *a, size_t size, bool *alone)
     return b;
 }
 
-void *alch__arena_alloc(alch__arena *a, size_t size)
+void *alch__arena_alloc_raw(alch__arena *a, size_t size)
 {
     size = round_up(size ? size : 1);
     alch__arena_block *b = a->head;
@@ -94,21 +94,31 @@ void *alch__arena_alloc(alch__arena *a, size_t size)
     }
     void *p = b->mem + b->used;
     b->used += size;
-    memset(p, 0, size);
+    return p;
+}
+
+void *alch__arena_alloc(alch__arena *a, size_t size)
+{
+    size = round_up(size ? size : 1);
+    void *p = alch__arena_alloc_raw(a, size);
+    if (p)
+        memset(p, 0, size);
     return p;
 }
 
 char *alch__arena_strndup(alch__arena *a, const char *s, size_t n)
 {
-    char *p = alch__arena_alloc(a, n + 1);
-    if (p)
+    char *p = alch__arena_alloc_raw(a, n + 1);
+    if (p) {
         memcpy(p, s, n);
+        p[n] = '\0';
+    }
     return p;
 }
 
 void *alch__arena_memdup(alch__arena *a, const void *src, size_t n)
 {
-    void *p = alch__arena_alloc(a, n);
+    void *p = n ? alch__arena_alloc_raw(a, n) : alch__arena_alloc(a, n);
     if (p && n)
         memcpy(p, src, n);
     return p;

@@ -28,6 +28,8 @@ size_t alch__arena_first_size(void);
 
 /* Zeroed memory aligned for any type, or NULL when out of memory. */
 void *alch__arena_alloc(alch__arena *a, size_t size);
+/* The same, not zeroed: for memory the caller writes whole at once (a copy). */
+void *alch__arena_alloc_raw(alch__arena *a, size_t size);
 char *alch__arena_strndup(alch__arena *a, const char *s, size_t n);
 void *alch__arena_memdup(alch__arena *a, const void *p, size_t n);
 /* Empty the arena but keep its blocks for what comes next (a stream's next batch): their
