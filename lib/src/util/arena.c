@@ -2,6 +2,7 @@
 
 #include <stdalign.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -17,7 +18,8 @@ struct alch__arena_block {
     alch__arena_block *next;
     size_t used;
     size_t cap;
-    bool alone; /* made for one allocation larger than a block's quarter */
+    bool alone;  /* made for one allocation larger than a block's quarter */
+    bool mapped; /* a huge block from mmap */
     alignas(max_align_t) unsigned char mem[];
 };
 
@@ -28,16 +30,29 @@ static size_t round_up(size_t n)
 }
 
 /* A 2 MiB block on a 2 MiB boundary, so the kernel can back it with one huge page: one
- * fault instead of 512. Without transparent huge pages it is simply a large block. */
+ * fault instead of 512. Mapped directly, not from malloc: freeing a mapped malloc chunk of
+ * 4 MiB would raise glibc's mmap threshold for the whole process (heap blocks up to 4 MiB,
+ * zeroed by hand by calloc). Without MADV_HUGEPAGE it is simply a large malloc block. */
 static alch__arena_block *huge_block(void)
 {
-    void *p;
-    if (posix_memalign(&p, HUGE_BLOCK, HUGE_BLOCK) != 0)
-        return NULL;
 #ifdef MADV_HUGEPAGE
-    (void)madvise(p, HUGE_BLOCK, MADV_HUGEPAGE); /* advice: refused is fine */
+    size_t span = 2 * (size_t)HUGE_BLOCK;
+    unsigned char *m = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    size_t head = (HUGE_BLOCK - (uintptr_t)m % HUGE_BLOCK) % HUGE_BLOCK;
+    if (head)
+        munmap(m, head);
+    munmap(m + head + HUGE_BLOCK, span - head - HUGE_BLOCK);
+    alch__arena_block *b = (alch__arena_block *)(m + head);
+    (void)madvise(b, HUGE_BLOCK, MADV_HUGEPAGE); /* advice: refused is fine */
+    b->mapped = true;
+#else
+    alch__arena_block *b = malloc(HUGE_BLOCK);
+    if (!b)
+        return NULL;
+    b->mapped = false;
 #endif
-    alch__arena_block *b = p;
     b->cap = HUGE_BLOCK - sizeof *b;
     return b;
 }
@@ -60,12 +75,14 @@ static alch__arena_block *block_new(alch__arena *a, size_t size, bool *alone)
     *alone = size > cap / 4;
     if (*alone)
         cap = size;
-    if (cap == HUGE_BLOCK - sizeof *b)
+    if (cap == HUGE_BLOCK - sizeof *b) {
         b = huge_block();
-    else if (a->spare && cap == FIRST_BLOCK)
-        b = alch__freelist_get(a->spare);
-    else
-        b = malloc(sizeof *b + cap);
+    } else {
+        b = a->spare && cap == FIRST_BLOCK ? alch__freelist_get(a->spare)
+                                           : malloc(sizeof *b + cap);
+        if (b)
+            b->mapped = false;
+    }
     if (!b)
         return NULL;
     b->cap = cap;
@@ -132,7 +149,9 @@ size_t alch__arena_first_size(void)
 static void block_free(alch__arena *a, alch__arena_block *b)
 {
     a->held -= b->cap;
-    if (a->spare && b->cap == FIRST_BLOCK && !b->alone)
+    if (b->mapped)
+        munmap(b, HUGE_BLOCK);
+    else if (a->spare && b->cap == FIRST_BLOCK && !b->alone)
         alch__freelist_put(a->spare, b);
     else
         free(b);
