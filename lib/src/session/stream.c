@@ -1,6 +1,7 @@
 /* Streaming a large result through a server-side cursor: DECLARE once, FETCH a batch at a time,
- * map each batch into an arena that is emptied before the next one. Memory is bounded by one
- * batch. Built on alch_session_execute_text(), so autoflush, echo and errors behave as everywhere.
+ * map each batch into an arena that is emptied before the next one (its strings point into the
+ * batch's result, freed at the same time). Memory is bounded by one batch. Built on
+ * alch_session_execute_text(), so autoflush, echo and errors behave as everywhere.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,7 +168,8 @@ static int map_batch(alch_stream *it, alch_list *batch, alch_error *err)
         items[r] = alch__arena_alloc(&it->arena, it->model->size);
         if (!items[r])
             return alch__error_set(err, ALCH_ENOMEM, "out of memory");
-        rc = alch__fields_load(it->model, items[r], it->res, r, &it->arena, err);
+        /* no arena: strings and bytes point into the batch's result, freed with the objects */
+        rc = alch__fields_load(it->model, items[r], it->res, r, NULL, err);
         if (rc)
             return rc;
     }
