@@ -500,6 +500,54 @@ static void test_waiters_served_fifo(void **state)
     assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* Checkouts that wait share the pool's one timer (their deadlines come in checkout order):
+ * queuing 50 of them starts no timer each (it did: 50 libuv timers started and stopped). */
+static void count_active(uv_handle_t *h, void *arg)
+{
+    if (uv_is_active(h))
+        ++*(int *)arg;
+}
+
+static int active_handles(uv_loop_t *loop)
+{
+    int n = 0;
+    uv_walk(loop, count_active, &n);
+    return n;
+}
+
+static void on_conn_close(alch_conn *c, int status, const alch_error *err, void *data)
+{
+    (void)err;
+    if (status == 0)
+        ++*(int *)data;
+    alch_conn_close(c);
+}
+
+static void test_waiters_share_one_timer(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    alch_engine_options o = alch_engine_options_default();
+    o.pool_size = 1;
+    o.max_overflow = 0;
+    alch_error err = ALCH_ERROR_INIT;
+    alch_engine *e = NULL;
+    CHECK_OK(alch_engine_create_on_loop(&loop, db_url, &o, &e, &err), err);
+    int before = active_handles(&loop), served = 0;
+    for (int i = 0; i < 50; i++)
+        assert_int_equal(alch_engine_connect_async(e, on_conn_close, &served), 0);
+    int added = active_handles(&loop) - before;
+    fprintf(stderr, "50 checkouts waiting: %d more active handles\n", added);
+    assert_true(added <= 2); /* the pool's timer and the engine's one for deferred steps */
+    uv_run(&loop, UV_RUN_DEFAULT); /* served one after another on the pool's one connection */
+    assert_int_equal(served, 50);
+    assert_int_equal(alch_engine_pool_status(e).waiting, 0);
+    alch_engine_free(e);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 /* Many tasks, a small pool: all complete, the pool never grows past size + overflow. */
 typedef struct load_state {
     alch_engine *engine;
@@ -721,6 +769,7 @@ int main(void)
         cmocka_unit_test(test_recycle),
         cmocka_unit_test(test_statement_cache_lru),
         cmocka_unit_test(test_waiters_served_fifo),
+        cmocka_unit_test(test_waiters_share_one_timer),
         cmocka_unit_test(test_many_tasks_small_pool),
         cmocka_unit_test(test_dispose_with_waiters),
         cmocka_unit_test(test_free_engine_in_callback),

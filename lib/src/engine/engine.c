@@ -449,6 +449,14 @@ int alch__engine_defer(alch_engine *e, alch__deferred *d)
     return 0;
 }
 
+void alch__engine_close_defer(alch_engine *e)
+{
+    if (e->defer_timer && !e->defer_head) {
+        uv_close((uv_handle_t *)e->defer_timer, free_timer);
+        e->defer_timer = NULL;
+    }
+}
+
 void alch__engine_release_memory(alch_engine *e)
 {
     alch__pool_close_spares(&e->pool);

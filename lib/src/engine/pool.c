@@ -9,6 +9,7 @@
  * the hand-off: one round trip for both (driver.h, alch__conn_reset). A connection
  * that goes idle instead ends that pipeline (alch__conn_park), so none sits in the pool inside
  * a transaction, nor holds a PgBouncer server connection. */
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "driver/error_internal.h"
@@ -19,10 +20,9 @@ struct alch__waiter {
     alch__pool *pool;
     alch_connect_cb cb;
     void *data;
-    uv_timer_t timer;  /* the waiter is freed in this timer's close callback */
     uint64_t deadline; /* uv_now() in ms */
+    uint64_t seq;      /* its checkout's number: tried by a kick once seq <= pool->tried_seq */
     bool queued;
-    bool tried; /* dispatch ran at least once for it */
 };
 
 /* A connection being opened: freeing the engine abandons it rather than wait for it. */
@@ -41,7 +41,7 @@ void alch__pool_init(alch__pool *pool, alch_engine *engine)
 
 bool alch__pool_empty(const alch__pool *pool)
 {
-    return pool->n_idle + pool->n_out + pool->n_opening + pool->n_waiting == 0;
+    return pool->n_idle + pool->n_out + pool->n_opening + pool->n_waiting + pool->holds == 0;
 }
 
 static int max_size(const alch__pool *pool)
@@ -58,9 +58,33 @@ static void maybe_release_engine(alch__pool *pool)
 
 /* ---- waiters ------------------------------------------------------------------------ */
 
-static void free_waiter(uv_handle_t *h)
+/* Waiters queue in checkout order, and a checkout's deadline is its time plus the one
+ * pool_timeout_ms: the queue is in deadline order too (a waiter put back at the front after a
+ * failed ping was the front one). So one timer, armed for the front waiter's deadline, serves
+ * them all; it is not moved when the front waiter is served (it fires early, once, and is
+ * armed again), and while nobody waits it does not keep the loop alive. */
+
+static void free_timer(uv_handle_t *h)
 {
-    free(h->data);
+    free(h);
+}
+
+static void on_pool_timer(uv_timer_t *t);
+
+/* Fire the pool's timer in `ms` (restart: it may be armed for later). */
+static void timer_in(alch__pool *pool, uint64_t ms)
+{
+    if (pool->timer)
+        uv_timer_start(pool->timer, on_pool_timer, ms, 0);
+}
+
+/* The front waiter's deadline is watched (the timer armed, for it or earlier). */
+static void watch_front(alch__pool *pool)
+{
+    if (pool->timer && pool->head && !uv_is_active((uv_handle_t *)pool->timer)) {
+        uint64_t now = uv_now(pool->engine->loop);
+        timer_in(pool, pool->head->deadline > now ? pool->head->deadline - now : 0);
+    }
 }
 
 static void unlink_waiter(alch__pool *pool, alch__waiter *w)
@@ -78,7 +102,8 @@ static void unlink_waiter(alch__pool *pool, alch__waiter *w)
     }
     w->next = NULL;
     w->queued = false;
-    pool->n_waiting--;
+    if (--pool->n_waiting == 0 && pool->timer)
+        uv_unref((uv_handle_t *)pool->timer); /* armed or not, nobody waits on it */
 }
 
 static void push_front(alch__pool *pool, alch__waiter *w)
@@ -88,25 +113,25 @@ static void push_front(alch__pool *pool, alch__waiter *w)
     if (!pool->tail)
         pool->tail = w;
     w->queued = true;
-    pool->n_waiting++;
+    if (pool->n_waiting++ == 0 && pool->timer)
+        uv_ref((uv_handle_t *)pool->timer);
 }
 
 enum { MAX_SPARE = 64 };
 
-/* Give the waiter its answer and let it go: kept as a spare (its timer still open) for the
- * next checkout, or freed with its timer's close. The callback may check out again at once. */
+/* Give the waiter its answer and let it go: kept as a spare for the next checkout, or freed.
+ * The callback may check out again at once. */
 static void finish_waiter(alch__waiter *w, alch_conn *conn, int status, const alch_error *err)
 {
     alch__pool *pool = w->pool;
     alch_connect_cb cb = w->cb;
     void *data = w->data;
-    uv_timer_stop(&w->timer);
     if (pool->n_spare < MAX_SPARE && !pool->engine->freeing) {
         w->next = pool->spare;
         pool->spare = w;
         pool->n_spare++;
     } else {
-        uv_close((uv_handle_t *)&w->timer, free_waiter);
+        free(w);
     }
     cb(conn, status, err, data);
 }
@@ -116,9 +141,15 @@ void alch__pool_close_spares(alch__pool *pool)
     while (pool->spare) {
         alch__waiter *w = pool->spare;
         pool->spare = w->next;
-        uv_close((uv_handle_t *)&w->timer, free_waiter);
+        free(w);
     }
     pool->n_spare = 0;
+    if (pool->timer) {
+        uv_close((uv_handle_t *)pool->timer, free_timer);
+        pool->timer = NULL;
+    }
+    alch__engine_undefer(pool->engine, &pool->kick);
+    alch__engine_close_defer(pool->engine);
 }
 
 /* The sentence of a checkout that ran out of time, with what the pool was doing. */
@@ -145,75 +176,106 @@ static void timeout_error(const alch__pool *pool, alch_error *err)
                           "pool_size / max_overflow / pool_timeout_ms");
 }
 
-static void on_waiter_timer(uv_timer_t *t)
+/* The first waiter whose deadline the timer must end now: tried by a kick, its deadline
+ * passed, and not covered by a connection being opened for it (with pool_timeout <= 0, a
+ * connection being opened is still awaited, bounded by the connect timeout: on_connected()
+ * looks at the deadlines again). NULL when none; *next_ms is then when to look again (0: no
+ * need, a kick or a connection will). */
+static alch__waiter *expired_waiter(alch__pool *pool, uint64_t now, uint64_t *next_ms)
 {
-    alch__waiter *w = t->data;
-    alch__pool *pool = w->pool;
-    if (!w->queued)
-        return;
-    if (!w->tried) { /* first turn: try to serve it now, even with a zero timeout */
-        w->tried = true;
-        dispatch(pool);
-        if (!w->queued)
-            return;
-    }
-    if (uv_now(t->loop) < w->deadline) {
-        uv_timer_start(&w->timer, on_waiter_timer, w->deadline - uv_now(t->loop), 0);
-        return;
-    }
-    /* pool_timeout <= 0 means "never wait for a connection to come free": a connection
-     * being opened for this waiter is still awaited, bounded by the connect timeout
-     * (on_connected() looks at the deadline again). Otherwise the deadline covers the
-     * whole checkout, connecting included. */
-    const alch_engine_options *o = &pool->engine->opts;
+    bool never_wait = pool->engine->opts.pool_timeout_ms <= 0;
     int pos = 0;
-    for (alch__waiter *x = pool->head; x && x != w; x = x->next)
-        pos++;
-    if (o->pool_timeout_ms <= 0 && pos < pool->n_opening)
-        return;
-    unlink_waiter(pool, w);
-    alch_error err = ALCH_ERROR_INIT;
-    timeout_error(pool, &err);
-    alch_engine *engine = pool->engine;
-    finish_waiter(w, NULL, ALCH_ETIMEOUT, &err);
-    alch_error_clear(&err);
-    if (engine->freeing)
-        maybe_release_engine(&engine->pool);
+    *next_ms = 0;
+    for (alch__waiter *w = pool->head; w; w = w->next, pos++) {
+        if (w->deadline > now) {
+            *next_ms = w->deadline - now;
+            return NULL;
+        }
+        if (w->seq > pool->tried_seq) /* not tried yet: its kick comes first */
+            return NULL;
+        if (!(never_wait && pos < pool->n_opening))
+            return w;
+    }
+    return NULL;
+}
+
+/* A callback may free the engine (alch_engine_free): the pool holds it until it is done. */
+static void unhold(alch__pool *pool)
+{
+    pool->holds--;
+    maybe_release_engine(pool); /* closes the timer */
+}
+
+static void on_pool_timer(uv_timer_t *t)
+{
+    alch__pool *pool = t->data;
+    uint64_t next_ms;
+    alch__waiter *w;
+    pool->holds++;
+    while ((w = expired_waiter(pool, uv_now(t->loop), &next_ms)) != NULL) {
+        unlink_waiter(pool, w);
+        alch_error err = ALCH_ERROR_INIT;
+        timeout_error(pool, &err);
+        finish_waiter(w, NULL, ALCH_ETIMEOUT, &err);
+        alch_error_clear(&err);
+    }
+    if (next_ms)
+        timer_in(pool, next_ms);
+    unhold(pool);
+}
+
+/* The waiters checked out before this loop turn are served now, if anything is free. */
+static void on_kick(alch__deferred *d)
+{
+    alch__pool *pool = (alch__pool *)((char *)d - offsetof(alch__pool, kick));
+    pool->holds++;
+    pool->tried_seq = pool->seq;
+    dispatch(pool);
+    uint64_t next_ms;
+    if (expired_waiter(pool, uv_now(pool->engine->loop), &next_ms)) /* pool_timeout <= 0 */
+        timer_in(pool, 0);
+    unhold(pool);
 }
 
 int alch__pool_checkout(alch__pool *pool, alch_connect_cb cb, void *data)
 {
-    alch__waiter *w = pool->spare;
-    if (w) { /* a finished waiter, its timer ready */
-        pool->spare = w->next;
-        pool->n_spare--;
-        w->next = NULL; /* the other fields are set below; the timer stays as it is */
-        w->tried = false;
-    } else {
-        w = calloc(1, sizeof *w);
-        if (!w)
-            return ALCH_ENOMEM;
-        if (uv_timer_init(pool->engine->loop, &w->timer) != 0) {
-            free(w);
+    if (!pool->timer) {
+        pool->timer = malloc(sizeof *pool->timer);
+        if (!pool->timer || uv_timer_init(pool->engine->loop, pool->timer) != 0) {
+            free(pool->timer);
+            pool->timer = NULL;
             return ALCH_ENOMEM;
         }
+        pool->timer->data = pool;
+        uv_unref((uv_handle_t *)pool->timer);
     }
-    w->timer.data = w;
-    w->pool = pool;
-    w->cb = cb;
-    w->data = data;
+    alch__waiter *w = pool->spare;
+    if (w) { /* a finished waiter */
+        pool->spare = w->next;
+        pool->n_spare--;
+    } else if (!(w = malloc(sizeof *w))) {
+        return ALCH_ENOMEM;
+    }
+    *w = (alch__waiter){.pool = pool, .cb = cb, .data = data, .seq = ++pool->seq};
+    /* served on the next loop turn, never inside this call */
+    pool->kick.run = on_kick;
+    if (alch__engine_defer(pool->engine, &pool->kick) != 0) {
+        free(w);
+        return ALCH_ENOMEM;
+    }
     int timeout = pool->engine->opts.pool_timeout_ms;
     uv_update_time(pool->engine->loop); /* a sync engine's loop may have slept a long time */
     w->deadline = uv_now(pool->engine->loop) + (uint64_t)(timeout > 0 ? timeout : 0);
-    /* join the back of the queue; served on the next loop turn, never inside this call */
+    /* join the back of the queue */
     if (pool->tail)
         pool->tail->next = w;
     else
         pool->head = w;
     pool->tail = w;
     w->queued = true;
-    pool->n_waiting++;
-    uv_timer_start(&w->timer, on_waiter_timer, 0, 0);
+    if (pool->n_waiting++ == 0)
+        uv_ref((uv_handle_t *)pool->timer);
+    watch_front(pool);
     return 0;
 }
 
@@ -312,9 +374,9 @@ static void on_connected(alch_conn *c, int status, const alch_error *err, void *
     }
     dispatch(pool);
     /* waiters whose deadline passed while an opening connection covered them */
-    for (alch__waiter *x = pool->head; x; x = x->next)
-        if (x->tried && uv_now(pool->engine->loop) >= x->deadline)
-            uv_timer_start(&x->timer, on_waiter_timer, 0, 0);
+    uint64_t next_ms;
+    if (expired_waiter(pool, uv_now(pool->engine->loop), &next_ms))
+        timer_in(pool, 0);
     maybe_release_engine(pool);
 }
 
@@ -363,9 +425,9 @@ static void on_pinged(alch_conn *c, int status, alch_result *res, const alch_err
     discard(pool, c);
     push_front(pool, w);
     dispatch(pool);
-    if (w->queued) { /* still waiting: its deadline stands */
+    if (w->queued) { /* still waiting: its deadline stands, the earliest of all */
         uint64_t now = uv_now(pool->engine->loop);
-        uv_timer_start(&w->timer, on_waiter_timer, w->deadline > now ? w->deadline - now : 0, 0);
+        timer_in(pool, w->deadline > now ? w->deadline - now : 0);
     }
 }
 

@@ -19,8 +19,16 @@ typedef struct alch__pool {
     alch__waiter *tail;
     int n_waiting;
     unsigned generation;    /* bumped by dispose: older connections close when returned */
-    alch__waiter *spare;    /* finished waiters kept for the next checkouts, timers open */
+    alch__waiter *spare;    /* finished waiters kept for the next checkouts */
     int n_spare;
+    /* One timer for every waiter's deadline (they come in deadline order), armed while some
+     * wait: a checkout costs no timer of its own. The kick serves new waiters on the next loop
+     * turn, through the engine's deferred steps. */
+    uv_timer_t *timer;      /* made on first use, freed in its close callback */
+    alch__deferred kick;
+    uint64_t seq;           /* checkouts so far: each waiter's number */
+    uint64_t tried_seq;     /* waiters up to this number have been tried by a kick */
+    int holds;              /* > 0 while the pool's own callbacks run: the engine stays */
 } alch__pool;
 
 struct alch_engine {
@@ -49,9 +57,12 @@ int alch__pool_checkout(alch__pool *pool, alch_connect_cb cb, void *data);
 void alch__pool_dispose(alch__pool *pool);
 /* Whether nothing is left that needs the engine (no connection, no waiter). */
 bool alch__pool_empty(const alch__pool *pool);
+/* Close the engine's timer of deferred steps when none is queued (made again on the next). */
+void alch__engine_close_defer(alch_engine *engine);
 /* Called by the pool when the engine may be freed now (freeing set and pool empty). */
 void alch__engine_release_memory(alch_engine *engine);
-/* Close the timers of the spare waiters (their memory goes with the close callbacks). */
+/* Free the spare waiters, close the pool's timer (freed by its close callback) and take its
+ * kick off the engine's queue: a pool left this way holds no handle. */
 void alch__pool_close_spares(alch__pool *pool);
 /* The connections' release hook (alch__conn_config.release): alch_conn_close() on a pooled
  * connection hands it back here; owner is the pool. */
