@@ -10,7 +10,7 @@
 enum {
     FIRST_BLOCK = 2 * 1024,
     BLOCK_SIZE = 32 * 1024,
-    HUGE_BLOCK = 2 * 1024 * 1024, /* one huge page on x86-64 (and the usual aarch64) */
+    HUGE_BLOCK = ALCH__HUGE_PAGE, /* one huge page on x86-64 (and the usual aarch64) */
     HUGE_AFTER = 1024 * 1024,     /* an arena this full gets huge blocks */
 };
 
@@ -19,7 +19,7 @@ struct alch__arena_block {
     size_t used;
     size_t cap;
     bool alone;  /* made for one allocation larger than a block's quarter */
-    bool mapped; /* a huge block from mmap */
+    bool mapped; /* a huge block (alch__huge_alloc) */
     alignas(max_align_t) unsigned char mem[];
 };
 
@@ -29,30 +29,46 @@ static size_t round_up(size_t n)
     return (n + a - 1) / a * a;
 }
 
-/* A 2 MiB block on a 2 MiB boundary, so the kernel can back it with one huge page: one
- * fault instead of 512. Mapped directly, not from malloc: freeing a mapped malloc chunk of
- * 4 MiB would raise glibc's mmap threshold for the whole process (heap blocks up to 4 MiB,
- * zeroed by hand by calloc). Without MADV_HUGEPAGE it is simply a large malloc block. */
-static alch__arena_block *huge_block(void)
+void *alch__huge_alloc(size_t size)
 {
 #ifdef MADV_HUGEPAGE
-    size_t span = 2 * (size_t)HUGE_BLOCK;
+    size_t n = (size + HUGE_BLOCK - 1) / HUGE_BLOCK * HUGE_BLOCK, span = n + HUGE_BLOCK;
     unsigned char *m = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED)
         return NULL;
     size_t head = (HUGE_BLOCK - (uintptr_t)m % HUGE_BLOCK) % HUGE_BLOCK;
     if (head)
         munmap(m, head);
-    munmap(m + head + HUGE_BLOCK, span - head - HUGE_BLOCK);
-    alch__arena_block *b = (alch__arena_block *)(m + head);
-    (void)madvise(b, HUGE_BLOCK, MADV_HUGEPAGE); /* advice: refused is fine */
-    b->mapped = true;
+    munmap(m + head + n, span - head - n);
+    (void)madvise(m + head, n, MADV_HUGEPAGE); /* advice: refused is fine */
+    return m + head;
 #else
-    alch__arena_block *b = malloc(HUGE_BLOCK);
+    return calloc(1, size);
+#endif
+}
+
+void alch__huge_free(void *p, size_t size)
+{
+    if (!p)
+        return;
+#ifdef MADV_HUGEPAGE
+    munmap(p, (size + HUGE_BLOCK - 1) / HUGE_BLOCK * HUGE_BLOCK);
+#else
+    (void)size;
+    free(p);
+#endif
+}
+
+/* A 2 MiB block on a 2 MiB boundary, so the kernel can back it with one huge page: one
+ * fault instead of 512. Mapped directly, not from malloc: freeing a mapped malloc chunk of
+ * 4 MiB would raise glibc's mmap threshold for the whole process (heap blocks up to 4 MiB,
+ * zeroed by hand by calloc). */
+static alch__arena_block *huge_block(void)
+{
+    alch__arena_block *b = alch__huge_alloc(HUGE_BLOCK);
     if (!b)
         return NULL;
-    b->mapped = false;
-#endif
+    b->mapped = true;
     b->cap = HUGE_BLOCK - sizeof *b;
     return b;
 }
@@ -150,7 +166,7 @@ static void block_free(alch__arena *a, alch__arena_block *b)
 {
     a->held -= b->cap;
     if (b->mapped)
-        munmap(b, HUGE_BLOCK);
+        alch__huge_free(b, HUGE_BLOCK);
     else if (a->spare && b->cap == FIRST_BLOCK && !b->alone)
         alch__freelist_put(a->spare, b);
     else

@@ -37,4 +37,11 @@ void *alch__arena_memdup(alch__arena *a, const void *p, size_t n);
 void alch__arena_reset(alch__arena *a);
 void alch__arena_free(alch__arena *a);
 
+/* Zeroed memory for one large allocation (2 MiB and more pays), in whole 2 MiB pages on a
+ * 2 MiB boundary offered for transparent huge pages: mapped directly, given back by
+ * alch__huge_free with the same size. NULL when out of memory. */
+void *alch__huge_alloc(size_t size);
+void alch__huge_free(void *p, size_t size);
+enum { ALCH__HUGE_PAGE = 2 * 1024 * 1024 };
+
 #endif
