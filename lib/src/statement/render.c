@@ -151,25 +151,11 @@ static void render_sub(rctx *r, const scope *sc, alch_stmt *sub)
     alch__buf_putc(&r->sql, ')');
 }
 
-static void render_expr(rctx *r, const scope *sc, const alch_expr *e, bool nested)
+/* A comparison, LIKE, IS NULL, BETWEEN or IN: its operands are always nested. */
+static void render_predicate(rctx *r, const scope *sc, const alch_expr *e)
 {
     static const char *const cmp[] = {" = ", " <> ", " < ", " <= ", " > ", " >= "};
-    static const char *const funcs[] = {"count", "sum", "avg", "min", "max"};
-    static const char *const ariths[] = {" + ", " - ", " * ", " / ", " % ", " || "};
     switch (e->kind) {
-    case X_COLUMN:
-        render_column(r, sc, e);
-        return;
-    case X_VALUE:
-        add_param(r, &e->val, -1);
-        return;
-    case X_PARAM: {
-        int slot = bind_slot(r, e);
-        if (slot < 0)
-            fail(r, ALCH_ENOMEM, "out of memory");
-        add_param(r, NULL, slot);
-        return;
-    }
     case X_CMP:
         render_expr(r, sc, e->kids[0], true);
         alch__buf_puts(&r->sql, cmp[e->op]);
@@ -206,26 +192,16 @@ static void render_expr(rctx *r, const scope *sc, const alch_expr *e, bool neste
         alch__buf_puts(&r->sql, " IN ");
         render_sub(r, sc, e->sub);
         return;
-    case X_AND:
-    case X_OR:
-        if (nested)
-            alch__buf_putc(&r->sql, '(');
-        render_kids(r, sc, e, 0, e->kind == X_AND ? " AND " : " OR ", true);
-        if (nested)
-            alch__buf_putc(&r->sql, ')');
+    default: /* render_expr() sends only the kinds above */
         return;
-    case X_NOT:
-        alch__buf_puts(&r->sql, "NOT (");
-        render_expr(r, sc, e->kids[0], false);
-        alch__buf_putc(&r->sql, ')');
-        return;
-    case X_EXISTS:
-        alch__buf_puts(&r->sql, "EXISTS ");
-        render_sub(r, sc, e->sub);
-        return;
-    case X_SUBQUERY:
-        render_sub(r, sc, e->sub);
-        return;
+    }
+}
+
+/* An aggregate, a call, CASE, CAST, EXTRACT or a window: a name and its parentheses. */
+static void render_function(rctx *r, const scope *sc, const alch_expr *e)
+{
+    static const char *const funcs[] = {"count", "sum", "avg", "min", "max"};
+    switch (e->kind) {
     case X_FUNC:
         alch__buf_puts(&r->sql, funcs[e->op]);
         alch__buf_putc(&r->sql, '(');
@@ -234,28 +210,6 @@ static void render_expr(rctx *r, const scope *sc, const alch_expr *e, bool neste
         else
             alch__buf_putc(&r->sql, '*');
         alch__buf_putc(&r->sql, ')');
-        return;
-    case X_LABEL:
-        alch__buf_ident(&r->sql, e->name);
-        return; /* a reference to the output name */
-    case X_ORDER:
-        render_expr(r, sc, e->kids[0], true);
-        alch__buf_puts(&r->sql, e->op ? " DESC" : " ASC");
-        if (e->nulls)
-            alch__buf_puts(&r->sql, e->nulls == ALCH_NULLS_FIRST ? " NULLS FIRST" : " NULLS LAST");
-        return;
-    case X_ARITH:
-        if (nested)
-            alch__buf_putc(&r->sql, '(');
-        render_kids(r, sc, e, 0, ariths[e->op], true);
-        if (nested)
-            alch__buf_putc(&r->sql, ')');
-        return;
-    case X_NEG: /* (-x) when nested: "- -x" must never become the comment "--x" */
-        alch__buf_puts(&r->sql, nested ? "(-" : "-");
-        render_expr(r, sc, e->kids[0], true);
-        if (nested)
-            alch__buf_putc(&r->sql, ')');
         return;
     case X_CALL:
         alch__buf_puts(&r->sql, e->name);
@@ -299,6 +253,86 @@ static void render_expr(rctx *r, const scope *sc, const alch_expr *e, bool neste
             render_expr(r, sc, e->kids[e->nkids - 1], false);
         }
         alch__buf_putc(&r->sql, ')');
+        return;
+    default: /* render_expr() sends only the kinds above */
+        return;
+    }
+}
+
+static void render_expr(rctx *r, const scope *sc, const alch_expr *e, bool nested)
+{
+    static const char *const ariths[] = {" + ", " - ", " * ", " / ", " % ", " || "};
+    switch (e->kind) {
+    case X_CMP:
+    case X_LIKE:
+    case X_NULLTEST:
+    case X_BETWEEN:
+    case X_IN:
+    case X_IN_SELECT:
+        render_predicate(r, sc, e);
+        return;
+    case X_FUNC:
+    case X_CALL:
+    case X_CASE:
+    case X_CAST:
+    case X_EXTRACT:
+    case X_OVER:
+        render_function(r, sc, e);
+        return;
+    case X_COLUMN:
+        render_column(r, sc, e);
+        return;
+    case X_VALUE:
+        add_param(r, &e->val, -1);
+        return;
+    case X_PARAM: {
+        int slot = bind_slot(r, e);
+        if (slot < 0)
+            fail(r, ALCH_ENOMEM, "out of memory");
+        add_param(r, NULL, slot);
+        return;
+    }
+    case X_AND:
+    case X_OR:
+        if (nested)
+            alch__buf_putc(&r->sql, '(');
+        render_kids(r, sc, e, 0, e->kind == X_AND ? " AND " : " OR ", true);
+        if (nested)
+            alch__buf_putc(&r->sql, ')');
+        return;
+    case X_NOT:
+        alch__buf_puts(&r->sql, "NOT (");
+        render_expr(r, sc, e->kids[0], false);
+        alch__buf_putc(&r->sql, ')');
+        return;
+    case X_EXISTS:
+        alch__buf_puts(&r->sql, "EXISTS ");
+        render_sub(r, sc, e->sub);
+        return;
+    case X_SUBQUERY:
+        render_sub(r, sc, e->sub);
+        return;
+    case X_LABEL:
+        alch__buf_ident(&r->sql, e->name);
+        return; /* a reference to the output name */
+    case X_ORDER:
+        render_expr(r, sc, e->kids[0], true);
+        alch__buf_puts(&r->sql, e->op ? " DESC" : " ASC");
+        if (e->nulls)
+            alch__buf_puts(&r->sql, e->nulls == ALCH_NULLS_FIRST ? " NULLS FIRST" : " NULLS LAST");
+        return;
+    case X_ARITH:
+        if (nested)
+            alch__buf_putc(&r->sql, '(');
+        render_kids(r, sc, e, 0, ariths[e->op], true);
+        if (nested)
+            alch__buf_putc(&r->sql, ')');
+        return;
+    case X_NEG: /* (-x) when nested: "- -x" must never become the comment "--x" */
+        alch__buf_puts(&r->sql, nested ? "(-" : "-");
+        render_expr(r, sc, e->kids[0], true);
+        if (nested)
+            alch__buf_putc(&r->sql, ')');
         return;
     case X_ERROR:
         if (r->rc == 0)
