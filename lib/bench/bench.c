@@ -193,31 +193,52 @@ typedef struct row {
     double alch_srv_us, raw_srv_us; /* medians, server CPU µs per operation, or -1 */
 } row;
 
-/* The server's CPU time so far, in µs, when it runs on this machine: its postmaster's own,
- * its children's that ended (cutime, cstime: the backends of closed connections) and the
- * live children's. -1 when /proc does not show it (a server elsewhere). Clock ticks of 10 ms:
- * read it over runs of a second or more. */
+/* The server's postmaster (found by find_postmaster), or -1. */
 static long postmaster_pid = -1;
 
-static double proc_ticks(long pid, bool children)
+/* The fields of /proc/PID/stat after the command name (which may hold spaces): from the
+ * state on, "S 123 ..."; NULL when the process is gone or /proc does not show it. */
+static const char *proc_stat(long pid, char *buf, size_t size)
 {
-    char path[64], buf[1024];
+    char path[64];
     snprintf(path, sizeof path, "/proc/%ld/stat", pid);
     FILE *f = fopen(path, "r");
-    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    size_t n = f ? fread(buf, 1, size - 1, f) : 0;
     if (f)
         fclose(f);
     buf[n] = '\0';
-    const char *p = strrchr(buf, ')'); /* after the command name, which may hold spaces */
-    unsigned long long v[15] = {0};    /* fields 3-17: state ... cstime */
-    if (!p || sscanf(p + 2, "%*c %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu "
-                            "%llu %llu",
+    const char *p = strrchr(buf, ')');
+    return p && p[1] == ' ' ? p + 2 : NULL;
+}
+
+/* The process's parent, or -1. */
+static long proc_parent(long pid)
+{
+    char buf[512];
+    const char *p = proc_stat(pid, buf, sizeof buf);
+    long ppid;
+    return p && sscanf(p, "%*c %ld", &ppid) == 1 ? ppid : -1;
+}
+
+/* utime + stime, with cutime + cstime when `children` (the ones that ended), in clock ticks;
+ * -1 when unknown. */
+static double proc_ticks(long pid, bool children)
+{
+    char buf[1024];
+    const char *p = proc_stat(pid, buf, sizeof buf);
+    unsigned long long v[15] = {0}; /* fields 3-17: state ... cstime */
+    if (!p || sscanf(p, "%*c %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu "
+                        "%llu %llu",
                      &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10],
                      &v[11], &v[12], &v[13], &v[14]) != 14)
         return -1;
     return (double)(v[11] + v[12] + (children ? v[13] + v[14] : 0)); /* utime stime [c...] */
 }
 
+/* The server's CPU time so far, in µs, when it runs on this machine: its postmaster's own,
+ * its children's that ended (cutime, cstime: the backends of closed connections) and the
+ * live children's. -1 when /proc does not show it (a server elsewhere). Clock ticks of 10 ms:
+ * read it over runs of a second or more. */
 static double server_cpu_us(void)
 {
     if (postmaster_pid <= 0)
@@ -228,23 +249,12 @@ static double server_cpu_us(void)
     DIR *d = opendir("/proc");
     struct dirent *e;
     while (d && (e = readdir(d)) != NULL) {
-        char path[64], buf[512];
         long pid = strtol(e->d_name, NULL, 10);
-        if (pid <= 0)
+        if (pid <= 0 || proc_parent(pid) != postmaster_pid)
             continue;
-        snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-        FILE *f = fopen(path, "r");
-        size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-        if (f)
-            fclose(f);
-        buf[n] = '\0';
-        const char *p = strrchr(buf, ')');
-        long ppid = 0;
-        if (p && sscanf(p + 2, "%*c %ld", &ppid) == 1 && ppid == postmaster_pid) {
-            double c = proc_ticks(pid, false);
-            if (c > 0)
-                t += c;
-        }
+        double c = proc_ticks(pid, false);
+        if (c > 0)
+            t += c;
     }
     if (d)
         closedir(d);
@@ -254,16 +264,7 @@ static double server_cpu_us(void)
 /* The postmaster is the parent of our own backend. */
 static void find_postmaster(PGconn *c)
 {
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", PQbackendPID(c));
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-    if (f)
-        fclose(f);
-    buf[n] = '\0';
-    const char *p = strrchr(buf, ')');
-    if (!p || sscanf(p + 2, "%*c %ld", &postmaster_pid) != 1)
-        postmaster_pid = -1;
+    postmaster_pid = proc_parent(PQbackendPID(c));
 }
 
 static row rows[24];
