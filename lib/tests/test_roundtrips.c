@@ -294,15 +294,38 @@ static bool backend_reaches(PGconn *admin, int pid, const char *want)
     return false;
 }
 
+/* A table of one row (1, 10) on a connection of the test's own. */
+static PGconn *one_row_table(const char *table)
+{
+    PGconn *pq = PQconnectdb(db_url);
+    char sql[160];
+    snprintf(sql, sizeof sql,
+             "CREATE TABLE %s (id int PRIMARY KEY, v int); INSERT INTO %s VALUES (1, 10)", table,
+             table);
+    PQclear(PQexec(pq, sql));
+    return pq;
+}
+
+/* The row can be locked at once (within lock_timeout) and still holds its old value 10: the
+ * update of the session that closed was rolled back. */
+static void assert_row_free(PGconn *pq, const char *table)
+{
+    char sql[128];
+    PQclear(PQexec(pq, "SET lock_timeout = '10s'"));
+    snprintf(sql, sizeof sql, "SELECT v FROM %s WHERE id = 1 FOR UPDATE", table);
+    PGresult *r = PQexec(pq, sql);
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    assert_string_equal(PQgetvalue(r, 0, 0), "10");
+    PQclear(r);
+}
+
 /* A session that updated a row and closed without commit holds no lock once it is closed:
  * its ROLLBACK left at the close, with no loop turn after it, and its connection sits in the
  * pool idle, not idle in a transaction. */
 static void test_closed_session_holds_no_lock(void **state)
 {
     (void)state;
-    PGconn *pq = PQconnectdb(db_url);
-    PQclear(PQexec(pq, "CREATE TABLE locked (id int PRIMARY KEY, "
-                       "v int); INSERT INTO locked VALUES (1, 10)"));
+    PGconn *pq = one_row_table("locked");
     on_loop t;
     on_loop_open(&t, 5);
     alch_error err = ALCH_ERROR_INIT;
@@ -320,12 +343,7 @@ static void test_closed_session_holds_no_lock(void **state)
     assert_true(pid > 0);
 
     /* another connection locks the row at once, and reads the old value */
-    PGresult *r = PQexec(pq, "SET lock_timeout = '10s'");
-    PQclear(r);
-    r = PQexec(pq, "SELECT v FROM locked WHERE id = 1 FOR UPDATE");
-    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
-    assert_string_equal(PQgetvalue(r, 0, 0), "10");
-    PQclear(r);
+    assert_row_free(pq, "locked");
     /* and the pooled backend is idle, not idle in transaction */
     assert_true(backend_reaches(pq, pid, "idle"));
     PQfinish(pq);
@@ -357,9 +375,7 @@ static void on_update_then_hand_off(alch_session *s, int status, alch_result *ob
 static void test_hand_off_to_idle_borrower_sends_rollback(void **state)
 {
     (void)state;
-    PGconn *pq = PQconnectdb(db_url);
-    PQclear(PQexec(pq, "CREATE TABLE handed (id int PRIMARY KEY, v int); "
-                       "INSERT INTO handed VALUES (1, 10)"));
+    PGconn *pq = one_row_table("handed");
     on_loop t;
     on_loop_open(&t, 1);
     alch_error err = ALCH_ERROR_INIT;
@@ -377,11 +393,7 @@ static void test_hand_off_to_idle_borrower_sends_rollback(void **state)
     assert_false(alch_conn_in_transaction(c));
 
     /* the row is free at once, with its old value: the ROLLBACK reached the server */
-    PQclear(PQexec(pq, "SET lock_timeout = '5s'"));
-    PGresult *r = PQexec(pq, "SELECT v FROM handed WHERE id = 1 FOR UPDATE");
-    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
-    assert_string_equal(PQgetvalue(r, 0, 0), "10");
-    PQclear(r);
+    assert_row_free(pq, "handed");
     PQfinish(pq);
     /* and the borrower's first statement reads the ROLLBACK's answer first, then its own */
     assert_int_equal(run_on(&t.loop, c, "SELECT 1"), 0);
